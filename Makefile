@@ -1,0 +1,13 @@
+# The two commands of the README. Both set up a fresh machine first (scripts/bootstrap.sh).
+.PHONY: run test bootstrap bench stop
+
+run:
+	@scripts/bootstrap.sh run
+	.venv/bin/gridmap serve
+
+test:
+	@scripts/bootstrap.sh test
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+stop:
+	.venv/bin/gridmap db stop

@@ -1,0 +1,53 @@
+"""The FastAPI application factory. Settings are explicit or built on demand; nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+import maps as map_package
+from api.routes import features, health, plans
+from api.routes import maps as map_pages
+from geo.config import Settings, get_settings
+from geo.store.db import database_url, make_engine
+
+STATIC_DIR = Path(map_package.__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = make_engine(database_url(settings), pool_size=10, max_overflow=20)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="gridmap",
+        summary="Grid management for township governance: grids, buildings, cameras and incidents on PostGIS.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+
+    @app.exception_handler(map_pages.SignInRequired)
+    async def _sign_in(request: Request, exc: map_pages.SignInRequired) -> RedirectResponse:
+        return RedirectResponse(f"/maps/login?next={quote(exc.next_url)}", status_code=303)
+
+    app.include_router(health.router)
+    app.include_router(features.router)
+    app.include_router(plans.router)
+    app.include_router(map_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,313 @@
+"""The ``gridmap`` command line (Typer): serve, db, demo, import/export, keys."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from geo.config import Settings, get_settings
+from geo.errors import GridmapError
+
+app = typer.Typer(help="gridmap: grid management for township governance on PostGIS.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: the embedded PostGIS cluster (or GRIDMAP_DATABASE_URL) and its schema.",
+                     no_args_is_help=True)
+demo_app = typer.Typer(help="The deterministic Gaoshan demo data.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (stored hashed; shown once).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+class Progress:
+    """Prints one line per stage and updates it in place on a terminal (plain lines in logs)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last: tuple[str, float] = ("", 0.0)
+        self.started = time.monotonic()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        final = done >= total
+        if not final and stage == self.last[0] and now - self.last[1] < 0.5:
+            return
+        self.last = (stage, now)
+        pct = 100.0 * done / total if total else 100.0
+        line = f"{stage}: {done:,}/{total:,} ({pct:5.1f}%) {now - self.started:6.1f} s"
+        sys.stderr.write(("\r" if self.tty else "") + line + ("\n" if final or not self.tty else ""))
+        sys.stderr.flush()
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+# -- serve ---------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    setup: Annotated[bool, typer.Option(help="start the cluster, migrate and load the demo data when empty")] = True,
+    host: Annotated[Optional[str], typer.Option(help="default: GRIDMAP_HOST or 127.0.0.1")] = None,
+    port: Annotated[Optional[int], typer.Option(help="default: GRIDMAP_PORT or 8000")] = None,
+) -> None:
+    """Serve the API and maps (http://127.0.0.1:8000 by default)."""
+    import uvicorn
+
+    from api.app import create_app
+    from geo.store.load import database_is_empty, load_dataset
+    from geo.store.setup import prepare
+
+    overrides: dict[str, object] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = get_settings(**overrides)
+    try:
+        if setup:
+            engine = prepare(settings)
+            if database_is_empty(engine):
+                typer.echo(f"loading the Gaoshan demo data from {settings.demo_dir} ...")
+                counts = load_dataset(engine, settings.demo_dir, progress=Progress())
+                typer.echo("loaded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            key = _local_admin_key(settings, engine)
+            engine.dispose()
+        else:
+            key = None
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    base = f"http://{settings.host}:{settings.port}"
+    typer.echo("")
+    typer.echo(f"gridmap on {base}")
+    typer.echo(f"  maps:   {base}/maps/   (sign in with the key below)")
+    typer.echo(f"  API:    {base}/docs")
+    typer.echo(f"  health: {base}/health")
+    if key:
+        typer.echo(f"  local admin key (also in {settings.var_dir / 'admin.key'}):")
+        typer.echo(f"  {key}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def _local_admin_key(settings: Settings, engine: object) -> str:
+    """The local admin key kept in var/admin.key (mode 600), created when missing or revoked."""
+    from geo.errors import Unauthorized
+    from geo.keys import authenticate, create_key
+
+    path = settings.var_dir / "admin.key"
+    if path.exists():
+        key = path.read_text().strip()
+        try:
+            authenticate(engine, key)  # type: ignore[arg-type]
+            return key
+        except Unauthorized:
+            pass
+    _, key = create_key(engine, role="admin", name="local admin (make run)")  # type: ignore[arg-type]
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+# -- db ----------------------------------------------------------------------------------
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded cluster (a running one is reused) and create the database."""
+    from geo.store.db import cluster_for, uses_embedded
+
+    settings = _settings()
+    if not uses_embedded(settings):
+        typer.echo("GRIDMAP_DATABASE_URL is set: nothing to start")
+        return
+    cluster = cluster_for(settings)
+    try:
+        started = cluster.start()
+        created = cluster.ensure_database(settings.pg_database)
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"cluster {'started' if started else 'already running'} in {cluster.root} "
+               f"(socket {cluster.socket_dir}, port {cluster.port}); database {settings.pg_database}"
+               f"{' created' if created else ''}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded cluster."""
+    from geo.store.db import cluster_for
+
+    cluster = cluster_for(_settings())
+    try:
+        stopped = cluster.stop()
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    typer.echo("cluster stopped" if stopped else "cluster was not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the database answers, its migration revision and what it holds."""
+    from sqlalchemy.exc import DBAPIError
+
+    from geo.store import migrate, queries
+    from geo.store.db import cluster_for, database_url, make_engine, uses_embedded
+
+    settings = _settings()
+    if uses_embedded(settings):
+        cluster = cluster_for(settings)
+        typer.echo(f"embedded cluster {cluster.root}: {'running' if cluster.running() else 'stopped'}")
+    engine = make_engine(database_url(settings))
+    try:
+        rev = migrate.current_revision(engine)
+        typer.echo(f"schema revision: {rev or 'none'} (head {migrate.head_revision()})")
+        if rev:
+            with engine.connect() as conn:
+                typer.echo("rows: " + ", ".join(f"{k} {v:,}" for k, v in queries.counts(conn).items()))
+                plan = queries.published_plan(conn)
+                typer.echo(f"published plan: {plan['id']} {plan['name']}" if plan else "no published plan")
+    except DBAPIError as exc:
+        raise _fail(f"the database does not answer: {exc.orig}") from None
+    finally:
+        engine.dispose()
+
+
+@db_app.command("migrate")
+def db_migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Apply the migrations (Alembic) up to REVISION."""
+    from geo.store import migrate
+    from geo.store.setup import ensure_database
+
+    try:
+        url = ensure_database(_settings())
+        migrate.upgrade(url, revision)
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"migrated to {revision}")
+
+
+@db_app.command("reset")
+def db_reset(yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False) -> None:
+    """Drop every gridmap table and migrate again: an empty schema (the demo loads on the next serve)."""
+    from geo.store import migrate
+    from geo.store.setup import ensure_database
+
+    if not yes:
+        typer.confirm("this deletes all gridmap data in the database; continue?", abort=True)
+    url = ensure_database(_settings())
+    migrate.downgrade(url, "base")
+    migrate.upgrade(url, "head")
+    typer.echo("database reset: schema at head, no data")
+
+
+# -- demo --------------------------------------------------------------------------------
+
+
+@demo_app.command("generate")
+def demo_generate(
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same files")] = 1,
+    scale: Annotated[str, typer.Option(help="town (the committed Gaoshan data) or city (Datong-sized)")] = "town",
+    out: Annotated[Optional[Path], typer.Option(help="output folder; default data/boundaries (town) "
+                                                    "or var/city (city)")] = None,
+) -> None:
+    """Generate the demo data set (deterministic)."""
+    from geo.demo import generate
+
+    if scale not in ("town", "city"):
+        raise _fail(f"--scale must be town or city, not {scale!r}")
+    settings = _settings()
+    out_dir = out or (settings.demo_dir if scale == "town" else settings.var_dir / "city")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = generate(seed=seed, scale=scale, out_dir=out_dir, progress=Progress())  # type: ignore[arg-type]
+    typer.echo(f"wrote {out_dir}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+@demo_app.command("load")
+def demo_load(
+    data_dir: Annotated[Optional[Path], typer.Option("--dir", help="default: data/boundaries")] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="empty the database first")] = False,
+) -> None:
+    """Load a generated data set into the database (all or nothing)."""
+    from geo.store import migrate
+    from geo.store.load import load_dataset
+    from geo.store.setup import prepare
+
+    settings = _settings()
+    try:
+        engine = prepare(settings)
+        if reset:
+            url = str(engine.url.render_as_string(hide_password=False))
+            engine.dispose()
+            migrate.downgrade(url, "base")
+            migrate.upgrade(url, "head")
+        t0 = time.monotonic()
+        counts = load_dataset(engine, data_dir or settings.demo_dir, progress=Progress())
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"loaded in {time.monotonic() - t0:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+# -- keys --------------------------------------------------------------------------------
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from geo.store.setup import prepare
+
+    return prepare(_settings())
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="client | viewer | operator | planner | admin")],
+    name: Annotated[str, typer.Option(help="who or what the key is for")] = "",
+) -> None:
+    """Create a key; prints it as the last line (it is not stored, only its hash)."""
+    from geo.keys import create_key
+
+    try:
+        info, key = create_key(_engine(), role=role, name=name)
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"created {info.role} key {info.prefix} ({info.name}); keep it now, it is not shown again:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (prefix, role, name, created, revoked)."""
+    from geo.keys import list_keys
+
+    for k in list_keys(_engine()):
+        state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+        typer.echo(f"{k.prefix}  {k.role:<8}  {k.created_at:%Y-%m-%d %H:%M}  {state:<24}  {k.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="the key's prefix (keys list)")]) -> None:
+    """Revoke a key by its prefix."""
+    from geo.keys import revoke_key
+
+    try:
+        info = revoke_key(_engine(), prefix=prefix)
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"revoked {info.prefix} ({info.role}, {info.name})")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Request dependencies: settings, the engine, and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine
+
+from geo.config import Settings
+from geo.errors import Forbidden, Unauthorized
+from geo.keys import KeyInfo, authenticate, role_allows
+
+#: Name of the cookie the map pages' sign-in sets (HttpOnly, SameSite=Strict).
+SESSION_COOKIE = "gridmap_key"
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    """A read connection for the duration of the request."""
+    with engine.connect() as conn:
+        yield conn
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ConnDep = Annotated[Connection, Depends(get_conn)]
+
+
+def presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def require(role: str) -> Callable[..., KeyInfo]:
+    """A dependency admitting keys whose role grants ``role``; 401 without a key, 403 below it."""
+
+    def dependency(request: Request, engine: EngineDep) -> KeyInfo:
+        key = presented_key(request)
+        if key is None:
+            raise Unauthorized(
+                "this needs an API key: send 'Authorization: Bearer <key>' (`gridmap keys create --role ROLE`)"
+            )
+        info = authenticate(engine, key)
+        if not role_allows(info.role, role):
+            raise Forbidden(f"a {info.role!r} key cannot do this: it needs the {role!r} role or above")
+        request.state.key = info
+        return info
+
+    dependency.required_role = role  # type: ignore[attr-defined]
+    return dependency
+
+
+Client = Annotated[KeyInfo, Depends(require("client"))]
+Viewer = Annotated[KeyInfo, Depends(require("viewer"))]
+Operator = Annotated[KeyInfo, Depends(require("operator"))]
+Planner = Annotated[KeyInfo, Depends(require("planner"))]
+Admin = Annotated[KeyInfo, Depends(require("admin"))]

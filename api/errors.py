@@ -1,0 +1,95 @@
+"""The one table from domain errors to HTTP, and the error envelope.
+
+Every 4xx/5xx body is ``{"error": {"code": "snake_case", "message": "...", "details": ...}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    GridmapError,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
+
+#: Domain error → HTTP status. The first class in an error's MRO found here wins.
+STATUS: dict[type[GridmapError], int] = {
+    NotFound: 404,
+    BadInput: 422,
+    Conflict: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+    Unavailable: 503,
+}
+
+RETRY_AFTER_S = 5
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def status_for(exc: GridmapError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+def _headers(status: int) -> dict[str, str]:
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if status == 503:
+        return {"Retry-After": str(RETRY_AFTER_S)}
+    return {}
+
+
+async def _domain(request: Request, exc: GridmapError) -> JSONResponse:
+    status = status_for(exc)
+    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status, headers=_headers(status))
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = [
+        {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg"), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    message = "; ".join(f"{p['where']}: {p['problem']}" for p in problems) or "invalid request"
+    return JSONResponse(error_body("invalid_request", message + " (see /docs for the expected fields)", problems),
+                        status_code=422)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404:
+        message = f"no such path {request.url.path}: /docs lists the API"
+    return JSONResponse(error_body(code, message), status_code=exc.status_code,
+                        headers={**_headers(exc.status_code), **(exc.headers or {})})
+
+
+async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return JSONResponse(
+            error_body("database_unavailable", "the database is not answering; retry in a few seconds"),
+            status_code=503, headers=_headers(503),
+        )
+    raise exc
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(GridmapError, _domain)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _database)  # type: ignore[arg-type]

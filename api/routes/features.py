@@ -1,0 +1,50 @@
+"""GeoJSON of communities, grids, buildings, cameras and key places (RFC 7946, WGS84)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import ConnDep, Viewer
+from geo.store import queries
+
+router = APIRouter(prefix="/v1", tags=["features"])
+
+GEOJSON = "application/geo+json"
+PlanParam = Query(default=None, description="plan id; default: the published plan")
+
+
+def _geojson(text: str) -> Response:
+    return Response(content=text, media_type=GEOJSON)
+
+
+@router.get("/communities", summary="Communities (GeoJSON)")
+def communities(conn: ConnDep, _: Viewer) -> Response:
+    return _geojson(queries.communities_geojson(conn))
+
+
+@router.get("/grids", summary="Grids of a plan with households, population and grid member (GeoJSON)")
+def grids(conn: ConnDep, _: Viewer, plan: int | None = PlanParam) -> Response:
+    plan_row = queries.resolve_plan(conn, plan_id=plan)
+    return _geojson(queries.grids_geojson(conn, plan_id=plan_row["id"]))
+
+
+@router.get("/grids/{code}", summary="One grid (a GeoJSON Feature)")
+def grid(code: str, conn: ConnDep, _: Viewer, plan: int | None = PlanParam) -> Response:
+    plan_row = queries.resolve_plan(conn, plan_id=plan)
+    return _geojson(queries.grid_feature(conn, plan_id=plan_row["id"], code=code))
+
+
+@router.get("/buildings", summary="Buildings with their grid in a plan (GeoJSON)")
+def buildings(conn: ConnDep, _: Viewer, plan: int | None = PlanParam) -> Response:
+    plan_row = queries.resolve_plan(conn, plan_id=plan)
+    return _geojson(queries.buildings_geojson(conn, plan_id=plan_row["id"]))
+
+
+@router.get("/cameras", summary="Cameras (GeoJSON)")
+def cameras(conn: ConnDep, _: Viewer) -> Response:
+    return _geojson(queries.cameras_geojson(conn))
+
+
+@router.get("/key-places", summary="Key places: gates, squares, parking, schools, markets (GeoJSON)")
+def key_places(conn: ConnDep, _: Viewer) -> Response:
+    return _geojson(queries.key_places_geojson(conn))

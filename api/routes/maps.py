@@ -1,0 +1,89 @@
+"""The interactive map pages, rendered by folium from the database and served with vendored assets.
+
+Map pages sign in once with a key (POST /maps/login sets an HttpOnly, SameSite=Strict
+cookie); every page needs at least the viewer role.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, presented_key
+from geo.errors import GridmapError
+from geo.keys import KeyInfo, authenticate, role_allows
+from geo.store import queries
+from maps.overview import build_overview_map, render
+from maps.pages import login_page
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+
+
+class SignInRequired(Exception):
+    """Raised by :func:`map_viewer` so the app can redirect the browser to the sign-in page."""
+
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+
+
+def map_viewer(request: Request, engine: EngineDep) -> KeyInfo:
+    key = presented_key(request)
+    try:
+        if key is None:
+            raise SignInRequired(str(request.url.path))
+        info = authenticate(engine, key)
+    except GridmapError:
+        raise SignInRequired(str(request.url.path)) from None
+    if not role_allows(info.role, "viewer"):
+        raise SignInRequired(str(request.url.path))
+    return info
+
+
+map_viewer.required_role = "viewer"  # type: ignore[attr-defined]
+MapViewer = Annotated[KeyInfo, Depends(map_viewer)]
+
+
+@router.get("/login", response_class=HTMLResponse, summary="Sign-in page of the maps")
+def login_form(next: str = "/maps/", error: str = "") -> HTMLResponse:
+    return HTMLResponse(login_page(next_url=next, error=error))
+
+
+@router.post("/login", summary="Sign in with an API key; sets the session cookie")
+def login(engine: EngineDep, key: Annotated[str, Form()], next: Annotated[str, Form()] = "/maps/") -> Response:
+    target = next if next.startswith("/maps") else "/maps/"
+    try:
+        info = authenticate(engine, key.strip())
+    except GridmapError as exc:
+        return HTMLResponse(login_page(next_url=target, error=exc.message), status_code=401)
+    if not role_allows(info.role, "viewer"):
+        return HTMLResponse(login_page(next_url=target, error=f"a {info.role!r} key cannot open the maps"),
+                            status_code=403)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(SESSION_COOKIE, key.strip(), httponly=True, samesite="strict", path="/")
+    return response
+
+
+@router.post("/logout", summary="Sign out of the maps")
+def logout() -> Response:
+    response = RedirectResponse("/maps/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse, summary="Overview map: communities, grids, buildings, cameras")
+def overview(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+    plan = queries.resolve_plan(conn, plan_id=None)
+    m = build_overview_map(
+        communities=json.loads(queries.communities_geojson(conn)),
+        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
+        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
+        cameras=json.loads(queries.cameras_geojson(conn)),
+        bounds=queries.bounds(conn),
+        basemap=settings.basemap,
+        tianditu_key=settings.tianditu_key,
+        static_url="/static",
+    )
+    return HTMLResponse(render(m))

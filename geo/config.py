@@ -1,0 +1,53 @@
+"""Settings, built on demand from the environment (prefix ``GRIDMAP_``).
+
+Nothing here runs at import time: call :func:`get_settings` where a value is
+needed, so tests and the CLI can build settings explicitly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository (or installed source tree) root: geo/ lives directly below it.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything a deployment may change. Environment variables win over defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    #: SQLAlchemy URL of the database. Empty: use the embedded cluster under ``var_dir``.
+    database_url: str = ""
+    #: Where the embedded PostGIS cluster and other run-time state live (git-ignored).
+    var_dir: Path = PROJECT_ROOT / "var"
+    #: Port of the embedded cluster (it also listens on a Unix socket in var/).
+    pg_port: int = 54329
+    #: Database name inside the embedded cluster.
+    pg_database: str = "gridmap"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    #: Projected CRS for lengths and areas: CGCS2000 / 3-degree Gauss-Kruger CM 114E.
+    metric_crs: str = "EPSG:4547"
+    #: Where the committed demo data lives.
+    demo_dir: Path = PROJECT_ROOT / "data" / "boundaries"
+
+    #: Household and population band of a grid (the source: 200-300 households, 400-500 people).
+    grid_households_min: int = 200
+    grid_households_max: int = 300
+    grid_population_min: int = 400
+    grid_population_max: int = 500
+
+    #: Basemap of the map pages: osm | tianditu | amap | none. None draws no tiles (offline).
+    basemap: str = Field(default="none", pattern="^(osm|tianditu|amap|none)$")
+    tianditu_key: str = ""
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings now, from the environment plus explicit ``overrides``."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,104 @@
+"""API keys: created once and shown once; only their SHA-256 hash is stored.
+
+A key looks like ``gm_<8-char prefix>_<secret>``; the prefix names the key in
+lists and logs without revealing it. Roles are ordered: an ``admin`` may do all
+a ``planner`` or ``operator`` may, both may do what a ``viewer`` may, and a
+``viewer`` what a ``client`` may (lookups). ``operator`` and ``planner`` are
+siblings: neither includes the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+from geo.errors import BadInput, NotFound, Unauthorized
+from geo.store.models import ROLES
+
+#: What each role may act as.
+GRANTS: dict[str, frozenset[str]] = {
+    "client": frozenset({"client"}),
+    "viewer": frozenset({"client", "viewer"}),
+    "operator": frozenset({"client", "viewer", "operator"}),
+    "planner": frozenset({"client", "viewer", "planner"}),
+    "admin": frozenset(ROLES),
+}
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: int
+    prefix: str
+    role: str
+    name: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def role_allows(role: str, needed: str) -> bool:
+    return needed in GRANTS.get(role, frozenset())
+
+
+def create_key(engine: Engine, *, role: str, name: str = "") -> tuple[KeyInfo, str]:
+    """Create a key; returns its record and the plaintext key (shown once, never stored)."""
+    if role not in ROLES:
+        raise BadInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}", details={"roles": list(ROLES)})
+    prefix = secrets.token_hex(4)
+    key = f"gm_{prefix}_{secrets.token_urlsafe(24)}"
+    with engine.begin() as conn:
+        row = conn.execute(
+            text("INSERT INTO api_key (prefix, key_hash, role, name) VALUES (:p, :h, :r, :n) "
+                 "RETURNING id, prefix, role, name, created_at, revoked_at"),
+            {"p": prefix, "h": _hash(key), "r": role, "n": name or f"{role} key"},
+        ).one()
+        conn.execute(
+            text("INSERT INTO audit_log (actor, action, entity, entity_id, after) "
+                 "VALUES ('cli', 'create', 'api_key', :p, jsonb_build_object('role', :r, 'name', :n))"),
+            {"p": prefix, "r": role, "n": row.name},
+        )
+    return KeyInfo(*row), key
+
+
+def list_keys(engine: Engine) -> list[KeyInfo]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, prefix, role, name, created_at, revoked_at FROM api_key ORDER BY id")
+        ).all()
+    return [KeyInfo(*r) for r in rows]
+
+
+def revoke_key(engine: Engine, *, prefix: str) -> KeyInfo:
+    with engine.begin() as conn:
+        row = conn.execute(
+            text("UPDATE api_key SET revoked_at = now() WHERE prefix = :p AND revoked_at IS NULL "
+                 "RETURNING id, prefix, role, name, created_at, revoked_at"),
+            {"p": prefix},
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no active key with prefix {prefix!r}: `gridmap keys list` shows the prefixes")
+        conn.execute(
+            text("INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('cli', 'revoke', 'api_key', :p)"),
+            {"p": prefix},
+        )
+    return KeyInfo(*row)
+
+
+def authenticate(engine: Engine, key: str) -> KeyInfo:
+    """The active key matching ``key``; raises :class:`Unauthorized` otherwise."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT id, prefix, role, name, created_at, revoked_at FROM api_key "
+                 "WHERE key_hash = :h AND revoked_at IS NULL"),
+            {"h": _hash(key)},
+        ).one_or_none()
+    if row is None:
+        raise Unauthorized("the API key is unknown or revoked: ask an admin for a key (`gridmap keys create`)")
+    return KeyInfo(*row)

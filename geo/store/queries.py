@@ -1,0 +1,181 @@
+"""Read queries: plans, and GeoJSON FeatureCollections built in PostGIS.
+
+FeatureCollections are assembled by PostgreSQL (``json_agg``) and returned as
+text, so the API streams them without parsing and re-serialising in Python.
+Every Feature carries its id in ``id`` and ``properties.id`` (the v1 contract).
+
+A building belongs to the grid of its plan that covers its point-on-surface;
+grids keep buildings whole, and ``DISTINCT ON ... ORDER BY code`` makes the
+answer deterministic even if a draft grid were to split one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from geo.errors import NotFound
+
+#: Coordinate decimals in GeoJSON output: 1e-7 degrees is about 1 cm.
+PRECISION = 7
+
+_PLAN_COLUMNS = "id, name, status, version, parent_id, published_at, retired_at"
+
+
+def plan_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id, "name": row.name, "status": row.status, "version": row.version,
+        "parent_id": row.parent_id,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+        "retired_at": row.retired_at.isoformat() if row.retired_at else None,
+    }
+
+
+def published_plan(conn: Connection, *, at: dt.datetime | None = None) -> dict[str, Any] | None:
+    """The plan published now, or the one that was in force at ``at``."""
+    if at is None:
+        row = conn.execute(text(f"SELECT {_PLAN_COLUMNS} FROM grid_plan WHERE status = 'published'")).first()
+    else:
+        row = conn.execute(text(
+            f"SELECT {_PLAN_COLUMNS} FROM grid_plan WHERE published_at <= :at "
+            "AND (retired_at IS NULL OR retired_at > :at) ORDER BY published_at DESC LIMIT 1"
+        ), {"at": at}).first()
+    return plan_dict(row) if row else None
+
+
+def get_plan(conn: Connection, *, plan_id: int) -> dict[str, Any]:
+    row = conn.execute(text(f"SELECT {_PLAN_COLUMNS} FROM grid_plan WHERE id = :id"), {"id": plan_id}).first()
+    if row is None:
+        raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+    return plan_dict(row)
+
+
+def resolve_plan(conn: Connection, *, plan_id: int | None) -> dict[str, Any]:
+    """The plan asked for, else the published one."""
+    if plan_id is not None:
+        return get_plan(conn, plan_id=plan_id)
+    plan = published_plan(conn)
+    if plan is None:
+        raise NotFound("no plan is published yet: load data (`gridmap demo load`) or publish a plan")
+    return plan
+
+
+_BUILDING_GRID = """
+    building_grid AS (
+      SELECT DISTINCT ON (b.id) b.id AS building_id, g.id AS grid_id, g.code AS grid_code
+      FROM building b JOIN grid g ON g.plan_id = :plan AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+      ORDER BY b.id, g.code
+    ),
+    unit_totals AS (
+      SELECT building_id, count(*) AS units, sum(households) AS households, sum(population) AS population
+      FROM unit GROUP BY building_id
+    )"""
+
+
+def _collection(conn: Connection, sql: str, params: dict[str, Any]) -> str:
+    wrapped = (
+        "SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f.feature), '[]'::json))::text "
+        f"FROM ({sql}) AS f"
+    )
+    return conn.execute(text(wrapped), params).scalar_one()
+
+
+def _feature(props: str, *, alias: str = "") -> str:
+    """SQL building one Feature from ``props``; ``alias`` qualifies the id and geom columns."""
+    q = f"{alias}." if alias else ""
+    return (
+        f"json_build_object('type', 'Feature', 'id', {q}id, "
+        f"'geometry', ST_AsGeoJSON({q}geom, {PRECISION})::json, 'properties', {props}) AS feature"
+    )
+
+
+def communities_geojson(conn: Connection) -> str:
+    return _collection(conn, f"""
+        SELECT {_feature("json_build_object('id', id, 'code', code, 'name', name, 'name_en', name_en, "
+                         "'pinyin', pinyin, 'aliases', aliases)")}
+        FROM community ORDER BY code""", {})
+
+
+def _grids_sql() -> str:
+    return f"""
+        WITH {_BUILDING_GRID},
+        totals AS (
+          SELECT bg.grid_id, count(*) AS buildings, coalesce(sum(t.units), 0) AS units,
+                 coalesce(sum(t.households), 0) AS households, coalesce(sum(t.population), 0) AS population
+          FROM building_grid bg LEFT JOIN unit_totals t ON t.building_id = bg.building_id GROUP BY bg.grid_id
+        )
+        SELECT {_feature("json_build_object('id', g.id, 'code', g.code, 'name', g.name, "
+                         "'community_code', c.code, 'community_name', c.name, "
+                         "'households', coalesce(t.households, 0), 'population', coalesce(t.population, 0), "
+                         "'buildings', coalesce(t.buildings, 0), 'units', coalesce(t.units, 0), "
+                         "'plan_id', g.plan_id, 'grid_member', m.name, 'grid_member_phone', m.phone)", alias="g")}
+        FROM grid g JOIN community c ON c.id = g.community_id
+        LEFT JOIN totals t ON t.grid_id = g.id
+        LEFT JOIN LATERAL (SELECT name, phone FROM staff s WHERE s.role = 'grid_member' AND s.grid_code = g.code
+                           ORDER BY s.id LIMIT 1) m ON true
+        WHERE g.plan_id = :plan AND (CAST(:code AS text) IS NULL OR g.code = :code)
+        ORDER BY g.code"""
+
+
+def grids_geojson(conn: Connection, *, plan_id: int) -> str:
+    """The grids of a plan, with households, population, buildings, units and grid member."""
+    return _collection(conn, _grids_sql(), {"plan": plan_id, "code": None})
+
+
+def grid_feature(conn: Connection, *, plan_id: int, code: str) -> str:
+    """One grid of a plan as a GeoJSON Feature; raises :class:`NotFound`."""
+    row = conn.execute(text(f"SELECT f.feature::text FROM ({_grids_sql()}) AS f"), {"plan": plan_id, "code": code}).first()
+    if row is None:
+        raise NotFound(f"no grid {code!r} in plan {plan_id}: GET /v1/grids lists the codes")
+    return row[0]
+
+
+def buildings_geojson(conn: Connection, *, plan_id: int) -> str:
+    return _collection(conn, f"""
+        WITH {_BUILDING_GRID}
+        SELECT {_feature("json_build_object('id', b.id, 'code', b.code, 'name', b.name, 'address', b.address, "
+                         "'community_code', c.code, 'grid_code', bg.grid_code, 'floors', b.floors, "
+                         "'height_m', b.height_m, 'units', coalesce(t.units, 0), "
+                         "'households', coalesce(t.households, 0), 'population', coalesce(t.population, 0))",
+                         alias="b")}
+        FROM building b JOIN community c ON c.id = b.community_id
+        LEFT JOIN building_grid bg ON bg.building_id = b.id
+        LEFT JOIN unit_totals t ON t.building_id = b.id
+        ORDER BY b.code""", {"plan": plan_id})
+
+
+def cameras_geojson(conn: Connection) -> str:
+    return _collection(conn, f"""
+        SELECT {_feature("json_build_object('id', id, 'code', code, 'name', name, 'kind', kind, "
+                         "'status', status, 'mount', mount, 'lon', round(ST_X(geom)::numeric, 7), "
+                         "'lat', round(ST_Y(geom)::numeric, 7), 'height_m', height_m, "
+                         "'azimuth_deg', azimuth_deg, 'hfov_deg', hfov_deg, 'range_m', range_m, "
+                         "'resolution_px', resolution_px)")}
+        FROM camera ORDER BY code""", {})
+
+
+def key_places_geojson(conn: Connection) -> str:
+    return _collection(conn, f"""
+        SELECT {_feature("json_build_object('id', id, 'kind', kind, 'name', name)")}
+        FROM key_place ORDER BY id""", {})
+
+
+def bounds(conn: Connection) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of all communities, or None when there are none."""
+    row = conn.execute(text(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM community) s"
+    )).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    tables = ("community", "grid", "building", "unit", "camera", "key_place", "staff", "incident")
+    sql = ", ".join(f"(SELECT count(*) FROM {t}) AS {t}" for t in tables)
+    return dict(conn.execute(text(f"SELECT {sql}")).one()._mapping)
+
+
+def list_plans(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(text(f"SELECT {_PLAN_COLUMNS} FROM grid_plan ORDER BY id")).all()
+    return [plan_dict(r) for r in rows]

@@ -1,0 +1,27 @@
+"""Small server-rendered pages around the maps (sign-in). No inline script."""
+
+from __future__ import annotations
+
+from html import escape
+
+
+def login_page(*, next_url: str, error: str = "") -> str:
+    problem = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>gridmap · 登录 Sign in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; background: #f3f4f6; }}
+form {{ max-width: 26rem; margin: 12vh auto; background: #fff; padding: 2rem; border-radius: 8px;
+       box-shadow: 0 2px 12px rgba(0,0,0,.12); }}
+input[type=password] {{ width: 100%; padding: .5rem; margin: .5rem 0 1rem; box-sizing: border-box; }}
+button {{ padding: .5rem 1.2rem; }} .error {{ color: #b91c1c; }}
+</style></head>
+<body><form method="post" action="/maps/login">
+<h1>gridmap</h1><p>高山镇网格化管理 · Gaoshan Town grid management</p>
+{problem}
+<label for="key">API 密钥 API key (viewer or above)</label>
+<input id="key" name="key" type="password" autocomplete="off" required>
+<input type="hidden" name="next" value="{escape(next_url, quote=True)}">
+<button type="submit">登录 Sign in</button>
+</form></body></html>"""

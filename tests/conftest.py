@@ -1,0 +1,149 @@
+"""Test fixtures: a real PostGIS, a throwaway database per test session, the app built
+from explicit settings (after developmentseed/tipg's tests/conftest.py).
+
+The database server is ``GRIDMAP_DATABASE_URL``'s when set, else the project's
+embedded cluster (started here if it is not running). Either way the tests work in
+a database of their own, ``gridmap_test_<random>``, dropped at the end: never the
+demo database, never SQLite, nothing mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+
+from geo.config import Settings, get_settings
+from geo.store import migrate
+from geo.store.db import cluster_for, database_url, make_engine, uses_embedded
+from geo.store.load import load_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / "data" / "boundaries"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """URL of the maintenance database ('postgres') on the server the tests use."""
+    base = get_settings()
+    started = False
+    if uses_embedded(base):
+        cluster = cluster_for(base)
+        started = cluster.start()
+        url = cluster.url("postgres")
+    else:
+        url = make_url(database_url(base)).set(database="postgres").render_as_string(hide_password=False)
+    yield url
+    if started and not os.environ.get("GRIDMAP_KEEP_CLUSTER"):
+        cluster.stop()
+
+
+def create_database(server_url: str, prefix: str = "gridmap_test") -> tuple[str, str]:
+    """Create an empty throwaway database; returns (name, URL)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return name, make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_database(server_url: str) -> Iterator[str]:
+    """A brand-new database with nothing in it (not even PostGIS); dropped afterwards."""
+    name, url = create_database(server_url)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def db_url(server_url: str) -> Iterator[str]:
+    """The session's database, migrated to head and loaded with the Gaoshan demo data."""
+    name, url = create_database(server_url)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, DEMO_DIR)
+    engine.dispose()
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=db_url, var_dir=tmp_path_factory.mktemp("var"), basemap="none")
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from api.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:  # inside `with`, so the lifespan (engine) runs
+        yield c
+
+
+@pytest.fixture(scope="session")
+def keys(engine: Engine) -> dict[str, str]:
+    """One fresh key per role."""
+    from geo.keys import create_key
+
+    return {role: create_key(engine, role=role, name=f"test {role}")[1]
+            for role in ("client", "viewer", "operator", "planner", "admin")}
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, for the browser tests (real HTTP)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
