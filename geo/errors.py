@@ -1,0 +1,92 @@
+"""Domain errors raised by :mod:`geo`.
+
+Every error carries a snake_case ``code`` (which ``api/errors.py`` maps to an
+HTTP status and puts in ``{"error": {"code", "message", "details"}}``), a
+human ``message`` saying what was wrong and how to fix it, and optional
+JSON-serialisable ``details``.
+
+Examples
+--------
+>>> from geo.errors import BadCRS, BadInput
+>>> err = BadCRS("unknown CRS 'foo'", details={"accepted": ["wgs84"]})
+>>> err.code, isinstance(err, BadInput), str(err)
+('bad_crs', True, "unknown CRS 'foo'")
+"""
+
+from __future__ import annotations
+
+
+class GridmapError(Exception):
+    """Base class of all domain errors.
+
+    Parameters
+    ----------
+    message : str
+        What was wrong and how to fix it, for a person.
+    details : object, optional
+        JSON-serialisable extra information (offending values, locations, ...).
+    """
+
+    code = "gridmap_error"
+
+    def __init__(self, message: str, *, details: object = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
+
+
+class NotFound(GridmapError):
+    """The thing asked for does not exist."""
+
+    code = "not_found"
+
+
+class BadInput(GridmapError):
+    """The caller sent something unusable."""
+
+    code = "bad_input"
+
+
+class BadCRS(BadInput):
+    """An unknown or unsupported coordinate reference system."""
+
+    code = "bad_crs"
+
+
+class BadCoordinates(BadInput):
+    """Coordinates that are not finite or out of range (e.g. swapped lon/lat)."""
+
+    code = "bad_coordinates"
+
+
+class InvalidGeometry(BadInput):
+    """A geometry that is empty, malformed or not OGC-valid."""
+
+    code = "invalid_geometry"
+
+
+class Conflict(GridmapError):
+    """The request conflicts with the current state (versions, uniqueness)."""
+
+    code = "conflict"
+
+
+class Unauthorized(GridmapError):
+    """No credentials, or credentials that are not (or no longer) valid."""
+
+    code = "unauthorized"
+
+
+class Forbidden(GridmapError):
+    """Valid credentials whose role does not allow this."""
+
+    code = "forbidden"
+
+
+class Unavailable(GridmapError):
+    """A dependency (the database) is not answering; try again shortly."""
+
+    code = "unavailable"

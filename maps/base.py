@@ -1,0 +1,345 @@
+"""Plumbing shared by every gridmap map page.
+
+- :func:`new_map` makes a Leaflet map with the configured basemap, a metric
+  scale bar and gridmap's stylesheet, fitted to a lon/lat bounding box.
+- :class:`MapPanel` puts an HTML box (title, legend, ...) on the map.
+- :func:`render` gives the full HTML page, with every script and stylesheet
+  served by the app (see :mod:`maps.assets`).
+
+Examples
+--------
+>>> m = new_map(bounds=(113.08, 40.04, 113.12, 40.06))
+>>> html = render(m)
+>>> html.startswith("<!DOCTYPE html>") and "/static/vendor/leaflet/leaflet.js" in html
+True
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import quote
+
+import folium
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from maps.assets import CDN_ASSETS, CdnAssetError, find_cdn_urls, local_url, localize
+
+__all__ = [
+    "BASEMAPS",
+    "DEFAULT_CENTER",
+    "MapPanel",
+    "new_map",
+    "render",
+]
+
+#: Basemap settings understood by :func:`new_map`.
+BASEMAPS = ("none", "osm", "tianditu", "amap")
+
+#: (lat, lon) shown when no bounds are given: Gaoshan Town, Yungang District, Datong.
+DEFAULT_CENTER = (40.05, 113.10)
+DEFAULT_ZOOM = 14
+MAX_ZOOM = 20
+_TILE_NATIVE_MAX_ZOOM = 18
+
+#: Background of the map where no tiles are drawn ("none" basemap).
+NO_BASEMAP_BACKGROUND = "#f2f0eb"
+
+#: Fonts that render Chinese on Windows, macOS and Linux desktops.
+FONT_STACK = (
+    '"Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", '
+    '"Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif'
+)
+
+GRIDMAP_CSS = f"""
+<style>
+  /* .folium-map: outranks leaflet.css, which is linked after this block */
+  .folium-map.leaflet-container {{ font-family: {FONT_STACK}; font-size: 13px; }}
+  .gm-panel {{
+    background: rgba(255, 255, 255, 0.93); color: #222; padding: 6px 10px;
+    border-radius: 6px; box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35);
+    font: 12px/1.45 {FONT_STACK};
+  }}
+  .gm-topcenter {{
+    position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
+    z-index: 1000; max-width: 60%; text-align: center;
+  }}
+  .gm-title h1 {{ font-size: 17px; line-height: 1.3; margin: 0; font-weight: 600; }}
+  .gm-title .gm-sub {{ font-size: 12px; color: #555; }}
+  .gm-legend h2 {{ font-size: 12px; margin: 4px 0 2px; font-weight: 600; }}
+  .gm-legend h2:first-child {{ margin-top: 0; }}
+  .gm-legend .gm-row {{ display: flex; align-items: center; gap: 6px; white-space: nowrap; }}
+  .gm-swatch {{ display: inline-block; width: 18px; height: 11px; border: 1px solid #666; }}
+  .gm-outline {{ display: inline-block; width: 16px; height: 9px; border: 3px solid #333; }}
+  .gm-dot {{
+    display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+    border: 1px solid #fff; box-shadow: 0 0 0 1px #666;
+  }}
+  .gm-label {{ background: none; border: none; }}
+  .gm-label span {{
+    position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+    font: 600 12px/1 {FONT_STACK}; color: #1d1d1d;
+    text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff;
+  }}
+  .folium-map .leaflet-control-layers-overlays label {{ font-size: 13px; }}
+</style>
+"""
+
+
+class MapPanel(MacroElement):
+    """An HTML box on the map: a Leaflet control in a corner, or centred at the top.
+
+    Parameters
+    ----------
+    html : str
+        Trusted HTML (escape anything that came from data).
+    position : str
+        ``topleft``, ``topright``, ``bottomleft``, ``bottomright`` (a Leaflet
+        control) or ``topcenter``.
+    class_name : str
+        Extra CSS classes; every panel has ``gm-panel``.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function (map) {
+            function make(parent) {
+                var div = L.DomUtil.create("div", {{ this.css_class|tojson }}, parent);
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            }
+            {%- if this.position == "topcenter" %}
+            return make(map.getContainer());
+            {%- else %}
+            var control = L.control({ position: {{ this.position|tojson }} });
+            control.onAdd = function () { return make(); };
+            control.addTo(map);
+            return control;
+            {%- endif %}
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    POSITIONS = ("topleft", "topright", "bottomleft", "bottomright", "topcenter")
+
+    def __init__(self, html: str, *, position: str = "bottomright", class_name: str = ""):
+        super().__init__()
+        if position not in self.POSITIONS:
+            raise ValueError(f"position must be one of {', '.join(self.POSITIONS)}, not {position!r}")
+        self._name = "MapPanel"
+        self.html = html
+        self.position = position
+        extra = " gm-topcenter" if position == "topcenter" else ""
+        self.css_class = f"gm-panel {class_name}".strip() + extra
+
+
+class _ScaleBar(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({ metric: true, imperial: false, maxWidth: 160 })
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ScaleBar"
+
+
+class _FitBounds(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds(
+            {{ this.bounds|tojson }},
+            { padding: [24, 24], maxZoom: {{ this.max_zoom|tojson }}, animate: false }
+        );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds, max_zoom: int):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = bounds
+        self.max_zoom = max_zoom
+
+
+def _check_bounds(bounds) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in bounds)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"bounds must be (west, south, east, north) in degrees lon/lat, got {bounds!r}"
+        ) from exc
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise ValueError(f"bounds must be finite numbers, got {bounds!r}")
+    if abs(south) > 90 or abs(north) > 90:
+        hint = ""
+        if abs(west) <= 90 and abs(east) <= 90 and abs(south) <= 180 and abs(north) <= 180:
+            hint = " (it looks like lat/lon order: pass lon first, as shapely's .bounds gives)"
+        raise ValueError(f"bounds latitude out of range [-90, 90]: {bounds!r}{hint}")
+    if abs(west) > 180 or abs(east) > 180:
+        raise ValueError(f"bounds longitude out of range [-180, 180]: {bounds!r}")
+    if west > east or south > north:
+        raise ValueError(f"bounds must be (west, south, east, north) with west <= east and south <= north: {bounds!r}")
+    return west, south, east, north
+
+
+def _tile_layers(basemap: str, tianditu_key: str) -> list[folium.TileLayer]:
+    common = {"control": False, "max_zoom": MAX_ZOOM, "max_native_zoom": _TILE_NATIVE_MAX_ZOOM}
+    if basemap == "none":
+        return []
+    if basemap == "osm":
+        return [
+            folium.TileLayer(
+                tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                attr='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+                name="OpenStreetMap",
+                **common,
+            )
+        ]
+    if basemap == "tianditu":
+        if not tianditu_key:
+            raise ValueError(
+                "basemap 'tianditu' needs a Tianditu browser key (tianditu_key; setting "
+                "GRIDMAP_TIANDITU_KEY): get one at console.tianditu.gov.cn, or use basemap 'none'"
+            )
+        # Tianditu's *_w layers are Web-Mercator tiles in CGCS2000, which equals
+        # WGS84 at map scale: overlays need no shift.
+        tk = quote(tianditu_key, safe="")
+        wmts = (
+            "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tk}"
+        )
+        attr = '&copy; <a href="https://www.tianditu.gov.cn/">天地图 Tianditu</a>'
+        return [
+            folium.TileLayer(
+                tiles=wmts.format(s="{s}", layer=layer, tk=tk),
+                attr=attr,
+                name=name,
+                subdomains="01234567",
+                overlay=layer == "cva",
+                **common,
+            )
+            for layer, name in (("vec", "天地图 矢量"), ("cva", "天地图 注记"))
+        ]
+    if basemap == "amap":
+        # Amap (高德) tiles are in GCJ-02, which is offset from WGS84 by a few
+        # hundred metres in China: WGS84 overlays drawn on them are shifted.
+        # TODO(lead): shift overlay coordinates WGS84 -> GCJ-02 (geo.crs) before
+        # adding them when basemap == "amap"; new_map() only draws the tiles.
+        return [
+            folium.TileLayer(
+                tiles="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+                attr='&copy; <a href="https://www.amap.com/">高德地图 AutoNavi</a>',
+                name="高德地图 Amap",
+                subdomains="1234",
+                **common,
+            )
+        ]
+    raise ValueError(f"unknown basemap {basemap!r}: choose one of {', '.join(BASEMAPS)}")
+
+
+def new_map(
+    *,
+    bounds: tuple[float, float, float, float] | None,
+    basemap: str = "none",
+    tianditu_key: str = "",
+    static_url: str = "/static",
+) -> folium.Map:
+    """A Leaflet map with gridmap's basemap, scale bar and styles.
+
+    Parameters
+    ----------
+    bounds : (west, south, east, north) or None
+        WGS84 lon/lat box to fit (the order of shapely's ``.bounds``); None
+        centres on Gaoshan Town (:data:`DEFAULT_CENTER`).
+    basemap : {"none", "osm", "tianditu", "amap"}
+        ``none`` draws no tiles (a neutral background; works offline);
+        ``tianditu`` needs *tianditu_key*; ``amap`` tiles are GCJ-02.
+    tianditu_key : str
+        Tianditu browser key, for ``basemap="tianditu"``.
+    static_url : str
+        Where the app serves ``maps/static/``; vendored scripts load from there.
+
+    Returns
+    -------
+    folium.Map
+        Already localized (no CDN links); add layers, then :func:`render`.
+
+    Raises
+    ------
+    ValueError
+        Unknown basemap, missing Tianditu key, or bounds out of range/order.
+    """
+    tiles = _tile_layers(basemap, tianditu_key)  # validates basemap first
+    box = _check_bounds(bounds) if bounds is not None else None
+    if box is None:
+        location, zoom = DEFAULT_CENTER, DEFAULT_ZOOM
+    else:
+        west, south, east, north = box
+        location, zoom = ((south + north) / 2, (west + east) / 2), DEFAULT_ZOOM
+    m = folium.Map(
+        location=location,
+        zoom_start=zoom,
+        tiles=None,
+        control_scale=False,
+        maxZoom=MAX_ZOOM,  # folium's max_zoom only reaches its default tile layer
+    )
+    m._gridmap_basemap = basemap
+    root = m.get_root()
+    root.header.add_child(Element(GRIDMAP_CSS), name="gridmap_css")
+    if basemap == "none":
+        root.header.add_child(
+            Element(f"<style>#{m.get_name()} {{ background: {NO_BASEMAP_BACKGROUND}; }}</style>"),
+            name="gridmap_nobasemap",
+        )
+    for layer in tiles:
+        layer.add_to(m)
+    _ScaleBar().add_to(m)
+    if box is not None:
+        west, south, east, north = box
+        _FitBounds([[south, west], [north, east]], max_zoom=18).add_to(m)
+    localize(m, static_url=static_url)
+    return m
+
+
+def render(m: folium.Map | folium.Figure, *, static_url: str | None = None) -> str:
+    """The full HTML page of a map, with every asset served by the app.
+
+    Localizes again first (elements added since :func:`new_map` are covered),
+    with *static_url* or, if None, the one the map was localized with.
+
+    Raises
+    ------
+    CdnAssetError
+        If the page would still load a script or stylesheet from outside
+        (e.g. an element that adds links while rendering).
+    """
+    root = m.get_root()
+    if static_url is None:
+        static_url = getattr(root, "_gridmap_static_url", "/static")
+    localize(root, static_url=static_url)
+    html = root.render()
+    # Some elements (branca colormaps) add their links while rendering, after
+    # localize() ran: rewrite those that are vendored in the page itself.
+    for url in find_cdn_urls(html):
+        target = CDN_ASSETS.get(url)
+        if target is not None:
+            html = html.replace(f'"{url}"', f'"{local_url(target, static_url)}"')
+    outside = find_cdn_urls(html)
+    if outside:
+        raise CdnAssetError(
+            "the rendered page would load from outside the app: "
+            + ", ".join(outside)
+            + ". Vendor these (maps/vendor_assets.py) and map them in maps.assets.CDN_ASSETS."
+        )
+    return html

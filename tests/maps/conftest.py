@@ -1,0 +1,75 @@
+"""Fixtures for map tests: Debian's headless Chromium and a page opener.
+
+- ``browser`` (session): Playwright driving ``/usr/bin/chromium``; the tests
+  that use it skip only when that binary is missing.
+- ``open_map`` (function): ``open_map(browser, url, *, screenshot)`` ->
+  :class:`tests.maps.browser.PageReport`; pages are closed after the test.
+- ``static_site`` (function): ``static_site({"index.html": html})`` serves pages
+  plus ``maps/static/`` at ``/static`` from a throwaway 127.0.0.1 server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maps.assets import STATIC_DIR
+from tests.maps.browser import CHROMIUM, StaticSite, launch_browser
+from tests.maps.browser import open_map as _open_map
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    try:
+        chromium = launch_browser(pw)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        pw.stop()
+
+
+@pytest.fixture
+def open_map():
+    """``open_map(browser, url, *, screenshot, **kw)``; every page it opened is closed afterwards."""
+    reports = []
+
+    def opener(browser, url: str, *, screenshot: Path, **kwargs):
+        report = _open_map(browser, url, screenshot=screenshot, **kwargs)
+        reports.append(report)
+        return report
+
+    yield opener
+    for report in reports:
+        report.close()
+
+
+@pytest.fixture
+def static_site(tmp_path):
+    """``static_site(pages) -> StaticSite`` serving *pages* and ``maps/static`` at ``/static``."""
+    sites = []
+
+    def start(pages: dict[str, str | bytes], *, static_url: str = "/static") -> StaticSite:
+        site = StaticSite(
+            tmp_path / f"site{len(sites)}", pages=pages, mounts={static_url.strip("/"): STATIC_DIR}
+        ).__enter__()
+        sites.append(site)
+        return site
+
+    yield start
+    for site in sites:
+        site.__exit__(None, None, None)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that use the ``browser`` fixture carry the ``browser`` marker (``-m "not browser"``)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
