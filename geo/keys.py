@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 
 from geo.errors import BadInput, NotFound, Unauthorized
+from geo.store import audit
 from geo.store.models import ROLES
 
 #: What each role may act as.
@@ -47,7 +48,7 @@ def role_allows(role: str, needed: str) -> bool:
     return needed in GRANTS.get(role, frozenset())
 
 
-def create_key(engine: Engine, *, role: str, name: str = "") -> tuple[KeyInfo, str]:
+def create_key(engine: Engine, *, role: str, name: str = "", actor: str = "cli") -> tuple[KeyInfo, str]:
     """Create a key; returns its record and the plaintext key (shown once, never stored)."""
     if role not in ROLES:
         raise BadInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}", details={"roles": list(ROLES)})
@@ -59,11 +60,8 @@ def create_key(engine: Engine, *, role: str, name: str = "") -> tuple[KeyInfo, s
                  "RETURNING id, prefix, role, name, created_at, revoked_at"),
             {"p": prefix, "h": _hash(key), "r": role, "n": name or f"{role} key"},
         ).one()
-        conn.execute(
-            text("INSERT INTO audit_log (actor, action, entity, entity_id, after) "
-                 "VALUES ('cli', 'create', 'api_key', :p, jsonb_build_object('role', :r, 'name', :n))"),
-            {"p": prefix, "r": role, "n": row.name},
-        )
+        audit.record(conn, actor=actor, action="create", entity="api_key", entity_id=prefix,
+                     after={"role": role, "name": row.name})
     return KeyInfo(*row), key
 
 
@@ -75,7 +73,7 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
     return [KeyInfo(*r) for r in rows]
 
 
-def revoke_key(engine: Engine, *, prefix: str) -> KeyInfo:
+def revoke_key(engine: Engine, *, prefix: str, actor: str = "cli") -> KeyInfo:
     with engine.begin() as conn:
         row = conn.execute(
             text("UPDATE api_key SET revoked_at = now() WHERE prefix = :p AND revoked_at IS NULL "
@@ -84,10 +82,7 @@ def revoke_key(engine: Engine, *, prefix: str) -> KeyInfo:
         ).one_or_none()
         if row is None:
             raise NotFound(f"no active key with prefix {prefix!r}: `gridmap keys list` shows the prefixes")
-        conn.execute(
-            text("INSERT INTO audit_log (actor, action, entity, entity_id) VALUES ('cli', 'revoke', 'api_key', :p)"),
-            {"p": prefix},
-        )
+        audit.record(conn, actor=actor, action="revoke", entity="api_key", entity_id=prefix)
     return KeyInfo(*row)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shapely
+from shapely.testing import assert_geometries_equal
 from shapely.geometry import shape
 
 from tests.conftest import auth
@@ -34,7 +34,7 @@ def test_one_grid_and_unknown_grid(client, keys) -> None:  # type: ignore[no-unt
     assert r.status_code == 200
     feature = r.json()
     assert feature["type"] == "Feature" and feature["properties"]["code"] == code
-    shapely.testing.assert_geometries_equal(shape(feature["geometry"]), shape(fc["features"][7]["geometry"]))
+    assert_geometries_equal(shape(feature["geometry"]), shape(fc["features"][7]["geometry"]))
     missing = client.get("/v1/grids/140214101999999", headers=auth(keys["viewer"]))
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"

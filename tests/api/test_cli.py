@@ -1,0 +1,132 @@
+"""The gridmap command line against the session's throwaway database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from api.cli import app
+from geo.keys import authenticate
+
+# A building footprint east of the demo communities, in WGS84.
+SQUARE = [[113.2000, 40.0500], [113.2004, 40.0500], [113.2004, 40.0502], [113.2000, 40.0502], [113.2000, 40.0500]]
+BOWTIE = [[113.2010, 40.0500], [113.2014, 40.0502], [113.2014, 40.0500], [113.2010, 40.0502], [113.2010, 40.0500]]
+
+
+def _building(code: str, ring: list[list[float]] | None, **props: object) -> dict:
+    base = {"code": code, "community_code": "140214101001", "number": int(code[-2:]) + 80, "floors": 12,
+            "height_m": 37.0, "units": 2, "households": 40, "population": 70}
+    base.update(props)
+    return {"type": "Feature", "properties": base,
+            "geometry": None if ring is None else {"type": "Polygon", "coordinates": [ring]}}
+
+
+@pytest.fixture
+def runner_env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    return {"GRIDMAP_DATABASE_URL": db_url, "GRIDMAP_VAR_DIR": str(tmp_path / "var")}
+
+
+def test_keys_create_prints_the_key_last(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": db_url, "GRIDMAP_VAR_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "api.cli", "keys", "create", "--role", "operator"],
+                         env=env, capture_output=True, text=True, check=True)
+    key = out.stdout.strip().splitlines()[-1]
+    assert authenticate(engine, key).role == "operator"
+    listed = subprocess.run([sys.executable, "-m", "api.cli", "keys", "list"], env=env, capture_output=True,
+                            text=True, check=True).stdout
+    assert key.split("_")[1] in listed  # the prefix is listed, the key itself never is
+    assert key not in listed
+
+
+def test_keys_create_refuses_an_unknown_role(runner_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["keys", "create", "--role", "superuser"], env=runner_env)
+    assert result.exit_code == 1
+    assert "client, viewer, operator, planner, admin" in result.output
+
+
+def test_import_reports_every_bad_feature_and_stores_nothing(runner_env, engine: Engine, tmp_path: Path) -> None:
+    fc = {"type": "FeatureCollection", "features": [
+        _building("140214101001-91", SQUARE),
+        _building("140214101001-92", BOWTIE),
+        _building("140214101001-93", SQUARE, floors=None),
+        _building("140214101001-94", None),
+        _building("140214101001-95", SQUARE, community_code="140214101999"),
+    ]}
+    path = tmp_path / "buildings.geojson"
+    path.write_text(json.dumps(fc), encoding="utf-8")
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM building")).scalar_one()
+
+    result = CliRunner().invoke(app, ["import", str(path), "--layer", "buildings"], env=runner_env)
+    assert result.exit_code == 1
+    out = result.output
+    assert "feature 1:" in out and "self-intersects" in out
+    assert "feature 2:" in out and "floors" in out
+    assert "feature 3:" in out and "null geometry" in out
+    assert "feature 4:" in out and "140214101999" in out
+    assert "feature 0:" not in out
+    assert "nothing was imported" in out
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM building")).scalar_one() == before
+
+    result = CliRunner().invoke(app, ["import", str(path), "--layer", "buildings", "--skip-invalid"], env=runner_env)
+    assert result.exit_code == 0, result.output
+    assert "imported 1 buildings, skipped 4" in result.output
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT b.address, count(u.id), sum(u.households) FROM building b JOIN unit u ON u.building_id = b.id "
+            "WHERE b.code = '140214101001-91' GROUP BY b.address")).one()
+        assert row[1:] == (2, 40) and row[0].endswith("号楼")
+        conn.execute(text("DELETE FROM building WHERE code = '140214101001-91'"))
+        conn.commit()
+
+
+def test_export_and_reimport_round_trip(runner_env, engine: Engine, tmp_path: Path) -> None:
+    for suffix in ("gpkg", "shp", "geojson"):
+        path = tmp_path / f"grids.{suffix}"
+        result = CliRunner().invoke(app, ["export", "grids", str(path)], env=runner_env)
+        assert result.exit_code == 0, result.output
+        gdf = gpd.read_file(path)
+        assert len(gdf) == 50
+        with engine.connect() as conn:
+            area = conn.execute(text(
+                "SELECT sum(ST_Area(ST_Transform(g.geom, 4547))) FROM grid g "
+                "JOIN grid_plan p ON p.id = g.plan_id AND p.status = 'published'")).scalar_one()
+        # PostGIS's PROJ and pyproj's may differ slightly on WGS84 -> CGCS2000; 1e-5 is ~9 m² of 864,000.
+        assert gdf.to_crs(4547).area.sum() == pytest.approx(area, rel=1e-5)
+
+    cams = tmp_path / "cameras.csv"
+    assert CliRunner().invoke(app, ["export", "cameras", str(cams), "--crs", "gcj02"], env=runner_env).exit_code == 0
+    head = cams.read_text(encoding="utf-8").splitlines()[0]
+    assert "lon" in head and "lat" in head
+
+
+def test_import_cameras_from_gcj02_csv(runner_env, engine: Engine, tmp_path: Path) -> None:
+    from geo.crs import from_wgs84
+
+    lon, lat = from_wgs84(113.21, 40.06, crs="gcj02")
+    path = tmp_path / "cams.csv"
+    path.write_text(
+        "code,name,kind,status,mount,height_m,azimuth_deg,hfov_deg,range_m,lon,lat\n"
+        f"14021410001320999001,测试杆,bullet,online,pole,5,90,70,40,{lon},{lat}\n"
+        f"14021410001320999002,坏方位,bullet,online,pole,5,400,70,40,{lon},{lat}\n", encoding="utf-8")
+    bad = CliRunner().invoke(app, ["import", str(path), "--layer", "cameras", "--crs", "gcj02"], env=runner_env)
+    assert bad.exit_code == 1 and "feature 1:" in bad.output and "azimuth_deg=400" in bad.output
+    ok = CliRunner().invoke(app, ["import", str(path), "--layer", "cameras", "--crs", "gcj02", "--skip-invalid"],
+                            env=runner_env)
+    assert ok.exit_code == 0, ok.output
+    with engine.connect() as conn:
+        d = conn.execute(text(
+            "SELECT ST_Distance(ST_Transform(geom, 4547), ST_Transform(ST_SetSRID(ST_MakePoint(113.21, 40.06), 4326), 4547)) "
+            "FROM camera WHERE code = '14021410001320999001'")).scalar_one()
+        assert d < 0.5
+        conn.execute(text("DELETE FROM camera WHERE code LIKE '14021410001320999%'"))
+        conn.commit()
