@@ -258,6 +258,51 @@ def demo_load(
     typer.echo(f"loaded in {time.monotonic() - t0:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
+# -- import / export ---------------------------------------------------------------------
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .shp or .csv (lon/lat columns)", exists=True)],
+    layer: Annotated[str, typer.Option(help="communities | buildings | cameras | key_places")],
+    crs: Annotated[Optional[str], typer.Option(help="source CRS: wgs84 | cgcs2000 | gcj02 | bd09 | EPSG:n "
+                                                    "(default: the file's)")] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="import the valid features, "
+                                                                      "report the others")] = False,
+) -> None:
+    """Import a layer from a file: every invalid feature is reported; nothing is imported unless all are valid."""
+    from geo.store.exchange import import_file
+
+    try:
+        result = import_file(_engine(), path, layer=layer, crs=crs, skip_invalid=skip_invalid)
+    except GridmapError as exc:
+        details = exc.details if isinstance(exc.details, list) else []
+        for p in details:
+            typer.secho(f"feature {p['index']}: {p['reason']}", fg=typer.colors.YELLOW, err=True)
+        message = exc.message.split(": feature ")[0] if details else exc.message
+        raise _fail(message) from None
+    for p in result.skipped:
+        typer.secho(f"skipped feature {p.index}: {p.reason}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(f"imported {result.imported} {layer}" + (f", skipped {len(result.skipped)}" if result.skipped else ""))
+
+
+@app.command("export")
+def export(
+    layer: Annotated[str, typer.Argument(help="communities | grids | buildings | cameras | key_places")],
+    path: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .shp or .csv")],
+    crs: Annotated[str, typer.Option(help="wgs84 | cgcs2000 | gcj02 | bd09 | EPSG:n")] = "wgs84",
+    plan: Annotated[Optional[int], typer.Option(help="plan id (default: the published plan)")] = None,
+) -> None:
+    """Export a layer to a file."""
+    from geo.store.exchange import export_file
+
+    try:
+        n = export_file(_engine(), path, layer=layer, crs=crs, plan_id=plan)
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"exported {n} {layer} to {path}")
+
+
 # -- keys --------------------------------------------------------------------------------
 
 
