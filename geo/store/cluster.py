@@ -86,7 +86,8 @@ class Cluster:
 
     @property
     def data_dir(self) -> Path:
-        return self.root / "data"
+        # Resolved: the postgres user may be able to reach the link's target but not the link.
+        return self.root.resolve() / "data"
 
     @property
     def socket_dir(self) -> Path:
@@ -94,7 +95,7 @@ class Cluster:
 
     @property
     def log_file(self) -> Path:
-        return self.root / "postgres.log"
+        return self.root.resolve() / "postgres.log"
 
     def url(self, database: str) -> str:
         """SQLAlchemy URL of ``database`` in this cluster, over the Unix socket."""
@@ -107,7 +108,8 @@ class Cluster:
         return list(args)
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(self._cmd(*args), capture_output=True, text=True)
+        # cwd "/": as the postgres user, the caller's working directory may be out of reach.
+        proc = subprocess.run(self._cmd(*args), capture_output=True, text=True, cwd="/")
         if check and proc.returncode != 0:
             raise ClusterError(
                 f"{Path(args[0]).name} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}"
@@ -119,7 +121,7 @@ class Cluster:
         if not self.as_postgres:
             return True
         probe = subprocess.run(
-            ["runuser", "-u", "postgres", "--", "test", "-w", str(path)], capture_output=True
+            ["runuser", "-u", "postgres", "--", "test", "-w", str(path)], capture_output=True, cwd="/"
         )
         return probe.returncode == 0
 
