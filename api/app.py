@@ -13,9 +13,10 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 import maps as map_package
-from api.routes import features, health, plans
+from api.routes import features, health, lookup, plans
 from api.routes import maps as map_pages
 from geo.config import Settings, get_settings
+from geo.lookup import LookupService
 from geo.store.db import database_url, make_engine
 
 STATIC_DIR = Path(map_package.__file__).resolve().parent / "static"
@@ -27,9 +28,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(database_url(settings), pool_size=10, max_overflow=20)
+        app.state.lookup = LookupService(app.state.engine, poll_s=settings.lookup_poll_s)
+        app.state.lookup.start()
         try:
             yield
         finally:
+            app.state.lookup.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(f"/maps/login?next={quote(exc.next_url)}", status_code=303)
 
     app.include_router(health.router)
+    app.include_router(lookup.router)
     app.include_router(features.router)
     app.include_router(plans.router)
     app.include_router(map_pages.router)

@@ -5,6 +5,7 @@ Every 4xx/5xx body is ``{"error": {"code": "snake_case", "message": "...", "deta
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,12 +20,14 @@ from geo.errors import (
     Forbidden,
     GridmapError,
     NotFound,
+    TooLarge,
     Unauthorized,
     Unavailable,
 )
 
 #: Domain error → HTTP status. The first class in an error's MRO found here wins.
 STATUS: dict[type[GridmapError], int] = {
+    TooLarge: 413,
     NotFound: 404,
     BadInput: 422,
     Conflict: 409,
@@ -36,8 +39,19 @@ STATUS: dict[type[GridmapError], int] = {
 RETRY_AFTER_S = 5
 
 
+def _json_safe(v: Any) -> Any:
+    """Details may carry what the client sent, NaN and infinities included: JSON has no such numbers."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    return v
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+    return {"error": {"code": code, "message": message, "details": _json_safe(details)}}
 
 
 def status_for(exc: GridmapError) -> int:

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     grid_population_min: int = 400
     grid_population_max: int = 500
 
+    #: Most rows one batch lookup request may carry.
+    batch_max_rows: int = 1_000_000
+    #: How often each worker checks for a newly published plan (seconds).
+    lookup_poll_s: float = 0.25
+
     #: Basemap of the map pages: osm | tianditu | amap | none. None draws no tiles (offline).
     basemap: str = Field(default="none", pattern="^(osm|tianditu|amap|none)$")
     tianditu_key: str = ""

@@ -90,3 +90,21 @@ class Unavailable(GridmapError):
     """A dependency (the database) is not answering; try again shortly."""
 
     code = "unavailable"
+
+
+class OutsideGrids(NotFound):
+    """A point that no grid of the plan covers."""
+
+    code = "outside_grids"
+
+
+class NoMatch(NotFound):
+    """An address that matches no building well enough."""
+
+    code = "no_match"
+
+
+class TooLarge(BadInput):
+    """A request over a documented limit (rows, bytes, vertices)."""
+
+    code = "too_large"

@@ -147,3 +147,16 @@ def live_server(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def private_db(server_url: str) -> Iterator[str]:
+    """A database of this test's own, migrated and loaded with the demo data: for tests that
+    publish plans or otherwise change what the shared session database must keep."""
+    name, url = create_database(server_url)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    load_dataset(engine, DEMO_DIR)
+    engine.dispose()
+    yield url
+    drop_database(server_url, name)

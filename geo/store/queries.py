@@ -179,3 +179,21 @@ def counts(conn: Connection) -> dict[str, int]:
 def list_plans(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(text(f"SELECT {_PLAN_COLUMNS} FROM grid_plan ORDER BY id")).all()
     return [plan_dict(r) for r in rows]
+
+
+def load_gazetteer(conn: Connection) -> Any:
+    """The address gazetteer of every community and building (see :mod:`geo.address`)."""
+    from geo.address import Building, Community, Gazetteer
+
+    communities = [
+        Community(code=r.code, name=r.name, name_en=r.name_en, pinyin=r.pinyin, aliases=tuple(r.aliases or ()))
+        for r in conn.execute(text("SELECT code, name, name_en, pinyin, aliases FROM community ORDER BY code"))
+    ]
+    buildings = [
+        Building(code=r.code, community_code=r.community_code, number=r.number, units=r.units, floors=r.floors)
+        for r in conn.execute(text(
+            "SELECT b.code, c.code AS community_code, b.number, b.floors, "
+            "(SELECT count(*) FROM unit u WHERE u.building_id = b.id) AS units "
+            "FROM building b JOIN community c ON c.id = b.community_id ORDER BY b.code"))
+    ]
+    return Gazetteer(communities=communities, buildings=buildings)

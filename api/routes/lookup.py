@@ -1,0 +1,213 @@
+"""Which grid is this? Point, address and batch lookup (client role and above)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.deps import Client
+from geo import batch
+from geo.address import THRESHOLD
+from geo.errors import BadInput, NoMatch, OutsideGrids
+from geo.keys import KeyInfo, role_allows
+from geo.lookup import BuildingRecord, GridRecord, LookupService, PlanIndex
+from geo.points import point_to_wgs84
+
+router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
+
+TOWN_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def lookup_service(request: Request) -> LookupService:
+    return request.app.state.lookup
+
+
+def parse_at(at: str | None) -> dt.datetime | None:
+    """ISO date or datetime; a date means 00:00 town time (Asia/Shanghai), a naive time is town time."""
+    if at is None or at == "":
+        return None
+    try:
+        if len(at) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(at), dt.time(), TOWN_TZ)
+        when = dt.datetime.fromisoformat(at)
+    except ValueError:
+        raise BadInput(f"at={at!r} is not an ISO 8601 date or date-time; use e.g. at=2026-03-01 "
+                       "or at=2026-03-01T08:00:00+08:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=TOWN_TZ)
+
+
+def choose_index(service: LookupService, *, plan: int | None, at: str | None) -> PlanIndex:
+    if plan is not None and at:
+        raise BadInput("give either plan= or at=, not both")
+    if plan is not None:
+        return service.for_plan(plan)
+    when = parse_at(at)
+    return service.at(when) if when else service.current()
+
+
+def plan_json(index: PlanIndex) -> dict[str, Any]:
+    return {"id": index.plan["id"], "name": index.plan["name"], "published_at": index.plan["published_at"],
+            "status": index.plan["status"]}
+
+
+def grid_json(g: GridRecord, *, with_phone: bool) -> dict[str, Any]:
+    member: dict[str, Any] | None = None
+    if g.grid_member:
+        member = {"name": g.grid_member}
+        if with_phone:
+            member["phone"] = g.grid_member_phone
+    return {"code": g.code, "name": g.name, "community": {"code": g.community_code, "name": g.community_name},
+            "grid_member": member}
+
+
+def building_json(b: BuildingRecord) -> dict[str, Any]:
+    return {"code": b.code, "name": b.name, "address": b.address, "floors": b.floors, "height_m": b.height_m}
+
+
+@router.get("", summary="The grid (and building) at a point")
+def lookup_point(
+    request: Request,
+    key: Client,
+    lon: Annotated[float, Query(description="longitude (or easting for a projected EPSG)")],
+    lat: Annotated[float, Query(description="latitude (or northing for a projected EPSG)")],
+    crs: Annotated[str | None, Query(description="wgs84 (default) | cgcs2000 | gcj02 | bd09 | EPSG:n")] = None,
+    at: Annotated[str | None, Query(description="ISO date/time: answer from the plan published then")] = None,
+    plan: Annotated[int | None, Query(description="answer from this plan (draft or retired too)")] = None,
+) -> dict[str, Any]:
+    x, y = point_to_wgs84(lon, lat, crs=crs)
+    index = choose_index(lookup_service(request), plan=plan, at=at)
+    grid, building = index.locate(x, y)
+    if grid is None:
+        raise OutsideGrids(
+            f"({x:.6f}, {y:.6f}) lies in no grid of plan {index.plan['id']} ({index.plan['name']}); "
+            "the grids cover the town's communities only — check the point and its crs",
+            details={"point": {"lon": x, "lat": y}, "plan": plan_json(index)},
+        )
+    return {
+        "grid": grid_json(grid, with_phone=role_allows(key.role, "viewer")),
+        "building": building_json(building) if building else None,
+        "plan": plan_json(index),
+        "point": {"lon": round(x, 8), "lat": round(y, 8)},
+    }
+
+
+def match_json(m: Any) -> dict[str, Any]:
+    return {"address": m.address, "community_code": m.community_code, "building": m.building_code,
+            "building_number": m.building, "unit": m.unit, "room": m.room, "score": round(m.score, 1)}
+
+
+@router.get("/address", summary="The grid of a standard address (community + building + unit + room)")
+def lookup_address(
+    request: Request,
+    key: Client,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="e.g. 春安新区3号楼2单元, 宁丰12栋, "
+                                                                     "Chun'an New District Building 3")],
+    at: Annotated[str | None, Query(description="ISO date/time: answer from the plan published then")] = None,
+    plan: Annotated[int | None, Query(description="answer from this plan")] = None,
+    limit: Annotated[int, Query(ge=1, le=20, description="how many candidates")] = 5,
+) -> dict[str, Any]:
+    index = choose_index(lookup_service(request), plan=plan, at=at)
+    ranked = index.gazetteer.lookup(q, limit=limit)
+    if not ranked or ranked[0].score < THRESHOLD:
+        raise NoMatch(
+            f"no building matches {q!r} well enough (best score "
+            f"{ranked[0].score:.0f} < {THRESHOLD:.0f}); give the community and the building number, "
+            "e.g. 春安新区3号楼2单元" if ranked else
+            f"no building matches {q!r}; give the community and the building number, e.g. 春安新区3号楼2单元",
+            details={"candidates": [match_json(m) for m in ranked], "threshold": THRESHOLD},
+        )
+    grids = [index.grid_of_building(m.building_code) for m in ranked]
+    return {
+        "match": match_json(ranked[0]),
+        "grid": grid_json(grids[0], with_phone=role_allows(key.role, "viewer")) if grids[0] else None,
+        "candidates": [dict(match_json(m), grid_code=g.code if g else None) for m, g in zip(ranked, grids)],
+        "plan": plan_json(index),
+    }
+
+
+@router.post(
+    "/batch",
+    summary="Many points or addresses at once (JSON, or a CSV upload answered with CSV)",
+    openapi_extra={"requestBody": {"content": {
+        "application/json": {"schema": {"type": "object", "properties": {
+            "points": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+            "addresses": {"type": "array", "items": {"type": "string"}},
+            "crs": {"type": "string"}, "plan": {"type": "integer"}, "at": {"type": "string"}}},
+            "example": {"points": [[113.1, 40.05]], "crs": "wgs84"}},
+        "text/csv": {"schema": {"type": "string"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}, "crs": {"type": "string"}}}},
+    }, "required": True}},
+)
+async def lookup_batch(request: Request, key: Client) -> StreamingResponse:
+    service = lookup_service(request)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limit = request.app.state.settings.batch_max_rows
+    if ctype in ("text/csv", "application/csv", "multipart/form-data"):
+        if ctype == "multipart/form-data":
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise BadInput("send the CSV as a form field named 'file'")
+            raw = await upload.read()
+            options = {k: v for k, v in form.items() if k != "file" and isinstance(v, str)}
+        else:
+            raw = await request.body()
+            options = dict(request.query_params)
+        plan = int(options["plan"]) if options.get("plan") else None
+        index = choose_index(service, plan=plan, at=options.get("at"))
+        table = batch.read_csv_table(raw, limit=limit)
+        chunks = batch.csv_results(table, index=index, crs=options.get("crs"))
+        return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": 'attachment; filename="lookup.csv"'})
+    if ctype not in ("application/json", ""):
+        raise BadInput(f"unsupported Content-Type {ctype!r}: send application/json, text/csv "
+                       "or multipart/form-data with a 'file'")
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(f"the body is not valid JSON ({exc}); send {{\"points\": [[lon, lat], ...]}}") from None
+    if not isinstance(body, dict) or ("points" in body) == ("addresses" in body):
+        raise BadInput('send either {"points": [[lon, lat], ...], "crs": "wgs84"} or {"addresses": ["...", ...]}')
+    index = choose_index(service, plan=body.get("plan"), at=body.get("at"))
+    with_phone = role_allows(key.role, "viewer")
+    if "points" in body:
+        rows = body["points"]
+        if not isinstance(rows, list):
+            raise BadInput('"points" must be a list of [lon, lat] pairs')
+        batch.check_rows(len(rows), limit=limit)
+        results = batch.locate_points(rows, index=index, crs=body.get("crs"))
+    else:
+        rows = body["addresses"]
+        if not isinstance(rows, list):
+            raise BadInput('"addresses" must be a list of strings')
+        batch.check_rows(len(rows), limit=limit)
+        results = batch.locate_addresses(rows, index=index)
+    return StreamingResponse(_json_results(results, index=index, with_phone=with_phone),
+                             media_type="application/json")
+
+
+def _json_results(results: batch.Results, *, index: PlanIndex, with_phone: bool) -> Iterator[bytes]:
+    """Stream ``{"plan": ..., "results": [...]}``; each grid's JSON is encoded once, not once per row."""
+    grid_fragments = [json.dumps({"grid": grid_json(g, with_phone=with_phone), "error": None},
+                                 ensure_ascii=False) for g in index.grids]
+    yield ('{"plan": ' + json.dumps(plan_json(index), ensure_ascii=False) + ', "results": [').encode()
+    n = len(results.grid)
+    step = 20_000
+    for start in range(0, n, step):
+        parts = []
+        for i in range(start, min(start + step, n)):
+            g = results.grid[i]
+            if g >= 0:
+                parts.append(grid_fragments[g])
+            else:
+                parts.append(json.dumps({"grid": None, "error": results.error(i)}, ensure_ascii=False))
+        yield ((", " if start else "") + ", ".join(parts)).encode()
+    yield b"]}"
+
