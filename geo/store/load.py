@@ -199,10 +199,12 @@ def _load_incidents(conn: Connection, data_dir: Path, *, plan_id: int, progress:
         done += len(chunk)
         progress("incidents", done, total)
     # The grid at the time of report: the plan published when the demo data was made.
+    progress("assigning incidents to grids", 0, 1)
     conn.execute(text(
         "UPDATE incident i SET grid_code = g.code, plan_id = g.plan_id "
         "FROM grid g WHERE g.plan_id = :plan AND ST_Covers(g.geom, i.geom)"
     ), {"plan": plan_id})
+    progress("assigning incidents to grids", 1, 1)
     return done
 
 
