@@ -70,9 +70,8 @@ def empty_database(server_url: str) -> Iterator[str]:
     drop_database(server_url, name)
 
 
-@pytest.fixture(scope="session")
-def db_url(server_url: str) -> Iterator[str]:
-    """The session's database, migrated to head and loaded with the Gaoshan demo data."""
+def loaded_database(server_url: str) -> Iterator[str]:
+    """A new database, migrated to head and loaded with the Gaoshan demo data; dropped afterwards."""
     name, url = create_database(server_url)
     migrate.upgrade(url)
     engine = make_engine(url)
@@ -80,6 +79,12 @@ def db_url(server_url: str) -> Iterator[str]:
     engine.dispose()
     yield url
     drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def db_url(server_url: str) -> Iterator[str]:
+    """The session's database, shared by the tests that only read (or undo what they write)."""
+    yield from loaded_database(server_url)
 
 
 @pytest.fixture(scope="session")
@@ -151,12 +156,6 @@ def live_server(settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 def private_db(server_url: str) -> Iterator[str]:
-    """A database of this test's own, migrated and loaded with the demo data: for tests that
-    publish plans or otherwise change what the shared session database must keep."""
-    name, url = create_database(server_url)
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    load_dataset(engine, DEMO_DIR)
-    engine.dispose()
-    yield url
-    drop_database(server_url, name)
+    """A database of this test's own, loaded with the demo data: for tests that publish plans or
+    otherwise change what the shared session database must keep."""
+    yield from loaded_database(server_url)
