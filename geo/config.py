@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: The repository (or installed source tree) root: geo/ lives directly below it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: The town's time zone: dates without a time mean midnight here, and the database answers in it.
+TOWN_TIMEZONE = "Asia/Shanghai"
+
 
 class Settings(BaseSettings):
     """Everything a deployment may change. Environment variables win over defaults."""
@@ -47,6 +50,12 @@ class Settings(BaseSettings):
     batch_max_rows: int = 1_000_000
     #: How often each worker checks for a newly published plan (seconds).
     lookup_poll_s: float = 0.25
+
+    #: Per-step time limits of the incident workflow (hours in the state before the next step is due).
+    incident_limit_reported_h: float = 2
+    incident_limit_accepted_h: float = 4
+    incident_limit_assigned_h: float = 24
+    incident_limit_assisting_h: float = 72
 
     #: Basemap of the map pages: osm | tianditu | amap | none. None draws no tiles (offline).
     basemap: str = Field(default="none", pattern="^(osm|tianditu|amap|none)$")

@@ -154,6 +154,12 @@ def live_server(settings: Settings) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def module_db(server_url: str) -> Iterator[str]:
+    """A loaded database shared by one test module only (for modules that write)."""
+    yield from loaded_database(server_url)
+
+
 @pytest.fixture
 def private_db(server_url: str) -> Iterator[str]:
     """A database of this test's own, loaded with the demo data: for tests that publish plans or

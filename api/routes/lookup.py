@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import Client
+from geo.config import TOWN_TIMEZONE
 from geo import batch
 from geo.address import THRESHOLD
 from geo.errors import BadInput, NoMatch, OutsideGrids
@@ -21,7 +22,7 @@ from geo.points import point_to_wgs84
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 
-TOWN_TZ = ZoneInfo("Asia/Shanghai")
+TOWN_TZ = ZoneInfo(TOWN_TIMEZONE)
 
 
 def lookup_service(request: Request) -> LookupService:

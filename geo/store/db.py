@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from geo.config import Settings
+from geo.config import TOWN_TIMEZONE, Settings
 from geo.store.cluster import Cluster
 
 
@@ -32,9 +32,12 @@ def database_url(settings: Settings) -> str:
     return cluster_for(settings).url(settings.pg_database)
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
+def make_engine(url: str, *, timezone: str = TOWN_TIMEZONE, **kwargs: object) -> Engine:
+    """An engine whose sessions speak the town's time zone, so timestamps come back as +08:00."""
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)  # type: ignore[arg-type]
+    connect_args = dict(kwargs.pop("connect_args", {}) or {})  # type: ignore[call-overload]
+    connect_args.setdefault("options", f"-c TimeZone={timezone}")
+    return create_engine(url, connect_args=connect_args, **kwargs)  # type: ignore[arg-type]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

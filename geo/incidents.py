@@ -1,0 +1,251 @@
+"""Incidents and the four-step workflow of the source: discover & accept → assign → assist → close.
+
+States and the transitions allowed between them (anything else is refused with the
+allowed ones listed)::
+
+    reported  → accepted | rejected | duplicate      (discover & accept)
+    accepted  → assigned | rejected | duplicate      (assign: needs an assignee)
+    assigned  → assisting | assigned                 (assist; re-assign to someone else)
+    assisting → closed | assigned                    (close; hand back for re-assignment)
+    closed, rejected, duplicate: final
+
+Every transition is an ``incident_event`` row (who, when, note, assignee) written in
+the same transaction as the status change, with the incident row locked so two
+operators cannot move one incident at once. The grid is assigned from the
+location when the incident is reported and kept as it was then.
+
+Overdue: an open incident whose time in its current state exceeds that state's
+limit (settings ``incident_limit_<state>_h``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from geo.config import Settings
+from geo.errors import BadInput, Conflict, NotFound
+from geo.lookup import PlanIndex
+from geo.points import point_to_wgs84
+from geo.store import audit
+
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "dispute": ("neighbour", "family", "property"),
+    "safety_hazard": ("fire", "gas", "electrical", "structural"),
+    "public_order": ("noise", "parking", "other"),
+    "environment": ("sanitation", "other"),
+    "facilities": ("lighting", "lift", "water", "other"),
+    "other": ("other",),
+}
+SOURCES = ("patrol", "hotline", "camera", "resident", "building_chief")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "reported": ("accepted", "rejected", "duplicate"),
+    "accepted": ("assigned", "rejected", "duplicate"),
+    "assigned": ("assisting", "assigned"),
+    "assisting": ("closed", "assigned"),
+    "closed": (),
+    "rejected": (),
+    "duplicate": (),
+}
+OPEN_STATES = ("reported", "accepted", "assigned", "assisting")
+LABELS = {
+    "reported": "已上报 reported", "accepted": "已受理 accepted", "assigned": "已交办 assigned",
+    "assisting": "协办中 assisting", "closed": "已办结 closed", "rejected": "不予受理 rejected",
+    "duplicate": "重复 duplicate",
+}
+
+
+def limits_h(settings: Settings) -> dict[str, float]:
+    return {
+        "reported": settings.incident_limit_reported_h,
+        "accepted": settings.incident_limit_accepted_h,
+        "assigned": settings.incident_limit_assigned_h,
+        "assisting": settings.incident_limit_assisting_h,
+    }
+
+
+def _parse_time(value: Any, *, field: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        when = value
+    else:
+        try:
+            when = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise BadInput(f"{field}={value!r} is not an ISO 8601 date-time; use e.g. 2026-11-27T08:30:00+08:00",
+                           details={"field": field}) from None
+    if when.tzinfo is None:
+        raise BadInput(f"{field}={value!r} has no UTC offset; add one, e.g. +08:00", details={"field": field})
+    return when
+
+
+def validate_new(data: dict[str, Any], *, now: dt.datetime) -> dict[str, Any]:
+    """Check a new incident's fields; returns them cleaned. Raises BadInput naming the field."""
+    category = data.get("category")
+    if category not in CATEGORIES:
+        raise BadInput(f"category={category!r} is not one of {', '.join(CATEGORIES)}", details={"field": "category"})
+    sub = data.get("subcategory")
+    if sub is None and len(CATEGORIES[category]) == 1:
+        sub = CATEGORIES[category][0]
+    if sub is not None and sub not in CATEGORIES[category]:
+        raise BadInput(f"subcategory={sub!r} is not one of {', '.join(CATEGORIES[category])} for {category}",
+                       details={"field": "subcategory"})
+    source = data.get("source", "patrol")
+    if source not in SOURCES:
+        raise BadInput(f"source={source!r} is not one of {', '.join(SOURCES)}", details={"field": "source"})
+    severity = data.get("severity", 2)
+    if isinstance(severity, bool) or not isinstance(severity, int) or not 1 <= severity <= 4:
+        raise BadInput(f"severity={severity!r} must be a whole number from 1 (minor) to 4 (urgent)",
+                       details={"field": "severity"})
+    occurred = _parse_time(data.get("occurred_at") or now, field="occurred_at")
+    if occurred > now + dt.timedelta(minutes=5):
+        raise BadInput(f"occurred_at={occurred.isoformat()} is in the future", details={"field": "occurred_at"})
+    description = data.get("description")
+    if description is not None and (not isinstance(description, str) or len(description) > 2000):
+        raise BadInput("description must be text of at most 2,000 characters", details={"field": "description"})
+    for name in ("lon", "lat"):
+        if isinstance(data.get(name), bool) or not isinstance(data.get(name), (int, float)):
+            raise BadInput(f"{name} is required and must be a number", details={"field": name})
+    lon, lat = point_to_wgs84(float(data["lon"]), float(data["lat"]), crs=data.get("crs"))
+    return {"category": category, "subcategory": sub, "source": source, "severity": severity,
+            "occurred_at": occurred, "description": description, "lon": lon, "lat": lat}
+
+
+def create(engine: Engine, data: dict[str, Any], *, index: PlanIndex, actor: str) -> int:
+    """Store a new incident (status reported) with the grid its point is in now, and its first event."""
+    now = dt.datetime.now(dt.timezone.utc)
+    clean = validate_new(data, now=now)
+    grid, _ = index.locate(clean["lon"], clean["lat"])
+    with engine.begin() as conn:
+        incident_id = conn.execute(text("""
+            INSERT INTO incident (category, subcategory, source, severity, description, occurred_at, reported_at,
+                                  status, grid_code, plan_id, geom)
+            VALUES (:category, :subcategory, :source, :severity, :description, :occurred_at, :now, 'reported',
+                    :grid, :plan, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+            RETURNING id"""), {**clean, "now": now, "grid": grid.code if grid else None,
+                               "plan": index.plan["id"]}).scalar_one()
+        conn.execute(text(
+            "INSERT INTO incident_event (incident_id, seq, from_status, to_status, at, actor, note) "
+            "VALUES (:id, 1, NULL, 'reported', :now, :actor, :note)"),
+            {"id": incident_id, "now": now, "actor": actor, "note": clean["description"]})
+        audit.record(conn, actor=actor, action="create", entity="incident", entity_id=str(incident_id),
+                     after={k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in clean.items()}
+                     | {"grid_code": grid.code if grid else None})
+    return incident_id
+
+
+def transition(engine: Engine, *, incident_id: int, to: str, actor: str, note: str | None = None,
+               assignee: str | None = None) -> dict[str, Any]:
+    """Move an incident to ``to`` if the workflow allows it; returns the new event."""
+    if to not in TRANSITIONS:
+        raise BadInput(f"to={to!r} is not a state; states are {', '.join(TRANSITIONS)}", details={"field": "to"})
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT status FROM incident WHERE id = :id FOR UPDATE"), {"id": incident_id}).first()
+        if row is None:
+            raise NotFound(f"no incident with id {incident_id}")
+        allowed = TRANSITIONS[row.status]
+        if to not in allowed:
+            raise Conflict(
+                f"incident {incident_id} is {row.status}: it can go to "
+                + (", ".join(allowed) if allowed else "no other state (it is final)") + f", not {to}",
+                details={"status": row.status, "allowed": list(allowed)},
+            )
+        if to == "assigned" and not (assignee and assignee.strip()):
+            raise BadInput("assigning needs an assignee (who will handle it)", details={"field": "assignee"})
+        now = dt.datetime.now(dt.timezone.utc)
+        seq = conn.execute(text("SELECT coalesce(max(seq), 0) + 1 FROM incident_event WHERE incident_id = :id"),
+                           {"id": incident_id}).scalar_one()
+        conn.execute(text(
+            "INSERT INTO incident_event (incident_id, seq, from_status, to_status, at, actor, note, assignee) "
+            "VALUES (:id, :seq, :from_, :to, :now, :actor, :note, :assignee)"),
+            {"id": incident_id, "seq": seq, "from_": row.status, "to": to, "now": now, "actor": actor,
+             "note": note, "assignee": assignee})
+        conn.execute(text("UPDATE incident SET status = :to WHERE id = :id"), {"to": to, "id": incident_id})
+        audit.record(conn, actor=actor, action="transition", entity="incident", entity_id=str(incident_id),
+                     before={"status": row.status}, after={"status": to, "assignee": assignee, "note": note})
+    return {"seq": seq, "from": row.status, "to": to, "at": now.isoformat(), "actor": actor, "note": note,
+            "assignee": assignee}
+
+
+_SELECT = """
+    SELECT i.id, i.ref, i.category, i.subcategory, i.source, i.severity, i.description, i.occurred_at,
+           i.reported_at, i.status, i.grid_code, i.plan_id, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
+           e.at AS since, e.assignee
+    FROM incident i
+    LEFT JOIN LATERAL (SELECT at, (SELECT assignee FROM incident_event a WHERE a.incident_id = i.id
+                                    AND a.assignee IS NOT NULL ORDER BY seq DESC LIMIT 1) AS assignee
+                       FROM incident_event ev WHERE ev.incident_id = i.id ORDER BY seq DESC LIMIT 1) e ON true
+"""
+
+
+def _feature(r: Any, *, now: dt.datetime, limits: dict[str, float]) -> dict[str, Any]:
+    since = r.since or r.reported_at
+    limit = limits.get(r.status)
+    overdue = bool(limit is not None and now - since > dt.timedelta(hours=limit))
+    props = {
+        "id": r.id, "ref": r.ref, "category": r.category, "subcategory": r.subcategory, "source": r.source,
+        "severity": r.severity, "description": r.description, "occurred_at": r.occurred_at.isoformat(),
+        "reported_at": r.reported_at.isoformat(), "status": r.status, "status_label": LABELS[r.status],
+        "grid_code": r.grid_code, "plan_id": r.plan_id, "in_state_since": since.isoformat(),
+        "assignee": r.assignee, "overdue": overdue,
+        "due_at": (since + dt.timedelta(hours=limit)).isoformat() if limit is not None else None,
+    }
+    return {"type": "Feature", "id": r.id, "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+            "properties": props}
+
+
+def query(conn: Connection, *, settings: Settings, start: dt.datetime | None = None, end: dt.datetime | None = None,
+          categories: list[str] | None = None, grid: str | None = None, statuses: list[str] | None = None,
+          overdue: bool | None = None, limit: int = 1000, offset: int = 0) -> dict[str, Any]:
+    """Incidents as a GeoJSON FeatureCollection, newest first, with filters and paging."""
+    for c in categories or ():
+        if c not in CATEGORIES:
+            raise BadInput(f"category={c!r} is not one of {', '.join(CATEGORIES)}")
+    for s in statuses or ():
+        if s not in TRANSITIONS:
+            raise BadInput(f"status={s!r} is not one of {', '.join(TRANSITIONS)}")
+    where, params = ["TRUE"], {}
+    if start:
+        where.append("i.occurred_at >= :start")
+        params["start"] = start
+    if end:
+        where.append("i.occurred_at < :end")
+        params["end"] = end
+    if categories:
+        where.append("i.category = ANY(:cats)")
+        params["cats"] = categories
+    if grid:
+        where.append("i.grid_code = :grid")
+        params["grid"] = grid
+    if statuses:
+        where.append("i.status = ANY(:statuses)")
+        params["statuses"] = statuses
+    now = dt.datetime.now(dt.timezone.utc)
+    lim = limits_h(settings)
+    sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY i.occurred_at DESC, i.id DESC"
+    if overdue is None:
+        total = conn.execute(text(f"SELECT count(*) FROM incident i WHERE {' AND '.join(where)}"), params).scalar_one()
+        rows = conn.execute(text(sql + " LIMIT :limit OFFSET :offset"),
+                            {**params, "limit": limit, "offset": offset}).all()
+        features = [_feature(r, now=now, limits=lim) for r in rows]
+    else:  # overdue depends on the clock and the settings: filter after computing it
+        every = [_feature(r, now=now, limits=lim) for r in conn.execute(text(sql), params)]
+        chosen = [f for f in every if f["properties"]["overdue"] == overdue]
+        total, features = len(chosen), chosen[offset:offset + limit]
+    return {"type": "FeatureCollection", "features": features, "total": total, "limit": limit, "offset": offset}
+
+
+def get(conn: Connection, *, incident_id: int, settings: Settings) -> dict[str, Any]:
+    row = conn.execute(text(_SELECT + " WHERE i.id = :id"), {"id": incident_id}).first()
+    if row is None:
+        raise NotFound(f"no incident with id {incident_id}")
+    feature = _feature(row, now=dt.datetime.now(dt.timezone.utc), limits=limits_h(settings))
+    feature["properties"]["events"] = [
+        {"seq": e.seq, "from": e.from_status, "to": e.to_status, "at": e.at.isoformat(), "actor": e.actor,
+         "note": e.note, "assignee": e.assignee}
+        for e in conn.execute(text(
+            "SELECT seq, from_status, to_status, at, actor, note, assignee FROM incident_event "
+            "WHERE incident_id = :id ORDER BY seq"), {"id": incident_id})
+    ]
+    return feature
