@@ -16,6 +16,7 @@ from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, presented_
 from geo.errors import GridmapError
 from geo.keys import KeyInfo, authenticate, role_allows
 from geo.store import queries
+from maps.lookup import build_lookup_map
 from maps.overview import build_overview_map, render
 from maps.pages import login_page
 
@@ -85,5 +86,20 @@ def overview(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse
         basemap=settings.basemap,
         tianditu_key=settings.tianditu_key,
         static_url="/static",
+    )
+    return HTMLResponse(render(m))
+
+
+@router.get("/lookup", response_class=HTMLResponse, summary="Lookup map: which grid is this point or address in?")
+def lookup_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+    plan = queries.resolve_plan(conn, plan_id=None)
+    m = build_lookup_map(
+        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
+        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
+        bounds=queries.bounds(conn),
+        basemap=settings.basemap,
+        tianditu_key=settings.tianditu_key,
+        static_url="/static",
+        api_base="/v1",
     )
     return HTMLResponse(render(m))

@@ -1,0 +1,255 @@
+"""The lookup map (``/maps/lookup``): which grid is this point or address in?
+
+The page draws the published grids lightly (filled by community, the grid
+number faintly inside each) and the building footprints, plus a search panel
+(top left): type an address or click the map, and the grid is highlighted and
+described (code, name, community, grid member, households, population, the
+building, the plan). All the behaviour is in ``maps/static/gridmap/lookup.js``
+(loaded with ``<script defer>`` after folium's own script), which calls the
+JSON API with the page's session cookie:
+
+- a map click -> ``GET /v1/lookup?lon=&lat=``;
+- an address -> ``GET /v1/lookup/address?q=``; ambiguous answers (several
+  candidates, or a 404 ``no_match`` with candidates) are listed as clickable rows.
+
+How the script finds what folium drew (no inline JavaScript of gridmap's own):
+
+- the Leaflet map: the one ``L.Map`` among ``window``'s properties (folium
+  declares ``var map_<id> = L.map(...)`` at the top level of a classic script);
+- the layers: the ``L.GeoJSON`` instances whose option ``gmLayer`` is
+  :data:`GRIDS_LAYER` or :data:`BUILDINGS_LAYER` (folium passes a GeoJson's
+  extra keyword arguments through as Leaflet options, ``gm_layer`` -> ``gmLayer``);
+- its settings: ``data-*`` attributes of the panel's root element ``#gm-lookup``.
+
+The script publishes ``window.gridmapLookup`` (``highlighted()`` -> grid code or
+null, ``map``, ``grids``, ``buildings``, ``ready``) for tests.
+
+Examples
+--------
+>>> from shapely.geometry import box, mapping
+>>> fc = lambda *feats: {"type": "FeatureCollection", "features": list(feats)}
+>>> feat = lambda geom, **props: {"type": "Feature", "geometry": mapping(geom), "properties": props}
+>>> m = build_lookup_map(
+...     grids=fc(feat(box(113.1, 40.05, 113.11, 40.06), code="140214101001001", name="第1网格",
+...                   community_code="140214101001", households=230, population=480)),
+...     buildings=fc(feat(box(113.101, 40.051, 113.102, 40.0515), code="140214101001-01",
+...                       address="春安新区1号楼", grid_code="140214101001001")),
+...     bounds=(113.1, 40.05, 113.11, 40.06),
+... )
+>>> html = render(m)
+>>> '<script defer src="/static/gridmap/lookup.js"></script>' in html and "cdn.jsdelivr.net" not in html
+True
+>>> '"gmLayer": "grids"' in html and "gm-lookup-card" in html
+True
+"""
+
+from __future__ import annotations
+
+import html as _html
+from typing import Any
+
+import folium
+from branca.element import CssLink, Element
+from shapely.geometry import mapping, shape
+
+from maps.assets import local_url, localize
+from maps.base import MapPanel, new_map, render
+from maps.overview import COMMUNITY_PALETTE
+
+__all__ = [
+    "BUILDINGS_LAYER",
+    "GRIDS_LAYER",
+    "PANEL_ID",
+    "SCRIPT_PATH",
+    "STYLESHEET_PATH",
+    "build_lookup_map",
+    "render",
+]
+
+#: ``options.gmLayer`` of the grids' and the buildings' ``L.GeoJSON`` layers.
+GRIDS_LAYER = "grids"
+BUILDINGS_LAYER = "buildings"
+
+#: Paths under ``maps/static/`` (served at the map's ``static_url``).
+SCRIPT_PATH = "gridmap/lookup.js"
+STYLESHEET_PATH = "gridmap/lookup.css"
+
+#: ``id`` of the search panel's root element (lookup.js reads its ``data-*`` settings).
+PANEL_ID = "gm-lookup"
+
+_GRID_FIELDS = (
+    "code", "name", "community_code", "community_name", "households", "population",
+    "buildings", "units", "grid_member", "grid_member_phone",
+)  # fmt: skip
+_BUILDING_FIELDS = ("code", "name", "address", "community_code", "grid_code", "floors", "units", "households")
+
+
+def _round_coords(coords: Any, ndigits: int) -> Any:
+    if isinstance(coords, (int, float)):
+        return round(float(coords), ndigits)
+    return [_round_coords(c, ndigits) for c in coords]
+
+
+def _round_geometry(geom: dict, ndigits: int = 6) -> dict:
+    if geom.get("type") == "GeometryCollection":
+        return {"type": "GeometryCollection", "geometries": [_round_geometry(g, ndigits) for g in geom["geometries"]]}
+    return {"type": geom["type"], "coordinates": _round_coords(geom["coordinates"], ndigits)}
+
+
+def _features(fc: dict, what: str) -> list[dict]:
+    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
+        raise ValueError(f"{what} must be a GeoJSON FeatureCollection dict, got {type(fc).__name__}")
+    return [f for f in fc.get("features") or [] if f.get("geometry")]
+
+
+def _slim(fc: dict, fields: tuple[str, ...], what: str) -> list[dict]:
+    """Features with only *fields* (missing ones as None), rounded coordinates, ``id`` = code."""
+    out = []
+    for i, f in enumerate(_features(fc, what)):
+        props = f.get("properties") or {}
+        code = props.get("code")
+        out.append(
+            {
+                "type": "Feature",
+                "id": str(code) if code is not None else f"{what}-{i}",
+                "properties": {k: props.get(k) for k in fields},
+                "geometry": _round_geometry(f["geometry"]),
+            }
+        )
+    return out
+
+
+def _grid_label(code: Any) -> str:
+    code = str(code)
+    return code[-3:] if len(code) == 15 and code.isdigit() else code
+
+
+def _with_labels(grids: list[dict]) -> list[dict]:
+    """Adds ``label`` (the grid number) and ``label_lon/label_lat`` (a point inside the grid)."""
+    for f in grids:
+        geom = shape(f["geometry"])
+        props = f["properties"]
+        props["label"] = _grid_label(props.get("code"))
+        if not geom.is_empty:
+            pt = geom.representative_point()
+            props["label_lon"], props["label_lat"] = round(pt.x, 6), round(pt.y, 6)
+    return grids
+
+
+def community_colours(grids: list[dict]) -> dict[str, str]:
+    """Grid fill colour by community code, assigned as on the overview map (sorted codes)."""
+    codes = sorted({str(f["properties"].get("community_code")) for f in grids} - {"None"})
+    return {code: COMMUNITY_PALETTE[i % len(COMMUNITY_PALETTE)] for i, code in enumerate(codes)}
+
+
+def _legend_html(grids: list[dict], colours: dict[str, str]) -> str:
+    names = {str(f["properties"].get("community_code")): f["properties"].get("community_name") for f in grids}
+    items = "".join(
+        f'<span class="gm-lookup-key"><span class="gm-swatch" style="background:{colour}"></span>'
+        f"{_html.escape(str(names.get(code) or code))}</span>"
+        for code, colour in colours.items()
+    )
+    return f'<div class="gm-lookup-legend" aria-label="社区 Communities">{items}</div>' if items else ""
+
+
+def _panel_html(*, api_base: str, title: str, legend: str = "") -> str:
+    """The search panel: trusted, static HTML (data escaped); lookup.js fills the card with textContent only."""
+    esc = _html.escape
+    return (
+        f'<div id="{PANEL_ID}" class="gm-lookup" data-api-base="{esc(api_base)}">'
+        f'<h1 class="gm-lookup-title">{esc(title)}</h1>'
+        '<form class="gm-lookup-form" role="search" autocomplete="off">'
+        '<label for="gm-lookup-q">地址 Address</label>'
+        '<div class="gm-lookup-row">'
+        '<input id="gm-lookup-q" name="q" type="search" maxlength="200" '
+        'placeholder="例 e.g. 春安新区3号楼2单元">'
+        '<button id="gm-lookup-go" type="submit">查询 Search</button>'
+        "</div></form>"
+        '<div class="gm-lookup-hint">或点击地图 Or click the map</div>'
+        f"{legend}"
+        '<div id="gm-lookup-card" class="gm-card" aria-live="polite" hidden></div>'
+        "</div>"
+    )
+
+
+def build_lookup_map(
+    *,
+    grids: dict,
+    buildings: dict,
+    bounds: tuple[float, float, float, float] | None,
+    basemap: str = "none",
+    tianditu_key: str = "",
+    static_url: str = "/static",
+    api_base: str = "/v1",
+    title: str = "网格查询 Grid lookup",
+) -> folium.Map:
+    """The lookup map: light grids and buildings, a search panel, and lookup.js.
+
+    Parameters
+    ----------
+    grids : dict
+        GeoJSON FeatureCollection (WGS84) of the published grids, as
+        ``GET /v1/grids`` gives it. Properties used: ``code, name,
+        community_code, community_name, households, population, buildings,
+        units, grid_member, grid_member_phone``.
+    buildings : dict
+        GeoJSON FeatureCollection of the buildings (``code, name, address,
+        community_code, grid_code, floors, units, households``); the script
+        zooms to and outlines the matched building, and finds the grid of an
+        address candidate by its building when the API gives no ``grid_code``.
+    bounds : (west, south, east, north) or None
+        Box to fit, lon/lat.
+    basemap, tianditu_key, static_url
+        As for :func:`maps.base.new_map`.
+    api_base : str
+        URL prefix of the JSON API the page calls (same origin; the session
+        cookie authenticates).
+    title : str
+        Page title and the panel's heading.
+
+    Returns
+    -------
+    folium.Map
+        Localized; :func:`render` gives the page.
+    """
+    grid_feats = _with_labels(_slim(grids, _GRID_FIELDS, "grids"))
+    building_feats = _slim(buildings, _BUILDING_FIELDS, "buildings")
+    colours = community_colours(grid_feats)
+
+    m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
+    root = m.get_root()
+    root.title = title
+    root.header.add_child(CssLink(local_url(STYLESHEET_PATH, static_url)), name="gridmap_lookup_css")
+    # defer: runs after folium's inline script has made the map and layers.
+    root.header.add_child(
+        Element(f'<script defer src="{_html.escape(local_url(SCRIPT_PATH, static_url))}"></script>'),
+        name="gridmap_lookup_js",
+    )
+
+    # Grids: light fills by community, thin outlines; not interactive, so every
+    # click reaches the map (lookup.js asks the API, never guesses in the browser).
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": grid_feats},
+        control=False,
+        style_function=lambda f: {
+            "fillColor": colours.get(str(f["properties"]["community_code"]), "#cccccc"),
+            "fillOpacity": 0.28,
+            "color": "#7a7a7a",
+            "weight": 1,
+            "opacity": 0.8,
+        },
+        interactive=False,
+        gm_layer=GRIDS_LAYER,
+    ).add_to(m)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": building_feats},
+        control=False,
+        style_function=lambda f: {"fillColor": "#9e9e9e", "fillOpacity": 0.6, "color": "#6b6b6b", "weight": 0.8},
+        interactive=False,
+        gm_layer=BUILDINGS_LAYER,
+    ).add_to(m)
+
+    panel = _panel_html(api_base=api_base, title=title, legend=_legend_html(grid_feats, colours))
+    MapPanel(panel, position="topleft", class_name="gm-lookup-panel").add_to(m)
+    localize(m, static_url=static_url)
+    return m

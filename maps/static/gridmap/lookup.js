@@ -1,0 +1,462 @@
+/*
+ * gridmap lookup page (/maps/lookup): click the map or type an address, and the
+ * grid is highlighted and described. Built by maps/lookup.py; loaded with
+ * <script defer> so it runs after folium's inline script has made the map.
+ *
+ * Finding what folium drew (folium names its variables map_<id>, geo_json_<id>):
+ *  - the map: the L.Map among window's properties whose container holds the
+ *    search panel (#gm-lookup);
+ *  - the layers: the L.GeoJSON instances with options.gmLayer "grids" and
+ *    "buildings" (maps/lookup.py passes gm_layer=..., folium forwards it);
+ *  - settings: data-* attributes of #gm-lookup (data-api-base).
+ *
+ * API calls are same-origin fetches; the HttpOnly session cookie authenticates.
+ * Everything taken from the API goes into the DOM with textContent, never innerHTML.
+ *
+ * Test hook: window.gridmapLookup = {highlighted() -> grid code or null,
+ * state() -> the card's data-state, map, grids, buildings, ready}.
+ */
+(function () {
+  "use strict";
+
+  var PANEL_ID = "gm-lookup";
+  var HIGHLIGHT = { color: "#b2182b", weight: 4, opacity: 1, fillOpacity: 0.5, dashArray: null };
+  var BUILDING_HIGHLIGHT = { color: "#1d3f7a", weight: 3, fillColor: "#2b5fad", fillOpacity: 0.8 };
+  var MARKER = {
+    radius: 7, color: "#ffffff", weight: 2, fillColor: "#b2182b", fillOpacity: 1, interactive: false,
+  };
+
+  function findLeaflet(panel) {
+    var found = { map: null, grids: null, buildings: null };
+    Object.keys(window).forEach(function (key) {
+      var value;
+      try {
+        value = window[key];
+      } catch (e) {
+        return; // some window properties throw on access
+      }
+      if (!value || typeof value !== "object") return;
+      if (value instanceof L.Map) {
+        if (!found.map || value.getContainer().contains(panel)) found.map = value;
+      } else if (value instanceof L.GeoJSON && value.options) {
+        if (value.options.gmLayer === "grids") found.grids = value;
+        else if (value.options.gmLayer === "buildings") found.buildings = value;
+      }
+    });
+    return found;
+  }
+
+  /* ---------- small DOM helpers (text only) ---------- */
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function present(value) {
+    return value !== undefined && value !== null && value !== "" && value !== "–";
+  }
+
+  function number(value) {
+    return typeof value === "number" ? value.toLocaleString("zh-CN") : value;
+  }
+
+  function definitionList(rows) {
+    var dl = el("dl");
+    rows.forEach(function (row) {
+      if (!present(row[1])) return;
+      dl.appendChild(el("dt", null, row[0]));
+      dl.appendChild(el("dd", null, row[1]));
+    });
+    return dl;
+  }
+
+  function init() {
+    var panel = document.getElementById(PANEL_ID);
+    if (!panel || typeof L !== "object") return false;
+    var found = findLeaflet(panel);
+    if (!found.map || !found.grids) return false;
+
+    var map = found.map;
+    var grids = found.grids;
+    var buildings = found.buildings;
+    var apiBase = (panel.getAttribute("data-api-base") || "/v1").replace(/\/+$/, "");
+    var form = panel.querySelector("form");
+    var input = document.getElementById("gm-lookup-q");
+    var card = document.getElementById("gm-lookup-card");
+
+    map.getContainer().classList.add("gm-lookup-map");
+
+    /* ---------- indexes and labels ---------- */
+
+    var gridByCode = {};
+    var buildingByCode = {};
+    var labelByCode = {};
+    var labels = L.layerGroup();
+    grids.eachLayer(function (layer) {
+      var p = (layer.feature && layer.feature.properties) || {};
+      if (!present(p.code)) return;
+      gridByCode[p.code] = layer;
+      if (typeof p.label_lat === "number" && typeof p.label_lon === "number") {
+        var span = el("span", null, p.label);
+        var marker = L.marker([p.label_lat, p.label_lon], {
+          icon: L.divIcon({ className: "gm-lookup-label", html: span, iconSize: [0, 0] }),
+          interactive: false,
+          keyboard: false,
+        });
+        labelByCode[p.code] = marker;
+        labels.addLayer(marker);
+      }
+    });
+    labels.addTo(map);
+    if (buildings) {
+      buildings.eachLayer(function (layer) {
+        var p = (layer.feature && layer.feature.properties) || {};
+        if (present(p.code)) buildingByCode[p.code] = layer;
+      });
+    }
+
+    /* ---------- map state: highlighted grid and building, the point marker ---------- */
+
+    var highlighted = null;
+    var highlightedBuilding = null;
+    var pointMarker = null;
+
+    function labelClass(code, on) {
+      var marker = labelByCode[code];
+      var node = marker && marker.getElement();
+      if (node) node.classList.toggle("gm-selected", on);
+    }
+
+    function highlight(code) {
+      if (highlighted !== null && gridByCode[highlighted]) {
+        grids.resetStyle(gridByCode[highlighted]);
+        labelClass(highlighted, false);
+      }
+      highlighted = null;
+      var layer = code ? gridByCode[code] : null;
+      if (!layer) return null;
+      layer.setStyle(HIGHLIGHT);
+      layer.bringToFront();
+      if (buildings) buildings.bringToFront(); // footprints stay visible over the stronger fill
+      labelClass(code, true);
+      highlighted = code;
+      return layer;
+    }
+
+    function highlightBuilding(code) {
+      if (highlightedBuilding !== null && buildingByCode[highlightedBuilding]) {
+        buildings.resetStyle(buildingByCode[highlightedBuilding]);
+      }
+      highlightedBuilding = null;
+      var layer = code ? buildingByCode[code] : null;
+      if (!layer) return null;
+      layer.setStyle(BUILDING_HIGHLIGHT);
+      layer.bringToFront();
+      highlightedBuilding = code;
+      return layer;
+    }
+
+    function setMarker(latlng) {
+      if (!latlng) {
+        if (pointMarker) map.removeLayer(pointMarker);
+        pointMarker = null;
+        return;
+      }
+      if (!pointMarker) pointMarker = L.circleMarker(latlng, MARKER).addTo(map);
+      else pointMarker.setLatLng(latlng).addTo(map);
+      pointMarker.bringToFront();
+    }
+
+    function zoomTo(layer) {
+      if (layer && typeof layer.getBounds === "function") fitBeside(layer.getBounds(), 18);
+    }
+
+    function fitBeside(bounds, maxZoom) {
+      if (!bounds || !bounds.isValid()) return;
+      // keep the target clear of the panel (top left) when the map is wide enough
+      var left = map.getSize().x > 2 * panel.offsetWidth + 120 ? panel.offsetWidth + 40 : 24;
+      var options = { paddingTopLeft: [left, 40], paddingBottomRight: [40, 40], maxZoom: maxZoom, animate: false };
+      var fit = function () { map.fitBounds(bounds, options); };
+      // No animation: the end of a zoom animation still in flight would put back its own
+      // target over a newer view (Leaflet 1.9), e.g. when candidates are clicked quickly.
+      // If one is running (the user zooming), fit once it has ended.
+      if (map._animatingZoom) map.once("zoomend", fit);
+      else fit();
+    }
+
+    /* ---------- the card ---------- */
+
+    function setCard(state, children) {
+      card.textContent = "";
+      children.forEach(function (child) {
+        if (child) card.appendChild(child);
+      });
+      card.setAttribute("data-state", state);
+      card.hidden = false;
+    }
+
+    function gridFromProperties(code) {
+      var layer = gridByCode[code];
+      if (!layer) return null;
+      var p = layer.feature.properties;
+      return {
+        code: p.code,
+        name: p.name,
+        community: { code: p.community_code, name: p.community_name },
+        grid_member: present(p.grid_member) ? { name: p.grid_member, phone: p.grid_member_phone } : null,
+      };
+    }
+
+    function buildingText(building) {
+      if (!building) return null;
+      var props = buildingByCode[building.code] ? buildingByCode[building.code].feature.properties : {};
+      var text = building.address || props.address || building.name || building.code;
+      var floors = building.floors || props.floors;
+      return present(floors) ? text + " (" + floors + " 层 floors)" : text;
+    }
+
+    function gridSection(grid, extra) {
+      var props = gridByCode[grid.code] ? gridByCode[grid.code].feature.properties : {};
+      var community = grid.community || {};
+      var member = grid.grid_member;
+      var memberText = member && present(member.name)
+        ? member.name + (present(member.phone) ? " · " + member.phone : "")
+        : "未配置 none assigned";
+      var rows = [
+        ["社区 Community", present(community.name) ? community.name + " (" + (community.code || "") + ")" : community.code],
+        ["网格员 Grid member", memberText],
+        ["户数 Households", number(props.households)],
+        ["人口 Population", number(props.population)],
+      ].concat(extra || []);
+      var box = el("div", "gm-card-grid");
+      box.appendChild(el("div", "gm-card-label", "网格 Grid"));
+      box.appendChild(el("div", "gm-card-code", grid.code));
+      if (present(grid.name)) box.appendChild(el("div", "gm-card-name", grid.name));
+      box.appendChild(definitionList(rows));
+      return box;
+    }
+
+    function status(text, kind) {
+      return el("div", "gm-card-status" + (kind ? " gm-" + kind : ""), text);
+    }
+
+    function candidateList(candidates, selected, heading) {
+      if (!candidates || !candidates.length || (candidates.length < 2 && selected === undefined)) return null;
+      var box = el("div", "gm-cands");
+      box.appendChild(el("h2", null, heading));
+      var list = el("ol");
+      candidates.forEach(function (cand, i) {
+        var item = el("li");
+        var button = el("button", "gm-cand" + (i === selected ? " gm-selected" : ""));
+        button.type = "button";
+        button.setAttribute("data-index", String(i));
+        var gridCode = candidateGrid(cand);
+        button.appendChild(el("span", "gm-cand-address", cand.address || cand.building || "?"));
+        var meta = [];
+        if (present(cand.score)) meta.push("匹配 " + cand.score);
+        if (gridCode) meta.push("网格 " + String(gridCode).slice(-3));
+        button.appendChild(el("span", "gm-cand-meta", meta.join(" · ")));
+        button.addEventListener("click", function (e) {
+          // the card (and this button) is redrawn below: once detached, Leaflet could no
+          // longer tell the click came from the panel and would take it for a map click
+          L.DomEvent.stop(e);
+          chooseCandidate(candidates, i, heading);
+        });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+      return box;
+    }
+
+    function candidateGrid(cand) {
+      if (present(cand.grid_code)) return cand.grid_code;
+      var b = cand.building && buildingByCode[cand.building];
+      return b && present(b.feature.properties.grid_code) ? b.feature.properties.grid_code : null;
+    }
+
+    function plan(p) {
+      return p && present(p.name) ? p.name : null;
+    }
+
+    /* ---------- API ---------- */
+
+    var sequence = 0;
+
+    function getJSON(path, params) {
+      var query = Object.keys(params)
+        .map(function (k) { return encodeURIComponent(k) + "=" + encodeURIComponent(params[k]); })
+        .join("&");
+      return fetch(apiBase + path + "?" + query, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      }).then(function (response) {
+        return response.json().then(
+          function (body) { return { status: response.status, body: body }; },
+          function () { return { status: response.status, body: null }; }
+        );
+      });
+    }
+
+    function failed(result) {
+      var message = result && result.body && result.body.error ? result.body.error.message : null;
+      var title = result && (result.status === 401 || result.status === 403)
+        ? "请重新登录 Please sign in again"
+        : "查询失败 Lookup failed";
+      setCard("error", [
+        status(title + (result && result.status ? " (HTTP " + result.status + ")" : ""), "error"),
+        present(message) ? el("div", "gm-card-note", message) : null,
+      ]);
+    }
+
+    function loading(text) {
+      setCard("loading", [status(text)]);
+    }
+
+    /* ---------- point lookup ---------- */
+
+    function lookupPoint(latlng) {
+      var mine = ++sequence;
+      setMarker(latlng);
+      highlightBuilding(null);
+      loading("查询中… Looking up…");
+      var lon = L.Util.formatNum(latlng.lng, 7);
+      var lat = L.Util.formatNum(latlng.lat, 7);
+      return getJSON("/lookup", { lon: lon, lat: lat }).then(function (result) {
+        if (mine !== sequence) return;
+        var point = lon.toFixed(6) + ", " + lat.toFixed(6);
+        if (result.status === 200 && result.body && result.body.grid) {
+          var body = result.body;
+          highlight(body.grid.code);
+          if (body.building) highlightBuilding(body.building.code);
+          setCard("grid", [
+            gridSection(body.grid, [
+              ["楼栋 Building", buildingText(body.building) || "无 none (not in a footprint)"],
+              ["坐标 Point", point],
+              ["方案 Plan", plan(body.plan)],
+            ]),
+          ]);
+        } else if (result.status === 404 && result.body && result.body.error &&
+                   result.body.error.code === "outside_grids") {
+          highlight(null);
+          setCard("outside", [
+            status("此处不在任何网格内 This point is outside all grids", "warn"),
+            el("div", "gm-card-note", "坐标 Point: " + point),
+          ]);
+        } else {
+          highlight(null);
+          failed(result);
+        }
+      }, function (err) {
+        if (mine !== sequence) return;
+        highlight(null);
+        failed({ status: 0, body: { error: { message: String(err) } } });
+      });
+    }
+
+    /* ---------- address lookup ---------- */
+
+    function showMatch(match, grid, candidates, selected, heading, planInfo) {
+      var gridLayer = highlight(grid ? grid.code : null);
+      var buildingLayer = highlightBuilding(match.building);
+      zoomTo(gridLayer || buildingLayer);
+      var building = match.building ? { code: match.building } : null;
+      var extra = [
+        ["标准地址 Address", match.address],
+        ["匹配度 Score", present(match.score) ? match.score + " / 100" : null],
+        ["楼栋 Building", buildingText(building)],
+        ["方案 Plan", plan(planInfo)],
+      ];
+      var parts = grid
+        ? [gridSection(grid, extra)]
+        : [status("该楼栋不在任何网格内 This building is in no grid", "warn"), definitionList(extra)];
+      parts.push(candidateList(candidates, selected, heading));
+      setCard(grid ? "grid" : "outside", parts);
+    }
+
+    var lastPlan = null;
+
+    function chooseCandidate(candidates, i, heading) {
+      ++sequence; // a candidate chosen now wins over any answer still on its way
+      var cand = candidates[i];
+      var code = candidateGrid(cand);
+      setMarker(null);
+      showMatch(cand, code ? gridFromProperties(code) : null, candidates, i, heading, lastPlan);
+    }
+
+    function lookupAddress(q) {
+      q = (q || "").trim();
+      if (!q) {
+        setCard("empty", [status("请输入地址 Please type an address", "warn")]);
+        return Promise.resolve();
+      }
+      var mine = ++sequence;
+      loading("查询中… Looking up…");
+      return getJSON("/lookup/address", { q: q }).then(function (result) {
+        if (mine !== sequence) return;
+        var body = result.body || {};
+        setMarker(null);
+        if (result.status === 200 && body.match) {
+          lastPlan = body.plan || null;
+          var candidates = body.candidates || [];
+          showMatch(body.match, body.grid, candidates, candidates.length > 1 ? 0 : undefined,
+                    "候选地址 Candidates (" + candidates.length + ")", lastPlan);
+        } else if (result.status === 404 && body.error && body.error.code === "no_match") {
+          highlight(null);
+          highlightBuilding(null);
+          var cands = (body.error.details && body.error.details.candidates) || [];
+          setCard("no_match", [
+            status("未找到匹配地址 No matching address", "warn"),
+            el("div", "gm-card-note", body.error.message),
+            cands.length ? candidateList(cands, -1, "可能是 Did you mean (" + cands.length + ")") : null,
+          ]);
+        } else {
+          highlight(null);
+          highlightBuilding(null);
+          failed(result);
+        }
+      }, function (err) {
+        if (mine !== sequence) return;
+        failed({ status: 0, body: { error: { message: String(err) } } });
+      });
+    }
+
+    /* ---------- wiring ---------- */
+
+    fitBeside(grids.getBounds(), 18); // the whole town, beside the panel rather than under it
+
+    map.on("click", function (e) {
+      lookupPoint(e.latlng);
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      lookupAddress(input.value);
+    });
+
+    window.gridmapLookup = {
+      highlighted: function () { return highlighted; },
+      state: function () { return card.hidden ? null : card.getAttribute("data-state"); },
+      lookupPoint: lookupPoint,
+      lookupAddress: lookupAddress,
+      map: map,
+      grids: grids,
+      buildings: buildings,
+      ready: true,
+    };
+    return true;
+  }
+
+  function start() {
+    if (init()) return;
+    // folium's script not run yet (should not happen with defer): try once more after load
+    window.addEventListener("load", function () {
+      if (!init()) console.error("gridmap lookup: no Leaflet map with a 'grids' GeoJSON layer on this page");
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
