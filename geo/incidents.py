@@ -249,3 +249,22 @@ def get(conn: Connection, *, incident_id: int, settings: Settings) -> dict[str, 
             "WHERE incident_id = :id ORDER BY seq"), {"id": incident_id})
     ]
     return feature
+
+
+def points(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
+           categories: list[str] | None = None) -> tuple[Any, Any, Any, list[str]]:
+    """lon, lat (float arrays), occurred_at (datetime64[s], UTC) and category of the incidents in a
+    window, in id order."""
+    import numpy as np
+
+    for c in categories or ():
+        if c not in CATEGORIES:
+            raise BadInput(f"category={c!r} is not one of {', '.join(CATEGORIES)}")
+    rows = conn.execute(text(
+        "SELECT ST_X(geom), ST_Y(geom), extract(epoch FROM occurred_at), category FROM incident "
+        "WHERE (CAST(:s AS timestamptz) IS NULL OR occurred_at >= :s) "
+        "AND (CAST(:e AS timestamptz) IS NULL OR occurred_at < :e) "
+        "AND (CAST(:c AS text[]) IS NULL OR category = ANY(:c)) ORDER BY id"),
+        {"s": start, "e": end, "c": categories}).all()
+    arr = np.array([r[:3] for r in rows], dtype=float).reshape(-1, 3)
+    return arr[:, 0], arr[:, 1], arr[:, 2].astype("int64").astype("datetime64[s]"), [r[3] for r in rows]

@@ -1,0 +1,172 @@
+"""The monthly briefing: what the monthly analysis meeting reads, per grid and for the town.
+
+Per grid (the grid at the time of report, as incidents keep it): incidents by
+category, closed and their closure times (reported → closed, hours: median and
+mean), items still open and overdue now, items closed later than the whole
+workflow's time limit, and how the grid's hotspot cells changed against the
+previous month (Gi* on the same lattice for both months).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, text
+
+from geo import hotspots
+from geo.config import TOWN_TIMEZONE, Settings
+from geo.errors import BadInput
+from geo.incidents import CATEGORIES, OPEN_STATES, limits_h, points
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, value: str) -> Month:
+        try:
+            year, month = (int(p) for p in value.split("-"))
+            dt.date(year, month, 1)
+        except (ValueError, TypeError):
+            raise BadInput(f"month={value!r} is not YYYY-MM; use e.g. month=2026-07") from None
+        return cls(year, month)
+
+    def start(self) -> dt.datetime:
+        return dt.datetime(self.year, self.month, 1, tzinfo=ZoneInfo(TOWN_TIMEZONE))
+
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def previous(self) -> Month:
+        return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def _incident_rows(conn: Connection, month: Month) -> list[Any]:
+    return conn.execute(text("""
+        SELECT i.id, i.grid_code, i.category, i.status, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
+               r.at AS reported_at, c.at AS closed_at, last.at AS since
+        FROM incident i
+        LEFT JOIN LATERAL (SELECT min(at) AS at FROM incident_event WHERE incident_id = i.id
+                           AND to_status = 'reported') r ON true
+        LEFT JOIN LATERAL (SELECT min(at) AS at FROM incident_event WHERE incident_id = i.id
+                           AND to_status = 'closed') c ON true
+        LEFT JOIN LATERAL (SELECT at FROM incident_event WHERE incident_id = i.id ORDER BY seq DESC LIMIT 1) last
+          ON true
+        WHERE i.occurred_at >= :start AND i.occurred_at < :end
+        ORDER BY i.id"""), {"start": month.start(), "end": month.next().start()}).all()
+
+
+def _points(conn: Connection, month: Month) -> tuple[np.ndarray, np.ndarray]:
+    lon, lat, _, _ = points(conn, start=month.start(), end=month.next().start())
+    return lon, lat
+
+
+def monthly(conn: Connection, *, month: str, settings: Settings, now: dt.datetime | None = None,
+            hotspot_cell_m: float = 100.0) -> dict[str, Any]:
+    """The briefing for ``month`` (YYYY-MM) as a JSON-ready dict."""
+    m = Month.parse(month)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    limits = limits_h(settings)
+    total_limit = sum(limits.values())
+    plan = conn.execute(text(
+        "SELECT id, name FROM grid_plan WHERE published_at < :end AND (retired_at IS NULL OR retired_at >= :end) "
+        "ORDER BY published_at DESC LIMIT 1"), {"end": m.next().start()}).first() or conn.execute(text(
+        "SELECT id, name FROM grid_plan WHERE status = 'published'")).first()
+    grids = conn.execute(text(
+        "SELECT g.code, g.name, c.code AS community_code, c.name AS community_name FROM grid g "
+        "JOIN community c ON c.id = g.community_id WHERE g.plan_id = :p ORDER BY g.code"),
+        {"p": plan.id if plan else -1}).all()
+    per_grid: dict[str | None, dict[str, Any]] = {
+        g.code: {"code": g.code, "name": g.name, "community_code": g.community_code,
+                 "community_name": g.community_name} for g in grids}
+    rows = _incident_rows(conn, m)
+
+    def blank(entry: dict[str, Any]) -> dict[str, Any]:
+        entry.update({"incidents": 0, "by_category": {c: 0 for c in CATEGORIES}, "closed": 0,
+                      "closure_hours": [], "overdue_open": 0, "closed_late": 0, "open": 0})
+        return entry
+
+    for entry in per_grid.values():
+        blank(entry)
+    town = blank({})
+    for r in rows:
+        key = r.grid_code
+        if key not in per_grid:  # a grid of an older plan, or outside every grid
+            per_grid[key] = blank({"code": key, "name": None, "community_code": None, "community_name": None})
+        for entry in (per_grid[key], town):
+            entry["incidents"] += 1
+            entry["by_category"][r.category] += 1
+            if r.closed_at is not None and r.reported_at is not None:
+                entry["closed"] += 1
+                hours = (r.closed_at - r.reported_at).total_seconds() / 3600
+                entry["closure_hours"].append(hours)
+                if hours > total_limit:
+                    entry["closed_late"] += 1
+            if r.status in OPEN_STATES:
+                entry["open"] += 1
+                since = r.since or r.reported_at
+                if since is not None and (now - since).total_seconds() / 3600 > limits[r.status]:
+                    entry["overdue_open"] += 1
+
+    def finish(entry: dict[str, Any]) -> dict[str, Any]:
+        hours = entry.pop("closure_hours")
+        entry["closure_hours_median"] = round(float(np.median(hours)), 2) if hours else None
+        entry["closure_hours_mean"] = round(float(np.mean(hours)), 2) if hours else None
+        return entry
+
+    changes = _hotspot_changes(conn, m, cell_m=hotspot_cell_m)
+    grid_list = []
+    for code, entry in per_grid.items():
+        finish(entry)
+        entry["hotspots"] = changes.get(code, {"new_hot": 0, "still_hot": 0, "no_longer_hot": 0})
+        grid_list.append(entry)
+    grid_list.sort(key=lambda e: (e["code"] is None, e["code"] or ""))
+    finish(town)
+    town["hotspots"] = {k: sum(e["hotspots"][k] for e in grid_list) for k in ("new_hot", "still_hot",
+                                                                                "no_longer_hot")}
+    return {
+        "month": str(m), "previous_month": str(m.previous()),
+        "plan": {"id": plan.id, "name": plan.name} if plan else None,
+        "generated_at": now.isoformat(), "limits_h": limits, "hotspot_cell_m": hotspot_cell_m,
+        "town": town, "grids": grid_list,
+    }
+
+
+def _hotspot_changes(conn: Connection, month: Month, *, cell_m: float) -> dict[str, dict[str, int]]:
+    """Per grid: hot cells (≥ 95 %) new this month, still hot, and no longer hot, against the previous month."""
+    extent = conn.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM community")).scalar()
+    if extent is None:
+        return {}
+    cur, prev = _points(conn, month), _points(conn, month.previous())
+    if len(cur[0]) < 3 or len(prev[0]) < 3:
+        return {}
+    a = hotspots.hotspots(lon=prev[0], lat=prev[1], cell_m=cell_m, mask=shapely.from_wkb(bytes(extent)))
+    b = hotspots.hotspots(lon=cur[0], lat=cur[1], cell_m=cell_m, lattice_=a.lattice)  # the same cells
+    hot = ("hot_99", "hot_95")
+    was = np.array([c in hot for c in a.classes])
+    now_hot = np.array([c in hot for c in b.classes])
+    centres = b.lattice.centres
+    owners = conn.execute(text(
+        "SELECT q.i, (SELECT g.code FROM grid g JOIN grid_plan p ON p.id = g.plan_id AND p.status = 'published' "
+        "WHERE ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(q.x, q.y), 4326)) ORDER BY g.code LIMIT 1) "
+        "FROM unnest(CAST(:i AS int[]), CAST(:x AS float8[]), CAST(:y AS float8[])) AS q(i, x, y)"),
+        {"i": list(range(len(centres))), "x": [float(c[0]) for c in centres],
+         "y": [float(c[1]) for c in centres]}).all()
+    out: dict[str, dict[str, int]] = {}
+    for i, code in owners:
+        if code is None or not (was[i] or now_hot[i]):
+            continue
+        entry = out.setdefault(code, {"new_hot": 0, "still_hot": 0, "no_longer_hot": 0})
+        key = "still_hot" if was[i] and now_hot[i] else ("new_hot" if now_hot[i] else "no_longer_hot")
+        entry[key] += 1
+    return out
