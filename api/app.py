@@ -16,6 +16,7 @@ import maps as map_package
 from api.routes import analysis, features, health, incidents, lookup, plans
 from api.routes import maps as map_pages
 from geo.config import Settings, get_settings
+from geo.keys import KeyCache
 from geo.lookup import LookupService
 from geo.store.db import database_url, make_engine
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(database_url(settings), pool_size=10, max_overflow=20)
+        app.state.keys = KeyCache(app.state.engine, ttl_s=settings.key_cache_s)
         app.state.lookup = LookupService(app.state.engine, poll_s=settings.lookup_poll_s)
         app.state.lookup.start()
         try:

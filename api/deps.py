@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from geo.config import Settings
 from geo.errors import Forbidden, Unauthorized
-from geo.keys import KeyInfo, authenticate, role_allows
+from geo.keys import KeyInfo, role_allows
 
 #: Name of the cookie the map pages' sign-in sets (HttpOnly, SameSite=Strict).
 SESSION_COOKIE = "gridmap_key"
@@ -46,13 +46,13 @@ def presented_key(request: Request) -> str | None:
 def require(role: str) -> Callable[..., KeyInfo]:
     """A dependency admitting keys whose role grants ``role``; 401 without a key, 403 below it."""
 
-    def dependency(request: Request, engine: EngineDep) -> KeyInfo:
+    def dependency(request: Request) -> KeyInfo:
         key = presented_key(request)
         if key is None:
             raise Unauthorized(
                 "this needs an API key: send 'Authorization: Bearer <key>' (`gridmap keys create --role ROLE`)"
             )
-        info = authenticate(engine, key)
+        info = request.app.state.keys.authenticate(key)
         if not role_allows(info.role, role):
             raise Forbidden(f"a {info.role!r} key cannot do this: it needs the {role!r} role or above")
         request.state.key = info

@@ -25,6 +25,7 @@ LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 ADDRESS_NAMES = ("address", "addr", "q", "地址")
 CSV_CHUNK = 50_000
+OUTSIDE = {"code": "outside_grids", "message": "the point lies in no grid"}
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Results:
     def error(self, i: int) -> dict[str, str] | None:
         if self.grid[i] != NO_MATCH:
             return None
-        return self.errors.get(i) or {"code": "outside_grids", "message": "the point lies in no grid"}
+        return self.errors.get(i) or OUTSIDE
 
 
 def check_rows(n: int, *, limit: int) -> None:

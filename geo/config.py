@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     #: Most rows one batch lookup request may carry.
     batch_max_rows: int = 1_000_000
+    #: How long a worker trusts a verified API key before checking it again (seconds);
+    #: a revoked key stops working within this time.
+    key_cache_s: float = 5.0
     #: How often each worker checks for a newly published plan (seconds).
     lookup_poll_s: float = 0.25
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
@@ -97,3 +99,32 @@ def authenticate(engine: Engine, key: str) -> KeyInfo:
     if row is None:
         raise Unauthorized("the API key is unknown or revoked: ask an admin for a key (`gridmap keys create`)")
     return KeyInfo(*row)
+
+
+class KeyCache:
+    """Per-worker cache of verified keys, so a request does not cost a database round trip.
+
+    A key is re-checked against the database at most ``ttl_s`` seconds after it was
+    last verified: a revoked key stops working within that time (5 s by default,
+    the setting ``key_cache_s``). Only hashes are kept, never the keys.
+    """
+
+    def __init__(self, engine: Engine, *, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+        self.engine = engine
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, KeyInfo]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, key: str) -> KeyInfo:
+        digest = _hash(key)
+        now = time.monotonic()
+        hit = self._entries.get(digest)
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        info = authenticate(self.engine, key)
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[digest] = (now, info)
+        return info

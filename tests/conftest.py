@@ -96,7 +96,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(database_url=db_url, var_dir=tmp_path_factory.mktemp("var"), basemap="none")
+    return Settings(database_url=db_url, var_dir=tmp_path_factory.mktemp("var"), basemap="none", key_cache_s=0.5)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
@@ -171,8 +172,8 @@ async def lookup_batch(request: Request, key: Client) -> StreamingResponse:
         raise BadInput(f"unsupported Content-Type {ctype!r}: send application/json, text/csv "
                        "or multipart/form-data with a 'file'")
     try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = orjson.loads(await request.body())  # a million points: orjson parses ~5x faster than json
+    except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"the body is not valid JSON ({exc}); send {{\"points\": [[lon, lat], ...]}}") from None
     if not isinstance(body, dict) or ("points" in body) == ("addresses" in body):
         raise BadInput('send either {"points": [[lon, lat], ...], "crs": "wgs84"} or {"addresses": ["...", ...]}')
@@ -198,6 +199,7 @@ def _json_results(results: batch.Results, *, index: PlanIndex, with_phone: bool)
     """Stream ``{"plan": ..., "results": [...]}``; each grid's JSON is encoded once, not once per row."""
     grid_fragments = [json.dumps({"grid": grid_json(g, with_phone=with_phone), "error": None},
                                  ensure_ascii=False) for g in index.grids]
+    outside = json.dumps({"grid": None, "error": batch.OUTSIDE}, ensure_ascii=False)
     yield ('{"plan": ' + json.dumps(plan_json(index), ensure_ascii=False) + ', "results": [').encode()
     n = len(results.grid)
     step = 20_000
@@ -207,8 +209,10 @@ def _json_results(results: batch.Results, *, index: PlanIndex, with_phone: bool)
             g = results.grid[i]
             if g >= 0:
                 parts.append(grid_fragments[g])
+            elif i in results.errors:
+                parts.append(json.dumps({"grid": None, "error": results.errors[i]}, ensure_ascii=False))
             else:
-                parts.append(json.dumps({"grid": None, "error": results.error(i)}, ensure_ascii=False))
+                parts.append(outside)
         yield ((", " if start else "") + ", ".join(parts)).encode()
     yield b"]}"
 

@@ -6,16 +6,21 @@ cookie); every page needs at least the viewer role.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import text
 
 from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, presented_key
+from geo.config import TOWN_TIMEZONE
 from geo.errors import GridmapError
 from geo.keys import KeyInfo, authenticate, role_allows
 from geo.store import queries
+from maps.command import build_command_map
 from maps.lookup import build_lookup_map
 from maps.overview import build_overview_map, render
 from maps.pages import login_page
@@ -30,12 +35,12 @@ class SignInRequired(Exception):
         self.next_url = next_url
 
 
-def map_viewer(request: Request, engine: EngineDep) -> KeyInfo:
+def map_viewer(request: Request) -> KeyInfo:
     key = presented_key(request)
     try:
         if key is None:
             raise SignInRequired(str(request.url.path))
-        info = authenticate(engine, key)
+        info = request.app.state.keys.authenticate(key)
     except GridmapError:
         raise SignInRequired(str(request.url.path)) from None
     if not role_allows(info.role, "viewer"):
@@ -97,6 +102,28 @@ def lookup_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLRespon
         grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
         buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
         bounds=queries.bounds(conn),
+        basemap=settings.basemap,
+        tianditu_key=settings.tianditu_key,
+        static_url="/static",
+        api_base="/v1",
+    )
+    return HTMLResponse(render(m))
+
+
+@router.get("/command", response_class=HTMLResponse,
+            summary="Command-centre map: incident heatmap by week, Gi* hot spots, incidents by state")
+def command_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+    town = ZoneInfo(TOWN_TIMEZONE)
+    plan = queries.resolve_plan(conn, plan_id=None)
+    first, last = conn.execute(text("SELECT min(occurred_at), max(occurred_at) FROM incident")).one()
+    if first is None:  # no incidents yet: the pickers offer this month
+        first = last = dt.datetime.now(town)
+    months = (first.astimezone(town).strftime("%Y-%m"), last.astimezone(town).strftime("%Y-%m"))
+    m = build_command_map(
+        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
+        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
+        bounds=queries.bounds(conn),
+        months=months,
         basemap=settings.basemap,
         tianditu_key=settings.tianditu_key,
         static_url="/static",
