@@ -768,8 +768,16 @@ class Gazetteer:
             address += f"{room}室"
         return Match(address, b.community_code, b.code, b.number, unit, room, score)
 
-    def _candidates(self, p: ParsedAddress) -> list[tuple[float, Building, int | None, str | None]]:
-        """Scored candidates, best first (ties by community code)."""
+    def _candidates(self, p: ParsedAddress, *, best_only: bool = False
+                    ) -> list[tuple[float, Building, int | None, str | None]]:
+        """Scored candidates, best first (ties by community code).
+
+        With ``best_only`` (batch lookups), candidates that cannot reach
+        :data:`THRESHOLD` are not scored at all: penalties only lower a base
+        score, so a base below the threshold can be skipped. At city scale a
+        building number exists in hundreds of communities, and scoring them all
+        for an answer that will be "no match" anyway dominated the batch.
+        """
         if p.building is None:
             return []
         same_number = self._by_number.get(p.building)
@@ -777,11 +785,15 @@ class Gazetteer:
             return []
         if p.community_text is None:
             base = S_MISSING_UNIQUE if len(same_number) == 1 else S_MISSING_AMBIGUOUS
+            if best_only and base < THRESHOLD:
+                return []
             out = [self._score(b, base, p) for b in same_number]
         else:
             resolved = self.resolve_community(p.community_text)
             if resolved is None:
                 base = (S_MISSING_UNIQUE if len(same_number) == 1 else S_MISSING_AMBIGUOUS) - UNRESOLVED_PENALTY
+                if best_only and base < THRESHOLD:
+                    return []
                 out = [self._score(b, base, p) for b in same_number]
             else:
                 out = []
@@ -789,7 +801,7 @@ class Gazetteer:
                     b = self._by_key.get((code, p.building))
                     if b is not None:
                         out.append(self._score(b, score, p))
-                if not out or max(c[0] for c in out) < THRESHOLD:
+                if (not out or max(c[0] for c in out) < THRESHOLD) and not (best_only and S_OTHER_COMMUNITY < THRESHOLD):
                     seen = {c[1].community_code for c in out}
                     out += [self._score(b, S_OTHER_COMMUNITY, p) for b in same_number
                             if b.community_code not in seen]
@@ -846,7 +858,7 @@ class Gazetteer:
                 continue
             best: Match | None = None
             if q:
-                cands = self._candidates(self.parse(q))
+                cands = self._candidates(self.parse(q), best_only=True)
                 if cands and cands[0][0] >= THRESHOLD:
                     best = self._to_match(cands[0])
             done[q] = best
