@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 
 from api.deps import ConnDep, SettingsDep, Viewer
 from api.routes.incidents import _list
-from api.routes.lookup import parse_at
+from api.routes.lookup import TOWN_TZ, parse_at
 from geo import hotspots, incidents, reports
 from geo.errors import BadInput
 from geo.store import queries
@@ -72,15 +72,16 @@ def heatmap(
     if format == "weekly":
         if len(t) == 0:
             return {**common, "frames": []}
-        first = s or dt.datetime.fromtimestamp(int(t.min().astype("int64")), dt.timezone.utc)
+        first = (s or dt.datetime.fromtimestamp(int(t.min().astype("int64")), dt.timezone.utc)).astimezone(TOWN_TZ)
         last = e or dt.datetime.fromtimestamp(int(t.max().astype("int64")) + 1, dt.timezone.utc)
-        monday = first - dt.timedelta(days=first.weekday())
+        # Weeks start on Monday 00:00 town time; frames are labelled with that Monday's date.
+        monday = (first - dt.timedelta(days=first.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
         frames = hotspots.weekly_series(lon=lon, lat=lat, t=t, start=_utc_naive(monday), end=_utc_naive(last),
                                         bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds)
         vmax = max((float(g.density.max()) for _, g in frames), default=0.0) or None
         return {**common, "bounds": frames[0][1].wgs84_bounds if frames else None, "vmax": vmax,
-                "frames": [{"week": str(w)[:10], "n": int(g.n_points),
-                            "points": g.to_points(min_fraction, vmax=vmax)} for w, g in frames]}
+                "frames": [{"week": (monday + dt.timedelta(days=7 * k)).date().isoformat(), "n": int(g.n_points),
+                            "points": g.to_points(min_fraction, vmax=vmax)} for k, (_, g) in enumerate(frames)]}
     grid = hotspots.kde(lon=lon, lat=lat, bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds)
     out = {**common, "bounds": grid.wgs84_bounds, "max_density_per_km2": float(grid.density.max()) * 1e6}
     if format == "png":

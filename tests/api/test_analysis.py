@@ -142,3 +142,12 @@ def test_monthly_report_matches_a_hand_count(fixture_client) -> None:  # type: i
     html = c.get("/v1/reports/monthly.html", params={"month": "2026-07"}, headers=auth(key))
     assert html.status_code == 200 and html.text.count("data:image/png;base64,") == 2
     assert g0 in html.text and "Monthly briefing 2026-07" in html.text
+
+
+def test_weekly_frames_are_labelled_with_town_mondays(client, keys) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    frames = client.get("/v1/heatmap", params={"format": "weekly", "from": "2026-08-31", "to": "2026-09-28"},
+                        headers=auth(keys["viewer"])).json()["frames"]
+    assert [f["week"] for f in frames] == ["2026-08-31", "2026-09-07", "2026-09-14", "2026-09-21"]
+    assert all(dt.date.fromisoformat(f["week"]).weekday() == 0 for f in frames)
