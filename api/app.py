@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 import maps as map_package
-from api.routes import analysis, features, health, incidents, lookup, plans
+from api.routes import analysis, cameras, coverage, features, health, incidents, lookup, plans
 from api.routes import maps as map_pages
 from geo.config import Settings, get_settings
 from geo.keys import KeyCache
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(lookup.router)
+    app.include_router(cameras.router)  # before features: /v1/cameras/{id} beside GET /v1/cameras
+    app.include_router(coverage.router)
     app.include_router(features.router)
     app.include_router(incidents.router)
     app.include_router(analysis.router)

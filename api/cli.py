@@ -65,6 +65,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from geo.store.coverage_store import recompute_all
     from geo.store.load import database_is_empty, load_dataset
     from geo.store.setup import prepare
 
@@ -81,6 +82,8 @@ def serve(
                 typer.echo(f"loading the Gaoshan demo data from {settings.demo_dir} ...")
                 counts = load_dataset(engine, settings.demo_dir, progress=Progress())
                 typer.echo("loaded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+                typer.echo("computing camera views and coverage ...")
+                recompute_all(engine, progress=Progress())
             key = _local_admin_key(settings, engine)
             engine.dispose()
         else:
@@ -237,9 +240,11 @@ def demo_generate(
 def demo_load(
     data_dir: Annotated[Optional[Path], typer.Option("--dir", help="default: data/boundaries")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="empty the database first")] = False,
+    coverage: Annotated[bool, typer.Option(help="compute camera views and coverage after loading")] = True,
 ) -> None:
-    """Load a generated data set into the database (all or nothing)."""
+    """Load a generated data set into the database (all or nothing), then compute coverage."""
     from geo.store import migrate
+    from geo.store.coverage_store import recompute_all
     from geo.store.load import load_dataset
     from geo.store.setup import prepare
 
@@ -253,9 +258,13 @@ def demo_load(
             migrate.upgrade(url, "head")
         t0 = time.monotonic()
         counts = load_dataset(engine, data_dir or settings.demo_dir, progress=Progress())
+        typer.echo(f"loaded in {time.monotonic() - t0:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        if coverage:
+            t0 = time.monotonic()
+            recompute_all(engine, progress=Progress())
+            typer.echo(f"camera views and coverage computed in {time.monotonic() - t0:.1f} s")
     except GridmapError as exc:
         raise _fail(exc.message) from None
-    typer.echo(f"loaded in {time.monotonic() - t0:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
 # -- import / export ---------------------------------------------------------------------
@@ -301,6 +310,28 @@ def export(
     except GridmapError as exc:
         raise _fail(exc.message) from None
     typer.echo(f"exported {n} {layer} to {path}")
+
+
+# -- coverage --------------------------------------------------------------------------------
+
+coverage_app = typer.Typer(help="Camera views and coverage (stored; recomputed when cameras or buildings change).",
+                           no_args_is_help=True)
+app.add_typer(coverage_app, name="coverage")
+
+
+@coverage_app.command("recompute")
+def coverage_recompute(force: Annotated[bool, typer.Option("--force", help="recompute every view, "
+                                                                         "not only stale ones")] = False) -> None:
+    """Recompute stale camera views, then every grid's coverage and gaps (with progress)."""
+    from geo.store.coverage_store import recompute_all
+
+    t0 = time.monotonic()
+    try:
+        counts = recompute_all(_engine(), force=force, progress=Progress())
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"coverage recomputed in {time.monotonic() - t0:.1f} s: views computed {counts['computed']:,}, "
+               f"unchanged {counts['unchanged']:,}; grids {counts['grids']:,}")
 
 
 # -- keys --------------------------------------------------------------------------------

@@ -146,14 +146,25 @@ def buildings_geojson(conn: Connection, *, plan_id: int) -> str:
         ORDER BY b.code""", {"plan": plan_id})
 
 
+_CAMERA_PROPS = _feature(
+    "json_build_object('id', id, 'code', code, 'name', name, 'kind', kind, "
+    "'status', status, 'mount', mount, 'lon', round(ST_X(geom)::numeric, 7), "
+    "'lat', round(ST_Y(geom)::numeric, 7), 'height_m', height_m, "
+    "'azimuth_deg', azimuth_deg, 'hfov_deg', hfov_deg, 'range_m', range_m, "
+    "'resolution_px', resolution_px, "
+    "'building_code', (SELECT code FROM building b WHERE b.id = camera.building_id))")
+
+
 def cameras_geojson(conn: Connection) -> str:
-    return _collection(conn, f"""
-        SELECT {_feature("json_build_object('id', id, 'code', code, 'name', name, 'kind', kind, "
-                         "'status', status, 'mount', mount, 'lon', round(ST_X(geom)::numeric, 7), "
-                         "'lat', round(ST_Y(geom)::numeric, 7), 'height_m', height_m, "
-                         "'azimuth_deg', azimuth_deg, 'hfov_deg', hfov_deg, 'range_m', range_m, "
-                         "'resolution_px', resolution_px)")}
-        FROM camera ORDER BY code""", {})
+    return _collection(conn, f"SELECT {_CAMERA_PROPS} FROM camera ORDER BY code", {})
+
+
+def camera_feature(conn: Connection, *, camera_id: int) -> str:
+    row = conn.execute(text(f"SELECT f.feature::text FROM (SELECT {_CAMERA_PROPS} FROM camera WHERE id = :id) f"),
+                       {"id": camera_id}).first()
+    if row is None:
+        raise NotFound(f"no camera with id {camera_id}: GET /v1/cameras lists them")
+    return row[0]
 
 
 def key_places_geojson(conn: Connection) -> str:

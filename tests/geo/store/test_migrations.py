@@ -9,7 +9,7 @@ from geo.store.db import make_engine
 
 TABLES = {
     "town", "community", "grid_plan", "grid", "building", "unit", "road", "camera", "key_place",
-    "staff", "incident", "incident_event", "audit_log", "api_key",
+    "staff", "incident", "incident_event", "audit_log", "api_key", "camera_view", "grid_coverage", "coverage_gap",
 }
 
 
@@ -31,7 +31,8 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
             "SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING gist%' AND schemaname = 'public'"
         )).scalars().all()
     engine.dispose()
-    assert {"community", "grid", "building", "road", "camera", "key_place", "incident"} <= set(gist)
+    assert {"community", "grid", "building", "road", "camera", "key_place", "incident", "camera_view",
+            "coverage_gap"} <= set(gist)
 
     migrate.downgrade(empty_database, "base")
     assert _tables(empty_database) == set()

@@ -1,0 +1,42 @@
+"""Coverage of the watchable space by online cameras, gaps, and where to put the next cameras (viewer)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+from pydantic import BaseModel, Field
+
+from api.deps import ConnDep, Viewer
+from api.routes.features import GEOJSON
+from geo.store import coverage_store
+
+router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
+
+
+@router.get("", summary="Per-grid coverage (watchable, covered, ratio, largest gap), town totals, key places")
+def coverage(conn: ConnDep, _: Viewer) -> dict[str, Any]:
+    return coverage_store.summary(conn)
+
+
+@router.get("/gaps", summary="Watchable space no online camera sees (GeoJSON), largest first")
+def gaps(conn: ConnDep, _: Viewer,
+         grid: Annotated[str | None, Query(description="a grid code of the published plan")] = None) -> Response:
+    return Response(json.dumps(coverage_store.gaps_geojson(conn, grid_code=grid), ensure_ascii=False),
+                    media_type=GEOJSON)
+
+
+class SuggestIn(BaseModel):
+    k: int = Field(default=5, description="how many new cameras (1-50)")
+    grid: str | None = Field(default=None, description="limit to one grid (code); default the whole town")
+    hfov_deg: float = Field(default=90.0, gt=0, le=360)
+    range_m: float = Field(default=40.0, gt=0, le=2000)
+
+
+@router.post("/suggest", summary="k new camera sites and azimuths on walls and poles that add the most coverage, "
+                                 "weighted by incidents (greedy maximal covering)")
+def suggest(conn: ConnDep, _: Viewer, body: Annotated[SuggestIn, Body()]) -> Response:
+    fc = coverage_store.suggest_sites(conn, k=body.k, grid_code=body.grid, hfov_deg=body.hfov_deg,
+                                      range_m=body.range_m)
+    return Response(json.dumps(fc, ensure_ascii=False), media_type=GEOJSON)
