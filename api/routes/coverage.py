@@ -27,6 +27,11 @@ def gaps(conn: ConnDep, _: Viewer,
                     media_type=GEOJSON)
 
 
+@router.get("/views", summary="Every camera's visible view (GeoJSON); offline and faulty ones are marked not counted")
+def views(conn: ConnDep, _: Viewer) -> Response:
+    return Response(json.dumps(coverage_store.views_geojson(conn), ensure_ascii=False), media_type=GEOJSON)
+
+
 class SuggestIn(BaseModel):
     k: int = Field(default=5, description="how many new cameras (1-50)")
     grid: str | None = Field(default=None, description="limit to one grid (code); default the whole town")

@@ -341,3 +341,15 @@ def suggest_sites(conn: Connection, *, k: int, grid_code: str | None = None, hfo
             "watchable_m2": float(watch.area), "covered_m2_before": float(covered.intersection(watch).area),
             "method": "greedy maximal covering (gain = newly covered watchable m² + incidents × "
                       "incident_weight_m2), existing online cameras fixed"}
+
+
+def views_geojson(conn: Connection) -> dict[str, Any]:
+    """Every camera's stored visible view (offline and faulty ones too, marked as not counted)."""
+    rows = conn.execute(text(
+        "SELECT c.id, c.code, c.name, c.kind, c.status, c.mount, v.area_m2, v.range_m, v.range_level, "
+        "ST_AsGeoJSON(v.geom, 7) AS g FROM camera c JOIN camera_view v ON v.camera_id = c.id ORDER BY c.id")).all()
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r.id, "geometry": json.loads(r.g),
+         "properties": {"id": r.id, "camera_id": r.id, "code": r.code, "name": r.name, "kind": r.kind,
+                        "status": r.status, "mount": r.mount, "area_m2": round(r.area_m2, 2), "range_m": r.range_m,
+                        "range_level": r.range_level, "counted": r.status == "online"}} for r in rows]}
