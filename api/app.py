@@ -8,10 +8,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.security import SecurityHeaders
 import maps as map_package
 from api.routes import analysis, cameras, coverage, features, health, incidents, lookup, plans
 from api.routes import maps as map_pages
@@ -43,13 +45,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Grid management for township governance: grids, buildings, cameras and incidents on PostGIS.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load Swagger UI / ReDoc from a CDN; /docs below serves vendored assets
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
+    app.add_middleware(SecurityHeaders, basemap=settings.basemap, max_body_bytes=settings.max_body_bytes)
 
     @app.exception_handler(map_pages.SignInRequired)
     async def _sign_in(request: Request, exc: map_pages.SignInRequired) -> RedirectResponse:
         return RedirectResponse(f"/maps/login?next={quote(exc.next_url)}", status_code=303)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title="gridmap API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
     app.include_router(health.router)
     app.include_router(lookup.router)

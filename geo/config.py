@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     grid_population_min: int = 400
     grid_population_max: int = 500
 
+    #: Largest request body accepted (bytes); a million-point batch as JSON is about 30 MB.
+    max_body_bytes: int = 64 * 1024 * 1024
     #: Most rows one batch lookup request may carry.
     batch_max_rows: int = 1_000_000
     #: How long a worker trusts a verified API key before checking it again (seconds);

@@ -116,6 +116,20 @@ PACKAGES: list[Package] = [
         from_folium={"templates/leaflet_heat.min.js": "leaflet-heat.js"},
     ),
     Package(
+        name="swagger-ui-dist",
+        version="5.35.0",
+        dest="swagger-ui",
+        licence="Apache-2.0",
+        homepage="https://github.com/swagger-api/swagger-ui",
+        why="FastAPI's /docs page (FastAPI points it at a CDN by default)",
+        files={
+            "swagger-ui-bundle.js": "swagger-ui-bundle.js",
+            "swagger-ui.css": "swagger-ui.css",
+            "favicon-32x32.png": "favicon-32x32.png",
+            "LICENSE": "LICENSE",
+        },
+    ),
+    Package(
         name="leaflet.fullscreen",
         version="3.0.2",
         dest="leaflet.fullscreen",
