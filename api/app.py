@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors
 from api.security import SecurityHeaders
 import maps as map_package
-from api.routes import analysis, cameras, coverage, features, health, incidents, lookup, plans
+from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, plans
 from api.routes import maps as map_pages
 from geo.config import Settings, get_settings
 from geo.keys import KeyCache
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(features.router)
     app.include_router(incidents.router)
     app.include_router(analysis.router)
+    app.include_router(audit.router)
     app.include_router(plans.router)
     app.include_router(map_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
