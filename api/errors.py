@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import (
@@ -94,6 +94,11 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 
 async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    if isinstance(exc, DataError):  # a value the database cannot hold, e.g. a NUL byte in text
+        return JSONResponse(error_body(
+            "invalid_value", f"a value in the request cannot be stored or compared: {str(exc.orig).splitlines()[0]}; "
+            "remove control characters (NUL) and send text, numbers and dates in their usual forms"),
+            status_code=422)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return JSONResponse(
             error_body("database_unavailable", "the database is not answering; retry in a few seconds"),

@@ -85,7 +85,7 @@ __all__ = [
 ]
 
 #: Largest KDE lattice (cells, padding included): 25 million float64 = 200 MB.
-MAX_KDE_CELLS = 25_000_000
+MAX_KDE_CELLS = 4_000_000  # a served heatmap: 2 km x 2 km at 1 m; keeps one request under ~100 MB
 #: Largest Gi* lattice (cells).
 MAX_LATTICE_CELLS = 250_000
 #: Largest number of weekly frames.

@@ -133,9 +133,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, for the browser tests (real HTTP)."""
+def serve(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port (real HTTP); yields its base URL."""
     import uvicorn
 
     from api.app import create_app
@@ -152,6 +151,12 @@ def live_server(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[str]:
+    """The session's app over real HTTP, for the browser tests."""
+    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")

@@ -56,8 +56,8 @@ def _metric_bounds(mask: Any) -> tuple[float, float, float, float] | None:
 @router.get("/heatmap", summary="Kernel density of incidents (metres), as weighted points, a PNG, or weekly frames")
 def heatmap(
     conn: ConnDep, _: Viewer, start: From = None, end: To = None, category: Categories = None,
-    bandwidth_m: Annotated[float, Query(gt=0, le=2000, description="Gaussian kernel sigma, metres")] = 50.0,
-    cell_m: Annotated[float, Query(gt=0, le=500, description="lattice cell, metres")] = 10.0,
+    bandwidth_m: Annotated[float, Query(ge=1, le=2000, description="Gaussian kernel sigma, metres")] = 50.0,
+    cell_m: Annotated[float, Query(ge=1, le=500, description="lattice cell, metres")] = 10.0,
     format: Annotated[Literal["points", "png", "weekly"], Query(
         description="points: [lat, lon, value] for Leaflet.heat; png: an image overlay (base64) with bounds; "
                     "weekly: one frame of points per week, on one lattice, for an animated view")] = "points",
@@ -100,10 +100,11 @@ def _hotspot_result(conn: Connection, *, start: dt.datetime | None, end: dt.date
 @router.get("/hotspots", summary="Getis–Ord Gi* hot and cold spots on metric cells (GeoJSON, weights stated)")
 def hotspot_cells(
     conn: ConnDep, _: Viewer, start: From = None, end: To = None, category: Categories = None,
-    cell_m: Annotated[float, Query(gt=0, le=2000)] = 100.0,
+    cell_m: Annotated[float, Query(ge=5, le=2000, description="cell size, metres")] = 100.0,
     shape: Annotated[Literal["square", "hex"], Query()] = "square",
     weights: Annotated[Literal["distance_band", "knn", "queen", "rook"], Query()] = "distance_band",
-    threshold_m: Annotated[float | None, Query(gt=0, description="distance band; default 1.5 × cell_m")] = None,
+    threshold_m: Annotated[float | None, Query(ge=1, le=20_000,
+                                               description="distance band; default 1.5 × cell_m")] = None,
     k: Annotated[int, Query(ge=1, le=50)] = 8,
     transform: Annotated[Literal["B", "R"], Query(description="B binary, R row-standardised")] = "B",
     fdr: Annotated[bool, Query(description="Benjamini–Hochberg false-discovery-rate correction")] = False,

@@ -33,7 +33,7 @@ def views(conn: ConnDep, _: Viewer) -> Response:
 
 
 class SuggestIn(BaseModel):
-    k: int = Field(default=5, description="how many new cameras (1-50)")
+    k: int = Field(default=5, ge=1, le=20, description="how many new cameras (1-20)")
     grid: str | None = Field(default=None, description="limit to one grid (code); default the whole town")
     hfov_deg: float = Field(default=90.0, gt=0, le=360)
     range_m: float = Field(default=40.0, gt=0, le=2000)
