@@ -45,6 +45,19 @@ at once, with no Python loop over cameras or rays:
 4. Each edge spans an interval of bearings; a sorted search finds the rays in
    it, and the ray/edge distances ``t = (p x e) / (u x e)`` of all those
    (ray, edge) pairs are reduced to the nearest per ray (``np.minimum.at``).
+   A ray between two rays stopped by the same edge only adds a collinear
+   vertex and is dropped (the polygon is unchanged, overlays get faster).
+5. The end points become one ring per camera (``shapely.linearrings`` with
+   indices): star-shaped about the camera with strictly increasing bearings,
+   hence simple and valid. Blocks of 2,048 cameras run in threads.
+
+Why hand-written: shapely/GEOS have no visibility polygon, and the libraries
+that do (CGAL's Visibility_2 through scikit-geometry, VisiLibity) compute one
+viewpoint per call in an exact-arithmetic arrangement: a Python loop over
+100,000 cameras, where this is a few numpy passes over all of them (the
+per-ray shapely loop, :func:`naive_visible_view`, is ~150x slower on the demo
+town). Nor does shapely build sectors: a buffered point cut by a wedge would
+cost two overlays per camera.
 
 **Error.** Between two consecutive rays the polygon is the triangle on their end
 points. With corner rays, two consecutive rays that both stop on footprint edges
@@ -73,14 +86,18 @@ cut), by at most ``r^2 d / 2`` per corner (the whole wedge), and in practice abo
 Wall-mounted cameras
 --------------------
 A camera on a building wall (``building_index`` set) stands up to 0.5 m outside
-its wall. Its own footprint is then an ordinary obstacle (it sees outward, not
-into or through its building). If the position is on or just inside the wall
-(rounding, survey error), hits on its own footprint closer than
-:data:`WALL_CLEARANCE_M` are ignored (its wall does not block rays leaving
-it), its own back edges are kept (so rays into the building stop at the far
-wall) and its own footprint is subtracted from the result. A camera that is
-not wall-mounted and stands inside a footprint (an indoor camera) sees no
-outdoor space: its view is empty.
+its wall: its own footprint is then an ordinary obstacle, so it sees outward,
+never into or through its building. A position on the wall or up to
+:data:`WALL_CLEARANCE_M` inside the footprint (rounding, survey error) is moved
+to 1 cm outside the nearest wall along its outward normal first: the building
+does not block rays leaving it, and nothing inside or behind it is seen. (Just
+ignoring the wall for the first 0.5 m of each ray would be wrong at grazing
+bearings, where a ray runs inside the wall for metres.)
+A wall camera more than 0.5 m inside its footprint, or any other camera inside
+a footprint, is indoors and sees no outdoor space: its view is empty. Where the
+move fails (a re-entrant corner), hits on its own footprint closer than 0.5 m
+are ignored, its back walls still stop rays, and the footprint is subtracted
+from the view.
 
 Coverage and gaps
 -----------------
@@ -164,8 +181,8 @@ CAMERA_MOUNTS = ("pole", "wall", "ceiling")
 CAMERA_STATUSES = ("online", "offline", "fault")
 #: The longest range a camera may have (the API's limit).
 MAX_RANGE_M = 2000.0
-#: How far a wall camera may stand from its wall; hits on its own footprint
-#: closer than this are ignored when it stands on or inside the wall.
+#: How far inside its own footprint a wall camera may stand and still be moved
+#: out to its wall (see "Wall-mounted cameras" above).
 WALL_CLEARANCE_M = 0.5
 
 _TWO_PI = 2.0 * math.pi
@@ -228,10 +245,17 @@ class CameraSpec:
         def bad(name: str, msg: str) -> BadInput:
             return BadInput(f"{name}={getattr(self, name)!r}: {msg}", details={"field": name})
 
-        for name in ("x", "y", "azimuth_deg", "hfov_deg", "height_m"):
+        for name in ("x", "y", "azimuth_deg", "hfov_deg", "height_m", "range_m"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v):
+            if v is None and name == "range_m":
+                continue
+            try:
+                f = float(v)  # numpy floats, Decimal from a NUMERIC column, ...
+            except (TypeError, ValueError):
+                raise bad(name, "must be a finite number") from None
+            if isinstance(v, bool) or not math.isfinite(f):
                 raise bad(name, "must be a finite number")
+            object.__setattr__(self, name, f)
         if not 0.0 <= self.azimuth_deg < 360.0:
             raise bad("azimuth_deg", "must be in [0, 360) degrees clockwise from north")
         if not 0.0 < self.hfov_deg <= 360.0:
@@ -308,7 +332,7 @@ def pixel_density(*, resolution_px: float, hfov_deg: float, distance_m: float,
 
     Examples
     --------
-    >>> pixel_density(resolution_px=1920, hfov_deg=90.0, distance_m=15.36)
+    >>> round(pixel_density(resolution_px=1920, hfov_deg=90.0, distance_m=15.36), 9)
     62.5
     """
     if distance_m <= 0:
@@ -329,7 +353,7 @@ def dori_range(*, resolution_px: float, hfov_deg: float, level: DoriLevel = "obs
 
     Examples
     --------
-    >>> dori_range(resolution_px=1920, hfov_deg=90, level="observe")
+    >>> round(dori_range(resolution_px=1920, hfov_deg=90, level="observe"), 9)   # tan 45 is 1 - 1e-16
     15.36
     >>> round(dori_range(resolution_px=3840, hfov_deg=360, level="detect", fisheye=True), 2)
     24.45
@@ -355,7 +379,8 @@ def effective_range(spec: CameraSpec, *, default_level: DoriLevel = "observe") -
 
     Examples
     --------
-    >>> effective_range(CameraSpec(x=0, y=0, hfov_deg=90, resolution_px=1920))
+    >>> rng, level = effective_range(CameraSpec(x=0, y=0, hfov_deg=90, resolution_px=1920))
+    >>> round(rng, 9), level
     (15.36, 'observe')
     >>> effective_range(CameraSpec(x=0, y=0, hfov_deg=90, resolution_px=1920, range_m=30.0))
     (30.0, 'detect')
@@ -629,10 +654,60 @@ def _cast(a: dict[str, np.ndarray], obs: Obstacles, *, rays_per_degree: float,
         return np.concatenate(list(pool.map(run, blocks)))
 
 
+_WALL_SNAP_M = 0.01  # how far outside its wall a snapped wall camera is put
+
+
+def _snap_wall_cameras(cx: np.ndarray, cy: np.ndarray, own: np.ndarray, obs: Obstacles
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move wall cameras standing on or just inside their own wall to its outer face.
+
+    A wall camera on, or at most :data:`WALL_CLEARANCE_M` inside, its own footprint
+    (rounding, survey error) is moved to 1 cm outside the nearest wall, along that
+    wall's outward normal; from there its own building is an ordinary obstacle.
+    Returns the new positions and, per camera, the index of the footprint that
+    still needs the special treatment where the move failed (a re-entrant
+    corner), -2 for a camera more than 0.5 m inside (indoors), -1 otherwise.
+    """
+    wall = np.flatnonzero(own >= 0)
+    special = np.full(cx.size, -1, np.int64)
+    if wall.size == 0 or obs.ax.size == 0:
+        return cx, cy, special
+    on = shapely.intersects_xy(obs.polygons[own[wall]], cx[wall], cy[wall])
+    w = wall[on]
+    if w.size == 0:
+        return cx, cy, special
+    cx, cy = cx.copy(), cy.copy()
+    cnt = obs.edge_count[own[w]]
+    wc = np.repeat(np.arange(w.size), cnt)
+    we = np.repeat(obs.edge_start[own[w]], cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    ax, ay = obs.ax[we], obs.ay[we]
+    ex, ey = obs.bx[we] - ax, obs.by[we] - ay
+    ee = ex * ex + ey * ey
+    s = np.clip(((cx[w][wc] - ax) * ex + (cy[w][wc] - ay) * ey) / ee, 0.0, 1.0)
+    qx, qy = ax + s * ex, ay + s * ey
+    d2 = (cx[w][wc] - qx) ** 2 + (cy[w][wc] - qy) ** 2
+    o = np.lexsort((d2, wc))
+    first = o[np.r_[0, np.flatnonzero(np.diff(wc[o])) + 1]]
+    length = np.sqrt(ee[first])
+    # the solid is on an edge's left: its outward normal is the right one, (ey, -ex)
+    nx, ny = ey[first] / length, -ex[first] / length
+    new_x = qx[first] + _WALL_SNAP_M * nx
+    new_y = qy[first] + _WALL_SNAP_M * ny
+    shallow = d2[first] <= WALL_CLEARANCE_M**2
+    ok = shallow & ~shapely.intersects_xy(obs.polygons[own[w]], new_x, new_y)
+    cx[w[ok]], cy[w[ok]] = new_x[ok], new_y[ok]
+    special[w[shallow & ~ok]] = own[w[shallow & ~ok]]
+    special[w[~shallow]] = -2  # indoors
+    return cx, cy, special
+
+
 def _cast_block(a: dict[str, np.ndarray], obs: Obstacles, *, rays_per_degree: float,
                 corner_rays: bool) -> np.ndarray:
-    cx, cy, rng, own = a["cx"], a["cy"], a["rng"], a["own"]
-    n = cx.size
+    rng = a["rng"]
+    n = a["cx"].size
+    cx, cy, own = _snap_wall_cameras(a["cx"], a["cy"], a["own"], obs)
+    indoors = own == -2
+    own = np.where(indoors, -1, own)
     full = a["fov"] >= 360.0
     fov_r = np.radians(np.minimum(a["fov"], 360.0))
     start = np.radians(a["az"]) - fov_r / 2.0
@@ -649,7 +724,7 @@ def _cast_block(a: dict[str, np.ndarray], obs: Obstacles, *, rays_per_degree: fl
 
     # 2. candidate (camera, edge) pairs
     pc = pe = np.empty(0, np.int64)
-    blocked = np.zeros(n, bool)  # indoor cameras: empty view
+    blocked = indoors.copy()  # indoor cameras: empty view
     flagged = np.zeros(n, bool)  # wall cameras whose own footprint must be subtracted
     if obs.ax.size and valid.any():
         vi = np.flatnonzero(valid)
@@ -658,12 +733,12 @@ def _cast_block(a: dict[str, np.ndarray], obs: Obstacles, *, rays_per_degree: fl
         cnt = obs.edge_count[qo]
         pc = np.repeat(qc, cnt)
         pe = np.repeat(obs.edge_start[qo], cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-        # cameras standing inside a footprint
+        # cameras standing inside a footprint (other than a wall camera's own: see above)
         ic, io = obs.tree.query(shapely.points(cx[vi], cy[vi]), predicate="within")
         ic = vi[ic]
         is_own = own[ic] == io
         blocked[ic[~is_own]] = True
-        flagged[ic[is_own]] = True
+        flagged[own >= 0] = True
 
     pax, pay = obs.ax[pe] - cx[pc], obs.ay[pe] - cy[pc]
     pbx, pby = obs.bx[pe] - cx[pc], obs.by[pe] - cy[pc]
@@ -793,7 +868,8 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 
 def visible_views(specs: Sequence[CameraSpec], *, obstacles: Any = None, rays_per_degree: float = 2.0,
-                  range_m: float | np.ndarray | None = None, corner_rays: bool = True) -> np.ndarray:
+                  range_m: float | np.ndarray | None = None, corner_rays: bool = True,
+                  workers: int | None = None) -> np.ndarray:
     """Occlusion-clipped views of many cameras at once (see the module docstring).
 
     Parameters
@@ -809,6 +885,8 @@ def visible_views(specs: Sequence[CameraSpec], *, obstacles: Any = None, rays_pe
     corner_rays : bool, default True
         Also cast at every corner and range crossing: the polygon is then exact
         apart from the range arc's chords (relative ``d^2 / 6``).
+    workers : int, optional
+        Threads for blocks of 2,048 cameras (default: one per CPU).
 
     Returns
     -------
@@ -817,7 +895,8 @@ def visible_views(specs: Sequence[CameraSpec], *, obstacles: Any = None, rays_pe
         A wall camera standing inside its own wall can get a MultiPolygon.
     """
     a = _arrays(specs, range_m)
-    return _cast(a, _obstacles(obstacles), rays_per_degree=rays_per_degree, corner_rays=corner_rays)
+    return _cast(a, _obstacles(obstacles), rays_per_degree=rays_per_degree, corner_rays=corner_rays,
+                 workers=workers)
 
 
 def visible_view(spec: CameraSpec, *, obstacles: Any = None, rays_per_degree: float = 2.0,
@@ -847,9 +926,10 @@ def naive_visible_view(spec: CameraSpec, *, obstacles: Any = None, rays_per_degr
 
     The obvious implementation, kept as the peer that ``bench/coverage`` measures
     :func:`visible_views` against and as an independent check in the tests. No
-    corner rays: its error is the plain casting bound (module docstring). A wall
-    camera's own footprint is cut back by a disc of :data:`WALL_CLEARANCE_M`
-    around the camera and subtracted at the end.
+    corner rays: its error is the plain casting bound (module docstring). Wall
+    cameras are treated as in :func:`visible_views` (moved out of their wall;
+    deeper inside, their own footprint is cut back by a disc of
+    :data:`WALL_CLEARANCE_M` around the camera and subtracted at the end).
     """
     obs = _obstacles(obstacles)
     rng = effective_range(spec)[0] if range_m is None else float(range_m)
@@ -857,30 +937,34 @@ def naive_visible_view(spec: CameraSpec, *, obstacles: Any = None, rays_per_degr
     fov = 360.0 if full else spec.hfov_deg
     start = math.radians(spec.azimuth_deg) - math.radians(fov) / 2
     n = int(math.ceil(360.0 * rays_per_degree)) if full else int(math.ceil(fov * rays_per_degree)) + 1
-    apex = Point(spec.x, spec.y)
-    own = spec.building_index if spec.mount == "wall" else None
+    own = spec.building_index if spec.mount == "wall" and spec.building_index is not None else -1
+    sx, sy, special = _snap_wall_cameras(np.array([spec.x]), np.array([spec.y]), np.array([own]), obs)
+    x, y, own = float(sx[0]), float(sy[0]), int(special[0])
+    if own == -2:
+        return Polygon()
+    apex = Point(x, y)
     own_geom = None
-    if own is not None:
+    if own >= 0:
         own_geom = obs.polygons[own].difference(apex.buffer(WALL_CLEARANCE_M, quad_segs=16))
     if any(i != own and obs.polygons[i].contains(apex) for i in obs.tree.query(apex)):
         return Polygon()
     pts = []
     for i in range(n):
         th = start + (i * 2 * math.pi / n if full else i * math.radians(fov) / (n - 1))
-        end = (spec.x + rng * math.sin(th), spec.y + rng * math.cos(th))
-        ray = LineString([(spec.x, spec.y), end])
+        end = (x + rng * math.sin(th), y + rng * math.cos(th))
+        ray = LineString([(x, y), end])
         best = rng
         for j in obs.tree.query(ray, predicate="intersects"):
             geom = own_geom if j == own else obs.polygons[j]
             hit = ray.intersection(geom)
             if not hit.is_empty:
                 best = min(best, apex.distance(hit))
-        pts.append((spec.x + best * math.sin(th), spec.y + best * math.cos(th)))
-    ring = pts if full else [(spec.x, spec.y), *pts]
+        pts.append((x + best * math.sin(th), y + best * math.cos(th)))
+    ring = pts if full else [(x, y), *pts]
     view = Polygon(ring)
     if not view.is_valid:
         view = shapely.make_valid(view)
-    if own is not None and (own_geom is not None) and obs.polygons[own].intersects(view):
+    if own >= 0:
         view = view.difference(obs.polygons[own])
     return view
 
@@ -901,8 +985,59 @@ def _as_multi(g: Any) -> MultiPolygon:
     return MultiPolygon(parts)
 
 
-def coverage(views: Sequence[Polygon] | np.ndarray, *, online_mask: Sequence[bool] | np.ndarray | None = None
-             ) -> MultiPolygon:
+def _threads(workers: int | None, jobs: int) -> int:
+    return max(1, min(jobs, workers if workers is not None else (os.cpu_count() or 1)))
+
+
+def _chunked(fn: Callable[..., np.ndarray], arrays: Sequence[np.ndarray], workers: int | None,
+             min_chunk: int = 16) -> np.ndarray:
+    """``fn(*arrays)`` (a vectorised shapely function) over chunks in threads."""
+    n = len(arrays[0])
+    nw = _threads(workers, max(1, n // min_chunk))
+    if nw <= 1:
+        return fn(*arrays)
+    bounds = np.linspace(0, n, nw + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=nw) as pool:
+        parts = list(pool.map(lambda i: fn(*(x[bounds[i]:bounds[i + 1]] for x in arrays)), range(nw)))
+    return np.concatenate(parts)
+
+
+def _union_disjoint_groups(v: np.ndarray, workers: int | None) -> Any:
+    """Union of polygons, split into groups whose bounding boxes never meet.
+
+    Groups are connected components of the bounding-box overlap graph, so
+    their unions are disjoint and are simply collected; the groups are spread
+    over threads, each running GEOS's DisjointSubsetUnion.
+    """
+    union = getattr(shapely, "disjoint_subset_union_all", shapely.union_all)
+    nw = _threads(workers, v.size // 256)
+    if nw <= 1:
+        return union(v)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    a, b = STRtree(v).query(v)
+    n_comp, label = connected_components(coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(v.size, v.size)),
+                                         directed=False)
+    if n_comp < 2:
+        return union(v)
+    # deal the components out to nw bins of about equal vertex count
+    weight = np.bincount(label, shapely.get_num_coordinates(v), minlength=n_comp)
+    load = np.zeros(nw)
+    bin_of = np.empty(n_comp, np.int64)
+    for c in np.argsort(-weight, kind="stable"):
+        j = int(np.argmin(load))
+        bin_of[c] = j
+        load[j] += weight[c]
+    groups = [v[bin_of[label] == j] for j in range(nw)]
+    with ThreadPoolExecutor(max_workers=nw) as pool:
+        unions = list(pool.map(union, groups))
+    parts = shapely.get_parts(np.asarray(unions, dtype=object))
+    return MultiPolygon(list(parts[shapely.get_type_id(parts) == 3]))
+
+
+def coverage(views: Sequence[Polygon] | np.ndarray, *, online_mask: Sequence[bool] | np.ndarray | None = None,
+             workers: int | None = None) -> MultiPolygon:
     """The area seen by at least one online camera: the union of their views.
 
     Parameters
@@ -912,11 +1047,16 @@ def coverage(views: Sequence[Polygon] | np.ndarray, *, online_mask: Sequence[boo
     online_mask : array_like of bool, optional
         True for cameras that count (status online); offline and faulty cameras
         are shown but not counted. Default: all.
+    workers : int, optional
+        Threads (default: one per CPU).
 
     Returns
     -------
     MultiPolygon
-        ``shapely.union_all`` (GEOS cascaded union) of the counted views.
+        The union. GEOS's DisjointSubsetUnion (shapely >= 2.1) unions each
+        cluster of overlapping views on its own, 3x faster than ``union_all``
+        on the demo town; clusters whose bounding boxes never meet are spread
+        over threads.
     """
     v = np.asarray(views, dtype=object).reshape(-1)
     if online_mask is not None:
@@ -924,14 +1064,15 @@ def coverage(views: Sequence[Polygon] | np.ndarray, *, online_mask: Sequence[boo
     v = v[~shapely.is_empty(v)]
     if v.size == 0:
         return MultiPolygon()
-    # GEOS's DisjointSubsetUnion (shapely >= 2.1, GEOS >= 3.12) unions each cluster of
-    # mutually reachable views on its own: 3x faster than union_all on the demo town.
-    union = getattr(shapely, "disjoint_subset_union_all", shapely.union_all)
-    return _as_multi(union(v))
+    return _as_multi(_union_disjoint_groups(v, workers))
 
 
-def watchable(area: Polygon | MultiPolygon, obstacles: Any) -> Polygon | MultiPolygon:
+def watchable(area: Polygon | MultiPolygon, obstacles: Any, *, workers: int | None = None
+              ) -> Polygon | MultiPolygon:
     """Outdoor space a camera could watch: ``area`` minus the building footprints.
+
+    Each part of a MultiPolygon ``area`` (a community, a grid) is cut by only
+    the footprints that meet it.
 
     Examples
     --------
@@ -940,13 +1081,47 @@ def watchable(area: Polygon | MultiPolygon, obstacles: Any) -> Polygon | MultiPo
     96.0
     """
     obs = _obstacles(obstacles)
-    hits = obs.tree.query(area, predicate="intersects")
-    if hits.size == 0:
+    parts = np.asarray(shapely.get_parts(area), dtype=object)
+    if parts.size == 0 or len(obs) == 0:
         return area
-    return shapely.difference(area, shapely.union_all(obs.polygons[hits]))
+    pi, oi = obs.tree.query(parts, predicate="intersects")
+    if pi.size == 0:
+        return area
+    out = parts.copy()
+    order = np.argsort(pi, kind="stable")
+    pi, oi = pi[order], oi[order]
+    cut = np.flatnonzero(np.diff(pi)) + 1
+    # footprints rarely overlap: DisjointSubsetUnion is ~50x faster than union_all on them
+    union = getattr(shapely, "disjoint_subset_union_all", shapely.union_all)
+    met = pi[np.r_[0, cut]]
+    blocks = np.array([union(obs.polygons[g]) for g in np.split(oi, cut)], dtype=object)
+    out[met] = _chunked(shapely.difference, [parts[met], blocks], workers)
+    polys = shapely.get_parts(out)
+    polys = polys[(shapely.get_type_id(polys) == 3) & (shapely.area(polys) > 0)]
+    if isinstance(area, Polygon) and polys.size == 1:
+        return polys[0]
+    return MultiPolygon(list(polys))
 
 
-def gaps(watchable: Polygon | MultiPolygon, covered: Any, *, min_area_m2: float = 0.0) -> list[Polygon]:
+def _per_part(watch: Any, covered: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parts of ``watch``, and for those a covered part meets, the covered parts as one
+    MultiPolygon each: (watch parts, indices of those met, their MultiPolygons)."""
+    wparts = np.asarray(shapely.get_parts(watch), dtype=object)
+    cov = _as_multi(covered)
+    cparts = np.asarray(shapely.get_parts(cov), dtype=object)
+    if wparts.size == 0 or cparts.size == 0:
+        return wparts, np.empty(0, np.int64), np.empty(0, dtype=object)
+    wi, ci = STRtree(cparts).query(wparts, predicate="intersects")
+    if wi.size == 0:
+        return wparts, np.empty(0, np.int64), np.empty(0, dtype=object)
+    met, slot = np.unique(wi, return_inverse=True)
+    # the parts of a valid MultiPolygon are disjoint, so any subset is a valid MultiPolygon
+    multis = shapely.multipolygons(cparts[ci], indices=slot)
+    return wparts, met, multis
+
+
+def gaps(watchable: Polygon | MultiPolygon, covered: Any, *, min_area_m2: float = 0.0,
+         workers: int | None = None) -> list[Polygon]:
     """Blind spots: the parts of ``watchable`` that ``covered`` misses, largest first.
 
     Parameters
@@ -957,34 +1132,57 @@ def gaps(watchable: Polygon | MultiPolygon, covered: Any, *, min_area_m2: float 
         From :func:`coverage`.
     min_area_m2 : float, default 0
         Leave out parts smaller than this (slivers along view edges).
+    workers : int, optional
+        Threads (default: one per CPU).
+
+    Notes
+    -----
+    Each part of ``watchable`` is differenced with only the covered parts that
+    meet it (in threads): the same result as one ``difference`` but much
+    cheaper for a town or a city of many compounds.
     """
-    rest = watchable if covered is None or covered.is_empty else shapely.difference(watchable, covered)
-    parts = [p for p in shapely.get_parts(rest) if isinstance(p, Polygon) and p.area > 0]
-    parts = [p for p in parts if p.area >= min_area_m2]
-    parts.sort(key=lambda p: -p.area)
-    return parts
+    wparts, met, multis = _per_part(watchable, covered)
+    rest = wparts.copy()
+    if met.size:
+        rest[met] = _chunked(shapely.difference, [wparts[met], multis], workers)
+    parts = np.asarray(shapely.get_parts(rest), dtype=object)
+    if parts.size == 0:
+        return []
+    parts = parts[shapely.get_type_id(parts) == 3]
+    areas = shapely.area(parts)
+    keep = (areas > 0) & (areas >= min_area_m2)
+    order = np.argsort(-areas[keep], kind="stable")
+    return list(parts[keep][order])
 
 
 def coverage_stats(*, area: Polygon | MultiPolygon, obstacles: Any, covered: Any,
-                   min_gap_m2: float = 1.0) -> dict[str, float | int]:
+                   min_gap_m2: float = 1.0, workers: int | None = None) -> dict[str, float | int]:
     """Coverage of an area (a grid, a community, the town).
 
     Returns
     -------
     dict
         ``watchable_m2`` (area minus footprints), ``covered_m2`` (watchable and
-        seen), ``ratio`` (covered / watchable, 0 when nothing is watchable),
-        ``gap_m2`` (watchable and unseen: ``covered_m2 + gap_m2 = watchable_m2``
-        up to floating point), ``largest_gap_m2`` and ``gap_count`` (parts of at
-        least ``min_gap_m2``).
+        seen: an intersection), ``ratio`` (covered / watchable, 0 when nothing is
+        watchable), ``gap_m2`` (watchable and unseen: a difference, so
+        ``covered_m2 + gap_m2 = watchable_m2`` up to floating point),
+        ``largest_gap_m2`` and ``gap_count`` (parts of at least ``min_gap_m2``).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> st = coverage_stats(area=box(0, 0, 10, 10), obstacles=[box(0, 0, 2, 2)], covered=box(5, 0, 20, 10))
+    >>> st["watchable_m2"], st["covered_m2"], st["ratio"], st["gap_count"]
+    (96.0, 50.0, 0.5208333333333334, 1)
     """
-    w = watchable(area, obstacles)
+    w = watchable(area, obstacles, workers=workers)
     w_m2 = float(w.area)
-    cov = MultiPolygon() if covered is None else covered
-    seen = shapely.intersection(w, cov) if not cov.is_empty else MultiPolygon()
-    holes = gaps(w, cov)
+    wparts, met, multis = _per_part(w, covered)
+    c_m2 = 0.0
+    if met.size:
+        c_m2 = float(shapely.area(_chunked(shapely.intersection, [wparts[met], multis], workers)).sum())
+    holes = gaps(w, covered, workers=workers)
     big = [g for g in holes if g.area >= min_gap_m2]
-    c_m2 = float(seen.area)
     return {
         "watchable_m2": w_m2,
         "covered_m2": c_m2,
@@ -1020,9 +1218,11 @@ def key_place_coverage(*, place: Point | Polygon, specs: Sequence[CameraSpec], v
     """
     v = np.asarray(views, dtype=object).reshape(-1)
     online = np.fromiter((s.online for s in specs), bool, len(specs))
+    is_point = place.geom_type in ("Point", "MultiPoint")
     idx = np.flatnonzero(online & ~shapely.is_empty(v))
+    idx = idx[shapely.intersects(v[idx], place)] if idx.size else idx  # cheap filter before overlays
     apexes = shapely.points([specs[i].x for i in idx], [specs[i].y for i in idx]) if idx.size else np.empty(0)
-    if isinstance(place, Point) or place.geom_type == "MultiPoint":
+    if is_point:
         hit = shapely.covers(v[idx], place) if idx.size else np.zeros(0, bool)
         cams = idx[hit]
         dist = shapely.distance(apexes[hit], place) if cams.size else np.empty(0)
@@ -1037,7 +1237,7 @@ def key_place_coverage(*, place: Point | Polygon, specs: Sequence[CameraSpec], v
         frac = float(shapely.union_all(inter[hit]).area / place.area) if cams.size else 0.0
     levels = [best_dori(specs[c], float(d)) for c, d in zip(cams, dist)]
     ranked = [lv for lv in DORI_LEVELS if lv in levels]
-    covered = bool(cams.size) if isinstance(place, Point) else frac >= min_fraction
+    covered = bool(cams.size) if is_point else frac >= min_fraction
     return {"covered": covered, "cameras": [int(c) for c in cams],
             "best_dori": ranked[0] if ranked else None, "seen_fraction": frac}
 
@@ -1213,7 +1413,7 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
             weights: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
             hfov_deg: float = 90.0, range_m: float = 40.0, rays_per_degree: float = 1.0,
             incident_weight_m2: float = 100.0, one_per_site: bool = True,
-            tile_m: float = 50.0) -> list[Suggestion]:
+            tile_m: float = 50.0, workers: int | None = None) -> list[Suggestion]:
     """Pick k new cameras: greedy maximal covering with the existing coverage fixed.
 
     The objective of a set S of new cameras is
@@ -1261,6 +1461,10 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
         Where coverage counts (:func:`watchable`).
     one_per_site : bool, default True
         After a pick, drop the other azimuths of its mount point.
+    tile_m : float, default 50
+        Size of the pieces the unwatched space is cut into.
+    workers : int, optional
+        Threads for the overlays (default: one per CPU).
 
     Returns
     -------
@@ -1299,7 +1503,7 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
         if pcs.size:
             vi, pj = tree.query(views[ci], predicate="intersects")
             if vi.size:
-                inter = shapely.intersection(views[ci][vi], pcs[pj])
+                inter = _chunked(shapely.intersection, [views[ci][vi], pcs[pj]], workers, min_chunk=64)
                 area = np.bincount(vi, shapely.area(inter), minlength=ci.size)
                 if measure is not None:
                     inc = np.bincount(vi, np.asarray(measure(inter), dtype=float), minlength=ci.size)
@@ -1311,15 +1515,22 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
         return area, inc
 
     n = len(cand)
+    site_of = np.fromiter((c.site for c in cand), np.int64, n)
     available = ~shapely.is_empty(views)
-    bound = np.full(n, np.inf)
+    # first upper bounds, no overlay needed: the whole view, all its live incidents
+    bound = shapely.area(views)
+    if pts is not None:
+        bound = bound + incident_weight_m2 * np.bincount(
+            incident_pairs[0], pw[incident_pairs[1]] * alive[incident_pairs[1]], minlength=n)
+    elif measure is not None:
+        bound = bound + incident_weight_m2 * np.asarray(measure(views), dtype=float)
     fresh = np.full(n, -1)
     area_now = np.zeros(n)
     inc_now = np.zeros(n)
     tree = STRtree(pieces)
     picks: list[Suggestion] = []
-    batch = 64
     for step in range(k):
+        batch = 64
         while True:
             masked = np.where(available, bound, -np.inf)
             best = int(np.argmax(masked))
@@ -1328,10 +1539,10 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
                 break
             if fresh[best] == step:
                 break
+            # recompute the most promising stale bounds, in growing batches
             stale = np.flatnonzero(available & (fresh != step))
-            # step 0 evaluates everything; later steps the most promising stale bounds
-            top = stale if step == 0 else stale[np.argsort(-bound[stale], kind="stable")[:batch]]
-            top = np.sort(top)
+            top = np.sort(stale[np.argsort(-bound[stale], kind="stable")[:batch]])
+            batch *= 2
             a_, i_ = gains(top, tree, pieces)
             area_now[top], inc_now[top] = a_, i_
             bound[top] = a_ + incident_weight_m2 * i_
@@ -1359,5 +1570,5 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
             alive &= ~shapely.intersects(v, pts)
         available[best] = False
         if one_per_site:
-            available &= np.fromiter((cc.site != c.site for cc in cand), bool, n)
+            available &= site_of != c.site
     return picks

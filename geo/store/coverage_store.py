@@ -88,6 +88,7 @@ def recompute_views(conn: Connection, *, camera_ids: Sequence[int] | None = None
     progress = progress or _noop
     building_ids, footprints = _buildings(conn)
     tree = STRtree(footprints) if len(footprints) else None
+    obstacles = cov.Obstacles(footprints) if len(footprints) else None  # built once for every chunk
     rows = _camera_rows(conn, camera_ids)
     stored = dict(conn.execute(text("SELECT camera_id, inputs FROM camera_view")).all())
     total, computed, skipped = len(rows), 0, 0
@@ -105,7 +106,7 @@ def recompute_views(conn: Connection, *, camera_ids: Sequence[int] | None = None
                    for s, n in zip(specs, near)]
         todo = [i for i, (row, d) in enumerate(zip(chunk, digests)) if force or stored.get(row.id) != d]
         if todo:
-            views = cov.visible_views([specs[i] for i in todo], obstacles=footprints,
+            views = cov.visible_views([specs[i] for i in todo], obstacles=obstacles,
                                       rays_per_degree=RAYS_PER_DEGREE)
             areas = shapely.area(views)
             wgs = to_wgs84(np.asarray(views, dtype=object))
