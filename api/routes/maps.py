@@ -21,6 +21,7 @@ from geo.errors import GridmapError
 from geo.keys import KeyInfo, authenticate, role_allows
 from geo.store import queries
 from maps.command import build_command_map
+from maps.coverage import build_coverage_map
 from maps.lookup import build_lookup_map
 from maps.overview import build_overview_map, render
 from maps.pages import login_page
@@ -124,6 +125,23 @@ def command_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLRespo
         buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
         bounds=queries.bounds(conn),
         months=months,
+        basemap=settings.basemap,
+        tianditu_key=settings.tianditu_key,
+        static_url="/static",
+        api_base="/v1",
+    )
+    return HTMLResponse(render(m))
+
+
+@router.get("/coverage", response_class=HTMLResponse,
+            summary="Coverage map: camera views by status, gaps, per-grid coverage, uncovered key places, "
+                    "suggested sites")
+def coverage_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+    plan = queries.resolve_plan(conn, plan_id=None)
+    m = build_coverage_map(
+        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
+        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
+        bounds=queries.bounds(conn),
         basemap=settings.basemap,
         tianditu_key=settings.tianditu_key,
         static_url="/static",

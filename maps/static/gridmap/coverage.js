@@ -1,0 +1,883 @@
+/*
+ * gridmap coverage page (/maps/coverage): camera views by status, coverage gaps, a per-grid
+ * coverage choropleth, key places nobody watches, and suggested sites for new cameras.
+ * Built by maps/coverage.py; loaded with <script defer> so it runs after folium's inline script
+ * has made the map, the grids and buildings, and the (empty) layers this script fills.
+ *
+ * Finding what folium drew (folium names its variables map_<id>, feature_group_<id>, ...):
+ *  - the map: the L.Map among window's properties whose container holds the panel (#gm-coverage);
+ *  - the layers: the Leaflet layers with options.gmLayer "grids", "buildings" (L.GeoJSON) and
+ *    "views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions" (empty
+ *    L.featureGroups); maps/coverage.py passes gm_layer=..., folium forwards it;
+ *  - settings: data-* attributes of #gm-coverage (API base, ratio classes, colours, labels).
+ *
+ * Data, same-origin fetches (the HttpOnly session cookie authenticates):
+ *  - GET /v1/coverage          -> town totals, per-grid ratios (choropleth), key places' coverage;
+ *  - GET /v1/coverage/views    -> every camera's visible polygon (offline/fault: dashed, not counted);
+ *  - GET /v1/coverage/gaps     -> watchable space no online camera sees (hatched);
+ *  - GET /v1/cameras           -> camera dots by status, a popup with the parameters each;
+ *  - GET /v1/key-places        -> where the key places are;
+ *  - POST /v1/coverage/suggest -> k new sites (numbered markers, dashed blue views, a list).
+ * Everything from the API goes into the DOM with textContent, never as HTML.
+ *
+ * Test hook: window.gridmapCoverage = {ready, map, layers, state() -> counts drawn per layer, town
+ * totals, selected camera, suggestions; select(code); suggest(k, grid) -> Promise; clearSuggestions()}.
+ */
+(function () {
+  "use strict";
+
+  var PANEL_ID = "gm-coverage";
+  var LAYERS = ["grids", "views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions"];
+  var STATUS_ORDER = { online: 0, offline: 1, fault: 2 };
+
+  /* ---------- finding folium's map and layers ---------- */
+
+  function findLeaflet(panel) {
+    var found = { map: null, layers: {} };
+    Object.keys(window).forEach(function (key) {
+      var value;
+      try {
+        value = window[key];
+      } catch (e) {
+        return; // some window properties throw on access
+      }
+      if (!value || typeof value !== "object") return;
+      if (value instanceof L.Map) {
+        if (!found.map || value.getContainer().contains(panel)) found.map = value;
+      } else if (value instanceof L.Layer && value.options && typeof value.options.gmLayer === "string") {
+        found.layers[value.options.gmLayer] = value;
+      }
+    });
+    return found;
+  }
+
+  /* ---------- small helpers (text only) ---------- */
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function present(value) {
+    return value !== undefined && value !== null && value !== "";
+  }
+
+  function parseJSON(text, fallback) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  // 0.3887 -> "38.9%" (one decimal, as the tests format the API's ratio)
+  function percent(ratio) {
+    return typeof ratio === "number" && isFinite(ratio) ? (ratio * 100).toFixed(1) + "%" : "–";
+  }
+
+  function grouped(n, digits) {
+    return Number(n).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+
+  function squareMetres(n, digits) {
+    return typeof n === "number" && isFinite(n) ? grouped(n, digits || 0) + " m²" : "–";
+  }
+
+  function plain(n, unit) { // 3.7 -> "3.7 m"; 52 -> "52°"
+    if (typeof n !== "number" || !isFinite(n)) return "–";
+    var s = Number.isInteger(n) ? String(n) : String(Math.round(n * 10) / 10);
+    return s + unit;
+  }
+
+  function gridNumber(code) {
+    var s = String(code);
+    return /^\d{15}$/.test(s) ? s.slice(-3) : s;
+  }
+
+  /* ---------- the page ---------- */
+
+  function init() {
+    var panel = document.getElementById(PANEL_ID);
+    if (!panel || typeof L !== "object") return false;
+    var found = findLeaflet(panel);
+    var layers = found.layers;
+    var missing = LAYERS.filter(function (name) { return !layers[name]; });
+    if (!found.map || missing.length) return false;
+    var map = found.map;
+
+    var data = panel.dataset;
+    var apiBase = (data.apiBase || "/v1").replace(/\/+$/, "");
+    var maxK = Number(data.maxK) || 10;
+    var CLASSES = parseJSON(data.classes, []); // [[class, low, high, label, colour], ...]
+    var NO_RATIO = data.noRatioColour || "#e0e0e0";
+    var STATUS_COLOURS = parseJSON(data.statusColours, {});
+    var STATUS_LABELS = parseJSON(data.statusLabels, {});
+    var KIND_LABELS = parseJSON(data.kindLabels, {});
+    var MOUNT_LABELS = parseJSON(data.mountLabels, {});
+    var DORI_LABELS = parseJSON(data.doriLabels, {});
+    var PLACE_LABELS = parseJSON(data.placeLabels, {});
+    var GAP = data.gapColour || "#e6550d";
+    var SUGGESTED = data.suggestionColour || "#1f5fbf";
+
+    var form = document.getElementById("gm-cov-suggest-form");
+    var kInput = document.getElementById("gm-cov-k");
+    var gridSelect = document.getElementById("gm-cov-grid");
+    var suggestButton = document.getElementById("gm-cov-suggest");
+    var clearButton = document.getElementById("gm-cov-clear");
+    var list = document.getElementById("gm-cov-suggestions");
+    var statusBox = document.getElementById("gm-cov-status");
+    var legend = document.querySelector(".gm-cov-legend");
+
+    map.getContainer().classList.add("gm-coverage-map");
+
+    /* panes (pointer events only on the interactive shapes themselves, so no pane's SVG hides
+       the layers under it): views, gaps, the selected view, suggested views, key places,
+       cameras, suggested sites */
+    [["gm-cov-views", 410], ["gm-cov-gaps", 415], ["gm-cov-selected", 420], ["gm-cov-sugg-views", 425],
+     ["gm-cov-keyplaces", 610], ["gm-cov-cameras", 620], ["gm-cov-labels", 625], ["gm-cov-sugg", 630]].forEach(function (p) {
+      var pane = map.getPane(p[0]) || map.createPane(p[0]);
+      pane.style.zIndex = String(p[1]);
+      pane.style.pointerEvents = "none";
+    });
+
+    // The gaps' hatch: an SVG pattern the gap paths fill with (coverage.css: fill: url(#gm-cov-hatch)).
+    (function hatch() {
+      var NS = "http://www.w3.org/2000/svg";
+      if (document.getElementById("gm-cov-hatch")) return;
+      var svg = document.createElementNS(NS, "svg");
+      svg.setAttribute("class", "gm-cov-defs");
+      svg.setAttribute("width", "0");
+      svg.setAttribute("height", "0");
+      svg.setAttribute("aria-hidden", "true");
+      var defs = document.createElementNS(NS, "defs");
+      var pattern = document.createElementNS(NS, "pattern");
+      pattern.setAttribute("id", "gm-cov-hatch");
+      pattern.setAttribute("patternUnits", "userSpaceOnUse");
+      pattern.setAttribute("width", "6");
+      pattern.setAttribute("height", "6");
+      pattern.setAttribute("patternTransform", "rotate(45)");
+      var back = document.createElementNS(NS, "rect");
+      back.setAttribute("width", "6");
+      back.setAttribute("height", "6");
+      back.setAttribute("fill", GAP);
+      back.setAttribute("fill-opacity", "0.06");
+      var line = document.createElementNS(NS, "rect");
+      line.setAttribute("width", "1.6");
+      line.setAttribute("height", "6");
+      line.setAttribute("fill", GAP);
+      line.setAttribute("fill-opacity", "0.85");
+      pattern.appendChild(back);
+      pattern.appendChild(line);
+      defs.appendChild(pattern);
+      svg.appendChild(defs);
+      document.body.appendChild(svg);
+    })();
+
+    /* ---------- state ---------- */
+
+    var current = {
+      loading: true,
+      error: null,
+      coverage: null, // GET /v1/coverage body
+      gridCoverage: {}, // code -> grid entry
+      placeCoverage: {}, // key place id -> entry
+      views: {}, // camera code -> {feature, layer}
+      cameras: {}, // camera code -> {feature, layer}
+      counts: { grids: 0, views: 0, gaps: 0, cameras: 0, keyUncovered: 0, keyCovered: 0,
+                suggestions: 0, suggestionViews: 0 },
+      gridClasses: {},
+      viewStatus: {},
+      cameraStatus: {},
+      selected: null,
+      highlight: null, // L.GeoJSON of the selected camera's view
+      viewsLoaded: false,
+      suggestions: [],
+      suggestRequest: null,
+      suggesting: false,
+      suggestSequence: 0,
+      suggestController: null,
+      gridLayers: {}, // code -> L.Path of the choropleth
+    };
+
+    function setStatus(kind, text) {
+      statusBox.setAttribute("data-state", kind);
+      statusBox.textContent = text;
+    }
+
+    function request(method, path, params, body, signal) {
+      var url = apiBase + path + (params ? "?" + new URLSearchParams(params).toString() : "");
+      var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal };
+      if (body !== undefined) {
+        init.headers["Content-Type"] = "application/json";
+        init.body = JSON.stringify(body);
+      }
+      return fetch(url, init).then(function (response) {
+        return response.text().then(function (text) {
+          var parsed = parseJSON(text, null);
+          if (!response.ok) {
+            var message = parsed && parsed.error && parsed.error.message ? parsed.error.message : text.slice(0, 200);
+            var error = new Error(response.status + " " + path + ": " + message);
+            error.status = response.status;
+            throw error;
+          }
+          return parsed;
+        });
+      });
+    }
+
+    /* ---------- the choropleth ---------- */
+
+    function ratioClass(ratio) {
+      if (typeof ratio !== "number" || !isFinite(ratio)) return null;
+      for (var i = 0; i < CLASSES.length; i++) {
+        var high = CLASSES[i][2];
+        if (high === null || ratio < high) return CLASSES[i];
+      }
+      return CLASSES[CLASSES.length - 1] || null;
+    }
+
+    function gridTooltip(p, g) {
+      var box = el("div", "gm-cov-tip");
+      box.appendChild(el("strong", null, (g && g.name) || p.name || p.code));
+      box.appendChild(el("div", "gm-cov-tip-code", p.code));
+      if (!g || typeof g.ratio !== "number") {
+        box.appendChild(el("div", null, "覆盖率未计算 Coverage not computed yet"));
+        return box;
+      }
+      box.appendChild(el("div", null, "覆盖率 Coverage: " + percent(g.ratio)));
+      box.appendChild(el("div", null, "已覆盖 Covered: " + squareMetres(g.covered_m2) + " / " +
+        squareMetres(g.watchable_m2)));
+      box.appendChild(el("div", null, "最大盲区 Largest gap: " + squareMetres(g.largest_gap_m2) +
+        (present(g.gap_count) ? " (" + g.gap_count + " 处 gaps)" : "")));
+      return box;
+    }
+
+    function drawChoropleth(coverage) {
+      var byCode = {};
+      (coverage.grids || []).forEach(function (g) { byCode[g.code] = g; });
+      current.gridCoverage = byCode;
+      var classes = {};
+      var styled = 0;
+      layers.grids.eachLayer(function (layer) {
+        var p = (layer.feature && layer.feature.properties) || {};
+        var g = byCode[p.code];
+        var cls = g ? ratioClass(g.ratio) : null;
+        current.gridLayers[p.code] = layer;
+        layer.setStyle({ fillColor: cls ? cls[4] : NO_RATIO, fillOpacity: 0.72, color: "#4a4a4a", weight: 1.2,
+                         opacity: 0.9 });
+        layer.options.gmClass = cls ? cls[0] : "none";
+        if (cls) {
+          classes[cls[0]] = (classes[cls[0]] || 0) + 1;
+          styled += 1;
+        }
+        layer.unbindTooltip();
+        layer.bindTooltip(function () { return gridTooltip(p, byCode[p.code]); }, { sticky: true });
+        layer.off("click", onGridClick);
+        layer.on("click", onGridClick);
+      });
+      current.counts.grids = styled;
+      current.gridClasses = classes;
+      drawGridLabels(byCode);
+    }
+
+    // each grid's ratio, faintly, at its label point (not interactive: clicks reach the cameras)
+    var gridLabels = [];
+    function drawGridLabels(byCode) {
+      var group = layers["grid-group"];
+      if (!group) return;
+      gridLabels.forEach(function (m) { group.removeLayer(m); });
+      gridLabels = [];
+      layers.grids.eachLayer(function (layer) {
+        var p = (layer.feature && layer.feature.properties) || {};
+        var g = byCode[p.code];
+        if (!g || typeof g.ratio !== "number" || typeof p.label_lat !== "number") return;
+        var label = L.marker([p.label_lat, p.label_lon], {
+          icon: L.divIcon({ className: "gm-cov-grid-label", html: el("span", null, Math.round(g.ratio * 100) + "%"),
+                            iconSize: [0, 0] }),
+          interactive: false, keyboard: false, pane: "gm-cov-labels",
+        });
+        group.addLayer(label);
+        gridLabels.push(label);
+      });
+    }
+
+    // a click on a grid picks it for the suggestions
+    function onGridClick(e) {
+      var p = (e.target.feature && e.target.feature.properties) || {};
+      if (!current.gridCoverage[p.code]) return;
+      gridSelect.value = p.code;
+    }
+
+    function fillGridSelect(coverage) {
+      var keep = gridSelect.value;
+      while (gridSelect.options.length > 1) gridSelect.remove(1);
+      (coverage.grids || []).slice().sort(function (a, b) {
+        return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+      }).forEach(function (g) {
+        var option = el("option", null, gridNumber(g.code) + " " + (g.name || "") + " · " + percent(g.ratio));
+        option.value = g.code;
+        gridSelect.appendChild(option);
+      });
+      gridSelect.value = keep;
+    }
+
+    function showTown(coverage) {
+      var town = coverage.town || {};
+      var cams = town.cameras || {};
+      document.getElementById("gm-cov-town-ratio").textContent = percent(town.ratio);
+      document.getElementById("gm-cov-town-area").textContent =
+        squareMetres(town.covered_m2) + " / " + squareMetres(town.watchable_m2);
+      ["online", "offline", "fault"].forEach(function (s) {
+        document.getElementById("gm-cov-cams-" + s).textContent = String(cams[s] || 0);
+      });
+      var uncovered = (coverage.key_places || []).filter(function (k) { return !k.covered; }).length;
+      document.getElementById("gm-cov-key-uncovered").textContent =
+        uncovered + " / " + (coverage.key_places || []).length;
+    }
+
+    /* ---------- camera views ---------- */
+
+    function viewStyle(status) {
+      var colour = STATUS_COLOURS[status] || "#4d4d4d";
+      if (status === "online") {
+        return { color: colour, weight: 0.8, opacity: 0.75, fillColor: colour, fillOpacity: 0.2 };
+      }
+      // not counted: dashed outline, faint fill
+      return { color: colour, weight: 1.6, opacity: 0.95, dashArray: "5 4", fillColor: colour, fillOpacity: 0.08 };
+    }
+
+    function drawViews(fc) {
+      var feats = (fc.features || []).filter(function (f) { return !!f.geometry; });
+      // online first, so the dashed (not counted) views are drawn over them
+      feats.sort(function (a, b) {
+        var sa = STATUS_ORDER[a.properties.status];
+        var sb = STATUS_ORDER[b.properties.status];
+        return (sa === undefined ? 3 : sa) - (sb === undefined ? 3 : sb);
+      });
+      var index = {};
+      var byStatus = {};
+      var geo = L.geoJSON({ type: "FeatureCollection", features: feats }, {
+        pane: "gm-cov-views",
+        interactive: false,
+        style: function (f) { return viewStyle(f.properties.status); },
+        onEachFeature: function (f, layer) {
+          index[f.properties.code] = { feature: f, layer: layer };
+          byStatus[f.properties.status] = (byStatus[f.properties.status] || 0) + 1;
+        },
+      });
+      layers.views.clearLayers();
+      layers.views.addLayer(geo);
+      current.views = index;
+      current.viewStatus = byStatus;
+      current.counts.views = geo.getLayers().length;
+    }
+
+    /* ---------- gaps ---------- */
+
+    function drawGaps(fc) {
+      var geo = L.geoJSON(fc, {
+        pane: "gm-cov-gaps",
+        className: "gm-cov-gap",
+        style: function () {
+          return { color: GAP, weight: 0.9, opacity: 0.85, fillColor: GAP, fillOpacity: 1 };
+        },
+        onEachFeature: function (f, layer) {
+          var p = f.properties || {};
+          layer.bindTooltip(function () {
+            var box = el("div", "gm-cov-tip");
+            box.appendChild(el("strong", null, "盲区 Gap"));
+            box.appendChild(el("div", null, "面积 Area: " + squareMetres(p.area_m2, 1)));
+            box.appendChild(el("div", null, "网格 Grid: " + p.grid_code));
+            return box;
+          }, { sticky: true });
+        },
+      });
+      layers.gaps.clearLayers();
+      layers.gaps.addLayer(geo);
+      current.counts.gaps = geo.getLayers().length;
+    }
+
+    /* ---------- cameras ---------- */
+
+    function statusColour(status) {
+      return STATUS_COLOURS[status] || "#4d4d4d";
+    }
+
+    function rows(dl, items) {
+      items.forEach(function (row) {
+        dl.appendChild(el("dt", null, row[0]));
+        var dd = el("dd", row[2] || null, present(row[1]) ? row[1] : "–");
+        dl.appendChild(dd);
+        row.push(dd);
+      });
+      return items;
+    }
+
+    function cameraPopup(p) {
+      var box = el("div", "gm-cov-popup");
+      box.appendChild(el("div", "gm-cov-popup-title", p.name || p.code));
+      var view = current.views[p.code];
+      var vp = view ? view.feature.properties : null;
+      var range = vp && typeof vp.range_m === "number" ? vp.range_m : p.range_m;
+      var level = vp ? vp.range_level : null;
+      var dl = el("dl");
+      var items = rows(dl, [
+        ["编码 Code", p.code, "gm-cov-code"],
+        ["类型 Kind", KIND_LABELS[p.kind] || p.kind],
+        ["安装 Mount", MOUNT_LABELS[p.mount] || p.mount],
+        ["高度 Height", plain(p.height_m, " m")],
+        ["方位 Azimuth", plain(p.azimuth_deg, "°")],
+        ["视场角 FOV", plain(p.hfov_deg, "°")],
+        ["距离 Range", plain(range, " m") + " · " +
+          (level ? DORI_LABELS[level] || level : (present(p.resolution_px) ? "低于探测 below detect" : "分辨率未知 resolution unknown"))],
+        ["状态 Status", (STATUS_LABELS[p.status] || p.status) + (p.status === "online" ? "" : " · 不计入覆盖 not counted"),
+          "gm-cov-status-" + p.status],
+        ["视域面积 View area", vp ? squareMetres(vp.area_m2, 1) : "…"],
+      ]);
+      box.appendChild(dl);
+      var areaCell = items[items.length - 1][3];
+      if (!vp) {
+        if (current.viewsLoaded) {
+          areaCell.textContent = "未计算 not computed";
+        } else if (present(p.id)) { // the views are still loading: ask for this one
+          request("GET", "/cameras/" + encodeURIComponent(p.id) + "/view").then(function (f) {
+            areaCell.textContent = squareMetres(f.properties.area_m2, 1);
+          }, function () {
+            areaCell.textContent = "未计算 not computed";
+          });
+        }
+      }
+      return box;
+    }
+
+    // camera dots grow as the map zooms in (725 of them at town scale would hide the views)
+    function cameraRadius() {
+      var z = map.getZoom();
+      return z <= 15 ? 2 : z <= 16 ? 2.6 : z <= 17 ? 3.5 : 5;
+    }
+
+    function cameraStyle(status, selected) {
+      return {
+        radius: selected ? cameraRadius() + 3 : cameraRadius(), color: selected ? "#111111" : "#ffffff", weight: selected ? 2.5 : 1,
+        fillColor: statusColour(status), fillOpacity: 1, opacity: 1,
+      };
+    }
+
+    function drawCameras(fc) {
+      var index = {};
+      var byStatus = {};
+      var geo = L.geoJSON(fc, {
+        filter: function (f) { return !!(f.geometry && f.geometry.type === "Point"); },
+        pointToLayer: function (f, latlng) {
+          var p = f.properties || {};
+          var m = L.circleMarker(latlng, L.extend({ pane: "gm-cov-cameras", gmCode: p.code }, cameraStyle(p.status)));
+          m.bindTooltip(function () { return el("span", null, (p.name || p.code) + " · " + (STATUS_LABELS[p.status] || p.status)); },
+                        { direction: "top", offset: [0, -4] });
+          m.bindPopup(function () { return cameraPopup(p); }, { maxWidth: 320, autoPanPaddingTopLeft: [340, 20] });
+          m.on("popupopen", function () { select(p.code, { popup: false }); });
+          m.on("popupclose", function () { if (current.selected === p.code) select(null); });
+          return m;
+        },
+        onEachFeature: function (f, layer) {
+          index[f.properties.code] = { feature: f, layer: layer };
+          byStatus[f.properties.status] = (byStatus[f.properties.status] || 0) + 1;
+        },
+      });
+      layers.cameras.clearLayers();
+      layers.cameras.addLayer(geo);
+      current.cameras = index;
+      current.cameraStatus = byStatus;
+      current.counts.cameras = geo.getLayers().length;
+    }
+
+    // Selects a camera (or none): its dot ringed, its view outlined on top; opens its popup unless told not to.
+    function select(code, options) {
+      var opts = options || {};
+      if (current.highlight) {
+        map.removeLayer(current.highlight);
+        current.highlight = null;
+      }
+      var previous = current.selected && current.cameras[current.selected];
+      if (previous) previous.layer.setStyle(cameraStyle(previous.feature.properties.status));
+      current.selected = null;
+      if (!code) return null;
+      var cam = current.cameras[code];
+      var view = current.views[code];
+      if (!cam && !view) return null;
+      current.selected = code;
+      var status = (cam || view).feature.properties.status;
+      if (view) {
+        current.highlight = L.geoJSON(view.feature.geometry, {
+          pane: "gm-cov-selected",
+          interactive: false,
+          style: { color: "#111111", weight: 2.5, opacity: 1, dashArray: status === "online" ? null : "6 4",
+                   fillColor: statusColour(status), fillOpacity: 0.38 },
+        }).addTo(map);
+      }
+      if (cam) {
+        cam.layer.setStyle(cameraStyle(status, true));
+        cam.layer.bringToFront();
+        if (opts.popup !== false && !cam.layer.isPopupOpen()) cam.layer.openPopup();
+      }
+      return code;
+    }
+
+    /* ---------- key places ---------- */
+
+    function placeCentre(f) {
+      var g = f.geometry;
+      if (g.type === "Point") return L.latLng(g.coordinates[1], g.coordinates[0]);
+      var shape = L.geoJSON(f);
+      var layer = shape.getLayers()[0];
+      if (layer && layer.getLatLngs && L.PolyUtil && L.PolyUtil.polygonCenter && g.type === "Polygon") {
+        try {
+          return L.PolyUtil.polygonCenter(layer.getLatLngs()[0], map.options.crs);
+        } catch (e) { /* falls back to the box's centre */ }
+      }
+      return shape.getBounds().getCenter();
+    }
+
+    function placePopup(p, c) {
+      var box = el("div", "gm-cov-popup");
+      box.appendChild(el("div", "gm-cov-popup-title", p.name));
+      var dl = el("dl");
+      rows(dl, [
+        ["类别 Kind", PLACE_LABELS[p.kind] || p.kind],
+        ["覆盖 Covered", c && c.covered ? "是 Yes" : "否 No — 无在线摄像头 no online camera", c && c.covered ? null : "gm-cov-no"],
+        ["可见比例 Seen", c && typeof c.seen_fraction === "number" ? percent(c.seen_fraction) : "–"],
+        ["最佳等级 Best DORI", c && c.best_dori ? DORI_LABELS[c.best_dori] || c.best_dori : "–"],
+        ["摄像头 Cameras", c && c.cameras && c.cameras.length ? c.cameras.join(", ") : "–", "gm-cov-code"],
+      ]);
+      box.appendChild(dl);
+      return box;
+    }
+
+    function drawKeyPlaces(fc, coverage) {
+      var byId = {};
+      (coverage.key_places || []).forEach(function (k) { byId[String(k.id)] = k; });
+      current.placeCoverage = byId;
+      layers["key-uncovered"].clearLayers();
+      layers["key-covered"].clearLayers();
+      var nUncovered = 0;
+      var nCovered = 0;
+      (fc.features || []).forEach(function (f) {
+        if (!f.geometry) return;
+        var p = f.properties || {};
+        var c = byId[String(p.id !== undefined ? p.id : f.id)];
+        var centre = placeCentre(f);
+        var covered = !!(c && c.covered);
+        var marker;
+        if (covered) {
+          marker = L.circleMarker(centre, {
+            pane: "gm-cov-keyplaces", radius: 3.5, color: "#ffffff", weight: 1, fillColor: "#6f8f7a", fillOpacity: 0.75,
+            gmPlace: p.id,
+          });
+          layers["key-covered"].addLayer(marker);
+          nCovered += 1;
+        } else {
+          if (f.geometry.type !== "Point") { // the place's outline, so its extent is visible
+            layers["key-uncovered"].addLayer(L.geoJSON(f, {
+              pane: "gm-cov-selected", interactive: false,
+              style: { color: "#c1121f", weight: 1.5, opacity: 0.9, dashArray: "2 3", fill: false },
+            }));
+          }
+          var icon = el("div", "gm-cov-key");
+          icon.appendChild(el("span", "gm-cov-diamond"));
+          icon.appendChild(el("span", "gm-cov-key-name", p.name));
+          marker = L.marker(centre, {
+            pane: "gm-cov-keyplaces",
+            icon: L.divIcon({ className: "gm-cov-key-icon", html: icon, iconSize: [14, 14], iconAnchor: [7, 7] }),
+            title: p.name, keyboard: false, gmPlace: p.id,
+          });
+          layers["key-uncovered"].addLayer(marker);
+          nUncovered += 1;
+        }
+        marker.bindPopup(function () { return placePopup(p, c); }, { maxWidth: 320 });
+        if (covered) marker.bindTooltip(el("span", null, p.name + " · 已覆盖 covered"), { direction: "top" });
+      });
+      current.counts.keyUncovered = nUncovered;
+      current.counts.keyCovered = nCovered;
+    }
+
+    /* ---------- suggestions ---------- */
+
+    function clearSuggestions() {
+      layers.suggestions.clearLayers();
+      while (list.firstChild) list.removeChild(list.firstChild);
+      current.suggestions = [];
+      current.counts.suggestions = 0;
+      current.counts.suggestionViews = 0;
+      clearButton.disabled = true;
+    }
+
+    function suggestionPopup(p) {
+      var box = el("div", "gm-cov-popup");
+      box.appendChild(el("div", "gm-cov-popup-title", "建议点位 Suggested site " + p.rank));
+      var dl = el("dl");
+      rows(dl, [
+        ["安装 Mount", MOUNT_LABELS[p.mount] || p.mount],
+        ["方位 Azimuth", plain(p.azimuth_deg, "°")],
+        ["视场角 FOV", plain(p.hfov_deg, "°")],
+        ["距离 Range", plain(p.range_m, " m")],
+        ["新增覆盖 Adds", "+" + squareMetres(p.added_m2, 1)],
+        ["覆盖事件 Incidents", plain(p.added_incidents, "")],
+      ]);
+      box.appendChild(dl);
+      return box;
+    }
+
+    function drawSuggestions(fc, req) {
+      clearSuggestions();
+      var feats = (fc.features || []).filter(function (f) { return f.geometry && f.geometry.type === "Point"; });
+      var bounds = L.latLngBounds([]);
+      var views = 0;
+      feats.forEach(function (f, i) {
+        var p = f.properties || {};
+        var rank = present(p.rank) ? p.rank : i + 1;
+        var latlng = L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]);
+        bounds.extend(latlng);
+        if (p.view) {
+          var view = L.geoJSON(p.view, {
+            pane: "gm-cov-sugg-views", interactive: false, className: "gm-cov-sugg-view",
+            style: { color: SUGGESTED, weight: 2.2, opacity: 1, dashArray: "7 5", fillColor: SUGGESTED, fillOpacity: 0.16 },
+          });
+          layers.suggestions.addLayer(view);
+          bounds.extend(view.getBounds());
+          views += view.getLayers().length;
+        }
+        var badge = el("div", "gm-cov-sugg-marker", rank);
+        var marker = L.marker(latlng, {
+          pane: "gm-cov-sugg",
+          icon: L.divIcon({ className: "gm-cov-sugg-icon", html: badge, iconSize: [22, 22], iconAnchor: [11, 11] }),
+          title: "建议点位 Suggested site " + rank, gmRank: rank,
+        });
+        marker.bindPopup(function () { return suggestionPopup(L.extend({}, p, { rank: rank })); }, { maxWidth: 300 });
+        layers.suggestions.addLayer(marker);
+
+        var li = el("li", "gm-cov-sugg-item");
+        li.setAttribute("data-rank", String(rank));
+        li.appendChild(el("span", "gm-cov-sugg-rank", rank));
+        var what = el("span", "gm-cov-sugg-what",
+          (MOUNT_LABELS[p.mount] || p.mount) + " · " + plain(p.azimuth_deg, "°"));
+        li.appendChild(what);
+        var added = el("span", "gm-cov-sugg-added", "+" + squareMetres(p.added_m2, 1));
+        added.setAttribute("data-added-m2", String(p.added_m2));
+        li.appendChild(added);
+        li.appendChild(el("span", "gm-cov-sugg-inc", plain(p.added_incidents, "") + " 起事件 incidents"));
+        li.tabIndex = 0;
+        li.title = "定位 Show on the map";
+        var show = function () {
+          map.setView(latlng, Math.max(map.getZoom(), 18), { animate: false });
+          marker.openPopup();
+        };
+        li.addEventListener("click", show);
+        li.addEventListener("keydown", function (e) { if (e.key === "Enter") show(); });
+        list.appendChild(li);
+
+        current.suggestions.push({
+          rank: rank, lon: latlng.lng, lat: latlng.lat, mount: p.mount, azimuth_deg: p.azimuth_deg,
+          added_m2: p.added_m2, added_incidents: p.added_incidents,
+        });
+      });
+      current.counts.suggestions = feats.length;
+      current.counts.suggestionViews = views;
+      clearButton.disabled = !feats.length;
+      // show them, with their grid
+      var grid = req.grid && current.gridLayers[req.grid];
+      if (grid) bounds.extend(grid.getBounds());
+      if (bounds.isValid()) {
+        map.fitBounds(bounds, { paddingTopLeft: [leftPadding(), 30], paddingBottomRight: [rightPadding(), 30],
+                                maxZoom: 18, animate: false });
+      }
+    }
+
+    function suggest(k, grid) {
+      k = Number(k);
+      if (!Number.isInteger(k) || k < 1 || k > maxK) {
+        setStatus("error", "数量须为 1–" + maxK + " 的整数 k must be a whole number from 1 to " + maxK);
+        return Promise.resolve(null);
+      }
+      var req = { k: k, grid: grid || null };
+      var mine = ++current.suggestSequence;
+      if (current.suggestController) current.suggestController.abort();
+      current.suggestController = typeof AbortController === "function" ? new AbortController() : null;
+      current.suggesting = true;
+      current.suggestRequest = req;
+      suggestButton.disabled = true;
+      setStatus("loading", "计算建议点位中 Computing suggestions" + (req.grid ? "…" : " for the whole town (a few seconds)…"));
+      var signal = current.suggestController ? current.suggestController.signal : undefined;
+      return request("POST", "/coverage/suggest", null, req, signal).then(function (fc) {
+        if (mine !== current.suggestSequence) return null;
+        drawSuggestions(fc, req);
+        var total = current.suggestions.reduce(function (s, x) { return s + (x.added_m2 || 0); }, 0);
+        var incidents = current.suggestions.reduce(function (s, x) { return s + (x.added_incidents || 0); }, 0);
+        var where = req.grid ? gridNumber(req.grid) + " " + ((current.gridCoverage[req.grid] || {}).name || "") : "全镇 whole town";
+        setStatus("ok", "建议 " + current.suggestions.length + " 个点位 sites (" + where.trim() + ") · 新增 adds +" +
+          squareMetres(total, 1) + " · " + plain(incidents, "") + " 起事件 incidents");
+        return fc;
+      }, function (err) {
+        if (mine !== current.suggestSequence) return null;
+        setStatus("error", "建议失败 Suggestion failed: " + String(err && err.message ? err.message : err));
+        return null;
+      }).then(function (result) {
+        if (mine === current.suggestSequence) {
+          current.suggesting = false;
+          suggestButton.disabled = false;
+        }
+        return result;
+      });
+    }
+
+    /* ---------- legend counts ---------- */
+
+    function updateLegend() {
+      if (!legend) return;
+      Array.prototype.forEach.call(legend.querySelectorAll("[data-count]"), function (node) {
+        var key = node.getAttribute("data-count");
+        var n;
+        if (key.indexOf("view-") === 0) n = current.viewStatus[key.slice(5)] || 0;
+        else if (key === "gaps") n = current.counts.gaps;
+        else if (key === "key-uncovered") n = current.counts.keyUncovered;
+        else if (key === "key-covered") n = current.counts.keyCovered;
+        else n = current.gridClasses[key] || 0;
+        node.textContent = "(" + n + ")";
+      });
+    }
+
+    /* ---------- the view: the whole town, between the panel and the legend ---------- */
+
+    function leftPadding() {
+      var box = panel.parentNode && panel.parentNode.offsetWidth ? panel.parentNode : panel;
+      var width = map.getSize().x;
+      return width > 2 * box.offsetWidth + 240 ? box.offsetWidth + 30 : 20;
+    }
+
+    function rightPadding() {
+      var width = map.getSize().x;
+      return legend && width > leftPadding() + legend.offsetWidth + 480 ? legend.offsetWidth + 30 : 20;
+    }
+
+    function fitTown() {
+      var bounds = layers.grids.getBounds();
+      if (!bounds || !bounds.isValid()) return;
+      map.fitBounds(bounds, { paddingTopLeft: [leftPadding(), 20], paddingBottomRight: [rightPadding(), 20],
+                              maxZoom: 18, animate: false });
+    }
+
+    // names of uncovered key places only when zoomed in enough to read them; camera dots sized to the zoom
+    function onZoom() {
+      map.getContainer().classList.toggle("gm-cov-names", map.getZoom() >= 17);
+      var radius = cameraRadius();
+      Object.keys(current.cameras).forEach(function (code) {
+        current.cameras[code].layer.setRadius(code === current.selected ? radius + 3 : radius);
+      });
+    }
+
+    /* ---------- loading ---------- */
+
+    function load() {
+      current.loading = true;
+      current.error = null;
+      current.viewsLoaded = false;
+      setStatus("loading", "加载中 Loading…");
+      var failures = [];
+      function job(promise, apply) {
+        return promise.then(apply, function (err) {
+          failures.push(String(err && err.message ? err.message : err));
+        });
+      }
+      var coverage = request("GET", "/coverage");
+      var places = request("GET", "/key-places");
+      var jobs = [
+        job(coverage, function (body) {
+          current.coverage = body;
+          drawChoropleth(body);
+          fillGridSelect(body);
+          showTown(body);
+        }),
+        job(request("GET", "/coverage/views"), function (body) {
+          drawViews(body);
+          current.viewsLoaded = true;
+        }),
+        job(request("GET", "/coverage/gaps"), drawGaps),
+        job(request("GET", "/cameras"), drawCameras),
+        job(Promise.all([places, coverage]), function (both) { drawKeyPlaces(both[0], both[1]); }),
+      ];
+      return Promise.all(jobs).then(function () {
+        current.loading = false;
+        updateLegend();
+        if (failures.length) {
+          current.error = failures.join("; ");
+          setStatus("error", "加载失败 Failed to load: " + current.error);
+        } else {
+          setStatus("ok", current.counts.views + " 个视域 views · " + current.counts.gaps + " 处盲区 gaps · " +
+            current.counts.grids + " 个网格 grids");
+        }
+        api.ready = true;
+      });
+    }
+
+    /* ---------- wiring ---------- */
+
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      suggest(kInput.value, gridSelect.value);
+    });
+    clearButton.addEventListener("click", function () {
+      current.suggestSequence += 1; // an answer still on its way is dropped
+      if (current.suggestController) current.suggestController.abort();
+      current.suggesting = false;
+      suggestButton.disabled = false;
+      clearSuggestions();
+      setStatus("ok", "已清除建议 Suggestions cleared");
+    });
+    map.on("zoomend", onZoom);
+
+    fitTown();
+    onZoom();
+
+    var api = {
+      ready: false,
+      map: map,
+      layers: layers,
+      select: function (code) { return select(code); },
+      suggest: suggest,
+      clearSuggestions: clearSuggestions,
+      reload: load,
+      state: function () {
+        var town = current.coverage ? current.coverage.town : null;
+        return {
+          loading: current.loading,
+          error: current.error,
+          town: town,
+          counts: L.extend({}, current.counts),
+          gridClasses: L.extend({}, current.gridClasses),
+          viewStatus: L.extend({}, current.viewStatus),
+          cameraStatus: L.extend({}, current.cameraStatus),
+          selected: current.selected,
+          highlighted: current.highlight ? current.highlight.getLayers().length : 0,
+          suggesting: current.suggesting,
+          suggestRequest: current.suggestRequest,
+          suggestions: current.suggestions.slice(),
+          zoom: map.getZoom(),
+        };
+      },
+    };
+    window.gridmapCoverage = api;
+    load();
+    return true;
+  }
+
+  function start() {
+    if (init()) return;
+    // folium's script not run yet (should not happen with defer): try once more after load
+    window.addEventListener("load", function () {
+      if (!init()) console.error("gridmap coverage: no Leaflet map with the coverage layers here");
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
