@@ -8,16 +8,17 @@ password is needed and nobody else on the machine can reach it), and the
 PostgreSQL refuses to run as root. When we are root the server (and initdb)
 run as the ``postgres`` system user, which owns the data directory. If that
 user cannot reach ``var/`` (for instance a clone under ``/root``), the data
-directory lives under ``/var/tmp`` and ``var/pg`` is a symlink to it.
+directory lives in a fresh ``/var/tmp/gridmap-pg-*`` of its own and ``var/pg`` is a
+symlink to it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,9 @@ class Cluster:
             os.chown(target, _postgres_uid(), _postgres_gid())
             if not self._postgres_can_reach(target) or len(str(target / "run")) > _MAX_SOCKET_PATH - 20:
                 target.rmdir()
-                digest = hashlib.sha1(str(self.var_dir).encode()).hexdigest()[:10]
-                outside = Path("/var/tmp") / f"gridmap-pg-{digest}"
-                outside.mkdir(mode=0o700, exist_ok=True)
+                # A fresh directory of this clone's own: never a stale cluster left by an earlier clone
+                # at the same path.
+                outside = Path(tempfile.mkdtemp(prefix="gridmap-pg-", dir="/var/tmp"))
                 os.chown(outside, _postgres_uid(), _postgres_gid())
                 self.root.symlink_to(outside)
                 print(f"postgres cannot reach {self.var_dir}: cluster data in {outside} (var/pg links to it)")
@@ -165,6 +166,9 @@ class Cluster:
                 f"apt-get install postgresql-{self.pg_bin.parent.name}-postgis-3"
             )
         self._prepare_root()
+        if self.data_dir.exists() and not (self.data_dir / "PG_VERSION").exists():
+            # What a failed initdb left behind: ours to clear.
+            self._run("rm", "-rf", str(self.data_dir))
         self._run(
             str(self.pg_bin / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions",
