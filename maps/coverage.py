@@ -195,13 +195,15 @@ def _legend_html() -> str:
                     f'{esc(STATUS_LABELS[status])}{esc(note)} <span class="gm-cov-count" data-count="view-{status}">'
                     "</span></div>")
     rows.append('<h2>盲区与重点场所 Gaps and key places</h2>'
-                '<div class="gm-row"><span class="gm-swatch gm-cov-gap-key"></span>盲区 gap (无在线摄像头 unwatched) '
+                '<div class="gm-row"><span class="gm-swatch gm-cov-gap-key"></span>'
+                '盲区 gap (无在线摄像头 unwatched) '
                 '<span class="gm-cov-count" data-count="gaps"></span></div>'
                 '<div class="gm-row"><span class="gm-cov-diamond-key"></span>未覆盖重点场所 uncovered key place '
                 '<span class="gm-cov-count" data-count="key-uncovered"></span></div>'
                 '<div class="gm-row"><span class="gm-dot gm-cov-key-covered-dot"></span>已覆盖 covered key place '
                 '<span class="gm-cov-count" data-count="key-covered"></span></div>'
-                '<div class="gm-row"><span class="gm-cov-sugg-key">1</span>建议点位及视域 suggested site and view</div>')
+                '<div class="gm-row"><span class="gm-cov-sugg-key">1</span>'
+                '建议点位及视域 suggested site and view</div>')
     return "".join(rows)
 
 
@@ -224,7 +226,8 @@ def _panel_html(*, api_base: str, title: str) -> str:
         "suggestion-colour": SUGGESTION_COLOUR,
     }
     data = " ".join(f'data-{k}="{esc(str(v))}"' for k, v in settings.items())
-    stat = '<div class="gm-cov-stat"><span class="gm-cov-stat-label">{label}</span><span id="{id}" class="gm-cov-stat-value">–</span></div>'
+    stat = ('<div class="gm-cov-stat"><span class="gm-cov-stat-label">{label}</span>'
+            '<span id="{id}" class="gm-cov-stat-value">–</span></div>')
     return (
         f'<div id="{PANEL_ID}" class="gm-cov" {data}>'
         f'<h1 class="gm-cov-title">{esc(title)}</h1>'
@@ -254,7 +257,8 @@ def _panel_html(*, api_base: str, title: str) -> str:
         "</div>"
         "</fieldset></form>"
         '<ol id="gm-cov-suggestions" class="gm-cov-suggestions" aria-live="polite"></ol>'
-        '<div id="gm-cov-status" class="gm-cov-status" aria-live="polite" data-state="loading">加载中 Loading…</div>'
+        '<div id="gm-cov-status" class="gm-cov-status" aria-live="polite" data-state="loading">'
+        "加载中 Loading…</div>"
         "</div>"
     )
 

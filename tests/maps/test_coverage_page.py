@@ -94,7 +94,8 @@ def test_coverage_page_draws_choropleth_views_gaps_cameras_and_key_places(
     # views: one polygon per camera view, by status; offline and faulty ones dashed
     assert counts["views"] == len(views) == page.evaluate(_PATHS, "gm-cov-views")
     assert state["viewStatus"] == dict(Counter(f["properties"]["status"] for f in views))
-    dashed = page.evaluate("() => document.querySelectorAll('.leaflet-gm-cov-views-pane path[stroke-dasharray]').length")
+    dashed = page.evaluate(
+        "() => document.querySelectorAll('.leaflet-gm-cov-views-pane path[stroke-dasharray]').length")
     assert dashed == sum(1 for f in views if f["properties"]["status"] != "online") > 0
     # gaps: one hatched polygon each
     assert counts["gaps"] == len(gaps) == page.evaluate(_PATHS, "gm-cov-gaps")
@@ -123,7 +124,8 @@ def test_coverage_page_draws_choropleth_views_gaps_cameras_and_key_places(
     assert page.locator("#gm-cov-grid option").count() == 51  # the whole town + 50 grids
     # the legend: classes and statuses with their counts
     legend = page.locator(".gm-cov-legend").inner_text()
-    for label in ("< 25%", "25–50%", "50–75%", "≥ 75%", "在线 online", "离线 offline", "故障 fault", "盲区 gap"):
+    for label in ("< 25%", "25–50%", "50–75%", "≥ 75%", "在线 online", "离线 offline", "故障 fault",
+                  "盲区 gap"):
         assert label in legend
     assert f"({len(gaps)})" in page.locator(".gm-cov-legend [data-count=gaps]").inner_text()
 
@@ -134,7 +136,7 @@ def test_coverage_page_draws_choropleth_views_gaps_cameras_and_key_places(
     tip = page.locator(".leaflet-tooltip").first.inner_text()
     assert worst["code"] in tip and worst["name"] in tip and _percent(worst["ratio"]) in tip
     assert f"{worst['largest_gap_m2']:,.0f} m²" in tip
-    page.evaluate("() => window.gridmapCoverage.layers.grids.eachLayer(l => l.closeTooltip())")
+    page.evaluate("() => { window.gridmapCoverage.layers.grids.eachLayer(l => { l.closeTooltip(); }); }")
 
     shot = tmp_path / "coverage.png"
     page.screenshot(path=str(shot))
@@ -161,7 +163,8 @@ def _isolated_camera(cameras: list[dict], places: list[dict], *, status: str = "
         here = cam["geometry"]["coordinates"]
         if cam["properties"]["status"] != status or cam["properties"]["range_m"] is None:
             continue
-        if all(metres(here, p) > 8 for p in points if p is not here) and all(metres(here, p) > 12 for p in place_points):
+        if (all(metres(here, p) > 8 for p in points if p is not here)
+                and all(metres(here, p) > 12 for p in place_points)):
             return cam
     raise AssertionError(f"no isolated {status} camera in the demo data")
 
@@ -178,7 +181,9 @@ def test_clicking_a_camera_shows_its_parameters_and_highlights_its_view(
     report = _open(browser, open_map, live_server, keys, tmp_path / "coverage-camera.png")
     page = report.page
     lon, lat = cam["geometry"]["coordinates"]
-    page.evaluate("([lat, lon]) => window.gridmapCoverage.map.setView([lat, lon], 19, {animate: false})", [lat, lon])
+    # (returns nothing: a Leaflet object would be serialised back to Python, all its layers with it)
+    page.evaluate("([lat, lon]) => { window.gridmapCoverage.map.setView([lat, lon], 19, {animate: false}); }",
+                  [lat, lon])
     page.wait_for_timeout(300)
     x, y = page.evaluate(
         "([lat, lon]) => { const m = window.gridmapCoverage.map; const p = m.latLngToContainerPoint([lat, lon]);"
@@ -191,7 +196,8 @@ def test_clicking_a_camera_shows_its_parameters_and_highlights_its_view(
     assert p["code"] in body and p["name"] in body
     assert KIND_LABELS[p["kind"]] in body and MOUNT_LABELS[p["mount"]] in body
     assert STATUS_LABELS[p["status"]] in body
-    for value, unit in ((p["height_m"], " m"), (p["azimuth_deg"], "°"), (p["hfov_deg"], "°"), (view["range_m"], " m")):
+    parameters = ((p["height_m"], " m"), (p["azimuth_deg"], "°"), (p["hfov_deg"], "°"), (view["range_m"], " m"))
+    for value, unit in parameters:
         assert f"{round(value, 1):g}{unit}" in body
     if view["range_level"]:
         assert DORI_LABELS[view["range_level"]] in body

@@ -136,7 +136,8 @@
        the layers under it): views, gaps, the selected view, suggested views, key places,
        cameras, suggested sites */
     [["gm-cov-views", 410], ["gm-cov-gaps", 415], ["gm-cov-selected", 420], ["gm-cov-sugg-views", 425],
-     ["gm-cov-keyplaces", 610], ["gm-cov-cameras", 620], ["gm-cov-labels", 625], ["gm-cov-sugg", 630]].forEach(function (p) {
+     ["gm-cov-keyplaces", 610], ["gm-cov-cameras", 620], ["gm-cov-labels", 625], ["gm-cov-sugg", 630]
+    ].forEach(function (p) {
       var pane = map.getPane(p[0]) || map.createPane(p[0]);
       pane.style.zIndex = String(p[1]);
       pane.style.pointerEvents = "none";
@@ -208,7 +209,9 @@
 
     function request(method, path, params, body, signal) {
       var url = apiBase + path + (params ? "?" + new URLSearchParams(params).toString() : "");
-      var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal };
+      var init = {
+        method: method, credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal,
+      };
       if (body !== undefined) {
         init.headers["Content-Type"] = "application/json";
         init.body = JSON.stringify(body);
@@ -405,14 +408,14 @@
       return STATUS_COLOURS[status] || "#4d4d4d";
     }
 
+    // [label, value, className?] rows as <dt>/<dd> pairs; returns the <dd>s
     function rows(dl, items) {
-      items.forEach(function (row) {
+      return items.map(function (row) {
         dl.appendChild(el("dt", null, row[0]));
         var dd = el("dd", row[2] || null, present(row[1]) ? row[1] : "–");
         dl.appendChild(dd);
-        row.push(dd);
+        return dd;
       });
-      return items;
     }
 
     function cameraPopup(p) {
@@ -422,22 +425,23 @@
       var vp = view ? view.feature.properties : null;
       var range = vp && typeof vp.range_m === "number" ? vp.range_m : p.range_m;
       var level = vp ? vp.range_level : null;
+      var dori = level ? DORI_LABELS[level] || level
+        : present(p.resolution_px) ? "低于探测 below detect" : "分辨率未知 resolution unknown";
+      var status = (STATUS_LABELS[p.status] || p.status) + (p.status === "online" ? "" : " · 不计入覆盖 not counted");
       var dl = el("dl");
-      var items = rows(dl, [
+      var cells = rows(dl, [
         ["编码 Code", p.code, "gm-cov-code"],
         ["类型 Kind", KIND_LABELS[p.kind] || p.kind],
         ["安装 Mount", MOUNT_LABELS[p.mount] || p.mount],
         ["高度 Height", plain(p.height_m, " m")],
         ["方位 Azimuth", plain(p.azimuth_deg, "°")],
         ["视场角 FOV", plain(p.hfov_deg, "°")],
-        ["距离 Range", plain(range, " m") + " · " +
-          (level ? DORI_LABELS[level] || level : (present(p.resolution_px) ? "低于探测 below detect" : "分辨率未知 resolution unknown"))],
-        ["状态 Status", (STATUS_LABELS[p.status] || p.status) + (p.status === "online" ? "" : " · 不计入覆盖 not counted"),
-          "gm-cov-status-" + p.status],
+        ["距离 Range", plain(range, " m") + " · " + dori],
+        ["状态 Status", status, "gm-cov-status-" + p.status],
         ["视域面积 View area", vp ? squareMetres(vp.area_m2, 1) : "…"],
       ]);
       box.appendChild(dl);
-      var areaCell = items[items.length - 1][3];
+      var areaCell = cells[cells.length - 1];
       if (!vp) {
         if (current.viewsLoaded) {
           areaCell.textContent = "未计算 not computed";
@@ -460,7 +464,8 @@
 
     function cameraStyle(status, selected) {
       return {
-        radius: selected ? cameraRadius() + 3 : cameraRadius(), color: selected ? "#111111" : "#ffffff", weight: selected ? 2.5 : 1,
+        radius: selected ? cameraRadius() + 3 : cameraRadius(),
+        color: selected ? "#111111" : "#ffffff", weight: selected ? 2.5 : 1,
         fillColor: statusColour(status), fillOpacity: 1, opacity: 1,
       };
     }
@@ -473,8 +478,9 @@
         pointToLayer: function (f, latlng) {
           var p = f.properties || {};
           var m = L.circleMarker(latlng, L.extend({ pane: "gm-cov-cameras", gmCode: p.code }, cameraStyle(p.status)));
-          m.bindTooltip(function () { return el("span", null, (p.name || p.code) + " · " + (STATUS_LABELS[p.status] || p.status)); },
-                        { direction: "top", offset: [0, -4] });
+          m.bindTooltip(function () {
+            return el("span", null, (p.name || p.code) + " · " + (STATUS_LABELS[p.status] || p.status));
+          }, { direction: "top", offset: [0, -4] });
           m.bindPopup(function () { return cameraPopup(p); }, { maxWidth: 320, autoPanPaddingTopLeft: [340, 20] });
           m.on("popupopen", function () { select(p.code, { popup: false }); });
           m.on("popupclose", function () { if (current.selected === p.code) select(null); });
@@ -545,7 +551,8 @@
       var dl = el("dl");
       rows(dl, [
         ["类别 Kind", PLACE_LABELS[p.kind] || p.kind],
-        ["覆盖 Covered", c && c.covered ? "是 Yes" : "否 No — 无在线摄像头 no online camera", c && c.covered ? null : "gm-cov-no"],
+        c && c.covered ? ["覆盖 Covered", "是 Yes"]
+          : ["覆盖 Covered", "否 No — 无在线摄像头 no online camera", "gm-cov-no"],
         ["可见比例 Seen", c && typeof c.seen_fraction === "number" ? percent(c.seen_fraction) : "–"],
         ["最佳等级 Best DORI", c && c.best_dori ? DORI_LABELS[c.best_dori] || c.best_dori : "–"],
         ["摄像头 Cameras", c && c.cameras && c.cameras.length ? c.cameras.join(", ") : "–", "gm-cov-code"],
@@ -641,7 +648,8 @@
         if (p.view) {
           var view = L.geoJSON(p.view, {
             pane: "gm-cov-sugg-views", interactive: false, className: "gm-cov-sugg-view",
-            style: { color: SUGGESTED, weight: 2.2, opacity: 1, dashArray: "7 5", fillColor: SUGGESTED, fillOpacity: 0.16 },
+            style: { color: SUGGESTED, weight: 2.2, opacity: 1, dashArray: "7 5", fillColor: SUGGESTED,
+                     fillOpacity: 0.16 },
           });
           layers.suggestions.addLayer(view);
           bounds.extend(view.getBounds());
@@ -684,9 +692,15 @@
       current.counts.suggestions = feats.length;
       current.counts.suggestionViews = views;
       clearButton.disabled = !feats.length;
-      // show them, with their grid
+      // show them, with their grid outlined
       var grid = req.grid && current.gridLayers[req.grid];
-      if (grid) bounds.extend(grid.getBounds());
+      if (grid) {
+        bounds.extend(grid.getBounds());
+        layers.suggestions.addLayer(L.geoJSON(grid.feature, {
+          pane: "gm-cov-selected", interactive: false, gmGridOutline: true,
+          style: { color: "#102a54", weight: 3, opacity: 0.9, fill: false },
+        }));
+      }
       if (bounds.isValid()) {
         map.fitBounds(bounds, { paddingTopLeft: [leftPadding(), 30], paddingBottomRight: [rightPadding(), 30],
                                 maxZoom: 18, animate: false });
@@ -706,14 +720,16 @@
       current.suggesting = true;
       current.suggestRequest = req;
       suggestButton.disabled = true;
-      setStatus("loading", "计算建议点位中 Computing suggestions" + (req.grid ? "…" : " for the whole town (a few seconds)…"));
+      setStatus("loading", "计算建议点位中 Computing suggestions" +
+        (req.grid ? "…" : " for the whole town (a few seconds)…"));
       var signal = current.suggestController ? current.suggestController.signal : undefined;
       return request("POST", "/coverage/suggest", null, req, signal).then(function (fc) {
         if (mine !== current.suggestSequence) return null;
         drawSuggestions(fc, req);
         var total = current.suggestions.reduce(function (s, x) { return s + (x.added_m2 || 0); }, 0);
         var incidents = current.suggestions.reduce(function (s, x) { return s + (x.added_incidents || 0); }, 0);
-        var where = req.grid ? gridNumber(req.grid) + " " + ((current.gridCoverage[req.grid] || {}).name || "") : "全镇 whole town";
+        var where = req.grid ? gridNumber(req.grid) + " " + ((current.gridCoverage[req.grid] || {}).name || "")
+          : "全镇 whole town";
         setStatus("ok", "建议 " + current.suggestions.length + " 个点位 sites (" + where.trim() + ") · 新增 adds +" +
           squareMetres(total, 1) + " · " + plain(incidents, "") + " 起事件 incidents");
         return fc;
