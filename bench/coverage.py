@@ -21,8 +21,9 @@ and the figures are noisy):
    ``Obstacles(footprints)`` (edges + STRtree, once per call in the service),
    ``visible_views`` of every camera (2 rays per degree + corner rays, occlusion by
    all footprints), ``coverage`` (union of the online cameras' views), ``watchable``
-   (the union of the communities minus the footprints) and ``gaps`` (watchable minus
-   coverage, in parts); targets: town < 0.5 s, city < 60 s on 2 cores;
+   (the union of the communities, made once and not timed, minus the footprints) and
+   ``gaps`` (watchable minus coverage, in parts); each called with its defaults
+   (threads: one per CPU); targets: town < 0.5 s, city < 60 s on 2 cores;
 2. the peer: :func:`geo.coverage.naive_visible_view` (one shapely ``LineString`` per
    ray, ``intersection`` with each footprint the STRtree returns, nearest hit; no
    corner rays) on every town camera and on a random sample of ``--sample`` city
