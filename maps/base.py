@@ -343,3 +343,19 @@ def render(m: folium.Map | folium.Figure, *, static_url: str | None = None) -> s
             + ". Vendor these (maps/vendor_assets.py) and map them in maps.assets.CDN_ASSETS."
         )
     return html
+
+
+class LayerGroup(folium.FeatureGroup):
+    """A FeatureGroup whose options reach Leaflet.
+
+    folium 0.20's FeatureGroup renders ``L.featureGroup(options)``, but Leaflet's first
+    argument is the layers, so the options (``gmLayer``) are dropped; this passes them second.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup(null, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )

@@ -55,11 +55,10 @@ from typing import Any
 import folium
 from branca.element import CssLink, Element
 from folium.plugins import MarkerCluster
-from folium.template import Template
 from shapely.geometry import shape
 
 from maps.assets import local_url, localize
-from maps.base import MapPanel, new_map, render
+from maps.base import LayerGroup, MapPanel, new_map, render
 
 __all__ = [
     "BANDWIDTH_M",
@@ -135,22 +134,6 @@ STATE_COLOURS = (
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _GRID_FIELDS = ("code", "name", "community_code", "community_name")
 _BUILDING_FIELDS = ("code", "name", "grid_code")
-
-
-class _Group(folium.FeatureGroup):
-    """A FeatureGroup whose options reach Leaflet.
-
-    folium 0.20's FeatureGroup renders ``L.featureGroup(options)``, but Leaflet's first
-    argument is the layers, so the options (``gmLayer``) are dropped; this passes them second.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.featureGroup(null, {{ this.options|tojavascript }});
-        {% endmacro %}
-        """
-    )
 
 
 def _month_index(month: str) -> int:
@@ -364,7 +347,7 @@ def build_command_map(
         gm_layer="buildings",
     )
     # Grids: thin outlines, no fill, not interactive (clicks reach the incidents and cells).
-    grid_group = _Group(name=LAYER_NAMES["grids"], gm_layer="grid-group")
+    grid_group = LayerGroup(name=LAYER_NAMES["grids"], gm_layer="grid-group")
     folium.GeoJson(
         {"type": "FeatureCollection", "features": grid_feats},
         control=False,
@@ -375,8 +358,8 @@ def build_command_map(
     buildings_layer.add_to(m)
     grid_group.add_to(m)
     # Filled by command.js.
-    _Group(name=LAYER_NAMES["heat"], gm_layer="heat").add_to(m)
-    _Group(name=LAYER_NAMES["hotspots"], gm_layer="hotspots").add_to(m)
+    LayerGroup(name=LAYER_NAMES["heat"], gm_layer="heat").add_to(m)
+    LayerGroup(name=LAYER_NAMES["hotspots"], gm_layer="hotspots").add_to(m)
     MarkerCluster(name=LAYER_NAMES["incidents"], gm_layer="incidents", show_coverage_on_hover=False,
                   spiderfy_distance_multiplier=1.4).add_to(m)
 

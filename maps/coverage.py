@@ -57,8 +57,7 @@ from branca.element import CssLink, Element
 from shapely.geometry import shape
 
 from maps.assets import local_url, localize
-from maps.base import MapPanel, new_map, render
-from maps.command import _Group
+from maps.base import LayerGroup, MapPanel, new_map, render
 from maps.overview import CAMERA_STATUS_COLOURS
 
 __all__ = [
@@ -314,7 +313,7 @@ def build_coverage_map(
 
     # The choropleth: neutral until coverage.js has the ratios; interactive (a tooltip each). Its group
     # also holds the ratio labels coverage.js puts at each grid's label point.
-    grid_group = _Group(name=LAYER_NAMES["grids"], gm_layer="grid-group")
+    grid_group = LayerGroup(name=LAYER_NAMES["grids"], gm_layer="grid-group")
     folium.GeoJson(
         {"type": "FeatureCollection", "features": grid_feats},
         control=False,
@@ -332,7 +331,7 @@ def build_coverage_map(
     ).add_to(m)
     # Filled by coverage.js.
     for layer in ("views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions"):
-        _Group(name=LAYER_NAMES[layer], gm_layer=layer).add_to(m)
+        LayerGroup(name=LAYER_NAMES[layer], gm_layer=layer).add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     MapPanel(_panel_html(api_base=api_base, title=title), position="topleft", class_name="gm-cov-panel").add_to(m)
