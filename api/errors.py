@@ -23,6 +23,7 @@ from geo.errors import (
     TooLarge,
     Unauthorized,
     Unavailable,
+    VersionRequired,
 )
 
 #: Domain error → HTTP status. The first class in an error's MRO found here wins.
@@ -34,6 +35,7 @@ STATUS: dict[type[GridmapError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     Unavailable: 503,
+    VersionRequired: 428,
 }
 
 RETRY_AFTER_S = 5

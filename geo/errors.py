@@ -108,3 +108,41 @@ class TooLarge(BadInput):
     """A request over a documented limit (rows, bytes, vertices)."""
 
     code = "too_large"
+
+
+class VersionRequired(GridmapError):
+    """An edit that does not say which version of the plan it was made against (HTTP 428)."""
+
+    code = "version_required"
+
+
+class StaleVersion(Conflict):
+    """The plan changed since the version an edit was made against: somebody else edited it."""
+
+    code = "stale_version"
+
+
+class NotADraft(Conflict):
+    """Only drafts are edited or published."""
+
+    code = "not_a_draft"
+
+
+class PlanInvalid(Conflict):
+    """A plan with validation errors cannot be published."""
+
+    code = "plan_invalid"
+
+
+class WarningsNotAcknowledged(Conflict):
+    """A plan with band warnings is published only when the planner acknowledges them."""
+
+    code = "warnings_not_acknowledged"
+
+
+class NothingToUndo(Conflict):
+    code = "nothing_to_undo"
+
+
+class NothingToRedo(Conflict):
+    code = "nothing_to_redo"

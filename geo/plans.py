@@ -1,18 +1,457 @@
-"""Grid plans: copy a plan into a draft, publish a plan atomically.
+"""Grid plans: drafts, versioned edits with undo/redo, validation, publishing, diffs.
 
-Publishing retires the published plan and publishes the new one in one
-transaction (the database's deferred trigger checks that exactly one plan is
-published at commit). Validation before publishing is the planners' editor's
-job (its HTTP route refuses to publish an invalid plan); these functions are the
-storage side.
+The storage side of the planners' editor. Geometry work is in
+:mod:`geo.partition` (edits) and :mod:`geo.plan_checks` (validation); this
+module loads a plan from PostGIS, applies an edit in one transaction and writes
+what changed.
+
+Versions and lost updates
+-------------------------
+Every edit names the plan version it was made against (HTTP ``If-Match``). The
+edit locks the plan row (``SELECT ... FOR UPDATE``), compares versions and
+raises :class:`StaleVersion` — naming who changed what since — when they
+differ; otherwise it writes the grids, logs the edit (``plan_edit`` with every
+touched grid before and after, for undo/redo), writes an audit row and bumps
+the version, all in one transaction. Two concurrent edits of one version: the
+second waits for the first's lock, then sees the new version and gets 409.
+
+Publishing validates the plan inside the same locked transaction, so what was
+validated is what gets published.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from geo.errors import Conflict, NotFound
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely import Geometry
+from sqlalchemy import Connection, Engine, text
+
+from geo import partition
+from geo.crs import METRIC_CRS_DEFAULT, from_metric, to_metric
+from geo.errors import (
+    BadInput,
+    Conflict,
+    NotADraft,
+    NotFound,
+    NothingToRedo,
+    NothingToUndo,
+    PlanInvalid,
+    StaleVersion,
+    VersionRequired,
+    WarningsNotAcknowledged,
+)
+from geo.plan_checks import Bands, Problem, Report, validate
 from geo.store import audit
+
+__all__ = [
+    "Bands", "EditResult", "assign_building", "copy_plan", "create_draft", "diff", "edits", "merge_grids", "plan_layers", "publish",
+    "redo", "replace_grids", "reshape_grid", "split_grid", "undo", "validate_plan",
+]
+
+
+@dataclass(frozen=True)
+class EditResult:
+    plan_id: int
+    version: int
+    seq: int
+    changed: list[str]
+    created: list[str]
+    removed: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"changed": self.changed, "created": self.created, "removed": self.removed, "seq": self.seq}
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def plan_layers(conn: Connection, *, plan_id: int, metric_crs: str = METRIC_CRS_DEFAULT,
+                community_id: int | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(grids, communities, buildings) of a plan in ``metric_crs``, optionally of one community.
+
+    grids: code, name, community_id, community_code; communities: id, code, name;
+    buildings: id, code, address, community_id, community_code, households, population, units.
+    """
+    only = "AND c.id = :c" if community_id is not None else ""
+    params = {"p": plan_id, "c": community_id}
+    g = conn.execute(text(
+        "SELECT g.code, g.name, g.community_id, c.code AS community_code, ST_AsBinary(g.geom) AS wkb "
+        f"FROM grid g JOIN community c ON c.id = g.community_id WHERE g.plan_id = :p {only} ORDER BY g.code"
+    ), params).all()
+    c = conn.execute(text(
+        f"SELECT c.id, c.code, c.name, ST_AsBinary(c.geom) AS wkb FROM community c WHERE true {only} ORDER BY c.code"
+    ), params).all()
+    b = conn.execute(text(
+        "SELECT b.id, b.code, b.address, b.community_id, c.code AS community_code, "
+        "coalesce(sum(u.households), 0) AS households, coalesce(sum(u.population), 0) AS population, "
+        "count(u.id) AS units, ST_AsBinary(b.geom) AS wkb "
+        "FROM building b JOIN community c ON c.id = b.community_id LEFT JOIN unit u ON u.building_id = b.id "
+        f"WHERE true {only} GROUP BY b.id, c.code ORDER BY b.code"
+    ), params).all()
+
+    def frame(rows: list[Any], columns: list[str]) -> gpd.GeoDataFrame:
+        geoms = to_metric(shapely.from_wkb(np.array([bytes(r.wkb) for r in rows], dtype=object)), crs=metric_crs) \
+            if rows else np.array([], dtype=object)
+        data = {col: [getattr(r, col) for r in rows] for col in columns}
+        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=metric_crs), crs=metric_crs)
+
+    return (frame(g, ["code", "name", "community_id", "community_code"]),
+            frame(c, ["id", "code", "name"]),
+            frame(b, ["id", "code", "address", "community_id", "community_code", "households", "population", "units"]))
+
+
+def _plan_row(conn: Connection, plan_id: int, *, lock: bool = False) -> Any:
+    row = conn.execute(text(
+        "SELECT id, town_id, name, status, version FROM grid_plan WHERE id = :id" + (" FOR UPDATE" if lock else "")
+    ), {"id": plan_id}).first()
+    if row is None:
+        raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+    return row
+
+
+def last_edit(conn: Connection, *, plan_id: int) -> dict[str, Any] | None:
+    row = conn.execute(text(
+        "SELECT seq, version, at, actor, op, summary, undone FROM plan_edit WHERE plan_id = :p "
+        "ORDER BY version DESC LIMIT 1"), {"p": plan_id}).first()
+    return None if row is None else _edit_dict(row)
+
+
+def _edit_dict(row: Any) -> dict[str, Any]:
+    return {"seq": row.seq, "version": row.version, "at": row.at.isoformat(), "actor": row.actor, "op": row.op,
+            "grids": row.summary.get("grids", []), "summary": row.summary, "undone": row.undone}
+
+
+def edits(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
+    """The plan's edit log, oldest first."""
+    _plan_row(conn, plan_id)
+    rows = conn.execute(text(
+        "SELECT seq, version, at, actor, op, summary, undone FROM plan_edit WHERE plan_id = :p ORDER BY seq"
+    ), {"p": plan_id}).all()
+    return [_edit_dict(r) for r in rows]
+
+
+def _lock_draft(conn: Connection, plan_id: int, version: int | None) -> Any:
+    """Lock the plan row and check it is a draft at ``version``."""
+    if version is None:
+        raise VersionRequired(
+            "say which plan version this edit was made against: send the header If-Match: \"<version>\" "
+            "(the plan's ETag from GET /v1/plans/{id})")
+    row = _plan_row(conn, plan_id, lock=True)
+    if row.status != "draft":
+        raise NotADraft(f"plan {plan_id} is {row.status}; only drafts are edited: "
+                        "POST /v1/plans with {\"source\": %d} makes a draft copy" % plan_id)
+    if row.version != version:
+        last = last_edit(conn, plan_id=plan_id)
+        who = ""
+        if last is not None:
+            grids = ", ".join(last["grids"][:4]) + (" ..." if len(last["grids"]) > 4 else "")
+            did = f"undid '{last['op']}'" if last["undone"] else f"made '{last['op']}'"
+            who = f": {last['actor']} {did} ({grids or 'no grids'}) at {last['at']}"
+        raise StaleVersion(
+            f"plan {plan_id} is at version {row.version}, not {version}{who}; reload the plan and redo your change",
+            details={"current_version": row.version, "sent_version": version, "last_edit": last})
+    return row
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _to_db(geom: Geometry, metric_crs: str) -> bytes:
+    g = partition.polygonal(shapely.make_valid(from_metric(geom, crs=metric_crs)))
+    if not g.is_valid:  # rounding of the reprojection; never seen, but the database would refuse it
+        g = partition.polygonal(shapely.make_valid(g))
+    return shapely.to_wkb(g)
+
+
+def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[str, Any],
+           changes: dict[str, Geometry | None], new_grids: dict[str, tuple[int, str]] | None = None,
+           metric_crs: str) -> EditResult:
+    """Write changed grids (metric geometry, None = remove), log the edit, bump the version."""
+    new_grids = new_grids or {}
+    changes = {c: g for c, g in changes.items() if g is None or not g.is_empty or c in new_grids}
+    for code, geom in changes.items():
+        if geom is not None and geom.is_empty:
+            raise BadInput(f"the edit would leave grid {code} without any area; merge it instead")
+    rows = {r.code: r for r in conn.execute(text(
+        "SELECT code, community_id, name FROM grid WHERE plan_id = :p AND code = ANY(:codes)"
+    ), {"p": plan.id, "codes": list(changes)})}
+    seq = (conn.execute(text("SELECT coalesce(max(seq), 0) FROM plan_edit WHERE plan_id = :p AND NOT undone"),
+                        {"p": plan.id}).scalar_one()) + 1
+    # a new edit discards the redo stack
+    conn.execute(text("DELETE FROM plan_edit WHERE plan_id = :p AND undone"), {"p": plan.id})
+    version = plan.version + 1
+    edit_id = conn.execute(text(
+        "INSERT INTO plan_edit (plan_id, seq, version, actor, op, summary) "
+        "VALUES (:p, :s, :v, :a, :op, CAST(:sum AS jsonb)) RETURNING id"
+    ), {"p": plan.id, "s": seq, "v": version, "a": actor, "op": op,
+        "sum": _json({**summary, "grids": sorted(changes)})}).scalar_one()
+    created, removed, changed = [], [], []
+    for code, geom in sorted(changes.items()):
+        old = rows.get(code)
+        if old is None and geom is None:
+            continue
+        community_id, name = (old.community_id, old.name) if old is not None else new_grids[code]
+        key = {"p": plan.id, "code": code}
+        # the grid before the edit (NULL when the edit creates it) ...
+        conn.execute(text(
+            "INSERT INTO plan_edit_grid (edit_id, code, community_id, name, before) "
+            "VALUES (:e, :code, :c, :n, (SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar)))"
+        ), {**key, "e": edit_id, "c": community_id, "n": name})
+        if old is None:
+            conn.execute(text(
+                "INSERT INTO grid (plan_id, community_id, code, name, geom) "
+                "VALUES (:p, :c, :code, :n, ST_Multi(ST_GeomFromWKB(:g, 4326)))"
+            ), {**key, "c": community_id, "n": name, "g": _to_db(geom, metric_crs)})
+            created.append(code)
+        elif geom is None:
+            conn.execute(text("DELETE FROM grid WHERE plan_id = :p AND code = :code"), key)
+            removed.append(code)
+        else:
+            conn.execute(text(
+                "UPDATE grid SET geom = ST_Multi(ST_GeomFromWKB(:g, 4326)) WHERE plan_id = :p AND code = :code"
+            ), {**key, "g": _to_db(geom, metric_crs)})
+            changed.append(code)
+        # ... and after it (NULL when it removes it)
+        conn.execute(text(
+            "UPDATE plan_edit_grid SET after = (SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar)) "
+            "WHERE edit_id = :e AND code = :code"), {**key, "e": edit_id})
+    conn.execute(text("UPDATE grid_plan SET version = :v WHERE id = :p"), {"v": version, "p": plan.id})
+    audit.record(conn, actor=actor, action=op, entity="grid_plan", entity_id=str(plan.id),
+                 before={"version": plan.version},
+                 after={"version": version, "edit": seq, **summary,
+                        "changed": changed, "created": created, "removed": removed})
+    return EditResult(plan.id, version, seq, changed, created, removed)
+
+
+def _json(v: Any) -> str:
+    import json
+
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def _edit(engine: Engine, *, plan_id: int, version: int | None, actor: str, op: str,
+          compute: Callable[[Connection, Any], tuple[dict[str, Any], dict[str, Geometry | None],
+                                                     dict[str, tuple[int, str]] | None]],
+          metric_crs: str) -> EditResult:
+    with engine.begin() as conn:
+        plan = _lock_draft(conn, plan_id, version)
+        summary, changes, new_grids = compute(conn, plan)
+        return _write(conn, plan=plan, actor=actor, op=op, summary=summary, changes=changes,
+                      new_grids=new_grids, metric_crs=metric_crs)
+
+
+def _community_of_grid(conn: Connection, plan_id: int, code: str) -> int:
+    cid = conn.execute(text("SELECT community_id FROM grid WHERE plan_id = :p AND code = :c"),
+                       {"p": plan_id, "c": code}).scalar()
+    if cid is None:
+        raise NotFound(f"no grid {code!r} in plan {plan_id}: GET /v1/plans/{plan_id}/grids lists them")
+    return cid
+
+
+def _community_grids(conn: Connection, plan_id: int, community_id: int, metric_crs: str
+                     ) -> tuple[dict[str, Geometry], Geometry, gpd.GeoDataFrame]:
+    grids, communities, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
+                                                community_id=community_id)
+    return dict(zip(grids["code"], grids.geometry, strict=True)), communities.geometry.iloc[0], buildings
+
+
+def assign_building(engine: Engine, *, plan_id: int, version: int | None, building: str, grid: str,
+                    actor: str, metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+    """Move a building — and its cell of the community (:func:`geo.partition.building_cells`) — to ``grid``."""
+    def compute(conn: Connection, plan: Any):
+        b = conn.execute(text("SELECT id, community_id FROM building WHERE code = :c"), {"c": building}).first()
+        if b is None:
+            raise NotFound(f"no building {building!r}: GET /v1/buildings lists the codes")
+        community = _community_of_grid(conn, plan.id, grid)
+        if community != b.community_id:
+            raise BadInput(f"building {building} and grid {grid} are in different communities; "
+                           "a building can only move to a grid of its own community")
+        grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
+        cells = partition.building_cells(list(buildings.geometry), region)
+        k = list(buildings["code"]).index(building)
+        changes = partition.assign(grids, cell=cells[k], target=grid)
+        before = [c for c, g in grids.items() if c != grid and g.intersects(buildings.geometry.iloc[k])]
+        return {"building": building, "to": grid, "from": before}, changes, None
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="assign", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, geometry: Geometry,
+                 neighbours: str = "adjust", actor: str, metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+    """Give grid ``code`` a new boundary (``geometry`` in WGS84).
+
+    ``neighbours="adjust"``: snapped and clipped, neighbours follow, buildings kept whole
+    (:func:`geo.partition.reshape`); ``"keep"``: stored as given, validation reports the result.
+    """
+    if neighbours not in ("adjust", "keep"):
+        raise BadInput(f"neighbours must be 'adjust' or 'keep', not {neighbours!r}")
+    new = to_metric(geometry, crs=metric_crs)
+
+    def compute(conn: Connection, plan: Any):
+        community = _community_of_grid(conn, plan.id, code)
+        if neighbours == "keep":
+            return {"grid": code, "neighbours": neighbours}, {code: partition.polygonal(new)}, None
+        grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
+        roads = conn.execute(text(
+            "SELECT ST_AsBinary(ST_Collect(r.geom)) FROM road r JOIN community c ON c.id = :c "
+            "WHERE ST_Intersects(r.geom, c.geom)"), {"c": community}).scalar()
+        snap = [region.boundary]
+        if roads is not None:
+            snap.append(to_metric(shapely.from_wkb(bytes(roads)), crs=metric_crs))
+        changes = partition.reshape(grids, code=code, geometry=new, region=region,
+                                    footprints=list(buildings.geometry), snap_to=shapely.union_all(snap))
+        return {"grid": code, "neighbours": neighbours}, changes, None
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="reshape", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def _next_code(conn: Connection, community_id: int) -> str:
+    """A grid code not used by any plan in the community (codes outlive plans: staff and incidents keep them)."""
+    row = conn.execute(text(
+        "SELECT c.code AS community_code, max(g.code) AS last FROM community c "
+        "LEFT JOIN grid g ON g.community_id = c.id WHERE c.id = :c GROUP BY c.code"), {"c": community_id}).one()
+    last = int(row.last[-3:]) if row.last else 0
+    if last >= 999:
+        raise Conflict(f"community {row.community_code} has used all 999 grid numbers")
+    return f"{row.community_code}{last + 1:03d}"  # grid code = 12-digit community code + 3 digits
+
+
+def split_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, line: Geometry, actor: str,
+               metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+    """Cut grid ``code`` in two along ``line`` (WGS84); the side with more households keeps the code."""
+    cut = to_metric(line, crs=metric_crs)
+
+    def compute(conn: Connection, plan: Any):
+        community = _community_of_grid(conn, plan.id, code)
+        grids, _region, buildings = _community_grids(conn, plan.id, community, metric_crs)
+        mine = buildings[buildings.intersects(grids[code])]
+        left, right = partition.split(grids[code], cut, footprints=list(mine.geometry))
+        pts = shapely.point_on_surface(np.asarray(mine.geometry.values))
+        hh = mine["households"].to_numpy()
+        keep_left = hh[shapely.covers(left, pts)].sum() >= hh[shapely.covers(right, pts)].sum()
+        new_code = _next_code(conn, community)
+        name = conn.execute(text("SELECT name FROM community WHERE id = :c"), {"c": community}).scalar_one()
+        new_name = f"{name}第{int(new_code[-3:])}网格"
+        kept, given = (left, right) if keep_left else (right, left)
+        return ({"grid": code, "new": new_code}, {code: kept, new_code: given}, {new_code: (community, new_name)})
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="split", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def merge_grids(engine: Engine, *, plan_id: int, version: int | None, codes: list[str], actor: str,
+                metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+    """Merge two neighbouring grids of one community; the lower code is kept."""
+    if len(codes) != 2 or codes[0] == codes[1]:
+        raise BadInput("merge takes exactly two different grid codes: {\"grids\": [\"…001\", \"…002\"]}")
+    keep, drop = sorted(codes)
+
+    def compute(conn: Connection, plan: Any):
+        ca, cb = (_community_of_grid(conn, plan.id, c) for c in (keep, drop))
+        if ca != cb:
+            raise BadInput(f"grids {keep} and {drop} are in different communities; a grid belongs to one community")
+        grids, _region, _b = _community_grids(conn, plan.id, ca, metric_crs)
+        return {"grids": [keep, drop], "kept": keep}, partition.merge(grids, keep=keep, drop=drop), None
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="merge", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def replace_grids(engine: Engine, *, plan_id: int, version: int | None, grids: list[dict[str, Any]], actor: str,
+                  source: str, metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+    """Replace every grid of a draft (an import): ``grids`` = [{code, name, community_code, geometry (WGS84)}].
+
+    The caller has checked each feature's geometry; codes must be unique and
+    communities known. One edit: undo restores the plan as it was.
+    """
+    def compute(conn: Connection, plan: Any):
+        communities = dict(conn.execute(text("SELECT code, id FROM community")).all())
+        current = {r.code: r.community_id for r in conn.execute(
+            text("SELECT code, community_id FROM grid WHERE plan_id = :p"), {"p": plan.id})}
+        changes: dict[str, Geometry | None] = {c: None for c in current}
+        new: dict[str, tuple[int, str]] = {}
+        seen = set()
+        for i, g in enumerate(grids):
+            code, ccode = str(g.get("code") or ""), str(g.get("community_code") or "")
+            if not re.fullmatch(r"\d{15}", code):
+                raise BadInput(f"feature {i}: code must be 15 digits, not {code!r}")
+            if code in seen:
+                raise BadInput(f"feature {i}: grid code {code} appears twice")
+            seen.add(code)
+            if ccode not in communities:
+                raise BadInput(f"feature {i}: unknown community_code {ccode!r}; GET /v1/communities lists them")
+            changes[code] = partition.polygonal(to_metric(g["geometry"], crs=metric_crs))
+            if code not in current or current[code] != communities[ccode]:
+                if code in current:  # moved to another community: remove and re-create
+                    raise BadInput(f"feature {i}: grid {code} belongs to another community in this plan")
+                new[code] = (communities[ccode], str(g.get("name") or f"网格{code[-3:]}"))
+        return {"source": source, "features": len(grids)}, changes, new
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="import", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def _step(engine: Engine, *, plan_id: int, version: int | None, actor: str, undo_: bool) -> EditResult:
+    with engine.begin() as conn:
+        plan = _lock_draft(conn, plan_id, version)
+        if undo_:
+            edit = conn.execute(text(
+                "SELECT id, seq, op FROM plan_edit WHERE plan_id = :p AND NOT undone ORDER BY seq DESC LIMIT 1"
+            ), {"p": plan_id}).first()
+            if edit is None:
+                raise NothingToUndo(f"plan {plan_id} has no edit to undo")
+        else:
+            edit = conn.execute(text(
+                "SELECT id, seq, op FROM plan_edit WHERE plan_id = :p AND undone ORDER BY seq LIMIT 1"
+            ), {"p": plan_id}).first()
+            if edit is None:
+                raise NothingToRedo(f"plan {plan_id} has nothing to redo")
+        column = "before" if undo_ else "after"
+        created, removed, changed = [], [], []
+        for g in conn.execute(text(
+                f"SELECT code, community_id, name, {column} IS NULL AS gone, "
+                "EXISTS (SELECT 1 FROM grid WHERE plan_id = :p AND code = e.code) AS present "
+                "FROM plan_edit_grid e WHERE edit_id = :e ORDER BY code"), {"e": edit.id, "p": plan_id}).all():
+            if g.gone:
+                conn.execute(text("DELETE FROM grid WHERE plan_id = :p AND code = :c"), {"p": plan_id, "c": g.code})
+                removed.append(g.code)
+            elif g.present:
+                conn.execute(text(
+                    f"UPDATE grid SET geom = (SELECT {column} FROM plan_edit_grid WHERE edit_id = :e AND code = :c) "
+                    "WHERE plan_id = :p AND code = :c"), {"e": edit.id, "c": g.code, "p": plan_id})
+                changed.append(g.code)
+            else:
+                conn.execute(text(
+                    f"INSERT INTO grid (plan_id, community_id, code, name, geom) SELECT :p, community_id, code, name, "
+                    f"{column} FROM plan_edit_grid WHERE edit_id = :e AND code = :c"),
+                    {"e": edit.id, "c": g.code, "p": plan_id})
+                created.append(g.code)
+        version = plan.version + 1
+        conn.execute(text("UPDATE plan_edit SET undone = :u, version = :v, at = now() WHERE id = :e"),
+                     {"u": undo_, "v": version, "e": edit.id})
+        conn.execute(text("UPDATE grid_plan SET version = :v WHERE id = :p"), {"v": version, "p": plan_id})
+        op = "undo" if undo_ else "redo"
+        audit.record(conn, actor=actor, action=op, entity="grid_plan", entity_id=str(plan_id),
+                     before={"version": plan.version},
+                     after={"version": version, "edit": edit.seq, "op": edit.op,
+                            "changed": changed, "created": created, "removed": removed})
+        return EditResult(plan_id, version, edit.seq, changed, created, removed)
+
+
+def undo(engine: Engine, *, plan_id: int, version: int | None, actor: str) -> EditResult:
+    """Take back the plan's latest edit (whoever made it)."""
+    return _step(engine, plan_id=plan_id, version=version, actor=actor, undo_=True)
+
+
+def redo(engine: Engine, *, plan_id: int, version: int | None, actor: str) -> EditResult:
+    """Re-apply the edit undo took back last (a new edit empties the redo stack)."""
+    return _step(engine, plan_id=plan_id, version=version, actor=actor, undo_=False)
+
+
+# ---------------------------------------------------------------------------- plans
 
 
 def copy_plan(engine: Engine, *, source_id: int, name: str, actor: str) -> int:
@@ -34,18 +473,78 @@ def copy_plan(engine: Engine, *, source_id: int, name: str, actor: str) -> int:
     return plan_id
 
 
-def publish(engine: Engine, *, plan_id: int, actor: str) -> None:
-    """Retire the published plan and publish ``plan_id`` (a draft), atomically."""
+def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None = None) -> int:
+    """A draft copied from ``source_id`` or, by default, from the published plan."""
+    name = (name or "").strip()
+    if not name:
+        raise BadInput("a plan needs a name: {\"name\": \"2027 redraw\"}")
+    if len(name) > 200:
+        raise BadInput(f"a plan name has at most 200 characters, not {len(name)}")
+    if source_id is None:
+        with engine.connect() as conn:
+            source_id = conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar()
+        if source_id is None:
+            raise NotFound("no plan is published to copy; name a source plan: {\"source\": id}")
+    return copy_plan(engine, source_id=source_id, name=name, actor=actor)
+
+
+def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),
+                  metric_crs: str = METRIC_CRS_DEFAULT) -> Report:
+    """Every problem and the metrics of a plan (see :mod:`geo.plan_checks`)."""
+    _plan_row(conn, plan_id)
+    grids, communities, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs)
+    return validate(grids, communities, buildings, bands=bands)
+
+
+def problems_summary(problems: list[Problem], *, limit: int = 5) -> str:
+    return "; ".join(p.detail for p in problems[:limit]) + (f"; and {len(problems) - limit} more"
+                                                            if len(problems) > limit else "")
+
+
+def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = None,
+            acknowledge_warnings: bool = False, bands: Bands = Bands(), check: bool = True,
+            metric_crs: str = METRIC_CRS_DEFAULT,
+            problem_json: Callable[[Problem], dict[str, Any]] | None = None) -> None:
+    """Validate and publish ``plan_id`` (a draft), retiring the published plan, atomically.
+
+    Parameters
+    ----------
+    version : int, optional
+        When given, the plan must still be at this version (else :class:`StaleVersion`).
+    acknowledge_warnings : bool
+        Publish despite band warnings; without it they raise :class:`WarningsNotAcknowledged`.
+    check : bool
+        ``False`` skips validation (tests that build odd histories on purpose; the API always checks).
+    problem_json : callable, optional
+        Turns a problem into the JSON the error details carry (the API passes one that adds GeoJSON).
+    """
     with engine.begin() as conn:
         rows = conn.execute(text(
-            "SELECT id, status, town_id FROM grid_plan WHERE id = :id OR status = 'published' ORDER BY id FOR UPDATE"
+            "SELECT id, status, town_id, version FROM grid_plan WHERE id = :id OR status = 'published' "
+            "ORDER BY id FOR UPDATE"
         ), {"id": plan_id}).all()
         target = next((r for r in rows if r.id == plan_id), None)
         if target is None:
             raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
         if target.status != "draft":
-            raise Conflict(f"plan {plan_id} is {target.status}; only a draft can be published "
-                           "(copy it into a new draft first)")
+            raise NotADraft(f"plan {plan_id} is {target.status}; only a draft can be published "
+                            "(copy it into a new draft first)")
+        if version is not None and target.version != version:
+            _lock_draft(conn, plan_id, version)  # raises StaleVersion with who changed what
+        if check:
+            report = validate_plan(conn, plan_id=plan_id, bands=bands, metric_crs=metric_crs)
+            as_json = problem_json or (lambda p: {"kind": p.kind, "severity": p.severity, "grids": list(p.grids),
+                                                  "detail": p.detail})
+            if report.errors:
+                raise PlanInvalid(
+                    f"plan {plan_id} has {len(report.errors)} problem(s) to fix before publishing: "
+                    f"{problems_summary(report.errors)}",
+                    details={"problems": [as_json(p) for p in report.problems]})
+            if report.warnings and not acknowledge_warnings:
+                raise WarningsNotAcknowledged(
+                    f"plan {plan_id} has {len(report.warnings)} band warning(s): {problems_summary(report.warnings)}; "
+                    "publish with {\"acknowledge_warnings\": true} to accept them",
+                    details={"problems": [as_json(p) for p in report.warnings]})
         old = [r.id for r in rows if r.status == "published" and r.town_id == target.town_id]
         conn.execute(text(
             "UPDATE grid_plan SET status = 'retired', retired_at = now() WHERE id = ANY(:ids)"
@@ -54,4 +553,60 @@ def publish(engine: Engine, *, plan_id: int, actor: str) -> None:
             "UPDATE grid_plan SET status = 'published', published_at = now(), version = version + 1 WHERE id = :id"
         ), {"id": plan_id})
         audit.record(conn, actor=actor, action="publish", entity="grid_plan", entity_id=str(plan_id),
-                     before={"published": old}, after={"published": plan_id})
+                     before={"published": old, "version": target.version},
+                     after={"published": plan_id, "version": target.version + 1,
+                            "acknowledged_warnings": acknowledge_warnings})
+
+
+def diff(conn: Connection, *, plan_id: int, against: int, metric_crs: str = METRIC_CRS_DEFAULT) -> dict[str, Any]:
+    """What changed from plan ``against`` to ``plan_id``: grids and the buildings (households) that moved.
+
+    Grid geometries in the answer are metric: the symmetric difference of old and new.
+    """
+    _plan_row(conn, plan_id)
+    _plan_row(conn, against)
+    new_g, _c, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs)
+    old_g, _c2, _b2 = plan_layers(conn, plan_id=against, metric_crs=metric_crs)
+    from geo.plan_checks import building_grids
+
+    new_owner = building_grids(new_g, buildings)
+    old_owner = building_grids(old_g, buildings)
+    new_codes, old_codes = np.asarray(new_g["code"]), np.asarray(old_g["code"])
+    to = np.where(new_owner >= 0, new_codes[np.maximum(new_owner, 0)] if len(new_codes) else "", None)
+    fr = np.where(old_owner >= 0, old_codes[np.maximum(old_owner, 0)] if len(old_codes) else "", None)
+    moved = []
+    for i in np.nonzero(to != fr)[0]:
+        b = buildings.iloc[i]
+        moved.append({"code": b["code"], "address": b["address"], "from": fr[i], "to": to[i],
+                      "households": int(b["households"]), "population": int(b["population"]),
+                      "geometry": b.geometry})
+    per_new = _households_by_grid(to, buildings)
+    per_old = _households_by_grid(fr, buildings)
+    old_geom = dict(zip(old_g["code"], old_g.geometry, strict=True))
+    new_geom = dict(zip(new_g["code"], new_g.geometry, strict=True))
+    grids = []
+    for code in sorted(set(old_geom) | set(new_geom)):
+        a, b = old_geom.get(code), new_geom.get(code)
+        if a is None or b is None:
+            change, delta = ("added", b) if a is None else ("removed", a)
+        else:
+            delta = shapely.symmetric_difference(a, b)
+            if delta.area <= 1.0:
+                continue
+            change = "changed"
+        grids.append({"code": code, "change": change,
+                      "area_before_m2": round(a.area, 1) if a is not None else None,
+                      "area_after_m2": round(b.area, 1) if b is not None else None,
+                      "households_before": per_old.get(code, 0) if a is not None else None,
+                      "households_after": per_new.get(code, 0) if b is not None else None,
+                      "geometry": delta})
+    return {"grids": grids, "buildings_moved": moved,
+            "households_moved": int(sum(m["households"] for m in moved))}
+
+
+def _households_by_grid(owner: np.ndarray, buildings: gpd.GeoDataFrame) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for code, h in zip(owner, buildings["households"], strict=True):
+        if code is not None:
+            out[code] = out.get(code, 0) + int(h)
+    return out

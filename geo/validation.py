@@ -40,6 +40,7 @@ __all__ = [
     "diagnose",
     "explain_invalid",
     "parse_geometry",
+    "geometry_in",
     "require_valid",
 ]
 
@@ -683,4 +684,53 @@ def require_valid(geom: Any, *, what: str, types: Collection[str] | None = None)
             )
     if problem is not None:
         raise InvalidGeometry(f"{what}: {problem.message}", details={"what": what, **problem.as_dict()})
+    return g
+
+
+#: Most vertices one geometry sent to the API may have (a grid boundary has a few hundred).
+MAX_VERTICES = 100_000
+
+
+def geometry_in(geom: Any, *, what: str, types: Collection[str], crs: str | None = None,
+                max_vertices: int = MAX_VERTICES):
+    """A geometry a client sent: valid, of an accepted type, not too large, in range; returned in WGS84.
+
+    Parameters
+    ----------
+    geom : GeoJSON mapping (or anything :func:`require_valid` accepts)
+    what : str
+        What the geometry is, for messages.
+    types : collection of str
+        Accepted geometry types.
+    crs : str, optional
+        The CRS of the coordinates (``wgs84`` by default; ``gcj02``, ``bd09``, ``EPSG:n``...).
+    max_vertices : int
+        Above this the request is refused with :class:`geo.errors.TooLarge`.
+
+    Raises
+    ------
+    geo.errors.InvalidGeometry, geo.errors.TooLarge, geo.errors.BadCoordinates, geo.errors.BadCRS
+    """
+    from geo.crs import BD09, GCJ02, WGS84, is_geographic, lonlat_problem, parse_crs, to_wgs84_geometry
+    from geo.errors import BadCoordinates, TooLarge
+
+    if isinstance(geom, Mapping) and geom.get("type") in ("Feature", "FeatureCollection"):
+        raise InvalidGeometry(f"{what}: send a GeoJSON geometry (the Feature's \"geometry\" member), "
+                              f"not a {geom.get('type')}", details={"what": what})
+    source = parse_crs(crs)
+    g = require_valid(geom, what=what, types=types)
+    n = int(shapely.get_num_coordinates(g))
+    if n > max_vertices:
+        raise TooLarge(f"{what} has {n:,} vertices, more than the limit of {max_vertices:,}; simplify it",
+                       details={"what": what, "vertices": n, "limit": max_vertices})
+    if source in (GCJ02, BD09) or is_geographic(source):
+        minx, miny, maxx, maxy = g.bounds
+        for x, y in ((minx, miny), (maxx, maxy)):
+            problem = lonlat_problem(x, y)
+            if problem is not None:
+                raise BadCoordinates(f"{what}: a vertex has {problem}", details={"what": what, "lon": x, "lat": y})
+    if source != WGS84:
+        g = to_wgs84_geometry(g, crs=source)
+        if not g.is_valid:
+            g = shapely.make_valid(g)
     return g

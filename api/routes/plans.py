@@ -1,29 +1,244 @@
-"""Grid plans (read side). Editing, validation and publishing come with the planners' issue."""
+"""Grid plans: drafts, versioned edits (If-Match), undo/redo, validation, publishing, diffs, exchange.
+
+Reads need the viewer role, writes the planner role. Every write names the plan
+version it was made against in ``If-Match`` (the plan's ``ETag``): missing →
+428, stale → 409 naming who changed what since. Geometries in and out are
+GeoJSON in WGS84 (``crs`` may name another CRS for input).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+import numpy as np
+import shapely
+from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ConnDep, Viewer
+from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer
 from api.routes.features import GEOJSON
+from geo import plans
+from geo.config import Settings
+from geo.crs import from_metric
+from geo.errors import BadInput, VersionRequired
+from geo.plan_checks import Bands, Problem, problem_dict
 from geo.store import queries
+from geo.validation import geometry_in
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
+IfMatch = Annotated[str | None, Header(description='the plan version the edit was made against, e.g. "7"')]
+
+
+def _actor(key: Any) -> str:
+    return f"key:{key.prefix} ({key.name})"
+
+
+def _bands(settings: Settings) -> Bands:
+    return Bands(households=(settings.grid_households_min, settings.grid_households_max),
+                 population=(settings.grid_population_min, settings.grid_population_max))
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``"7"``, ``7`` or ``W/"7"`` → 7; None when absent."""
+    if value is None or not value.strip():
+        return None
+    m = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', value)
+    if m is None:
+        raise BadInput(f'If-Match must be a plan version such as "7" (the plan\'s ETag), not {value!r}')
+    return int(m.group(1))
+
+
+def geojson_metric(geom: Any, settings: Settings) -> dict[str, Any] | None:
+    """A metric-CRS geometry as GeoJSON in WGS84 (7 decimals, about 1 cm)."""
+    if geom is None or geom.is_empty:
+        return None
+    g = shapely.transform(from_metric(geom, crs=settings.metric_crs), lambda c: np.round(c, 7))
+    return json.loads(shapely.to_geojson(g))
+
+
+def _problem_json(settings: Settings):
+    def convert(p: Problem) -> dict[str, Any]:
+        return problem_dict(p, geometry=geojson_metric(p.geometry, settings))
+    return convert
+
+
+def _plan_response(conn: Any, plan_id: int, *, status: int = 200, extra: dict[str, Any] | None = None
+                   ) -> JSONResponse:
+    plan = queries.get_plan(conn, plan_id=plan_id)
+    plan["last_edit"] = plans.last_edit(conn, plan_id=plan_id)
+    body = {"plan": plan, **extra} if extra is not None else plan
+    return JSONResponse(body, status_code=status, headers={"ETag": f'"{plan["version"]}"'})
+
+
+def _edit_response(engine: Any, result: plans.EditResult) -> JSONResponse:
+    with engine.connect() as conn:
+        return _plan_response(conn, result.plan_id, extra=result.as_dict())
+
+
+class DraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(examples=["2027 年网格调整"])
+    source: int | None = Field(default=None, description="plan to copy (default: the published plan)")
+
+
+class GridGeometryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon")
+    crs: str | None = Field(default=None, description="wgs84 (default) | cgcs2000 | gcj02 | bd09 | EPSG:n")
+    neighbours: Literal["adjust", "keep"] = Field(
+        default="adjust", description="adjust: clip and snap, neighbours follow, buildings kept whole; "
+                                      "keep: store exactly this geometry")
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    building: str = Field(description="building code")
+    grid: str = Field(description="grid code of the same community")
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grid: str
+    line: dict[str, Any] = Field(description="GeoJSON LineString crossing the grid from outside to outside")
+    crs: str | None = None
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grids: list[str] = Field(min_length=2, max_length=2)
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    acknowledge_warnings: bool = Field(default=False, description="publish despite band warnings")
+
+
+class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    community: str = Field(description="community code")
+    name: str | None = None
+    seed: int = 0
+
 
 @router.get("", summary="All plans: draft, published, retired")
-def plans(conn: ConnDep, _: Viewer) -> dict[str, Any]:
+def list_plans(conn: ConnDep, _: Viewer) -> dict[str, Any]:
     return {"plans": queries.list_plans(conn)}
 
 
-@router.get("/{plan_id}", summary="One plan")
-def plan(plan_id: int, conn: ConnDep, _: Viewer) -> dict[str, Any]:
-    return queries.get_plan(conn, plan_id=plan_id)
+@router.post("", status_code=201, summary="A new draft: a copy of the published plan (or of `source`)")
+def create_plan(engine: EngineDep, key: Planner, body: Annotated[DraftIn, Body()]) -> JSONResponse:
+    plan_id = plans.create_draft(engine, name=body.name, source_id=body.source, actor=_actor(key))
+    with engine.connect() as conn:
+        return _plan_response(conn, plan_id, status=201)
 
 
-@router.get("/{plan_id}/grids", summary="The grids of a plan (GeoJSON)")
+@router.get("/{plan_id}", summary="One plan; its ETag is the version edits must name in If-Match")
+def get_plan(plan_id: int, conn: ConnDep, _: Viewer) -> JSONResponse:
+    return _plan_response(conn, plan_id)
+
+
+@router.get("/{plan_id}/grids", summary="The grids of a plan (GeoJSON) with households, population, buildings")
 def plan_grids(plan_id: int, conn: ConnDep, _: Viewer) -> Response:
-    queries.get_plan(conn, plan_id=plan_id)
-    return Response(queries.grids_geojson(conn, plan_id=plan_id), media_type=GEOJSON)
+    plan = queries.get_plan(conn, plan_id=plan_id)
+    return Response(queries.grids_geojson(conn, plan_id=plan_id), media_type=GEOJSON,
+                    headers={"ETag": f'"{plan["version"]}"'})
+
+
+@router.put("/{plan_id}/grids/{code}", summary="A new boundary for a grid (If-Match: plan version)")
+def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, key: Planner,
+             body: Annotated[GridGeometryIn, Body()], if_match: IfMatch = None) -> JSONResponse:
+    version = parse_if_match(if_match)
+    geom = geometry_in(body.geometry, what=f"grid {code} boundary", types={"Polygon", "MultiPolygon"}, crs=body.crs)
+    result = plans.reshape_grid(engine, plan_id=plan_id, version=version, code=code, geometry=geom,
+                                neighbours=body.neighbours, actor=_actor(key), metric_crs=settings.metric_crs)
+    return _edit_response(engine, result)
+
+
+@router.post("/{plan_id}/assign", summary="Move a building (and the land nearest it) to another grid")
+def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
+           body: Annotated[AssignIn, Body()], if_match: IfMatch = None) -> JSONResponse:
+    result = plans.assign_building(engine, plan_id=plan_id, version=parse_if_match(if_match), building=body.building,
+                                   grid=body.grid, actor=_actor(key), metric_crs=settings.metric_crs)
+    return _edit_response(engine, result)
+
+
+@router.post("/{plan_id}/split", summary="Cut a grid in two along a line; the new half gets the next free code")
+def split(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
+          body: Annotated[SplitIn, Body()], if_match: IfMatch = None) -> JSONResponse:
+    version = parse_if_match(if_match)
+    line = geometry_in(body.line, what="split line", types={"LineString"}, crs=body.crs)
+    result = plans.split_grid(engine, plan_id=plan_id, version=version, code=body.grid, line=line,
+                              actor=_actor(key), metric_crs=settings.metric_crs)
+    return _edit_response(engine, result)
+
+
+@router.post("/{plan_id}/merge", summary="Merge two neighbouring grids; the lower code is kept")
+def merge(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
+          body: Annotated[MergeIn, Body()], if_match: IfMatch = None) -> JSONResponse:
+    result = plans.merge_grids(engine, plan_id=plan_id, version=parse_if_match(if_match), codes=body.grids,
+                               actor=_actor(key), metric_crs=settings.metric_crs)
+    return _edit_response(engine, result)
+
+
+@router.post("/{plan_id}/undo", summary="Take back the latest edit")
+def undo(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> JSONResponse:
+    return _edit_response(engine, plans.undo(engine, plan_id=plan_id, version=parse_if_match(if_match),
+                                             actor=_actor(key)))
+
+
+@router.post("/{plan_id}/redo", summary="Re-apply the edit undo took back last")
+def redo(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> JSONResponse:
+    return _edit_response(engine, plans.redo(engine, plan_id=plan_id, version=parse_if_match(if_match),
+                                             actor=_actor(key)))
+
+
+@router.get("/{plan_id}/edits", summary="The plan's edit log (who, when, what; undone edits are the redo stack)")
+def edit_log(plan_id: int, conn: ConnDep, _: Viewer) -> dict[str, Any]:
+    return {"edits": plans.edits(conn, plan_id=plan_id)}
+
+
+@router.get("/{plan_id}/validation", summary="Problems (errors block publishing, band warnings need acknowledging) "
+                                             "and per-grid metrics")
+def validation(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer) -> JSONResponse:
+    bands = _bands(settings)
+    report = plans.validate_plan(conn, plan_id=plan_id, bands=bands, metric_crs=settings.metric_crs)
+    plan = queries.get_plan(conn, plan_id=plan_id)
+    convert = _problem_json(settings)
+    body = {"plan": plan, "valid": report.valid, "publishable": report.valid and plan["status"] == "draft",
+            "bands": {"households": list(bands.households), "population": list(bands.population)},
+            "problems": [convert(p) for p in report.problems], "metrics": report.metrics}
+    return JSONResponse(body, headers={"ETag": f'"{plan["version"]}"'})
+
+
+@router.post("/{plan_id}/publish", summary="Validate and publish the draft atomically (If-Match); 409 with problems")
+def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
+            body: Annotated[PublishIn | None, Body()] = None, if_match: IfMatch = None) -> JSONResponse:
+    version = parse_if_match(if_match)
+    if version is None:
+        raise VersionRequired(
+            "say which plan version you validated: send If-Match: \"<version>\" (the ETag of GET /v1/plans/{id})")
+    plans.publish(engine, plan_id=plan_id, actor=_actor(key), version=version,
+                  acknowledge_warnings=bool(body and body.acknowledge_warnings), bands=_bands(settings),
+                  metric_crs=settings.metric_crs, problem_json=_problem_json(settings))
+    with engine.connect() as conn:
+        return _plan_response(conn, plan_id, extra={})
+
+
+@router.get("/{plan_id}/diff", summary="Grids changed and buildings (households) moved against another plan")
+def diff(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer,
+         against: Annotated[int | None, Query(description="plan to compare with (default: the published plan)")]
+         = None) -> JSONResponse:
+    if against is None:
+        against = queries.resolve_plan(conn, plan_id=None)["id"]
+    result = plans.diff(conn, plan_id=plan_id, against=against, metric_crs=settings.metric_crs)
+    for g in result["grids"]:
+        g["geometry"] = geojson_metric(g["geometry"], settings)
+    for b in result["buildings_moved"]:
+        b["geometry"] = geojson_metric(b["geometry"], settings)
+    return JSONResponse({"plan": queries.get_plan(conn, plan_id=plan_id),
+                         "against": queries.get_plan(conn, plan_id=against), **result})
+
