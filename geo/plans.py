@@ -198,11 +198,12 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
             continue
         community_id, name = (old.community_id, old.name) if old is not None else new_grids[code]
         key = {"p": plan.id, "code": code}
-        # the grid before the edit (NULL when the edit creates it) ...
-        conn.execute(text(
-            "INSERT INTO plan_edit_grid (edit_id, code, community_id, name, before) "
-            "VALUES (:e, :code, :c, :n, (SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar)))"
-        ), {**key, "e": edit_id, "c": community_id, "n": name})
+        log = {**key, "e": edit_id, "c": community_id, "n": name}
+        if old is not None:  # the grid before the edit ...
+            conn.execute(text(
+                "INSERT INTO plan_edit_grid (edit_id, code, community_id, name, before) VALUES "
+                "(:e, :code, :c, :n, (SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar)))"
+            ), log)
         if old is None:
             conn.execute(text(
                 "INSERT INTO grid (plan_id, community_id, code, name, geom) "
@@ -217,10 +218,12 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
                 "UPDATE grid SET geom = ST_Multi(ST_GeomFromWKB(:g, 4326)) WHERE plan_id = :p AND code = :code"
             ), {**key, "g": _to_db(geom, metric_crs)})
             changed.append(code)
-        # ... and after it (NULL when it removes it)
+        # ... and after it (NULL when it removed it; a created grid has no "before")
+        after = "(SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar))"
         conn.execute(text(
-            "UPDATE plan_edit_grid SET after = (SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar)) "
-            "WHERE edit_id = :e AND code = :code"), {**key, "e": edit_id})
+            f"UPDATE plan_edit_grid SET after = {after} WHERE edit_id = :e AND code = :code" if old is not None else
+            f"INSERT INTO plan_edit_grid (edit_id, code, community_id, name, after) VALUES (:e, :code, :c, :n, {after})"
+        ), log)
     conn.execute(text("UPDATE grid_plan SET version = :v WHERE id = :p"), {"v": version, "p": plan.id})
     audit.record(conn, actor=actor, action=op, entity="grid_plan", entity_id=str(plan.id),
                  before={"version": plan.version},

@@ -165,7 +165,7 @@ def test_grid_at_report_time_survives_a_boundary_change(private_db, tmp_path) ->
             conn.execute(text("UPDATE grid SET geom = (SELECT ST_Multi(ST_Union(geom)) FROM grid WHERE plan_id = :p "
                               "AND code IN (:a, :b)) WHERE plan_id = :p AND code = :b"), {"p": new, "a": a, "b": b})
             conn.execute(text("DELETE FROM grid WHERE plan_id = :p AND code = :a"), {"p": new, "a": a})
-        publish(engine, plan_id=new, actor="test")
+        publish(engine, plan_id=new, actor="test", acknowledge_warnings=True)
         time.sleep(0.5)
         after = client.post("/v1/incidents", json=body, headers=auth(key)).json()
         assert after["properties"]["grid_code"] == b and after["properties"]["plan_id"] == new

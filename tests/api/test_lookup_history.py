@@ -52,7 +52,7 @@ def _merge_into_new_plan(world) -> int:  # type: ignore[no-untyped-def]
 def test_at_answers_from_the_plan_of_that_date(world) -> None:  # type: ignore[no-untyped-def]
     c, key, x, y = world["client"], world["key"], world["x"], world["y"]
     new = _merge_into_new_plan(world)
-    publish(world["engine"], plan_id=new, actor="test")
+    publish(world["engine"], plan_id=new, actor="test", acknowledge_warnings=True)
 
     deadline = time.monotonic() + 1.0  # every worker answers from the new plan within 1 s
     while True:
@@ -93,7 +93,7 @@ def test_plan_switch_never_mixes_two_plans(world) -> None:  # type: ignore[no-un
     for t in threads:
         t.start()
     time.sleep(0.3)
-    publish(engine, plan_id=new, actor="test")
+    publish(engine, plan_id=new, actor="test", acknowledge_warnings=True)
     published = time.monotonic()
     time.sleep(1.2)
     stop.set()

@@ -1,0 +1,388 @@
+"""The planners' API: drafts, versioned edits, undo/redo, validation, publishing, diffs.
+
+Every test works on a draft of its own in a database of this module (``module_db``);
+tests that publish use a private database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import shapely
+import shapely.testing
+from fastapi.testclient import TestClient
+from shapely.geometry import mapping, shape
+from sqlalchemy import text
+
+from api.app import create_app
+from geo.config import Settings
+from geo.crs import from_metric, to_metric
+from geo.keys import create_key
+from geo.store.db import make_engine
+from tests.conftest import auth
+
+
+@pytest.fixture(scope="module")
+def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
+    engine = make_engine(module_db)
+    keys = {r: create_key(engine, role=r, name=f"{r} tester")[1] for r in ("viewer", "planner")}
+    keys["planner2"] = create_key(engine, role="planner", name="second planner")[1]
+    settings = Settings(database_url=module_db, var_dir=tmp_path_factory.mktemp("var"), lookup_poll_s=0.1)
+    with TestClient(create_app(settings)) as client:
+        yield {"client": client, "engine": engine, "keys": keys}
+    engine.dispose()
+
+
+def _draft(env: dict[str, Any], name: str = "draft") -> tuple[int, int]:
+    r = env["client"].post("/v1/plans", json={"name": name}, headers=auth(env["keys"]["planner"]))
+    assert r.status_code == 201, r.text
+    assert r.headers["etag"] == f'"{r.json()["version"]}"'
+    return r.json()["id"], r.json()["version"]
+
+
+def _h(env: dict[str, Any], version: int | None, who: str = "planner") -> dict[str, str]:
+    h = auth(env["keys"][who])
+    if version is not None:
+        h["If-Match"] = f'"{version}"'
+    return h
+
+
+def _metrics(env: dict[str, Any], plan: int) -> dict[str, dict[str, Any]]:
+    r = env["client"].get(f"/v1/plans/{plan}/validation", headers=auth(env["keys"]["viewer"]))
+    assert r.status_code == 200, r.text
+    return {m["code"]: m for m in r.json()["metrics"]}
+
+
+def _validation(env: dict[str, Any], plan: int) -> dict[str, Any]:
+    return env["client"].get(f"/v1/plans/{plan}/validation", headers=auth(env["keys"]["viewer"])).json()
+
+
+def _grids(env: dict[str, Any], plan: int) -> dict[str, Any]:
+    fc = env["client"].get(f"/v1/plans/{plan}/grids", headers=auth(env["keys"]["viewer"])).json()
+    return {f["properties"]["code"]: f for f in fc["features"]}
+
+
+def _neighbour_move(env: dict[str, Any], plan: int) -> dict[str, Any]:
+    """A building and a neighbouring grid of its community (sharing a border with the building's grid)."""
+    with env["engine"].connect() as conn:
+        row = conn.execute(text("""
+            SELECT b.code AS building, a.code AS source, n.code AS target,
+                   (SELECT sum(households) FROM unit u WHERE u.building_id = b.id) AS households
+            FROM building b
+            JOIN grid a ON a.plan_id = :p AND ST_Covers(a.geom, ST_PointOnSurface(b.geom))
+            JOIN grid n ON n.plan_id = :p AND n.community_id = a.community_id AND n.code <> a.code
+                 AND ST_Length(ST_Intersection(ST_Boundary(a.geom), n.geom)::geography) > 20
+                 AND ST_DWithin(b.geom::geography, n.geom::geography, 40)
+            ORDER BY b.code, n.code LIMIT 1"""), {"p": plan}).one()
+    return dict(row._mapping)
+
+
+def test_a_draft_copies_the_published_plan(env) -> None:  # type: ignore[no-untyped-def]
+    plan, version = _draft(env)
+    assert version == 1
+    got = env["client"].get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).json()
+    assert got["status"] == "draft" and got["parent_id"] is not None and got["last_edit"] is None
+    published = _grids(env, got["parent_id"])
+    assert set(_grids(env, plan)) == set(published) and len(published) == 50
+    v = _validation(env, plan)
+    assert v["valid"] is True and v["problems"] == [] and v["publishable"] is True
+    assert len(v["metrics"]) == 50 and v["bands"] == {"households": [200, 300], "population": [400, 500]}
+
+
+def test_assign_moves_a_building_and_its_households(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, version = _draft(env)
+    move = _neighbour_move(env, plan)
+    before = _metrics(env, plan)
+    grids_before = _grids(env, plan)
+    r = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
+               headers=_h(env, version))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["plan"]["version"] == version + 1 and r.headers["etag"] == f'"{version + 1}"'
+    assert {move["source"], move["target"]} <= set(body["changed"])
+    after = _metrics(env, plan)
+    hh = move["households"]
+    assert after[move["source"]]["households"] == before[move["source"]]["households"] - hh
+    assert after[move["target"]]["households"] == before[move["target"]]["households"] + hh
+    buildings = c.get("/v1/buildings", params={"plan": plan}, headers=auth(env["keys"]["viewer"])).json()
+    moved = next(f for f in buildings["features"] if f["properties"]["code"] == move["building"])
+    assert moved["properties"]["grid_code"] == move["target"]
+    # the community is still covered exactly once: no gap, overlap, split building or detached part
+    problems = _validation(env, plan)["problems"]
+    assert [p for p in problems if p["severity"] == "error"] == []
+    # total area of the changed grids is conserved (the cell moved from one to the other)
+    grids_after = _grids(env, plan)
+    area = lambda gs: sum(to_metric(shape(gs[k]["geometry"])).area for k in body["changed"])  # noqa: E731
+    assert area(grids_after) == pytest.approx(area(grids_before), abs=1.0)
+    # the audit log and the edit log say who did what
+    with env["engine"].connect() as conn:
+        row = conn.execute(text("SELECT actor, after FROM audit_log WHERE entity = 'grid_plan' AND entity_id = :p "
+                                "AND action = 'assign' ORDER BY id DESC LIMIT 1"), {"p": str(plan)}).one()
+    assert "planner tester" in row.actor and row.after["building"] == move["building"]
+    edits = c.get(f"/v1/plans/{plan}/edits", headers=auth(env["keys"]["viewer"])).json()["edits"]
+    assert [(e["seq"], e["op"], e["undone"]) for e in edits] == [(1, "assign", False)]
+
+
+def test_an_edit_needs_the_version_and_a_stale_one_is_refused(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, version = _draft(env)
+    move = _neighbour_move(env, plan)
+    body = {"building": move["building"], "grid": move["target"]}
+    missing = c.post(f"/v1/plans/{plan}/assign", json=body, headers=_h(env, None))
+    assert missing.status_code == 428 and missing.json()["error"]["code"] == "version_required"
+    assert "If-Match" in missing.json()["error"]["message"]
+    bad = c.post(f"/v1/plans/{plan}/assign", json=body, headers={**_h(env, None), "If-Match": "yesterday"})
+    assert bad.status_code == 422 and "If-Match" in bad.json()["error"]["message"]
+    first = c.post(f"/v1/plans/{plan}/assign", json=body, headers=_h(env, version, "planner2"))
+    assert first.status_code == 200
+    grids = _grids(env, plan)
+    stale = c.post(f"/v1/plans/{plan}/undo", headers=_h(env, version))
+    assert stale.status_code == 409
+    err = stale.json()["error"]
+    assert err["code"] == "stale_version" and err["details"]["current_version"] == version + 1
+    assert "second planner" in err["message"] and "assign" in err["message"] and move["target"] in err["message"]
+    assert _grids(env, plan) == grids  # nothing changed
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).json()["version"] == version + 1
+
+
+def test_two_concurrent_edits_of_one_version_one_wins(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, version = _draft(env)
+    move = _neighbour_move(env, plan)
+    barrier = threading.Barrier(2)
+    results: dict[str, Any] = {}
+
+    def edit(who: str, grid: str) -> None:
+        barrier.wait()
+        results[who] = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": grid},
+                              headers=_h(env, version, who))
+
+    threads = [threading.Thread(target=edit, args=("planner", move["target"])),
+               threading.Thread(target=edit, args=("planner2", move["source"]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [200, 409], {k: r.text for k, r in results.items()}
+    loser = next(r for r in results.values() if r.status_code == 409)
+    assert loser.json()["error"]["code"] == "stale_version"
+    edits = c.get(f"/v1/plans/{plan}/edits", headers=auth(env["keys"]["viewer"])).json()["edits"]
+    assert len(edits) == 1  # no lost update, no half edit
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).json()["version"] == version + 1
+
+
+def test_undo_restores_and_redo_reapplies(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env)
+    original = _grids(env, plan)
+    move = _neighbour_move(env, plan)
+    assert c.post(f"/v1/plans/{plan}/undo", headers=_h(env, v)).json()["error"]["code"] == "nothing_to_undo"
+    v = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
+               headers=_h(env, v)).json()["plan"]["version"]
+    edited = _grids(env, plan)
+    r = c.post(f"/v1/plans/{plan}/undo", headers=_h(env, v))
+    assert r.status_code == 200 and set(r.json()["changed"]) >= {move["source"], move["target"]}
+    v = r.json()["plan"]["version"]
+    for code, f in _grids(env, plan).items():
+        shapely.testing.assert_geometries_equal(shape(f["geometry"]), shape(original[code]["geometry"]),
+                                                tolerance=1e-9, normalize=True)
+    assert c.get(f"/v1/plans/{plan}/diff", params={"against": _parent(env, plan)},
+                 headers=auth(env["keys"]["viewer"])).json()["buildings_moved"] == []
+    r = c.post(f"/v1/plans/{plan}/redo", headers=_h(env, v))
+    assert r.status_code == 200
+    v = r.json()["plan"]["version"]
+    for code, f in _grids(env, plan).items():
+        shapely.testing.assert_geometries_equal(shape(f["geometry"]), shape(edited[code]["geometry"]),
+                                                tolerance=1e-9, normalize=True)
+    # a new edit empties the redo stack
+    v = c.post(f"/v1/plans/{plan}/undo", headers=_h(env, v)).json()["plan"]["version"]
+    other = _neighbour_move(env, plan)
+    v = c.post(f"/v1/plans/{plan}/merge", json={"grids": [other["source"], other["target"]]},
+               headers=_h(env, v)).json()["plan"]["version"]
+    assert c.post(f"/v1/plans/{plan}/redo", headers=_h(env, v)).json()["error"]["code"] == "nothing_to_redo"
+
+
+def _parent(env: dict[str, Any], plan: int) -> int:
+    return env["client"].get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).json()["parent_id"]
+
+
+def test_diff_lists_moved_buildings_and_changed_grids(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env)
+    move = _neighbour_move(env, plan)
+    c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
+           headers=_h(env, v))
+    d = c.get(f"/v1/plans/{plan}/diff", headers=auth(env["keys"]["viewer"])).json()  # against the published plan
+    assert d["against"]["status"] == "published"
+    assert [(b["code"], b["from"], b["to"]) for b in d["buildings_moved"]] == [
+        (move["building"], move["source"], move["target"])]
+    assert d["households_moved"] == move["households"]
+    changed = {g["code"]: g for g in d["grids"]}
+    assert {move["source"], move["target"]} <= set(changed)
+    src = changed[move["source"]]
+    assert src["change"] == "changed" and src["households_after"] == src["households_before"] - move["households"]
+    # the drawn difference is the area that changed hands
+    assert to_metric(shape(src["geometry"])).area == pytest.approx(src["area_before_m2"] - src["area_after_m2"],
+                                                                    rel=0.02)
+
+
+def test_split_and_merge(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env)
+    grids = _grids(env, plan)
+    code = sorted(grids)[0]
+    g = to_metric(shape(grids[code]["geometry"]))
+    before = _metrics(env, plan)[code]
+    # a north-south line through the middle of the grid, from outside to outside
+    minx, miny, maxx, maxy = g.bounds
+    x = g.centroid.x
+    line = from_metric(shapely.LineString([(x, miny - 20), (x, maxy + 20)]))
+    r = c.post(f"/v1/plans/{plan}/split", json={"grid": code, "line": mapping(line)}, headers=_h(env, v))
+    assert r.status_code == 200, r.text
+    (new,) = r.json()["created"]
+    v = r.json()["plan"]["version"]
+    assert new[:12] == code[:12] and new not in grids
+    after = _metrics(env, plan)
+    assert after[code]["area_m2"] + after[new]["area_m2"] == pytest.approx(before["area_m2"], abs=1.0)
+    assert after[code]["households"] + after[new]["households"] == before["households"]
+    assert not [p for p in _validation(env, plan)["problems"] if p["kind"] == "building_split"]
+    # a line that does not cross the grid
+    far = from_metric(shapely.LineString([(maxx + 500, miny), (maxx + 500, maxy)]))
+    r = c.post(f"/v1/plans/{plan}/split", json={"grid": code, "line": mapping(far)}, headers=_h(env, v))
+    assert r.status_code == 422 and "does not cut" in r.json()["error"]["message"]
+    # merge back
+    r = c.post(f"/v1/plans/{plan}/merge", json={"grids": [new, code]}, headers=_h(env, v))
+    assert r.status_code == 200 and r.json()["removed"] == [new]
+    v = r.json()["plan"]["version"]
+    assert _metrics(env, plan)[code]["area_m2"] == pytest.approx(before["area_m2"], abs=1.0)
+    # grids that do not touch
+    far_code = sorted(grids)[-1]
+    r = c.post(f"/v1/plans/{plan}/merge", json={"grids": [code, far_code]}, headers=_h(env, v))
+    assert r.status_code == 422
+
+
+def test_reshape_moves_the_neighbours_and_keeps_buildings_whole(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env)
+    move = _neighbour_move(env, plan)
+    grids = _grids(env, plan)
+    g = to_metric(shape(grids[move["source"]]["geometry"]))
+    bigger = from_metric(g.buffer(15, join_style="mitre"))
+    r = c.put(f"/v1/plans/{plan}/grids/{move['source']}", json={"geometry": mapping(bigger)}, headers=_h(env, v))
+    assert r.status_code == 200, r.text
+    assert move["target"] in r.json()["changed"]
+    after = _grids(env, plan)
+    assert to_metric(shape(after[move["source"]]["geometry"])).area > g.area + 100
+    errors = [p for p in _validation(env, plan)["problems"] if p["severity"] == "error"]
+    assert errors == []  # clipped to the community, neighbours cut back, buildings whole, no gaps
+    # neighbours="keep" stores the geometry as drawn: the overlap is then reported where it is
+    v = r.json()["plan"]["version"]
+    target = to_metric(shape(after[move["target"]]["geometry"]))
+    grown = from_metric(target.buffer(10, join_style="mitre"))
+    r = c.put(f"/v1/plans/{plan}/grids/{move['target']}", json={"geometry": mapping(grown), "neighbours": "keep"},
+              headers=_h(env, v))
+    assert r.status_code == 200
+    kinds = {p["kind"] for p in _validation(env, plan)["problems"]}
+    assert {"overlap", "outside_community"} & kinds and "overlap" in kinds
+
+
+BAD = {
+    "bowtie": ({"type": "Polygon", "coordinates": [[[113.1, 40.05], [113.101, 40.051], [113.101, 40.05],
+                                                    [113.1, 40.051], [113.1, 40.05]]]}, 422, "self-intersect"),
+    "unclosed": ({"type": "Polygon", "coordinates": [[[113.1, 40.05], [113.101, 40.05], [113.101, 40.051],
+                                                      [113.1, 40.051]]]}, 422, "ring"),
+    "swapped": ({"type": "Polygon", "coordinates": [[[40.05, 113.1], [40.05, 113.101], [40.051, 113.101],
+                                                     [40.05, 113.1]]]}, 422, "swap"),
+    "3d": ({"type": "Polygon", "coordinates": [[[113.1, 40.05, 1], [113.101, 40.05, 1], [113.101, 40.051, 1],
+                                                [113.1, 40.05, 1]]]}, 422, "3-D"),
+    "point": ({"type": "Point", "coordinates": [113.1, 40.05]}, 422, "Polygon"),
+    "empty": ({"type": "Polygon", "coordinates": []}, 422, ""),
+    "feature": ({"type": "Feature", "geometry": None, "properties": {}}, 422, "geometry"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_geometry_is_refused_and_nothing_changes(env, name: str) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    geometry, status, words = BAD[name]
+    plan, v = _draft(env, name)
+    code = sorted(_grids(env, plan))[0]
+    before = _grids(env, plan)
+    r = c.put(f"/v1/plans/{plan}/grids/{code}", json={"geometry": geometry}, headers=_h(env, v))
+    assert r.status_code == status, r.text
+    assert words.lower() in r.json()["error"]["message"].lower()
+    assert _grids(env, plan) == before
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).json()["version"] == v
+
+
+def test_viewers_cannot_edit_and_published_plans_are_not_edited(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env)
+    move = _neighbour_move(env, plan)
+    body = {"building": move["building"], "grid": move["target"]}
+    assert c.post(f"/v1/plans/{plan}/assign", json=body, headers=_h(env, v, "viewer")).status_code == 403
+    parent = _parent(env, plan)
+    pv = c.get(f"/v1/plans/{parent}", headers=auth(env["keys"]["viewer"])).json()["version"]
+    r = c.post(f"/v1/plans/{parent}/assign", json=body, headers=_h(env, pv))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft"
+
+
+@pytest.fixture
+def publishing(private_db: str, tmp_path):  # type: ignore[no-untyped-def]
+    engine = make_engine(private_db)
+    keys = {r: create_key(engine, role=r, name=f"{r} tester")[1] for r in ("viewer", "planner", "client")}
+    settings = Settings(database_url=private_db, var_dir=tmp_path, lookup_poll_s=0.1)
+    with TestClient(create_app(settings)) as client:
+        yield {"client": client, "engine": engine, "keys": keys}
+    engine.dispose()
+
+
+def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing) -> None:  # type: ignore[no-untyped-def]
+    env = publishing
+    c = env["client"]
+    plan, v = _draft(env)
+    old = _parent(env, plan)
+    move = _neighbour_move(env, plan)
+    # an error: shrink a grid without moving its neighbours -> a gap
+    code = move["source"]
+    g = to_metric(shape(_grids(env, plan)[code]["geometry"]))
+    shrunk = from_metric(g.buffer(-8, join_style="mitre"))
+    v = c.put(f"/v1/plans/{plan}/grids/{code}", json={"geometry": mapping(shrunk), "neighbours": "keep"},
+              headers=_h(env, v)).json()["plan"]["version"]
+    r = c.post(f"/v1/plans/{plan}/publish", json={"acknowledge_warnings": True}, headers=_h(env, v))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "plan_invalid"
+    gaps = [p for p in r.json()["error"]["details"]["problems"] if p["kind"] == "gap"]
+    assert gaps and code in gaps[0]["grids"] and gaps[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert c.post(f"/v1/plans/{plan}/publish", headers=_h(env, None)).status_code == 428
+    v = c.post(f"/v1/plans/{plan}/undo", headers=_h(env, v)).json()["plan"]["version"]
+    # band warnings only: refused until acknowledged
+    v = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
+               headers=_h(env, v)).json()["plan"]["version"]
+    r = c.post(f"/v1/plans/{plan}/publish", json={}, headers=_h(env, v))
+    if r.status_code == 409:  # the move pushed a grid out of its band (the usual case with ~100-household buildings)
+        assert r.json()["error"]["code"] == "warnings_not_acknowledged"
+        assert all(p["severity"] == "warning" for p in r.json()["error"]["details"]["problems"])
+        assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).json()["status"] == "draft"
+        r = c.post(f"/v1/plans/{plan}/publish", json={"acknowledge_warnings": True}, headers=_h(env, v))
+    assert r.status_code == 200, r.text
+    assert r.json()["plan"]["status"] == "published"
+    assert c.get(f"/v1/plans/{old}", headers=auth(env["keys"]["viewer"])).json()["status"] == "retired"
+    # lookups answer from the new plan: the moved building's point is in the target grid
+    with env["engine"].connect() as conn:
+        x, y = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM building "
+                                 "WHERE code = :c) s"), {"c": move["building"]}).one()
+    deadline = time.monotonic() + 5
+    while True:
+        got = c.get("/v1/lookup", params={"lon": x, "lat": y}, headers=auth(env["keys"]["client"])).json()
+        if got["plan"]["id"] == plan or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert got["plan"]["id"] == plan and got["grid"]["code"] == move["target"]
+    # the published plan is history now: not edited, not published twice
+    r = c.post(f"/v1/plans/{plan}/publish", json={}, headers=_h(env, v + 1))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft"
