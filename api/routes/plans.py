@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, File, Header, Query, Response, UploadFile
+from fastapi.responses import FileResponse
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +29,7 @@ from geo.config import Settings
 from geo.crs import from_metric
 from geo.errors import BadInput, VersionRequired
 from geo.plan_checks import Bands, Problem, problem_dict
-from geo.store import queries
+from geo.store import exchange, queries
 from geo.validation import geometry_in
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -242,3 +246,43 @@ def diff(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer,
     return JSONResponse({"plan": queries.get_plan(conn, plan_id=plan_id),
                          "against": queries.get_plan(conn, plan_id=against), **result})
 
+
+
+@router.get("/{plan_id}/export", summary="The plan's grids as GeoJSON, GeoPackage or a zipped Shapefile")
+def export(plan_id: int, engine: EngineDep, _: Viewer,
+           format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "gpkg",
+           crs: Annotated[str, Query(description="wgs84 | cgcs2000 | gcj02 | bd09 | EPSG:n")] = "wgs84") -> Response:
+    from starlette.background import BackgroundTask
+
+    folder = Path(tempfile.mkdtemp(prefix="gridmap-export-"))
+    try:
+        out = exchange.export_plan(engine, folder, plan_id=plan_id, fmt=format, crs=crs)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(out, media_type=exchange.PLAN_FORMATS[format][1], filename=out.name,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+@router.post("/{plan_id}/import", summary="Replace the draft's grids with a file drawn elsewhere (GeoPackage, "
+                                         "GeoJSON, zipped Shapefile); checked like any edit (If-Match)")
+def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
+                 file: Annotated[UploadFile, File(description=".gpkg, .geojson/.json or .zip (Shapefile)")],
+                 if_match: IfMatch = None,
+                 crs: Annotated[str | None, Query(description="override the file's CRS")] = None,
+                 layer: Annotated[str | None, Query(description="GeoPackage layer")] = None) -> JSONResponse:
+    version = parse_if_match(if_match)
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix not in (".gpkg", ".geojson", ".json", ".zip"):
+        raise BadInput(f"upload a .gpkg, .geojson/.json or a zipped Shapefile (.zip), not {file.filename!r}")
+    folder = Path(tempfile.mkdtemp(prefix="gridmap-import-"))
+    try:
+        path = folder / f"upload{suffix}"
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out)
+        grids = exchange.read_plan_file(path, crs=crs, layer=layer)
+        result = plans.replace_grids(engine, plan_id=plan_id, version=version, grids=grids, actor=_actor(key),
+                                     source=file.filename or "upload", metric_crs=settings.metric_crs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _edit_response(engine, result)

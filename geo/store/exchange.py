@@ -248,3 +248,78 @@ def export_file(engine: Engine, path: Path, *, layer: str, crs: str = "wgs84", p
             gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
     write_features(gdf, Path(path), crs=crs, layer=layer)
     return len(gdf)
+
+
+#: File formats a plan is exported to: the extension and the media type.
+PLAN_FORMATS = {"geojson": (".geojson", "application/geo+json"), "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+                "shp": (".zip", "application/zip")}
+
+
+def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs: str = "wgs84") -> Path:
+    """Write a plan's grids (code, name, community_code, households, population, ...) to a file in ``directory``.
+
+    ``fmt``: ``geojson``, ``gpkg`` or ``shp`` (a zip of the shapefile's parts, named ``plan-<id>``).
+    """
+    if fmt not in PLAN_FORMATS:
+        raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(PLAN_FORMATS)}")
+    with engine.connect() as conn:
+        queries.get_plan(conn, plan_id=plan_id)
+    stem = f"plan-{plan_id}"
+    if fmt == "shp":
+        import zipfile
+
+        folder = Path(directory) / stem
+        folder.mkdir(parents=True, exist_ok=True)
+        export_file(engine, folder / f"{stem}.shp", layer="grids", crs=crs, plan_id=plan_id)
+        out = Path(directory) / f"{stem}.zip"
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for part in sorted(folder.iterdir()):
+                z.write(part, part.name)
+        return out
+    out = Path(directory) / f"{stem}{PLAN_FORMATS[fmt][0]}"
+    export_file(engine, out, layer="grids", crs=crs, plan_id=plan_id)
+    return out
+
+
+def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = None) -> list[dict[str, Any]]:
+    """The grids of a plan file (GeoPackage, GeoJSON, or a zipped Shapefile), checked feature by feature.
+
+    Every feature needs a valid Polygon/MultiPolygon, a 15-digit ``code`` (unique in
+    the file) and a ``community_code``; all problems are reported together
+    (:class:`geo.errors.BadInput` with ``details.problems`` = [{index, reason}]).
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".zip":
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            shps = [n for n in z.namelist() if n.lower().endswith(".shp") and "/" not in n.strip("/")]
+            if len(shps) != 1:
+                raise BadInput(f"a zipped Shapefile must hold exactly one .shp at its top level, found {len(shps)}")
+            folder = path.with_suffix("")
+            z.extractall(folder)
+        path = folder / shps[0]
+    gdf = read_features(path, crs=crs, layer=layer)
+    if "community_code" not in gdf.columns and "community_" in gdf.columns:  # a Shapefile's 10-character names
+        gdf = gdf.rename(columns={"community_": "community_code"})
+    problems = {p.index: p.reason for p in validate_features(gdf, geometry_types={"Polygon", "MultiPolygon"})}
+    seen: dict[str, int] = {}
+    grids = []
+    for p, geom in zip(_props(gdf), gdf.geometry, strict=True):
+        idx = int(p["feature_index"])
+        reasons = [r for r in (_digits("code", 15)(p), _present("community_code")(p)) if r]
+        code = str(p.get("code") or "")
+        if code in seen:
+            reasons.append(f"code {code!r} repeats feature {seen[code]}")
+        seen.setdefault(code, idx)
+        if reasons:
+            problems[idx] = "; ".join(([problems[idx]] if idx in problems else []) + reasons)
+        grids.append({"code": code, "name": p.get("name"), "community_code": str(p.get("community_code") or ""),
+                      "geometry": geom})
+    if problems:
+        listed = [FeatureProblem(i, r).as_dict() for i, r in sorted(problems.items())]
+        raise BadInput(f"{len(listed)} of {len(gdf)} features cannot be imported; nothing was changed. First: "
+                       f"feature {listed[0]['index']}: {listed[0]['reason']}", details={"problems": listed})
+    if not grids:
+        raise BadInput("the file holds no grids")
+    return grids

@@ -386,3 +386,52 @@ def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing
     # the published plan is history now: not edited, not published twice
     r = c.post(f"/v1/plans/{plan}/publish", json={}, headers=_h(env, v + 1))
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft"
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "geojson"])
+def test_export_then_import_round_trips(env, fmt: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env, f"exchange {fmt}")
+    r = c.get(f"/v1/plans/{plan}/export", params={"format": fmt}, headers=auth(env["keys"]["viewer"]))
+    assert r.status_code == 200, r.text
+    name = {"gpkg": "grids.gpkg", "shp": "grids.zip", "geojson": "grids.geojson"}[fmt]
+    import geopandas as gpd
+
+    (tmp_path / name).write_bytes(r.content)
+    if fmt != "shp":
+        exported = gpd.read_file(tmp_path / name)
+        assert len(exported) == 50 and {"code", "community_code", "households"} <= set(exported.columns)
+    before = _grids(env, plan)
+    # a second draft imports the file: same grids, one edit that undo can take back
+    other, ov = _draft(env, f"import {fmt}")
+    r = c.post(f"/v1/plans/{other}/import", files={"file": (name, r.content)}, headers=_h(env, ov))
+    assert r.status_code == 200, r.text
+    after = _grids(env, other)
+    assert set(after) == set(before)
+    for code in before:
+        a, b = to_metric(shape(before[code]["geometry"])), to_metric(shape(after[code]["geometry"]))
+        assert a.symmetric_difference(b).area < 0.5
+    assert [p for p in _validation(env, other)["problems"] if p["severity"] == "error"] == []
+    edits = c.get(f"/v1/plans/{other}/edits", headers=auth(env["keys"]["viewer"])).json()["edits"]
+    assert [e["op"] for e in edits] == ["import"]
+
+
+def test_import_refuses_bad_features_and_changes_nothing(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    c = env["client"]
+    plan, v = _draft(env, "bad import")
+    fc = c.get(f"/v1/plans/{plan}/grids", headers=auth(env["keys"]["viewer"])).json()
+    fc["features"][3]["geometry"] = BAD["bowtie"][0]
+    fc["features"][7]["properties"]["code"] = "12345"
+    fc["features"][9]["properties"]["code"] = fc["features"][8]["properties"]["code"]
+    before = _grids(env, plan)
+    r = c.post(f"/v1/plans/{plan}/import", files={"file": ("grids.geojson", json.dumps(fc).encode())},
+               headers=_h(env, v))
+    assert r.status_code == 422, r.text
+    problems = {p["index"]: p["reason"] for p in r.json()["error"]["details"]["problems"]}
+    assert set(problems) == {3, 7, 9}
+    assert "self-intersects" in problems[3] and "15 digits" in problems[7] and "repeats feature 8" in problems[9]
+    assert _grids(env, plan) == before
+    r = c.post(f"/v1/plans/{plan}/import", files={"file": ("grids.txt", b"x")}, headers=_h(env, v))
+    assert r.status_code == 422 and ".gpkg" in r.json()["error"]["message"]
