@@ -507,7 +507,8 @@ def problems_summary(problems: list[Problem], *, limit: int = 5) -> str:
 def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = None,
             acknowledge_warnings: bool = False, bands: Bands = Bands(), check: bool = True,
             metric_crs: str = METRIC_CRS_DEFAULT,
-            problem_json: Callable[[Problem], dict[str, Any]] | None = None) -> None:
+            problem_json: Callable[[Problem], dict[str, Any]] | None = None,
+            on_published: Callable[..., Any] | None = None) -> None:
     """Validate and publish ``plan_id`` (a draft), retiring the published plan, atomically.
 
     Parameters
@@ -520,6 +521,9 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
         ``False`` skips validation (tests that build odd histories on purpose; the API always checks).
     problem_json : callable, optional
         Turns a problem into the JSON the error details carry (the API passes one that adds GeoJSON).
+    on_published : callable, optional
+        ``on_published(conn, plan_id=..., previous=[ids])`` runs in the same transaction after
+        the swap (derived data such as per-grid camera coverage).
     """
     with engine.begin() as conn:
         rows = conn.execute(text(
@@ -559,6 +563,8 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
                      before={"published": old, "version": target.version},
                      after={"published": plan_id, "version": target.version + 1,
                             "acknowledged_warnings": acknowledge_warnings})
+        if on_published is not None:
+            on_published(conn, plan_id=plan_id, previous=old)
 
 
 def diff(conn: Connection, *, plan_id: int, against: int, metric_crs: str = METRIC_CRS_DEFAULT) -> dict[str, Any]:

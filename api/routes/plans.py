@@ -29,7 +29,7 @@ from geo.config import Settings
 from geo.crs import from_metric
 from geo.errors import BadInput, VersionRequired
 from geo.plan_checks import Bands, Problem, problem_dict
-from geo.store import exchange, queries
+from geo.store import coverage_store, exchange, queries
 from geo.validation import geometry_in
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -227,7 +227,8 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
             "say which plan version you validated: send If-Match: \"<version>\" (the ETag of GET /v1/plans/{id})")
     plans.publish(engine, plan_id=plan_id, actor=_actor(key), version=version,
                   acknowledge_warnings=bool(body and body.acknowledge_warnings), bands=_bands(settings),
-                  metric_crs=settings.metric_crs, problem_json=_problem_json(settings))
+                  metric_crs=settings.metric_crs, problem_json=_problem_json(settings),
+                  on_published=coverage_store.on_plan_published)
     with engine.connect() as conn:
         return _plan_response(conn, plan_id, extra={})
 

@@ -354,3 +354,32 @@ def views_geojson(conn: Connection) -> dict[str, Any]:
          "properties": {"id": r.id, "camera_id": r.id, "code": r.code, "name": r.name, "kind": r.kind,
                         "status": r.status, "mount": r.mount, "area_m2": round(r.area_m2, 2), "range_m": r.range_m,
                         "range_level": r.range_level, "counted": r.status == "online"}} for r in rows]}
+
+
+def on_plan_published(conn: Connection, *, plan_id: int, previous: Sequence[int]) -> int:
+    """Give the newly published plan's grids their coverage (same transaction as the publish).
+
+    A grid whose code and geometry are unchanged from the previous plan takes the
+    stored figures and gap polygons over; the others are recomputed. Returns the
+    number recomputed.
+    """
+    same = """
+        SELECT n.id AS new_id, o.id AS old_id FROM grid n
+        JOIN grid o ON o.plan_id = ANY(:old) AND o.code = n.code AND ST_Equals(o.geom, n.geom)
+        WHERE n.plan_id = :new"""
+    conn.execute(text(f"""
+        INSERT INTO grid_coverage (grid_id, watchable_m2, covered_m2, ratio, largest_gap_m2, gap_count, computed_at)
+        SELECT s.new_id, gc.watchable_m2, gc.covered_m2, gc.ratio, gc.largest_gap_m2, gc.gap_count, gc.computed_at
+        FROM ({same}) s JOIN grid_coverage gc ON gc.grid_id = s.old_id
+        ON CONFLICT (grid_id) DO NOTHING"""), {"new": plan_id, "old": list(previous)})
+    conn.execute(text(f"""
+        INSERT INTO coverage_gap (grid_id, area_m2, geom)
+        SELECT s.new_id, g.area_m2, g.geom FROM ({same}) s JOIN coverage_gap g ON g.grid_id = s.old_id
+        WHERE NOT EXISTS (SELECT 1 FROM coverage_gap x WHERE x.grid_id = s.new_id)"""),
+        {"new": plan_id, "old": list(previous)})
+    todo = conn.execute(text(
+        "SELECT id FROM grid g WHERE plan_id = :p AND NOT EXISTS (SELECT 1 FROM grid_coverage c WHERE c.grid_id = g.id)"
+    ), {"p": plan_id}).scalars().all()
+    if todo and conn.execute(text("SELECT EXISTS (SELECT 1 FROM camera_view)")).scalar():
+        recompute_grid_coverage(conn, grid_ids=todo)
+    return len(todo)

@@ -21,6 +21,7 @@ from api.app import create_app
 from geo.config import Settings
 from geo.crs import from_metric, to_metric
 from geo.keys import create_key
+from geo.store import coverage_store
 from geo.store.db import make_engine
 from tests.conftest import auth
 
@@ -345,6 +346,8 @@ def publishing(private_db: str, tmp_path):  # type: ignore[no-untyped-def]
 def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing) -> None:  # type: ignore[no-untyped-def]
     env = publishing
     c = env["client"]
+    coverage_store.recompute_all(env["engine"])
+    coverage_before = {g["code"]: g for g in c.get("/v1/coverage", headers=auth(env["keys"]["viewer"])).json()["grids"]}
     plan, v = _draft(env)
     old = _parent(env, plan)
     move = _neighbour_move(env, plan)
@@ -383,6 +386,15 @@ def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing
             break
         time.sleep(0.05)
     assert got["plan"]["id"] == plan and got["grid"]["code"] == move["target"]
+    # camera coverage follows in the same transaction: unchanged grids keep their figures, moved ones are recomputed
+    cov = c.get("/v1/coverage", headers=auth(env["keys"]["viewer"])).json()
+    assert cov["plan_id"] == plan and cov["town"]["grids_computed"] == 50
+    grids = {g["code"]: g for g in cov["grids"]}
+    moved = {move["source"], move["target"]}
+    for code, g in grids.items():
+        if code not in moved:
+            assert g["covered_m2"] == pytest.approx(coverage_before[code]["covered_m2"], rel=1e-9)
+    assert grids[move["source"]]["watchable_m2"] < coverage_before[move["source"]]["watchable_m2"]
     # the published plan is history now: not edited, not published twice
     r = c.post(f"/v1/plans/{plan}/publish", json={}, headers=_h(env, v + 1))
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft"
