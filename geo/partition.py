@@ -81,7 +81,45 @@ def shared_border(a: Geometry, b: Geometry) -> float:
     """Length (m) of the boundary ``a`` and ``b`` share (0 when they only touch at points)."""
     if a.is_empty or b.is_empty or not a.buffer(1e-6).intersects(b):
         return 0.0
-    return float(shapely.intersection(a.boundary, b.buffer(GRID_SIZE)).length)
+    # b is widened by 1 mm so that edges equal up to rounding count; grids touching at a corner
+    # then measure ~2 mm, which is not a shared border.
+    length = float(shapely.intersection(a.boundary, b.buffer(GRID_SIZE)).length)
+    return length if length > 20 * GRID_SIZE else 0.0
+
+
+def snap_vertices(geometry: Geometry, reference: Geometry, tolerance: float) -> Geometry:
+    """Move each vertex of ``geometry`` within ``tolerance`` of ``reference`` onto its nearest point there.
+
+    Hand-written because ``shapely.snap`` (GEOS) snaps only to the reference's
+    *vertices* — a corner drawn near the middle of a long community edge does not
+    move — and also inserts reference vertices into nearby segments, which turns an
+    edge lying along a densified reference into a zigzag.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> snap_vertices(box(0, 0, 10, 9), box(0, 0, 20, 10).boundary, 1.5).bounds
+    (0.0, 0.0, 10.0, 10.0)
+    """
+    corners = shapely.multipoints(shapely.get_coordinates(reference))
+
+    def nearest(pts: np.ndarray, target: Geometry) -> np.ndarray:
+        return shapely.get_coordinates(shapely.shortest_line(pts, target))[1::2]
+
+    def move(coords: np.ndarray) -> np.ndarray:
+        if len(coords) == 0:
+            return coords
+        coords = coords.copy()
+        pts = shapely.points(coords)
+        # a vertex near a corner of the reference goes to the corner; others to the nearest edge point
+        at_corner = shapely.dwithin(pts, corners, tolerance)
+        on_edge = ~at_corner & shapely.dwithin(pts, reference, tolerance)
+        if at_corner.any():
+            coords[at_corner] = nearest(pts[at_corner], corners)
+        if on_edge.any():
+            coords[on_edge] = nearest(pts[on_edge], reference)
+        return coords
+    return shapely.transform(geometry, move)
 
 
 def building_cells(footprints: Sequence[Geometry], region: Geometry, *,
@@ -130,6 +168,9 @@ def building_cells(footprints: Sequence[Geometry], region: Geometry, *,
     pad = max(maxx - minx, maxy - miny)
     envelope = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
     vor = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=envelope, ordered=True))
+    # GEOS may return Voronoi polygons that self-intersect by round-off (edges sampled at uneven spacing):
+    # repaired first, or the union below fails with a TopologyException.
+    vor = shapely.make_valid(vor)
     all_fps = shapely.union_all(fps, grid_size=GRID_SIZE)
     cells = []
     for i, fp in enumerate(fps):
@@ -157,7 +198,7 @@ def keep_buildings_whole(grids: Grids, footprints: Sequence[Geometry]) -> Change
                 shares.append((_inter(g, fp).area, code))
         if len(shares) < 2:
             continue
-        shares.sort(reverse=True)
+        shares.sort(key=lambda t: (-t[0], t[1]))  # most of the building; on a tie the lowest code
         if sum(a for a, _ in shares[1:]) < 1.0:
             continue
         winner = shares[0][1]
@@ -243,15 +284,16 @@ def reshape(grids: Grids, *, code: str, geometry: Geometry, region: Geometry,
     The new boundary is snapped to ``snap_to`` (community edges, roads) within
     ``snap_m`` and clipped to ``region``. Neighbours lose what the grid gained;
     each piece the grid released goes to the neighbour sharing the longest
-    border with it (a piece touching no grid stays a gap, which validation
-    reports). Buildings the new boundary cuts go wholly to the grid holding
+    border with it; a piece touching no other grid stays a gap (which
+    validation reports) unless it is a strip narrower than ``2 * snap_m``,
+    which stays with the grid. Buildings the new boundary cuts go wholly to the grid holding
     most of them.
     """
     if code not in grids:
         raise BadInput(f"no grid {code!r} in this community")
     new = shapely.make_valid(geometry)
     if snap_to is not None and not snap_to.is_empty:
-        new = shapely.make_valid(shapely.snap(new, snap_to, snap_m))
+        new = shapely.make_valid(snap_vertices(new, snap_to, snap_m))
     new = _inter(new, region)
     if new.is_empty:
         raise BadInput(f"the new boundary of grid {code} does not overlap its community; "
@@ -276,6 +318,10 @@ def reshape(grids: Grids, *, code: str, geometry: Geometry, region: Geometry,
                 best, best_len = other, length
         if best is not None:
             current[best] = changed[best] = _union(current[best], piece)
+        elif shapely.buffer(piece, -snap_m).is_empty:
+            # a strip narrower than the snapping distance along the community edge, touching no
+            # other grid: what snapping could not reach, not land the planner meant to give up
+            current[code] = changed[code] = _union(current[code], piece)
     if footprints:
         near = [fp for fp in footprints if fp.intersects(_union(old, new).buffer(1.0))]
         for c, g in keep_buildings_whole(current, near).items():
@@ -337,5 +383,5 @@ def merge(grids: Grids, *, keep: str, drop: str) -> Changes:
 
 __all__ = [
     "CELL_SPACING_M", "FRAGMENT_M2", "GRID_SIZE", "SNAP_M", "absorb_fragments", "assign", "building_cells",
-    "keep_buildings_whole", "merge", "polygonal", "reshape", "shared_border", "split",
+    "keep_buildings_whole", "merge", "polygonal", "reshape", "shared_border", "snap_vertices", "split",
 ]

@@ -237,7 +237,7 @@ def validate(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, buildings: 
         for k in np.unique(bi):
             sel = bi == k
             s, gs = shares[sel], gi[sel]
-            order = np.argsort(-s)
+            order = np.lexsort((np.asarray(codes, dtype=object)[gs].astype(str), -s))  # largest share, then code
             rest = s[order][1:]
             if rest.sum() > SLIVER_M2:
                 involved = tuple(codes[g] for g, a_ in zip(gs[order], s[order], strict=True) if a_ > SLIVER_M2 / 10)
