@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.ratelimit import AddressLimit, TokenBuckets
 from api.security import SecurityHeaders
 import maps as map_package
 from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, plans
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
+    app.state.key_limits = TokenBuckets(per_s=settings.rate_limit_key_per_s, burst=settings.rate_limit_key_burst)
+    app.add_middleware(AddressLimit, buckets=TokenBuckets(per_s=settings.rate_limit_address_per_s,
+                                                         burst=settings.rate_limit_address_burst))
     app.add_middleware(SecurityHeaders, basemap=settings.basemap, max_body_bytes=settings.max_body_bytes)
 
     @app.exception_handler(map_pages.SignInRequired)

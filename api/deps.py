@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -14,6 +15,10 @@ from geo.keys import KeyInfo, role_allows
 
 #: Name of the cookie the map pages' sign-in sets (HttpOnly, SameSite=Strict).
 SESSION_COOKIE = "gridmap_key"
+
+#: Who calls the lookups without a key when ``anonymous_lookups`` is on.
+ANONYMOUS = KeyInfo(id=0, prefix="anonymous", role="client", name="anonymous",
+                    created_at=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), revoked_at=None)
 
 
 def get_settings(request: Request) -> Settings:
@@ -49,12 +54,16 @@ def require(role: str) -> Callable[..., KeyInfo]:
     def dependency(request: Request) -> KeyInfo:
         key = presented_key(request)
         if key is None:
+            if role == "client" and request.app.state.settings.anonymous_lookups:
+                request.state.key = ANONYMOUS  # limited per address by api.ratelimit.AddressLimit
+                return ANONYMOUS
             raise Unauthorized(
                 "this needs an API key: send 'Authorization: Bearer <key>' (`gridmap keys create --role ROLE`)"
             )
         info = request.app.state.keys.authenticate(key)
         if not role_allows(info.role, role):
             raise Forbidden(f"a {info.role!r} key cannot do this: it needs the {role!r} role or above")
+        request.app.state.key_limits.check(info.prefix, what="API key")
         request.state.key = info
         return info
 

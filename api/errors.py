@@ -20,6 +20,7 @@ from geo.errors import (
     Forbidden,
     GridmapError,
     NotFound,
+    RateLimited,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -36,6 +37,7 @@ STATUS: dict[type[GridmapError], int] = {
     Forbidden: 403,
     Unavailable: 503,
     VersionRequired: 428,
+    RateLimited: 429,
 }
 
 RETRY_AFTER_S = 5
@@ -73,7 +75,10 @@ def _headers(status: int) -> dict[str, str]:
 
 async def _domain(request: Request, exc: GridmapError) -> JSONResponse:
     status = status_for(exc)
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status, headers=_headers(status))
+    headers = _headers(status)
+    if status == 429 and isinstance(exc.details, dict):
+        headers["Retry-After"] = str(exc.details.get("retry_after_s", 1))
+    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers)
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -32,7 +32,8 @@ from geo.keys import KeyInfo
 
 
 def bench_app(url: str) -> Any:
-    app = create_app(Settings(database_url=url))
+    # rate limits off: the benchmark measures throughput, not the limiter
+    app = create_app(Settings(database_url=url, rate_limit_key_per_s=0, rate_limit_address_per_s=0))
 
     @app.get("/bench/bare", include_in_schema=False)
     def bare(key: Annotated[KeyInfo, Depends(require("client"))]) -> dict[str, Any]:

@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     #: How long a worker trusts a verified API key before checking it again (seconds);
     #: a revoked key stops working within this time.
     key_cache_s: float = 5.0
+    #: Rate limits (token buckets per worker): requests a second and burst size, per API key and
+    #: per client address; 0 requests a second turns a limit off.
+    rate_limit_key_per_s: float = 100.0
+    rate_limit_key_burst: int = 1000
+    rate_limit_address_per_s: float = 200.0
+    rate_limit_address_burst: int = 2000
+    #: Public deployments: lookups (GET /v1/lookup, /v1/lookup/address, POST /v1/lookup/batch) without a key,
+    #: limited per address. Everything else still needs a key.
+    anonymous_lookups: bool = False
     #: How often each worker checks for a newly published plan (seconds).
     lookup_poll_s: float = 0.25
 

@@ -146,3 +146,9 @@ class NothingToUndo(Conflict):
 
 class NothingToRedo(Conflict):
     code = "nothing_to_redo"
+
+
+class RateLimited(GridmapError):
+    """Too many requests from one key or address; ``details.retry_after_s`` says when to retry (HTTP 429)."""
+
+    code = "rate_limited"

@@ -25,6 +25,11 @@ from geo.store import migrate
 from geo.store.db import cluster_for, database_url, make_engine, uses_embedded
 from geo.store.load import load_dataset
 
+# Rate limits are off in tests that hammer the API on purpose (plan switches, fuzzing, browsers);
+# tests/api/test_ratelimit.py turns them on with explicit settings.
+os.environ.setdefault("GRIDMAP_RATE_LIMIT_KEY_PER_S", "0")
+os.environ.setdefault("GRIDMAP_RATE_LIMIT_ADDRESS_PER_S", "0")
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "boundaries"
 
