@@ -21,6 +21,12 @@ that folium ships (``folium/templates/leaflet_heat.min.js``): the npm release
 0.2.0 of leaflet.heat ignores point weights (Leaflet/Leaflet.heat#74), folium
 carries the upstream fix (Leaflet/Leaflet.heat#78), and ``folium.plugins.HeatMap``
 is written against it. The licence file still comes from the npm package.
+
+One file is an excerpt: ``leaflet-geoman/leaflet-geoman-layers.css`` is the
+``src/css/layers.css`` section of Geoman's ``dist/leaflet-geoman.css`` (vertex
+handles, draw cursors), cut between two marker comments. The planners' editor
+has its own toolbar, so Geoman's toolbar styles (the rest of the file, whose SVG
+icons are data: URIs with ``url(%23...)`` references inside) are not needed.
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ class Package:
     why: str
     # files that come from the installed folium package instead: src -> dest
     from_folium: dict[str, str] = field(default_factory=dict)
+    # excerpts of a tarball file: dest -> (src, first line to keep, first line not to keep)
+    excerpts: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 PACKAGES: list[Package] = [
@@ -143,6 +151,23 @@ PACKAGES: list[Package] = [
             "LICENSE": "LICENSE",
         },
     ),
+    Package(
+        name="@geoman-io/leaflet-geoman-free",
+        version="2.20.2",
+        dest="leaflet-geoman",
+        licence="MIT",
+        homepage="https://github.com/geoman-io/leaflet-geoman",
+        why="the planners' editor (/maps/editor): vertex dragging with snapping, drawing a split line",
+        files={
+            "dist/leaflet-geoman.min.js": "leaflet-geoman.min.js",
+            "LICENSE": "LICENSE",
+        },
+        excerpts={
+            "leaflet-geoman-layers.css": (
+                "dist/leaflet-geoman.css", "/* src/css/layers.css */", "/* src/css/controls.css */"
+            ),
+        },
+    ),
 ]
 
 
@@ -174,6 +199,18 @@ def _extract(tgz: Path, into: Path) -> Path:
     return into / "package"
 
 
+def _excerpt(text: str, begin: str, end: str, *, src: str) -> str:
+    """The lines of *text* from the one equal to *begin* up to (not including) the one equal to *end*."""
+    lines = text.splitlines(keepends=True)
+    stripped = [line.strip() for line in lines]
+    try:
+        first = stripped.index(begin)
+        last = stripped.index(end, first + 1)
+    except ValueError:
+        raise SystemExit(f"{src}: marker lines {begin!r} .. {end!r} not found; update the excerpt") from None
+    return "".join(lines[first:last]).rstrip() + "\n"
+
+
 def fetch(dest: Path = VENDOR_DIR) -> dict:
     """Fetch every package and rewrite *dest*; return the manifest written."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -201,26 +238,36 @@ def fetch(dest: Path = VENDOR_DIR) -> dict:
                 source = resources.files("folium").joinpath(src)
                 target.write_bytes(source.read_bytes())
                 files.append(rel)
-            manifest["packages"].append(
-                {
-                    "name": pkg.name,
-                    "version": pkg.version,
-                    "licence": pkg.licence,
-                    "homepage": pkg.homepage,
-                    "dir": pkg.dest,
-                    "npm_integrity": info.get("integrity"),
-                    "command": f"npm pack {spec}",
-                    "from_folium": (
-                        {rel: f"folium {folium_version}: folium/{src}" for src, rel in pkg.from_folium.items()}
-                        or None
-                    ),
-                    "why": pkg.why,
-                    "files": {
-                        rel: {"bytes": (out / rel).stat().st_size, "sha256": _sha256(out / rel)}
-                        for rel in sorted(files)
-                    },
+            for rel, (src, begin, end) in pkg.excerpts.items():
+                target = out / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                text = (root / src).read_text(encoding="utf-8")
+                target.write_text(_excerpt(text, begin, end, src=src), encoding="utf-8")
+                files.append(rel)
+            record = {
+                "name": pkg.name,
+                "version": pkg.version,
+                "licence": pkg.licence,
+                "homepage": pkg.homepage,
+                "dir": pkg.dest,
+                "npm_integrity": info.get("integrity"),
+                "command": f"npm pack {spec}",
+                "from_folium": (
+                    {rel: f"folium {folium_version}: folium/{src}" for src, rel in pkg.from_folium.items()}
+                    or None
+                ),
+                "why": pkg.why,
+                "files": {
+                    rel: {"bytes": (out / rel).stat().st_size, "sha256": _sha256(out / rel)}
+                    for rel in sorted(files)
+                },
+            }
+            if pkg.excerpts:  # only where there are some: the other records stay as they were
+                record["excerpts"] = {
+                    rel: f"{src}, from the line {begin} up to the line {end}"
+                    for rel, (src, begin, end) in pkg.excerpts.items()
                 }
-            )
+            manifest["packages"].append(record)
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (dest / "README.md").write_text(readme(manifest), encoding="utf-8")
     return manifest
@@ -236,6 +283,8 @@ def readme(manifest: dict) -> str:
         src = p["command"]
         if p.get("from_folium"):
             src += " (licence); script from " + "; ".join(p["from_folium"].values())
+        for rel, what in (p.get("excerpts") or {}).items():
+            src += f" ({rel}: an excerpt of {what})"
         rows.append(
             f"| {p['name']} | {p['version']} | {p['licence']} | `{p['dir']}/` | {size / 1024:.1f} KiB | `{src}` | {p['why']} |"
         )

@@ -17,11 +17,12 @@ from sqlalchemy import text
 
 from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, presented_key
 from geo.config import TOWN_TIMEZONE
-from geo.errors import GridmapError
+from geo.errors import GridmapError, NotFound
 from geo.keys import KeyInfo, authenticate, role_allows
 from geo.store import queries
 from maps.command import build_command_map
 from maps.coverage import build_coverage_map
+from maps.editor import build_editor_map, plans_page
 from maps.lookup import build_lookup_map
 from maps.overview import build_overview_map, render
 from maps.pages import login_page
@@ -37,15 +38,17 @@ class SignInRequired(Exception):
 
 
 def map_viewer(request: Request) -> KeyInfo:
+    # back to the same page after signing in, query included (/maps/editor?plan=7)
+    here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
     key = presented_key(request)
     try:
         if key is None:
-            raise SignInRequired(str(request.url.path))
+            raise SignInRequired(here)
         info = request.app.state.keys.authenticate(key)
     except GridmapError:
-        raise SignInRequired(str(request.url.path)) from None
+        raise SignInRequired(here) from None
     if not role_allows(info.role, "viewer"):
-        raise SignInRequired(str(request.url.path))
+        raise SignInRequired(here)
     return info
 
 
@@ -146,5 +149,34 @@ def coverage_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResp
         tianditu_key=settings.tianditu_key,
         static_url="/static",
         api_base="/v1",
+    )
+    return HTMLResponse(render(m))
+
+
+@router.get("/editor", response_class=HTMLResponse,
+            summary="Planners' editor: paint buildings into grids, move boundaries, split, merge, publish")
+def editor_map(conn: ConnDep, settings: SettingsDep, viewer: MapViewer, plan: int | None = None) -> HTMLResponse:
+    """``?plan=ID`` opens that plan (a viewer may look; the API refuses a viewer's writes); without it,
+    the list of plans with the newest draft first and a button for a new draft from the published plan."""
+    if plan is None:
+        return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn)))
+    try:
+        plan_row = queries.get_plan(conn, plan_id=plan)
+    except NotFound as exc:
+        return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn),
+                                       error=exc.message), status_code=404)
+    m = build_editor_map(
+        plan=plan_row,
+        grids=json.loads(queries.grids_geojson(conn, plan_id=plan_row["id"])),
+        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan_row["id"])),
+        communities=json.loads(queries.communities_geojson(conn)),
+        bands={"households": (settings.grid_households_min, settings.grid_households_max),
+               "population": (settings.grid_population_min, settings.grid_population_max)},
+        bounds=queries.bounds(conn),
+        basemap=settings.basemap,
+        tianditu_key=settings.tianditu_key,
+        static_url="/static",
+        api_base="/v1",
+        role=viewer.role,
     )
     return HTMLResponse(render(m))
