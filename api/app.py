@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.ratelimit import AddressLimit, TokenBuckets
-from api.security import SecurityHeaders
+from api.security import BodyLimit, SecurityHeaders
 import maps as map_package
 from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, plans
 from api.routes import maps as map_pages
@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_limits = TokenBuckets(per_s=settings.rate_limit_key_per_s, burst=settings.rate_limit_key_burst)
     app.add_middleware(AddressLimit, buckets=TokenBuckets(per_s=settings.rate_limit_address_per_s,
                                                          burst=settings.rate_limit_address_burst))
-    app.add_middleware(SecurityHeaders, basemap=settings.basemap, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # chunked bodies too
+    app.add_middleware(SecurityHeaders, basemap=settings.basemap)
 
     @app.exception_handler(map_pages.SignInRequired)
     async def _sign_in(request: Request, exc: map_pages.SignInRequired) -> RedirectResponse:

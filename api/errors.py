@@ -96,6 +96,14 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if exc.status_code == 404:
         message = f"no such path {request.url.path}: /docs lists the API"
+    elif exc.status_code == 413:
+        code = "body_too_large"
+        message = ("the request body is larger than the limit (GRIDMAP_MAX_BODY_BYTES, "
+                   f"{request.app.state.settings.max_body_bytes:,} bytes): split it into smaller requests")
+    elif exc.status_code == 400 and message == "There was an error parsing the body":  # FastAPI's words
+        code = "unreadable_body"
+        message = ("the request body could not be read as JSON: send UTF-8 encoded JSON (RFC 8259) with "
+                   "'Content-Type: application/json', nested no deeper than about 500 levels")
     return JSONResponse(error_body(code, message), status_code=exc.status_code,
                         headers={**_headers(exc.status_code), **(exc.headers or {})})
 

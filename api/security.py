@@ -15,9 +15,11 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 
+from starlette.exceptions import HTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 
@@ -61,17 +63,11 @@ def csp(html: bytes, *, basemap: str) -> str:
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
-    def __init__(self, app: object, *, basemap: str, max_body_bytes: int) -> None:
+    def __init__(self, app: object, *, basemap: str) -> None:
         super().__init__(app)  # type: ignore[arg-type]
         self.basemap = basemap
-        self.max_body_bytes = max_body_bytes
 
     async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            return JSONResponse(error_body(
-                "body_too_large", f"the request body is {int(length):,} bytes; the limit is {self.max_body_bytes:,} "
-                "(GRIDMAP_MAX_BODY_BYTES): split it into smaller requests"), status_code=413)
         response = await call_next(request)
         for k, v in COMMON.items():
             response.headers.setdefault(k, v)
@@ -83,3 +79,44 @@ class SecurityHeaders(BaseHTTPMiddleware):
             return Response(body, status_code=response.status_code, headers=headers,
                             media_type=response.media_type)
         return response
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when a body grows past the limit; FastAPI lets HTTPExceptions through
+    its body parsing, and the app's handler answers 413 in the error envelope."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="Content Too Large")
+
+
+class BodyLimit:
+    """Pure ASGI middleware: refuse bodies over ``max_body_bytes`` — announced ones before reading
+    anything, chunked ones (no Content-Length) as soon as the bytes read pass the limit."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            response = JSONResponse(error_body(
+                "body_too_large", f"the request body is {int(length):,} bytes; the limit is {self.max_body_bytes:,} "
+                "(GRIDMAP_MAX_BODY_BYTES): split it into smaller requests"), status_code=413)
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, limited, send)

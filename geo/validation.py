@@ -209,6 +209,12 @@ def _check_positions(seq: Any, where: str, *, min_len: int, ring: bool) -> None:
 
 def _check_mapping(m: Mapping, prefix: str = "") -> None:
     t = m.get("type")
+    if "crs" in m:  # RFC 7946 removed it: coordinates are WGS84 lon/lat, always
+        raise _Malformed(
+            "malformed",
+            f"{prefix}GeoJSON (RFC 7946) has no 'crs' member: its coordinates are WGS84 longitude, latitude; "
+            "send WGS84, or name the coordinates' CRS in the request's own 'crs' field",
+        )
     if t == "Feature":
         g = m.get("geometry")
         if g is None:

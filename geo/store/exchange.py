@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, text
 
 from geo.errors import BadInput
 from geo.io import FeatureProblem, read_features, validate_features, write_features
+from geo.validation import MAX_VERTICES
 from geo.store import audit, queries
 from geo.store.models import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES, KEY_PLACE_KINDS
 
@@ -299,6 +300,15 @@ def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = No
             folder = path.with_suffix("")
             z.extractall(folder)
         path = folder / shps[0]
+    import pyogrio
+
+    try:
+        kind = str(pyogrio.read_info(path, layer=layer).get("geometry_type") or "")
+    except Exception:  # noqa: BLE001 - read_features below says what is wrong with the file
+        kind = ""
+    if kind.endswith("Z") or kind.endswith("ZM"):
+        raise BadInput(f"the file's grids are 3-D ({kind}): a grid boundary has no height; save the layer as 2-D "
+                       "(QGIS: Vector ▸ Geometry Tools ▸ Drop M/Z Values) and import it again")
     gdf = read_features(path, crs=crs, layer=layer)
     if "community_code" not in gdf.columns and "community_" in gdf.columns:  # a Shapefile's 10-character names
         gdf = gdf.rename(columns={"community_": "community_code"})
@@ -309,6 +319,9 @@ def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = No
         idx = int(p["feature_index"])
         reasons = [r for r in (_digits("code", 15)(p), _present("community_code")(p)) if r]
         code = str(p.get("code") or "")
+        if geom is not None and shapely.get_num_coordinates(geom) > MAX_VERTICES:
+            reasons.append(f"{shapely.get_num_coordinates(geom):,} vertices, more than the limit of "
+                           f"{MAX_VERTICES:,}; simplify it")
         if code in seen:
             reasons.append(f"code {code!r} repeats feature {seen[code]}")
         seen.setdefault(code, idx)
