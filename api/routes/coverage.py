@@ -36,7 +36,9 @@ class SuggestIn(BaseModel):
     k: int = Field(default=5, ge=1, le=20, description="how many new cameras (1-20)")
     grid: str | None = Field(default=None, description="limit to one grid (code); default the whole town")
     hfov_deg: float = Field(default=90.0, gt=0, le=360)
-    range_m: float = Field(default=40.0, gt=0, le=2000)
+    range_m: float = Field(default=40.0, gt=0, le=100,
+                           description="range of the suggested cameras (m), up to 100 m (wall and pole cameras; "
+                                       "a whole-town search at that range takes ~10 s)")
 
 
 @router.post("/suggest", summary="k new camera sites and azimuths on walls and poles that add the most coverage, "
