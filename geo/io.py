@@ -561,7 +561,7 @@ def write_features(
     Notes
     -----
     GeoJSON in WGS84/GCJ-02/BD-09 is written as RFC 7946 (coordinates rounded
-    to 7 decimals, about 1 cm; counter-clockwise exterior rings). CSV has the
+    to 8 decimals, about 1 mm; counter-clockwise exterior rings). CSV has the
     properties, then ``lon``, ``lat`` (``x``, ``y`` for a projected CRS) for
     points; for other geometries a ``geometry_wkt`` column and the centroid's
     ``lon``/``lat``. CSV is UTF-8. ``feature_index`` and ``_geometry_error`` are
@@ -578,7 +578,8 @@ def write_features(
         _remove_dataset(path, driver)
     kwargs: dict = {}
     if driver == "GeoJSON" and target in (WGS84, GCJ02, BD09):
-        kwargs["layer_options"] = {"RFC7946": "YES"}
+        # 8 decimals (~1 mm), the precision grids are stored at: a file read back gives the same grids
+        kwargs["layer_options"] = {"RFC7946": "YES", "COORDINATE_PRECISION": "8"}
     if driver == "GPKG":
         kwargs["layer"] = layer or path.stem
     if driver == "ESRI Shapefile":

@@ -162,10 +162,17 @@ def _lock_draft(conn: Connection, plan_id: int, version: int | None) -> Any:
 # ---------------------------------------------------------------------------- writing
 
 
+#: Stored grid coordinates are snapped to this grid (degrees; ~1 mm), the demo data's precision and
+#: the GeoJSON output's (``queries.PRECISION``): a hair-thin sliver left by an overlay collapses here,
+#: instead of turning into a self-touching spike when the grid is written out with fewer decimals.
+STORE_PRECISION_DEG = 1e-8
+
+
 def _to_db(geom: Geometry, metric_crs: str) -> bytes:
     g = partition.polygonal(shapely.make_valid(from_metric(geom, crs=metric_crs)))
-    if not g.is_valid:  # rounding of the reprojection; never seen, but the database would refuse it
-        g = partition.polygonal(shapely.make_valid(g))
+    g = partition.polygonal(shapely.set_precision(g, STORE_PRECISION_DEG))  # valid output, snap-rounded
+    if g.is_empty:
+        raise BadInput("the edit would leave a grid without any area; merge it instead")
     return shapely.to_wkb(g)
 
 
@@ -276,9 +283,9 @@ def assign_building(engine: Engine, *, plan_id: int, version: int | None, buildi
             raise BadInput(f"building {building} and grid {grid} are in different communities; "
                            "a building can only move to a grid of its own community")
         grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
-        cells = partition.building_cells(list(buildings.geometry), region)
         k = list(buildings["code"]).index(building)
-        changes = partition.assign(grids, cell=cells[k], target=grid)
+        (cell,) = partition.building_cells(list(buildings.geometry), region, which=[k])
+        changes = partition.assign(grids, cell=cell, target=grid)
         before = [c for c, g in grids.items() if c != grid and g.intersects(buildings.geometry.iloc[k])]
         return {"building": building, "to": grid, "from": before}, changes, None
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="assign", compute=compute,

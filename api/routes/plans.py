@@ -57,10 +57,10 @@ def parse_if_match(value: str | None) -> int | None:
 
 
 def geojson_metric(geom: Any, settings: Settings) -> dict[str, Any] | None:
-    """A metric-CRS geometry as GeoJSON in WGS84 (7 decimals, about 1 cm)."""
+    """A metric-CRS geometry as GeoJSON in WGS84 (8 decimals, about 1 mm, as the stored grids)."""
     if geom is None or geom.is_empty:
         return None
-    g = shapely.transform(from_metric(geom, crs=settings.metric_crs), lambda c: np.round(c, 7))
+    g = shapely.transform(from_metric(geom, crs=settings.metric_crs), lambda c: np.round(c, queries.PRECISION))
     return json.loads(shapely.to_geojson(g))
 
 

@@ -18,8 +18,9 @@ from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
 
-#: Coordinate decimals in GeoJSON output: 1e-7 degrees is about 1 cm.
-PRECISION = 7
+#: Coordinate decimals in GeoJSON output: 1e-8 degrees is about 1 mm, the grid that plan edits
+#: store coordinates on (so a grid read back and sent again is exactly the stored one).
+PRECISION = 8
 
 _PLAN_COLUMNS = "id, name, status, version, parent_id, published_at, retired_at"
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+import shapely.affinity
+
 import pytest
 import shapely
 from shapely import GeometryCollection, LineString, MultiPolygon, Point, Polygon, box
@@ -404,3 +407,22 @@ def test_polygonal():
     out = polygonal(mixed)
     assert isinstance(out, MultiPolygon) and len(out.geoms) == 1  # the polygons, dissolved; the line dropped
     same(out, box(0, 0, 2, 1), 1e-12)
+
+
+def test_cells_of_rotated_footprints_tile_the_region():
+    """Evenly spaced outline points on rotated walls once made GEOS return a Voronoi polygon spanning the
+    whole envelope (one cell covered most of the region and others overlapped it)."""
+    rng = np.random.default_rng(30)
+    centres: list[np.ndarray] = []
+    while len(centres) < 30:
+        q = rng.uniform(20, 380, 2)
+        if all(np.hypot(*(q - r)) > 400 / np.sqrt(30) * 0.7 for r in centres):
+            centres.append(q)
+    fps = [shapely.affinity.rotate(box(x - 15, y - 6, x + 15, y + 6), rng.uniform(0, 180)) for x, y in centres]
+    region = box(0, 0, 400, 400)
+    cells = building_cells(fps, region)
+    assert sum(c.area for c in cells) == pytest.approx(region.area, abs=1.0)
+    for i, (cell, fp) in enumerate(zip(cells, fps, strict=True)):
+        assert shapely.difference(fp, cell).area < 1e-6, i
+    only = building_cells(fps, region, which=[27, 3])
+    assert [c.area for c in only] == pytest.approx([cells[27].area, cells[3].area], abs=1e-3)
