@@ -51,7 +51,7 @@ from geo.store import audit
 
 __all__ = [
     "Bands", "EditResult", "assign_building", "copy_plan", "create_draft", "diff", "edits", "merge_grids", "plan_layers", "publish",
-    "redo", "replace_grids", "reshape_grid", "split_grid", "undo", "validate_plan",
+    "redo", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "undo", "validate_plan",
 ]
 
 
@@ -402,6 +402,60 @@ def replace_grids(engine: Engine, *, plan_id: int, version: int | None, grids: l
         return {"source": source, "features": len(grids)}, changes, new
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="import", compute=compute,
                  metric_crs=metric_crs)
+
+
+def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, bands: Bands = Bands(),
+                  seed: int = 0, name: str | None = None, metric_crs: str = METRIC_CRS_DEFAULT
+                  ) -> tuple[int, Any, EditResult]:
+    """A new draft copied from ``plan_id`` whose grids in ``community`` are a suggested partition.
+
+    The partition (:func:`geo.suggest.suggest_partition`) groups the community's
+    building cells into contiguous grids inside the bands; grid geometries are the
+    unions of their cells. The community's existing codes are reused in reading
+    order (north to south, west to east), new ones get the next unused numbers.
+    The replacement is the new draft's first edit (``suggest``): undo restores the
+    copy. Returns (new plan id, the suggestion, the edit).
+    """
+    from geo.suggest import suggest_partition
+
+    with engine.connect() as conn:
+        _plan_row(conn, plan_id)
+        cid = conn.execute(text("SELECT id FROM community WHERE code = :c"), {"c": community}).scalar()
+        if cid is None:
+            raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
+        grids, region, buildings = _community_grids(conn, plan_id, cid, metric_crs)
+    if len(buildings) == 0:
+        raise BadInput(f"community {community} has no buildings to group into grids")
+    cells = partition.building_cells(list(buildings.geometry), region)
+    frame = gpd.GeoDataFrame({"code": buildings["code"], "households": buildings["households"],
+                              "population": buildings["population"]},
+                             geometry=gpd.GeoSeries(cells, crs=metric_crs), crs=metric_crs)
+    suggestion = suggest_partition(cells=frame, households_band=bands.households,
+                                   population_band=bands.population, seed=seed)
+    new_id = copy_plan(engine, source_id=plan_id, name=name or f"suggested {community} (seed {seed})", actor=actor)
+    labels = np.asarray(suggestion.labels)
+    shapes = [partition._union(*(cells[i] for i in np.nonzero(labels == r)[0])) for r in range(labels.max() + 1)]
+
+    def compute(conn: Connection, plan: Any):
+        old = sorted(grids)
+        changes: dict[str, Geometry | None] = {c: None for c in old}
+        new_grids: dict[str, tuple[int, str]] = {}
+        cname = conn.execute(text("SELECT name FROM community WHERE id = :c"), {"c": cid}).scalar_one()
+        for r, shape in enumerate(shapes):
+            if r < len(old):
+                code = old[r]
+            else:
+                code = _next_code(conn, cid)
+                while code in new_grids:  # _next_code sees only stored grids
+                    code = code[:-3] + f"{int(code[-3:]) + 1:03d}"
+                new_grids[code] = (cid, f"{cname}第{int(code[-3:])}网格")
+            changes[code] = shape
+        summary = {"community": community, "method": suggestion.method, "seed": seed,
+                   "scores": suggestion.scores, "grids_before": len(old), "grids_after": len(shapes)}
+        return summary, changes, new_grids
+    result = _edit(engine, plan_id=new_id, version=1, actor=actor, op="suggest", compute=compute,
+                   metric_crs=metric_crs)
+    return new_id, suggestion, result
 
 
 def _step(engine: Engine, *, plan_id: int, version: int | None, actor: str, undo_: bool) -> EditResult:

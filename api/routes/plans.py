@@ -123,9 +123,9 @@ class PublishIn(BaseModel):
 
 class SuggestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    community: str = Field(description="community code")
-    name: str | None = None
-    seed: int = 0
+    community: str = Field(description="community code", examples=["140214101001"])
+    name: str | None = Field(default=None, max_length=200)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
 @router.get("", summary="All plans: draft, published, retired")
@@ -231,6 +231,20 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
                   on_published=coverage_store.on_plan_published)
     with engine.connect() as conn:
         return _plan_response(conn, plan_id, extra={})
+
+
+@router.post("/{plan_id}/suggest", status_code=201,
+             summary="A new draft whose grids in one community are a suggested partition: whole buildings, "
+                     "contiguous, compact, inside the bands (two regionalisation methods, the better kept)")
+def suggest(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
+            body: Annotated[SuggestIn, Body()]) -> JSONResponse:
+    new_id, suggestion, result = plans.suggest_draft(
+        engine, plan_id=plan_id, community=body.community, actor=_actor(key), bands=_bands(settings),
+        seed=body.seed, name=body.name, metric_crs=settings.metric_crs)
+    with engine.connect() as conn:
+        response = _plan_response(conn, new_id, status=201, extra={
+            "method": suggestion.method, "scores": suggestion.scores, **result.as_dict()})
+    return response
 
 
 @router.get("/{plan_id}/diff", summary="Grids changed and buildings (households) moved against another plan")

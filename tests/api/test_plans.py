@@ -447,3 +447,34 @@ def test_import_refuses_bad_features_and_changes_nothing(env, tmp_path) -> None:
     assert _grids(env, plan) == before
     r = c.post(f"/v1/plans/{plan}/import", files={"file": ("grids.txt", b"x")}, headers=_h(env, v))
     assert r.status_code == 422 and ".gpkg" in r.json()["error"]["message"]
+
+
+def test_suggest_makes_a_valid_draft_in_the_bands(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, _ = _draft(env, "base for suggestion")
+    community = sorted(_grids(env, plan).values(), key=lambda f: f["properties"]["code"])[0]["properties"][
+        "community_code"]
+    r = c.post(f"/v1/plans/{plan}/suggest", json={"community": community, "seed": 1}, headers=_h(env, None))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    new = body["plan"]["id"]
+    assert body["plan"]["status"] == "draft" and body["plan"]["parent_id"] == plan
+    assert set(body["scores"]) == {"balanced", "maxp"} and body["method"] in body["scores"]
+    best = body["scores"][body["method"]]
+    assert all(best["band_violations"] <= s["band_violations"] for s in body["scores"].values())
+    v = _validation(env, new)
+    mine = [m for m in v["metrics"] if m["community_code"] == community]
+    # no gaps, overlaps, split buildings or detached parts; the households of the community are all there
+    assert [p for p in v["problems"] if p["severity"] == "error"] == []
+    before = [m for m in _validation(env, plan)["metrics"] if m["community_code"] == community]
+    assert sum(m["households"] for m in mine) == sum(m["households"] for m in before)
+    assert sum(m["area_m2"] for m in mine) == pytest.approx(sum(m["area_m2"] for m in before), rel=1e-4)
+    assert len([m for m in mine if m["band"] != "ok"]) == best["band_violations"]
+    # other communities are untouched, and the suggestion is one undoable edit
+    others = {m["code"]: m["area_m2"] for m in v["metrics"] if m["community_code"] != community}
+    assert others == {m["code"]: m["area_m2"] for m in _validation(env, plan)["metrics"]
+                      if m["community_code"] != community}
+    edits = c.get(f"/v1/plans/{new}/edits", headers=auth(env["keys"]["viewer"])).json()["edits"]
+    assert [e["op"] for e in edits] == ["suggest"]
+    bad = c.post(f"/v1/plans/{plan}/suggest", json={"community": "999999999999"}, headers=_h(env, None))
+    assert bad.status_code == 404
