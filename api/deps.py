@@ -13,8 +13,8 @@ from geo.config import Settings
 from geo.errors import Forbidden, Unauthorized
 from geo.keys import KeyInfo, role_allows
 
-#: Name of the cookie the map pages' sign-in sets (HttpOnly, SameSite=Strict).
-SESSION_COOKIE = "gridmap_key"
+#: Name of the cookie the map pages' sign-in sets (HttpOnly, SameSite=Strict): a session token.
+SESSION_COOKIE = "gridmap_session"
 
 #: Who calls the lookups without a key when ``anonymous_lookups`` is on.
 ANONYMOUS = KeyInfo(id=0, prefix="anonymous", role="client", name="anonymous",
@@ -41,26 +41,38 @@ ConnDep = Annotated[Connection, Depends(get_conn)]
 
 
 def presented_key(request: Request) -> str | None:
+    """The API key of an ``Authorization: Bearer`` header, if any."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    return None
+
+
+def caller(request: Request) -> KeyInfo | None:
+    """Who is calling: the Bearer key, else the map session cookie (a server-side session token,
+    never the key itself); None when neither was sent. Raises Unauthorized for a bad one."""
+    key = presented_key(request)
+    if key is not None:
+        return request.app.state.keys.authenticate(key)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        return request.app.state.keys.authenticate_session(token)
+    return None
 
 
 def require(role: str) -> Callable[..., KeyInfo]:
     """A dependency admitting keys whose role grants ``role``; 401 without a key, 403 below it."""
 
     def dependency(request: Request) -> KeyInfo:
-        key = presented_key(request)
-        if key is None:
+        info = caller(request)
+        if info is None:
             if role == "client" and request.app.state.settings.anonymous_lookups:
                 request.state.key = ANONYMOUS  # limited per address by api.ratelimit.AddressLimit
                 return ANONYMOUS
             raise Unauthorized(
                 "this needs an API key: send 'Authorization: Bearer <key>' (`gridmap keys create --role ROLE`)"
             )
-        info = request.app.state.keys.authenticate(key)
         if not role_allows(info.role, role):
             raise Forbidden(f"a {info.role!r} key cannot do this: it needs the {role!r} role or above")
         request.app.state.key_limits.check(info.prefix, what="API key")

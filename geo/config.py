@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     #: Public deployments: lookups (GET /v1/lookup, /v1/lookup/address, POST /v1/lookup/batch) without a key,
     #: limited per address. Everything else still needs a key.
     anonymous_lookups: bool = False
+    #: How long a map sign-in lasts (hours).
+    session_hours: float = 12.0
     #: How often each worker checks for a newly published plan (seconds).
     lookup_poll_s: float = 0.25
 

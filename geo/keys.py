@@ -101,6 +101,41 @@ def authenticate(engine: Engine, key: str) -> KeyInfo:
     return KeyInfo(*row)
 
 
+def start_session(engine: Engine, key: str, *, hours: float = 12.0) -> tuple[KeyInfo, str]:
+    """Sign in to the maps with ``key``: a new session token (shown once; only its hash is stored).
+
+    Raises :class:`Unauthorized` for an unknown or revoked key.
+    """
+    info = authenticate(engine, key)
+    token = "gms_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO web_session (token_hash, key_id, expires_at) "
+            "VALUES (:h, :k, now() + make_interval(secs => :s))"), {"h": _hash(token), "k": info.id, "s": hours * 3600})
+        audit.record(conn, actor=f"key:{info.prefix}", action="sign_in", entity="api_key", entity_id=info.prefix,
+                     after={"hours": hours})
+    return info, token
+
+
+def authenticate_session(engine: Engine, token: str) -> KeyInfo:
+    """The key behind a live session; raises :class:`Unauthorized` when it expired, ended or its key is revoked."""
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT k.id, k.prefix, k.role, k.name, k.created_at, k.revoked_at FROM web_session s "
+            "JOIN api_key k ON k.id = s.key_id WHERE s.token_hash = :h AND s.ended_at IS NULL "
+            "AND s.expires_at > now() AND k.revoked_at IS NULL"), {"h": _hash(token)}).one_or_none()
+    if row is None:
+        raise Unauthorized("the map session has expired or ended: sign in again at /maps/login")
+    return KeyInfo(*row)
+
+
+def end_session(engine: Engine, token: str) -> None:
+    """Sign out: the session stops working at once on this worker, within the cache time on others."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE web_session SET ended_at = now() WHERE token_hash = :h AND ended_at IS NULL"),
+                     {"h": _hash(token)})
+
+
 class KeyCache:
     """Per-worker cache of verified keys, so a request does not cost a database round trip.
 
@@ -117,12 +152,22 @@ class KeyCache:
         self._lock = threading.Lock()
 
     def authenticate(self, key: str) -> KeyInfo:
-        digest = _hash(key)
+        return self._cached(key, authenticate)
+
+    def authenticate_session(self, token: str) -> KeyInfo:
+        return self._cached(token, authenticate_session)
+
+    def forget(self, secret: str) -> None:
+        with self._lock:
+            self._entries.pop(_hash(secret), None)
+
+    def _cached(self, secret: str, check) -> KeyInfo:  # type: ignore[no-untyped-def]
+        digest = _hash(secret)
         now = time.monotonic()
         hit = self._entries.get(digest)
         if hit is not None and now - hit[0] < self.ttl_s:
             return hit[1]
-        info = authenticate(self.engine, key)
+        info = check(self.engine, secret)
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()

@@ -132,6 +132,17 @@ def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+def sign_in_cookie(base_url: str, key: str) -> list[dict[str, str]]:
+    """Sign in to the maps over real HTTP (POST /maps/login) and return the session cookie for a browser."""
+    import httpx
+
+    from api.deps import SESSION_COOKIE
+
+    r = httpx.post(f"{base_url}/maps/login", data={"key": key, "next": "/maps/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return [{"name": SESSION_COOKIE, "value": r.cookies[SESSION_COOKIE], "url": base_url}]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import text
 
-from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, presented_key
+from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, caller
 from geo.config import TOWN_TIMEZONE
 from geo.errors import GridmapError, NotFound
-from geo.keys import KeyInfo, authenticate, role_allows
+from geo.keys import KeyInfo, authenticate, end_session, role_allows, start_session
 from geo.store import queries
 from maps.command import build_command_map
 from maps.coverage import build_coverage_map
@@ -40,11 +40,10 @@ class SignInRequired(Exception):
 def map_viewer(request: Request) -> KeyInfo:
     # back to the same page after signing in, query included (/maps/editor?plan=7)
     here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
-    key = presented_key(request)
     try:
-        if key is None:
+        info = caller(request)
+        if info is None:
             raise SignInRequired(here)
-        info = request.app.state.keys.authenticate(key)
     except GridmapError:
         raise SignInRequired(here) from None
     if not role_allows(info.role, "viewer"):
@@ -61,9 +60,10 @@ def login_form(next: str = "/maps/", error: str = "") -> HTMLResponse:
     return HTMLResponse(login_page(next_url=next, error=error))
 
 
-@router.post("/login", summary="Sign in with an API key; sets the session cookie")
-def login(engine: EngineDep, key: Annotated[str, Form()], next: Annotated[str, Form()] = "/maps/") -> Response:
-    target = next if next.startswith("/maps") else "/maps/"
+@router.post("/login", summary="Sign in with an API key; sets a session cookie (a server-side session, not the key)")
+def login(request: Request, engine: EngineDep, settings: SettingsDep, key: Annotated[str, Form()],
+          next: Annotated[str, Form()] = "/maps/") -> Response:
+    target = next if next.startswith("/maps") and not next.startswith("/maps//") else "/maps/"
     try:
         info = authenticate(engine, key.strip())
     except GridmapError as exc:
@@ -71,13 +71,19 @@ def login(engine: EngineDep, key: Annotated[str, Form()], next: Annotated[str, F
     if not role_allows(info.role, "viewer"):
         return HTMLResponse(login_page(next_url=target, error=f"a {info.role!r} key cannot open the maps"),
                             status_code=403)
+    _, token = start_session(engine, key.strip(), hours=settings.session_hours)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, key.strip(), httponly=True, samesite="strict", path="/")
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
+                        max_age=int(settings.session_hours * 3600), secure=request.url.scheme == "https")
     return response
 
 
-@router.post("/logout", summary="Sign out of the maps")
-def logout() -> Response:
+@router.post("/logout", summary="Sign out of the maps: the session ends on the server")
+def logout(request: Request, engine: EngineDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(engine, token)
+        request.app.state.keys.forget(token)
     response = RedirectResponse("/maps/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -27,7 +27,7 @@ from maps.command import (
     WEEKLY_CELL_M,
     default_window,
 )
-from tests.conftest import auth
+from tests.conftest import auth, sign_in_cookie
 
 _READY = "() => !!(window.gridmapCommand && window.gridmapCommand.ready)"
 # A load newer than the n-th has finished (the page debounces filter changes, then fetches).
@@ -94,7 +94,7 @@ def data_window(engine) -> tuple[str, str]:
 
 
 def _open(browser, open_map, live_server: str, keys, shot: Path):
-    cookie = [{"name": "gridmap_key", "value": keys["viewer"], "url": live_server}]
+    cookie = sign_in_cookie(live_server, keys["viewer"])
     report = open_map(browser, f"{live_server}/maps/command", screenshot=shot, cookies=cookie)
     page = report.page
     try:

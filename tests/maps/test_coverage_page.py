@@ -22,7 +22,7 @@ import maps.coverage
 from geo.store import coverage_store
 from maps.assets import assert_no_cdn
 from maps.coverage import DORI_LABELS, KIND_LABELS, LAYER_NAMES, MOUNT_LABELS, STATUS_LABELS, ratio_class
-from tests.conftest import auth
+from tests.conftest import auth, sign_in_cookie
 
 _READY = "() => !!(window.gridmapCoverage && window.gridmapCoverage.ready)"
 _PATHS = "pane => document.querySelectorAll('.leaflet-' + pane + '-pane path').length"
@@ -45,7 +45,7 @@ def _api(live_server: str, keys, path: str, **params):
 
 
 def _open(browser, open_map, live_server: str, keys, shot: Path):
-    cookie = [{"name": "gridmap_key", "value": keys["viewer"], "url": live_server}]
+    cookie = sign_in_cookie(live_server, keys["viewer"])
     report = open_map(browser, f"{live_server}/maps/coverage", screenshot=shot, cookies=cookie, timeout_ms=60_000)
     page = report.page
     try:

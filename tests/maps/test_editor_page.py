@@ -26,7 +26,7 @@ from geo.crs import to_metric
 from geo.keys import create_key
 from geo.store.db import make_engine
 from maps.assets import assert_no_cdn
-from tests.conftest import auth, serve
+from tests.conftest import auth, serve, sign_in_cookie
 
 _READY = "() => !!(window.gridmapEditor && window.gridmapEditor.ready)"
 _IDLE = "() => { const s = window.gridmapEditor.state(); return !s.busy && !s.loading; }"
@@ -144,7 +144,7 @@ def _point_in(env: dict[str, Any], plan_id: int, building: str) -> tuple[float, 
 
 
 def _open(browser, open_map, env: dict[str, Any], plan_id: int, who: str, shot: Path):
-    cookie = [{"name": "gridmap_key", "value": env["keys"][who], "url": env["base"]}]
+    cookie = sign_in_cookie(env["base"], env["keys"][who])
     report = open_map(browser, f"{env['base']}/maps/editor?plan={plan_id}", screenshot=shot, cookies=cookie,
                       timeout_ms=60_000)
     try:
@@ -422,7 +422,7 @@ def test_the_start_page_lists_plans_and_makes_a_new_draft(browser, open_map, env
     # in the browser: the button makes a draft of the published plan and opens it in the editor
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     try:
-        context.add_cookies([{"name": "gridmap_key", "value": env["keys"]["planner"], "url": base}])
+        context.add_cookies(sign_in_cookie(base, env["keys"]["planner"]))
         p = context.new_page()
         errors: list[str] = []
         p.on("console", lambda msg: errors.append(f"{msg.text} ({(msg.location or {}).get('url', '')})")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from maps.assets import assert_no_cdn
-from tests.conftest import auth
+from tests.conftest import auth, sign_in_cookie
 
 _READY = "() => !!(window.gridmapLookup && window.gridmapLookup.ready)"
 _ANSWERED = "() => { const s = window.gridmapLookup.state(); return !!s && s !== 'loading'; }"
@@ -39,7 +39,7 @@ def _api(live_server: str, keys, path: str, **params) -> httpx.Response:
 
 
 def _open(browser, open_map, live_server: str, keys, shot: Path):
-    cookie = [{"name": "gridmap_key", "value": keys["viewer"], "url": live_server}]
+    cookie = sign_in_cookie(live_server, keys["viewer"])
     report = open_map(browser, f"{live_server}/maps/lookup", screenshot=shot, cookies=cookie)
     report.page.wait_for_function(_READY, timeout=10_000)
     return report

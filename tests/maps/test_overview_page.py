@@ -7,13 +7,14 @@ from pathlib import Path
 
 import httpx
 
+from api.deps import SESSION_COOKIE
 from maps.assets import assert_no_cdn
 from maps.overview import LAYER_NAMES
-from tests.conftest import auth
+from tests.conftest import auth, sign_in_cookie
 
 
 def test_overview_page_draws_offline(browser, open_map, live_server: str, keys, tmp_path: Path) -> None:
-    cookie = [{"name": "gridmap_key", "value": keys["viewer"], "url": live_server}]
+    cookie = sign_in_cookie(live_server, keys["viewer"])
     report = open_map(browser, f"{live_server}/maps/", screenshot=tmp_path / "overview.png", cookies=cookie)
     assert report.console_errors == [] and report.page_errors == []
     assert report.external_requests == [] and report.failed_responses == []
@@ -52,11 +53,15 @@ def test_sign_in_then_map_then_sign_out(browser, live_server: str, keys, tmp_pat
         page.click("button[type=submit]")
         page.wait_for_function("() => typeof window.L === 'object'")
         assert page.url.rstrip("/").endswith("/maps")
-        cookie = next(c for c in context.cookies() if c["name"] == "gridmap_key")
+        cookie = next(c for c in context.cookies() if c["name"] == SESSION_COOKIE)
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert keys["viewer"] not in cookie["value"]  # a server-side session token, never the key
         page.screenshot(path=str(tmp_path / "after-sign-in.png"))
         context.request.post(f"{live_server}/maps/logout")
         page.goto(f"{live_server}/maps/")
         assert "/maps/login" in page.url
+        # the session ended on the server: the old token no longer opens anything
+        stale = httpx.get(f"{live_server}/v1/grids", cookies={SESSION_COOKIE: cookie["value"]})
+        assert stale.status_code == 401 and "sign in again" in stale.json()["error"]["message"]
     finally:
         context.close()

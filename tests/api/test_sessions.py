@@ -1,0 +1,58 @@
+"""Map sessions: the cookie holds a server-side session token, which ends on sign-out, on expiry and when
+its key is revoked."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.app import create_app
+from api.deps import SESSION_COOKIE
+from geo.config import Settings
+from geo.keys import create_key, revoke_key
+
+
+def _sign_in(client: TestClient, key: str) -> str:
+    r = client.post("/maps/login", data={"key": key, "next": "/maps/lookup"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/maps/lookup"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    token = r.cookies[SESSION_COOKIE]
+    assert key not in token and token.startswith("gms_")
+    return token
+
+
+def test_session_works_until_sign_out_and_stores_no_secret(db_url: str, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _, key = create_key(engine, role="planner", name="session tester")
+    with TestClient(create_app(Settings(database_url=db_url, var_dir=tmp_path, key_cache_s=0))) as c:
+        token = _sign_in(c, key)
+        c.cookies.clear()
+        assert c.get("/v1/plans", headers={"Cookie": f"{SESSION_COOKIE}={token}"}).status_code == 200
+        assert c.get("/maps/lookup", headers={"Cookie": f"{SESSION_COOKIE}={token}"}, follow_redirects=False).status_code == 200
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT token_hash FROM web_session")).scalars().all()
+        assert token not in stored and all(len(h) == 64 for h in stored)
+        out = c.post("/maps/logout", headers={"Cookie": f"{SESSION_COOKIE}={token}"}, follow_redirects=False)
+        assert out.status_code == 303 and f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
+        r = c.get("/v1/plans", headers={"Cookie": f"{SESSION_COOKIE}={token}"})
+        assert r.status_code == 401 and "sign in again" in r.json()["error"]["message"]
+        page = c.get("/maps/lookup", headers={"Cookie": f"{SESSION_COOKIE}={token}"}, follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"].startswith("/maps/login")
+
+
+def test_session_ends_with_its_key_and_when_it_expires(db_url: str, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    info, key = create_key(engine, role="viewer", name="short session")
+    settings = Settings(database_url=db_url, var_dir=tmp_path, key_cache_s=0, session_hours=1.5 / 3600)
+    with TestClient(create_app(settings)) as c:
+        token = _sign_in(c, key)
+        c.cookies.clear()
+        assert c.get("/v1/grids", headers={"Cookie": f"{SESSION_COOKIE}={token}"}).status_code == 200
+        time.sleep(1.8)
+        assert c.get("/v1/grids", headers={"Cookie": f"{SESSION_COOKIE}={token}"}).status_code == 401  # expired
+        token = _sign_in(c, key)
+        c.cookies.clear()
+        revoke_key(engine, prefix=info.prefix)
+        assert c.get("/v1/grids", headers={"Cookie": f"{SESSION_COOKIE}={token}"}).status_code == 401  # key revoked
+        assert c.post("/maps/login", data={"key": key}, follow_redirects=False).status_code == 401
