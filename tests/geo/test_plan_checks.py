@@ -452,3 +452,14 @@ def test_several_problems_at_once_are_all_reported():
     assert {p.kind for p in report.errors} == {"overlap", "gap"}
     assert np.all([p.severity == "error" for p in report.errors])
     assert report.valid is False
+
+
+def test_a_gap_hidden_behind_an_overlap_of_the_same_area_is_still_found():
+    """The gap step skips the union when community − Σ areas + Σ overlaps ≤ SLIVER_M2; an overlap must not
+    cancel a gap of the same size in that bound."""
+    grids = base_grids()
+    a, b = sorted(grids)[:2]
+    grids[a] = shapely.union_all([grids[a], shapely.intersection(grids[b], box(95, 0, 105, 10))])  # +~50 m² overlap
+    grids[b] = shapely.difference(grids[b], box(150, 190, 155, 200))  # a 50 m² hole at the community's edge
+    report = check(grids)
+    assert of_kind(report, "overlap") and of_kind(report, "gap")
