@@ -271,23 +271,45 @@ def _community_grids(conn: Connection, plan_id: int, community_id: int, metric_c
     return dict(zip(grids["code"], grids.geometry, strict=True)), communities.geometry.iloc[0], buildings
 
 
-def assign_building(engine: Engine, *, plan_id: int, version: int | None, building: str, grid: str,
+def assign_building(engine: Engine, *, plan_id: int, version: int | None, building: str | list[str], grid: str,
                     actor: str, metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
-    """Move a building — and its cell of the community (:func:`geo.partition.building_cells`) — to ``grid``."""
+    """Move one building or several (a brush stroke) — each with its cell of the community
+    (:func:`geo.partition.building_cells`) — to ``grid``, as one edit."""
+    codes = [building] if isinstance(building, str) else list(dict.fromkeys(building))
+    if not codes:
+        raise BadInput("name at least one building: {\"building\": code} or {\"buildings\": [codes]}")
+    if len(codes) > 500:
+        raise BadInput(f"at most 500 buildings in one assignment, not {len(codes)}")
+
     def compute(conn: Connection, plan: Any):
-        b = conn.execute(text("SELECT id, community_id FROM building WHERE code = :c"), {"c": building}).first()
-        if b is None:
-            raise NotFound(f"no building {building!r}: GET /v1/buildings lists the codes")
+        found = {r.code: r.community_id for r in conn.execute(
+            text("SELECT code, community_id FROM building WHERE code = ANY(:c)"), {"c": codes})}
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise NotFound(f"no building {missing[0]!r}{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}"
+                           ": GET /v1/buildings lists the codes", details={"missing": missing})
         community = _community_of_grid(conn, plan.id, grid)
-        if community != b.community_id:
-            raise BadInput(f"building {building} and grid {grid} are in different communities; "
-                           "a building can only move to a grid of its own community")
+        elsewhere = [c for c in codes if found[c] != community]
+        if elsewhere:
+            raise BadInput(f"building {elsewhere[0]} and grid {grid} are in different communities; "
+                           "a building can only move to a grid of its own community", details={"buildings": elsewhere})
         grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
-        k = list(buildings["code"]).index(building)
-        (cell,) = partition.building_cells(list(buildings.geometry), region, which=[k])
-        changes = partition.assign(grids, cell=cell, target=grid)
-        before = [c for c, g in grids.items() if c != grid and g.intersects(buildings.geometry.iloc[k])]
-        return {"building": building, "to": grid, "from": before}, changes, None
+        order = list(buildings["code"])
+        ks = [order.index(c) for c in codes]
+        cells = partition.building_cells(list(buildings.geometry), region, which=ks)
+        current: dict[str, Geometry] = dict(grids)
+        changes: dict[str, Geometry | None] = {}
+        moved_from: set[str] = set()
+        for k, cell in zip(ks, cells, strict=True):
+            moved_from |= {c for c, g in current.items()
+                           if c != grid and g is not None and g.intersects(buildings.geometry.iloc[k])}
+            step = partition.assign(current, cell=cell, target=grid)
+            current.update(step)
+            changes.update(step)
+        summary = {"buildings": codes, "to": grid, "from": sorted(moved_from)}
+        if len(codes) == 1:
+            summary["building"] = codes[0]
+        return summary, changes, None
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="assign", compute=compute,
                  metric_crs=metric_crs)
 

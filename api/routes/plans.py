@@ -100,7 +100,9 @@ class GridGeometryIn(BaseModel):
 
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    building: str = Field(description="building code")
+    building: str | None = Field(default=None, description="building code")
+    buildings: list[str] | None = Field(default=None, max_length=500,
+                                        description="several building codes (a brush stroke): one edit")
     grid: str = Field(description="grid code of the same community")
 
 
@@ -162,10 +164,13 @@ def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, 
     return _edit_response(engine, result)
 
 
-@router.post("/{plan_id}/assign", summary="Move a building (and the land nearest it) to another grid")
+@router.post("/{plan_id}/assign", summary="Move a building, or several, (and the land nearest them) to another grid")
 def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
            body: Annotated[AssignIn, Body()], if_match: IfMatch = None) -> JSONResponse:
-    result = plans.assign_building(engine, plan_id=plan_id, version=parse_if_match(if_match), building=body.building,
+    if (body.building is None) == (body.buildings is None):
+        raise BadInput('send either {"building": code} or {"buildings": [codes]}, with "grid"')
+    result = plans.assign_building(engine, plan_id=plan_id, version=parse_if_match(if_match),
+                                   building=body.building if body.building is not None else body.buildings or [],
                                    grid=body.grid, actor=_actor(key), metric_crs=settings.metric_crs)
     return _edit_response(engine, result)
 

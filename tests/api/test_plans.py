@@ -478,3 +478,30 @@ def test_suggest_makes_a_valid_draft_in_the_bands(env) -> None:  # type: ignore[
     assert [e["op"] for e in edits] == ["suggest"]
     bad = c.post(f"/v1/plans/{plan}/suggest", json={"community": "999999999999"}, headers=_h(env, None))
     assert bad.status_code == 404
+
+
+def test_a_brush_stroke_moves_several_buildings_in_one_edit(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env, "brush")
+    move = _neighbour_move(env, plan)
+    with env["engine"].connect() as conn:
+        rows = conn.execute(text("""
+            SELECT b.code, (SELECT sum(households) FROM unit u WHERE u.building_id = b.id) AS hh FROM building b
+            JOIN grid g ON g.plan_id = :p AND g.code = :s AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))
+            ORDER BY b.code"""), {"p": plan, "s": move["source"]}).all()
+    codes = [r.code for r in rows]
+    before = _metrics(env, plan)
+    r = c.post(f"/v1/plans/{plan}/assign", json={"buildings": codes, "grid": move["target"]}, headers=_h(env, v))
+    assert r.status_code == 200, r.text
+    after = _metrics(env, plan)
+    moved = sum(r.hh for r in rows)
+    assert after[move["target"]]["households"] == before[move["target"]]["households"] + moved
+    assert r.json()["plan"]["version"] == v + 1 and move["source"] in r.json()["removed"] + r.json()["changed"]
+    edits = c.get(f"/v1/plans/{plan}/edits", headers=auth(env["keys"]["viewer"])).json()["edits"]
+    assert len(edits) == 1 and edits[0]["summary"]["buildings"] == codes
+    both = c.post(f"/v1/plans/{plan}/assign", json={"building": codes[0], "buildings": codes, "grid": move["target"]},
+                  headers=_h(env, v + 1))
+    assert both.status_code == 422
+    unknown = c.post(f"/v1/plans/{plan}/assign", json={"buildings": ["nope"], "grid": move["target"]},
+                     headers=_h(env, v + 1))
+    assert unknown.status_code == 404 and "nope" in unknown.json()["error"]["message"]

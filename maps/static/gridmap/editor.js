@@ -6,7 +6,7 @@
  * Settings are data-* attributes of the panel's root #gm-editor (API base, plan, bands, colours).
  *
  * Every write goes to the planners' API with If-Match: "<version the page holds>", one at a time:
- *   POST /v1/plans/{id}/assign {building, grid}           paint: click or brush buildings
+ *   POST /v1/plans/{id}/assign {building | buildings, grid}  paint: click a building, or brush several
  *   PUT  /v1/plans/{id}/grids/{code} {geometry, neighbours: "adjust"}   boundary: Geoman vertex edits
  *   POST /v1/plans/{id}/split {grid, line}                split: a line drawn with Geoman
  *   POST /v1/plans/{id}/merge {grids: [a, b]}             merge: two clicks
@@ -980,30 +980,11 @@
       return write("POST", "/assign", { building: building, grid: grid }, label);
     }
 
-    // a brush stroke: the buildings one after the other, then one reload
+    // a brush stroke: all its buildings in one edit (one version, one undo step)
     function assignMany(codes, grid) {
       if (codes.length === 1) return assign(codes[0], grid);
-      var done = 0;
-      var last = null;
-      var step = function (i) {
-        if (i >= codes.length) return Promise.resolve(last);
-        var label = "移楼 Assign " + (i + 1) + "/" + codes.length + " → " + gridNumber(grid);
-        return write("POST", "/assign", { building: codes[i], grid: grid }, label, { reload: false })
-          .then(function (res) {
-            last = res;
-            if (!res.ok) return res;
-            done += 1;
-            return step(i + 1);
-          });
-      };
-      return step(0).then(function (res) {
-        if (!done) return res;
-        return reload().then(function () {
-          if (res && res.ok) setStatus("ok", "移楼 Assigned " + done + " 栋 buildings → " + gridNumber(grid) +
-            " · 版本 v" + S.version);
-          return res;
-        });
-      });
+      var label = "移楼 Assign " + codes.length + " 栋 buildings → " + gridNumber(grid);
+      return write("POST", "/assign", { buildings: codes, grid: grid }, label);
     }
 
     function reshape(code, geometry, neighbours) {
