@@ -90,13 +90,17 @@ def shared_border(a: Geometry, b: Geometry) -> float:
     return length if length > 20 * GRID_SIZE else 0.0
 
 
-def snap_vertices(geometry: Geometry, reference: Geometry, tolerance: float) -> Geometry:
+def snap_vertices(geometry: Geometry, reference: Geometry, tolerance: float, *,
+                  keep: Geometry | None = None) -> Geometry:
     """Move each vertex of ``geometry`` within ``tolerance`` of ``reference`` onto its nearest point there.
 
     Hand-written because ``shapely.snap`` (GEOS) snaps only to the reference's
     *vertices* — a corner drawn near the middle of a long community edge does not
     move — and also inserts reference vertices into nearby segments, which turns an
     edge lying along a densified reference into a zigzag.
+
+    Vertices within 1 cm of ``keep`` (e.g. the grid's old vertices, which the planner did not
+    move) stay where they are.
 
     Examples
     --------
@@ -115,8 +119,9 @@ def snap_vertices(geometry: Geometry, reference: Geometry, tolerance: float) -> 
         coords = coords.copy()
         pts = shapely.points(coords)
         # a vertex near a corner of the reference goes to the corner; others to the nearest edge point
-        at_corner = shapely.dwithin(pts, corners, tolerance)
-        on_edge = ~at_corner & shapely.dwithin(pts, reference, tolerance)
+        free = ~shapely.dwithin(pts, keep, 0.01) if keep is not None else np.ones(len(pts), dtype=bool)
+        at_corner = free & shapely.dwithin(pts, corners, tolerance)
+        on_edge = free & ~at_corner & shapely.dwithin(pts, reference, tolerance)
         if at_corner.any():
             coords[at_corner] = nearest(pts[at_corner], corners)
         if on_edge.any():
@@ -315,8 +320,12 @@ def reshape(grids: Grids, *, code: str, geometry: Geometry, region: Geometry,
     if code not in grids:
         raise BadInput(f"no grid {code!r} in this community")
     new = shapely.make_valid(geometry)
+    if shapely.symmetric_difference(new, grids[code]).area <= CHANGE_M2:
+        return {}  # the outline as it was (a save without a change)
     if snap_to is not None and not snap_to.is_empty:
-        new = shapely.make_valid(snap_vertices(new, snap_to, snap_m))
+        # only vertices the planner moved or added snap; the others stay where they were
+        old_vertices = shapely.multipoints(shapely.get_coordinates(grids[code]))
+        new = shapely.make_valid(snap_vertices(new, snap_to, snap_m, keep=old_vertices))
     new = _inter(new, region)
     if new.is_empty:
         raise BadInput(f"the new boundary of grid {code} does not overlap its community; "

@@ -182,6 +182,8 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
     """Write changed grids (metric geometry, None = remove), log the edit, bump the version."""
     new_grids = new_grids or {}
     changes = {c: g for c, g in changes.items() if g is None or not g.is_empty or c in new_grids}
+    if not changes:  # nothing to do (e.g. an outline saved unchanged): no edit, no new version
+        return EditResult(plan.id, plan.version, 0, [], [], [])
     for code, geom in changes.items():
         if geom is not None and geom.is_empty:
             raise BadInput(f"the edit would leave grid {code} without any area; merge it instead")

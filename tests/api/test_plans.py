@@ -505,3 +505,15 @@ def test_a_brush_stroke_moves_several_buildings_in_one_edit(env) -> None:  # typ
     unknown = c.post(f"/v1/plans/{plan}/assign", json={"buildings": ["nope"], "grid": move["target"]},
                      headers=_h(env, v + 1))
     assert unknown.status_code == 404 and "nope" in unknown.json()["error"]["message"]
+
+
+def test_saving_an_unchanged_outline_changes_nothing(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env, "resave")
+    code, feature = sorted(_grids(env, plan).items())[3]
+    before = _grids(env, plan)
+    r = c.put(f"/v1/plans/{plan}/grids/{code}", json={"geometry": feature["geometry"]}, headers=_h(env, v))
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"] == [] and r.json()["plan"]["version"] == v
+    assert _grids(env, plan) == before
+    assert c.get(f"/v1/plans/{plan}/edits", headers=auth(env["keys"]["viewer"])).json()["edits"] == []
