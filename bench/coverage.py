@@ -59,26 +59,15 @@ import shapely
 
 from geo import coverage as cov
 from geo.crs import METRIC_CRS_DEFAULT, transformer
+from bench.common import loadavg, progress
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRS = {"town": ROOT / "data" / "boundaries", "city": ROOT / "var" / "city"}
 TARGET_S = {"town": 0.5, "city": 60.0}
 RAYS_PER_DEGREE = 2.0
 SEED = 20260301
-T0 = time.monotonic()
 
 
-def loadavg() -> str:
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def step(msg: str) -> None:
-    """A progress line (elapsed time since the start of the run, load average)."""
-    print(f"[{time.monotonic() - T0:6.1f} s] {msg}  (load {loadavg()})", flush=True)
 
 
 def fmt_s(s: float) -> str:
@@ -158,7 +147,7 @@ def run_scale(scale: str, repeat: int, heavy_repeat: int, sample: int, naive_rep
     t0 = time.perf_counter()
     sc = load(scale)
     n = len(sc.specs)
-    step(f"{scale}: loaded {n:,} cameras ({int(sc.online.sum()):,} online), {len(sc.footprints):,} buildings, "
+    progress(f"{scale}: loaded {n:,} cameras ({int(sc.online.sum()):,} online), {len(sc.footprints):,} buildings, "
          f"{len(sc.communities):,} communities, converted to {METRIC_CRS_DEFAULT} in "
          f"{time.perf_counter() - t0:.1f} s (not timed)")
 
@@ -167,7 +156,7 @@ def run_scale(scale: str, repeat: int, heavy_repeat: int, sample: int, naive_rep
     def stage(label: str, fn: Callable[[], Any], rep: int) -> Any:
         best, med, out = _best(fn, rep)
         rows.append((label, best, med, rep))
-        step(f"{scale}: {label}: best {best:.3f} s of {rep}")
+        progress(f"{scale}: {label}: best {best:.3f} s of {rep}")
         return out
 
     # 1. the pipeline
@@ -210,7 +199,7 @@ def run_scale(scale: str, repeat: int, heavy_repeat: int, sample: int, naive_rep
     t_naive, _, naive = _best(lambda: [cov.naive_visible_view(s, obstacles=obs, rays_per_degree=RAYS_PER_DEGREE)
                                        for s in sub], naive_repeat)
     naive = np.asarray(naive, dtype=object)
-    step(f"{scale}: naive on {idx.size:,} cameras: best {t_naive:.2f} s of {naive_repeat}")
+    progress(f"{scale}: naive on {idx.size:,} cameras: best {t_naive:.2f} s of {naive_repeat}")
     t_ours_s, _, _ = _best(lambda: cov.visible_views(sub, obstacles=obs, rays_per_degree=RAYS_PER_DEGREE), repeat)
     _, _, plain = _best(lambda: cov.visible_views(sub, obstacles=obs, rays_per_degree=RAYS_PER_DEGREE,
                                                   corner_rays=False), 1)
@@ -244,7 +233,7 @@ def run_scale(scale: str, repeat: int, heavy_repeat: int, sample: int, naive_rep
     print(f"covered (Σ area of watchable part ∩ coverage part, {t_id:.1f} s) {seen:,.1f} m² "
           f"+ gaps {gap_m2:,.1f} m² = {seen + gap_m2:,.1f} m²; watchable {w_m2:,.1f} m²; relative error {err:+.1e} "
           f"(target |error| < 1e-3: {'met' if abs(err) < 1e-3 else 'MISSED'}); coverage ratio {seen / w_m2:.1%}")
-    step(f"{scale}: done")
+    progress(f"{scale}: done")
     return {"scale": scale, "n": n, "total": total, "target": target, "views": t_views, "naive": t_naive_all,
             "sampled": idx.size < n, "pipe_ratio": pipe_naive / total, "area_mean": d1.mean(),
             "area_max": d1.max(), "identity": err, "stages": rows}
@@ -284,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     print("  ".join("-" * w for w in widths))
     for row in body:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    step("done")
+    progress("done")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ from geo.keys import create_key, revoke_key
 from geo.lookup import NO_MATCH, PlanIndex, build_index
 from geo.store.db import cluster_for, make_engine
 from geo.store.queries import published_plan
+from bench.common import loadavg, progress
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -57,12 +58,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # --------------------------------------------------------------------------- output
 
 
-T0 = time.monotonic()
 
 
-def step(msg: str) -> None:
-    """A progress line (elapsed time since the start of the run)."""
-    print(f"[{time.monotonic() - T0:6.1f} s] {msg}  (load {loadavg()})", flush=True)
 
 
 def fmt_ms(s: float) -> str:
@@ -86,13 +83,6 @@ def table(rows: list[list[str]], header: list[str]) -> str:
         out.append("  ".join(cell(c, w, i > 0) for i, (c, w) in enumerate(zip(r, widths))))
     return "\n".join(out)
 
-
-def loadavg() -> str:
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
 
 
 # --------------------------------------------------------------------------- CPU accounting
@@ -458,20 +448,20 @@ def run_scale(scale: str, database: str, args: argparse.Namespace) -> dict[str, 
     codes, polys = grid_polygons(engine, plan["id"])
     assert codes == [g.code for g in index.grids], "PlanIndex grids are not ordered by code"
     bounds = shapely.total_bounds(polys)
-    step(f"{scale}: plan {plan['id']} — {len(codes):,} grids, {len(index.buildings):,} buildings; "
+    progress(f"{scale}: plan {plan['id']} — {len(codes):,} grids, {len(index.buildings):,} buildings; "
          f"PlanIndex built in process in {t_build:.2f} s")
     info, key = create_key(engine, role="client", name="bench/lookup")
     rng = np.random.default_rng(SEED)
     try:
         with Server(url) as server:
-            step(f"{scale}: server up on {server.base} (pid {server.proc.pid})")
+            progress(f"{scale}: server up on {server.base} (pid {server.proc.pid})")
 
             # 1. single lookups
             pts = points_inside(index, bounds, 20_000, rng)
             expected = [codes[g] for g in index.locate_many(pts[:, 0], pts[:, 1])]
             single: dict[int, dict[str, Series]] = {}
             for conc in (1, 4):
-                step(f"{scale}: single lookups, concurrency {conc}, {args.seconds / 2:.0f} s "
+                progress(f"{scale}: single lookups, concurrency {conc}, {args.seconds / 2:.0f} s "
                      "(alternating blocks: lookup / bare / bare-noauth)")
                 single[conc] = single_lookups(server, key, database.rsplit("/", 1)[-1], pts, expected,
                                               args.seconds / 2, conc)
@@ -480,24 +470,24 @@ def run_scale(scale: str, database: str, args: argparse.Namespace) -> dict[str, 
             n = args.points
             lon = np.round(rng.uniform(bounds[0], bounds[2], n), 7)
             lat = np.round(rng.uniform(bounds[1], bounds[3], n), 7)
-            step(f"{scale}: batch of {n:,} points — encoding the JSON request")
+            progress(f"{scale}: batch of {n:,} points — encoding the JSON request")
             t = time.perf_counter()
             body = json.dumps({"points": np.column_stack([lon, lat]).tolist()}).encode()
             t_encode = time.perf_counter() - t
-            step(f"{scale}: batch — POST /v1/lookup/batch ({len(body) / 1e6:.0f} MB up)")
+            progress(f"{scale}: batch — POST /v1/lookup/batch ({len(body) / 1e6:.0f} MB up)")
             hb = http_batch(server, key, body)
-            step(f"{scale}: batch — decoding the answer ({len(hb['raw']) / 1e6:.0f} MB down)")
+            progress(f"{scale}: batch — decoding the answer ({len(hb['raw']) / 1e6:.0f} MB down)")
             t = time.perf_counter()
             answer = json.loads(hb["raw"])
             t_decode = time.perf_counter() - t
             results = answer["results"]
             del hb["raw"]
-            step(f"{scale}: batch — in-process STRtree peer and PlanIndex.locate_many")
+            progress(f"{scale}: batch — in-process STRtree peer and PlanIndex.locate_many")
             peer, ties, t_tree = strtree_peer(polys, lon, lat)
             t = time.perf_counter()
             mine = index.locate_many(lon, lat)
             t_locate = time.perf_counter() - t
-            step(f"{scale}: batch — replaying the server's steps in process")
+            progress(f"{scale}: batch — replaying the server's steps in process")
             replay = replay_server_work(body, index)
             del body
 
@@ -511,9 +501,9 @@ def run_scale(scale: str, database: str, args: argparse.Namespace) -> dict[str, 
             del results, answer
 
             # 3. addresses
-            step(f"{scale}: addresses — generating {args.addresses:,}")
+            progress(f"{scale}: addresses — generating {args.addresses:,}")
             texts, want, kinds = make_addresses(engine, args.addresses, SEED)
-            step(f"{scale}: addresses — Gazetteer.lookup_many in process")
+            progress(f"{scale}: addresses — Gazetteer.lookup_many in process")
             index.gazetteer.lookup_many(["高山镇1号楼"])  # one-time set-up (pypinyin's dictionaries) out of the timing
             t = time.perf_counter()
             matches = index.gazetteer.lookup_many(texts)
@@ -524,7 +514,7 @@ def run_scale(scale: str, database: str, args: argparse.Namespace) -> dict[str, 
                 t = time.perf_counter()
                 index.gazetteer.lookup_many(subset)
                 per_variant[kind] = (time.perf_counter() - t) / max(1, len(set(subset)))
-            step(f"{scale}: addresses — GET /v1/lookup/address over HTTP (sample, ≤ {args.seconds / 4:.0f} s)")
+            progress(f"{scale}: addresses — GET /v1/lookup/address over HTTP (sample, ≤ {args.seconds / 4:.0f} s)")
             sample = random.Random(SEED + 1).sample(texts, min(2_000, len(texts)))
             addr_http = http_addresses(server, key, sample, args.seconds / 4)
     finally:
@@ -623,7 +613,7 @@ def main() -> None:
              f"{s['batch_locate']:.2f}", f"{s['addr_inproc']:,.0f}", f"{s['addr_http']:,.0f}"] for s in summaries]
     print(table(rows, ["scale", "single c=1 (≥0.7)", "single c=4 (≥0.7)", "batch HTTP/STRtree (≤1.5)",
                        "locate_many/STRtree", "addr/s in process", "addr req/s HTTP"]))
-    step("done")
+    progress("done")
 
 
 if __name__ == "__main__":

@@ -83,12 +83,12 @@ from geo.lookup import build_index
 from geo.plan_checks import KINDS, SLIVER_M2, Bands, Report, validate
 from geo.store.db import cluster_for, make_engine
 from geo.store.queries import published_plan
+from bench.common import T0, loadavg, progress
 
 ACTOR = "bench/plans"
 SEED = 20260301
 SHIFT_M = 5.0
 SQUARE_M = 20.0
-T0 = time.monotonic()
 BANDS = Bands()
 EPSG = int(METRIC_CRS_DEFAULT.split(":")[1])
 
@@ -96,17 +96,6 @@ EPSG = int(METRIC_CRS_DEFAULT.split(":")[1])
 # --------------------------------------------------------------------------- output
 
 
-def loadavg() -> str:
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def progress(msg: str) -> None:
-    """A progress line on stderr (elapsed time since the start of the run, load average)."""
-    print(f"[{time.monotonic() - T0:6.1f} s] {msg}  (load {loadavg()})", file=sys.stderr, flush=True)
 
 
 def fmt_s(s: float) -> str:
