@@ -59,7 +59,7 @@ import shapely
 
 from geo import coverage as cov
 from geo.crs import METRIC_CRS_DEFAULT, transformer
-from bench.common import loadavg, progress
+from bench.common import progress
 
 ROOT = Path(__file__).resolve().parent.parent
 DIRS = {"town": ROOT / "data" / "boundaries", "city": ROOT / "var" / "city"}

@@ -47,7 +47,7 @@ from geo.keys import create_key, revoke_key
 from geo.lookup import NO_MATCH, PlanIndex, build_index
 from geo.store.db import cluster_for, make_engine
 from geo.store.queries import published_plan
-from bench.common import loadavg, progress
+from bench.common import progress
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
