@@ -6,8 +6,8 @@ application code is unchanged):
 
 ``GET /bench/bare``
     a constant small JSON behind the same auth dependency as ``/v1/lookup``
-    (``api.deps.require("client")``: a key-hash query to PostgreSQL per
-    request), and, like ``lookup_point``, a plain ``def`` handler (run in
+    (``api.deps.require("client")``: the key is verified from the worker's
+    key cache, against PostgreSQL at most every ``key_cache_s``), and, like ``lookup_point``, a plain ``def`` handler (run in
     Starlette's thread pool). The peer of ``GET /v1/lookup`` in the ratio.
 ``GET /bench/bare-noauth``
     the same without the auth dependency: shows what the per-request key
