@@ -334,6 +334,73 @@ def coverage_recompute(force: Annotated[bool, typer.Option("--force", help="reco
                f"unchanged {counts['unchanged']:,}; grids {counts['grids']:,}")
 
 
+# -- plans -------------------------------------------------------------------------------
+
+plans_app = typer.Typer(help="Grid plans: list, validate, publish (the editor is /maps/editor).", no_args_is_help=True)
+app.add_typer(plans_app, name="plans")
+
+
+def _bands(settings: Settings):  # type: ignore[no-untyped-def]
+    from geo.plan_checks import Bands
+
+    return Bands(households=(settings.grid_households_min, settings.grid_households_max),
+                 population=(settings.grid_population_min, settings.grid_population_max))
+
+
+@plans_app.command("list")
+def plans_list() -> None:
+    """Every plan: id, status, version, published/retired, name."""
+    from geo.store import queries
+
+    with _engine().connect() as conn:
+        for p in queries.list_plans(conn):
+            when = p["retired_at"] or p["published_at"] or ""
+            typer.echo(f"{p['id']:>5}  {p['status']:<9}  v{p['version']:<4}  {when[:16]:<16}  {p['name']}")
+
+
+@plans_app.command("validate")
+def plans_validate(plan: Annotated[int, typer.Argument(help="plan id (plans list)")]) -> None:
+    """Validate a plan: every problem (errors, then band warnings); exit status 1 when there are errors."""
+    from geo.plans import validate_plan
+
+    settings = _settings()
+    t0 = time.monotonic()
+    try:
+        with _engine().connect() as conn:
+            report = validate_plan(conn, plan_id=plan, bands=_bands(settings), metric_crs=settings.metric_crs)
+    except GridmapError as exc:
+        raise _fail(exc.message) from None
+    for p in report.errors + report.warnings:
+        typer.echo(f"{p.severity:<7}  {p.kind:<18}  {p.detail}")
+    typer.echo(f"plan {plan}: {len(report.metrics):,} grids, {len(report.errors)} errors, "
+               f"{len(report.warnings)} warnings ({time.monotonic() - t0:.1f} s)")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@plans_app.command("publish")
+def plans_publish(
+    plan: Annotated[int, typer.Argument(help="plan id of a draft")],
+    acknowledge_warnings: Annotated[bool, typer.Option("--acknowledge-warnings",
+                                                       help="publish despite band warnings")] = False,
+) -> None:
+    """Validate and publish a draft atomically (the published plan is retired)."""
+    from geo.plans import publish
+    from geo.store.coverage_store import on_plan_published
+
+    settings = _settings()
+    t0 = time.monotonic()
+    try:
+        publish(_engine(), plan_id=plan, actor="cli", acknowledge_warnings=acknowledge_warnings,
+                bands=_bands(settings), metric_crs=settings.metric_crs, on_published=on_plan_published)
+    except GridmapError as exc:
+        problems = (exc.details or {}).get("problems", []) if isinstance(exc.details, dict) else []
+        for p in problems:
+            typer.echo(f"{p['severity']:<7}  {p['kind']:<18}  {p['detail']}", err=True)
+        raise _fail(exc.message) from None
+    typer.echo(f"published plan {plan} in {time.monotonic() - t0:.1f} s")
+
+
 # -- keys --------------------------------------------------------------------------------
 
 

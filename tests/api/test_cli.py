@@ -130,3 +130,31 @@ def test_import_cameras_from_gcj02_csv(runner_env, engine: Engine, tmp_path: Pat
         assert d < 0.5
         conn.execute(text("DELETE FROM camera WHERE code LIKE '14021410001320999%'"))
         conn.commit()
+
+
+def test_plans_validate_and_publish(private_db: str, tmp_path: Path) -> None:
+    from geo.plans import copy_plan
+    from geo.store.db import make_engine
+
+    env = {"GRIDMAP_DATABASE_URL": private_db, "GRIDMAP_VAR_DIR": str(tmp_path / "var")}
+    engine = make_engine(private_db)
+    with engine.connect() as conn:
+        old = conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar_one()
+    draft = copy_plan(engine, source_id=old, name="cli draft", actor="test")
+    with engine.begin() as conn:  # a gap: a 15 m hole in one grid
+        conn.execute(text(
+            "UPDATE grid SET geom = ST_Multi(ST_Difference(geom, ST_Buffer(ST_PointOnSurface(geom)::geography, 15)"
+            "::geometry)) WHERE plan_id = :p AND code = (SELECT min(code) FROM grid WHERE plan_id = :p)"), {"p": draft})
+    runner = CliRunner()
+    listed = runner.invoke(app, ["plans", "list"], env=env)
+    assert listed.exit_code == 0 and "cli draft" in listed.output and "published" in listed.output
+    bad = runner.invoke(app, ["plans", "validate", str(draft)], env=env)
+    assert bad.exit_code == 1 and "gap" in bad.output and "1 errors" in bad.output
+    refused = runner.invoke(app, ["plans", "publish", str(draft), "--acknowledge-warnings"], env=env)
+    assert refused.exit_code == 1 and "problem(s) to fix" in refused.output
+    good = copy_plan(engine, source_id=old, name="clean draft", actor="test")
+    ok = runner.invoke(app, ["plans", "publish", str(good)], env=env)
+    assert ok.exit_code == 0, ok.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar_one() == good
+    engine.dispose()
