@@ -101,14 +101,21 @@ def _locate_arrays(lon: np.ndarray, lat: np.ndarray, *, index: PlanIndex, crs: s
     return Results(grid, errors)
 
 
+#: Longest address a lookup reads (a standard address is ~10-30 characters).
+MAX_ADDRESS_CHARS = 200
+
+
 def locate_addresses(rows: Sequence[Any], *, index: PlanIndex) -> Results:
-    texts = [r if isinstance(r, str) else "" for r in rows]
+    texts = [r if isinstance(r, str) and len(r) <= MAX_ADDRESS_CHARS else "" for r in rows]
     matches = index.gazetteer.lookup_many(texts)
     grid = np.full(len(rows), NO_MATCH, dtype=np.int64)
     errors: dict[int, dict[str, str]] = {}
     for i, (r, m) in enumerate(zip(rows, matches)):
         if not isinstance(r, str):
             errors[i] = {"code": "bad_row", "message": f"row {i}: expected an address string, got {json_repr(r)}"}
+        elif len(r) > MAX_ADDRESS_CHARS:
+            errors[i] = {"code": "bad_row", "message": f"row {i}: the address has {len(r):,} characters, more than "
+                                                       f"{MAX_ADDRESS_CHARS}; send one address per row"}
         elif m is None:
             errors[i] = {"code": "no_match", "message": f"no building matches {r!r} well enough"}
         else:

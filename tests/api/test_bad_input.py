@@ -198,3 +198,34 @@ def test_unreadable_bodies_are_refused_by_every_write_endpoint(env, body: str) -
         if body.startswith("oversized") and not (body.endswith("no length)") and path in _bodyless()):
             assert r.status_code == 413 and f"{LIMIT:,}" in r.json()["error"]["message"], (path, r.text[:300])
     assert snapshot(env["engine"]) == before
+
+
+def test_a_50_mb_body_under_the_default_limit_is_refused_and_stores_nothing(module_db: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The default body limit is 64 MB (a million-point batch); a 50 MB body still gets a 4xx everywhere."""
+    engine = make_engine(module_db)
+    key = create_key(engine, role="admin", name="50 MB")[1]
+    pad = "x" * 50_000_000
+    with TestClient(create_app(Settings(database_url=module_db, var_dir=tmp_path))) as c:
+        h = auth(key)
+        plan = c.post("/v1/plans", json={"name": "50 MB"}, headers=h).json()
+        before = snapshot(engine)
+        code = sorted(f["properties"]["code"] for f in c.get(f"/v1/plans/{plan['id']}/grids", headers=h).json()[
+            "features"])[0]
+        calls = {
+            "grid": c.put(f"/v1/plans/{plan['id']}/grids/{code}", json={"geometry": POLYGONS["bowtie"][0], "pad": pad},
+                          headers={**h, "If-Match": f'"{plan["version"]}"'}),
+            "incident": c.post("/v1/incidents", json={"category": "other", "lon": 113.0951, "lat": 40.0537,
+                                                      "description": pad}, headers=h),
+            "camera": c.post("/v1/cameras", json={"code": "14021410011320009998", "name": pad, "kind": "bullet",
+                                                  "mount": "pole", "lon": 113.0951, "lat": 40.0537,
+                                                  "azimuth_deg": 0, "hfov_deg": 60, "range_m": 30}, headers=h),
+            "batch": c.post("/v1/lookup/batch", json={"addresses": [pad]}, headers=h),
+        }
+        for what, r in calls.items():
+            assert len(r.content) < 10_000, what  # the answer does not echo the 50 MB back
+            if what == "batch":  # by contract a bad row gets its own error, the batch itself is answered
+                assert r.status_code == 200 and "more than 200" in r.json()["results"][0]["error"]["message"]
+                continue
+            assert 400 <= r.status_code < 500, (what, r.status_code, r.text[:200])
+        assert snapshot(engine) == before
+    engine.dispose()
