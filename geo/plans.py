@@ -21,6 +21,7 @@ validated is what gets published.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,7 +182,6 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
            metric_crs: str) -> EditResult:
     """Write changed grids (metric geometry, None = remove), log the edit, bump the version."""
     new_grids = new_grids or {}
-    changes = {c: g for c, g in changes.items() if g is None or not g.is_empty or c in new_grids}
     if not changes:  # nothing to do (e.g. an outline saved unchanged): no edit, no new version
         return EditResult(plan.id, plan.version, 0, [], [], [])
     for code, geom in changes.items():
@@ -242,8 +242,6 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
 
 
 def _json(v: Any) -> str:
-    import json
-
     return json.dumps(v, ensure_ascii=False, default=str)
 
 

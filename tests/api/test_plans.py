@@ -517,3 +517,17 @@ def test_saving_an_unchanged_outline_changes_nothing(env) -> None:  # type: igno
     assert r.json()["changed"] == [] and r.json()["plan"]["version"] == v
     assert _grids(env, plan) == before
     assert c.get(f"/v1/plans/{plan}/edits", headers=auth(env["keys"]["viewer"])).json()["edits"] == []
+
+
+def test_an_edit_that_would_empty_a_grid_is_refused(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, v = _draft(env, "empty a grid")
+    move = _neighbour_move(env, plan)
+    g = to_metric(shape(_grids(env, plan)[move["source"]]["geometry"]))
+    before = _grids(env, plan)
+    # the neighbour redrawn over the whole of the source grid (neighbours follow): nothing left of the source
+    target = to_metric(shape(before[move["target"]]["geometry"]))
+    r = c.put(f"/v1/plans/{plan}/grids/{move['target']}",
+              json={"geometry": mapping(from_metric(target.union(g.buffer(1))))}, headers=_h(env, v))
+    assert r.status_code == 422 and "merge" in r.json()["error"]["message"], r.text
+    assert _grids(env, plan) == before
