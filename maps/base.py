@@ -5,6 +5,8 @@
 - :class:`MapPanel` puts an HTML box (title, legend, ...) on the map.
 - :func:`render` gives the full HTML page, with every script and stylesheet
   served by the app (see :mod:`maps.assets`).
+- :func:`add_page_assets` gives a page with a script of its own its title,
+  stylesheet and scripts, ``gridmap/common.js`` (:data:`COMMON_SCRIPT_PATH`) first.
 
 Examples
 --------
@@ -16,21 +18,27 @@ True
 
 from __future__ import annotations
 
+import html as _html
 import math
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import CssLink, Element, MacroElement
 from folium.template import Template
 
 from maps.assets import CDN_ASSETS, CdnAssetError, find_cdn_urls, local_url, localize
 
 __all__ = [
     "BASEMAPS",
+    "COMMON_SCRIPT_PATH",
     "DEFAULT_CENTER",
+    "LayerGroup",
     "MapPanel",
+    "add_page_assets",
     "new_map",
     "render",
+    "script_tags",
 ]
 
 #: Basemap settings understood by :func:`new_map`.
@@ -41,6 +49,10 @@ DEFAULT_CENTER = (40.05, 113.10)
 DEFAULT_ZOOM = 14
 MAX_ZOOM = 20
 _TILE_NATIVE_MAX_ZOOM = 18
+
+#: Path under ``maps/static/`` of what the page scripts share (``window.gridmapCommon``);
+#: :func:`add_page_assets` loads it before them.
+COMMON_SCRIPT_PATH = "gridmap/common.js"
 
 #: Background of the map where no tiles are drawn ("none" basemap).
 NO_BASEMAP_BACKGROUND = "#f2f0eb"
@@ -359,3 +371,33 @@ class LayerGroup(folium.FeatureGroup):
         {% endmacro %}
         """
     )
+
+
+def script_tags(paths: Sequence[str], static_url: str) -> str:
+    """``<script defer>`` tags of files under ``maps/static/`` served at *static_url*, to run in this order.
+
+    Deferred scripts run once the page is parsed, after the classic scripts
+    (leaflet.js, its plugins, folium's inline script that makes the map and layers).
+    """
+    return "".join(f'<script defer src="{_html.escape(local_url(path, static_url))}"></script>' for path in paths)
+
+
+def add_page_assets(
+    m: folium.Map,
+    *,
+    page: str,
+    title: str,
+    stylesheet: str,
+    scripts: Sequence[str],
+    static_url: str,
+) -> None:
+    """Gives the page of *m* its *title*, *stylesheet* and *scripts* (paths under ``maps/static/``).
+
+    The scripts are deferred, in order, after ``gridmap/common.js`` (:data:`COMMON_SCRIPT_PATH`),
+    which they use. The header elements are named ``gridmap_<page>_css`` and ``gridmap_<page>_js``.
+    *title* is written as it is (branca does not escape it): escape what came from data.
+    """
+    root = m.get_root()
+    root.title = title
+    root.header.add_child(CssLink(local_url(stylesheet, static_url)), name=f"gridmap_{page}_css")
+    root.header.add_child(Element(script_tags((COMMON_SCRIPT_PATH, *scripts), static_url)), name=f"gridmap_{page}_js")

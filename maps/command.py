@@ -17,10 +17,11 @@ the page's session cookie authenticates):
 The layers sit in the layer control as folium placeholders (an empty
 ``L.featureGroup`` for the heat and the hot spots, an empty
 ``L.markerClusterGroup`` for the incidents) that the script fills; it finds
-them, the grids and the map as lookup.js does: the ``L.Map`` among ``window``'s
-properties, and the layers by their ``options.gmLayer`` (folium passes
-``gm_layer=...`` through as a Leaflet option). Its settings are ``data-*``
-attributes of the control panel's root ``#gm-command``.
+them, the grids and the map as every page script does (``gridmapCommon.findPage``
+in ``common.js``): the ``L.Map`` among ``window``'s properties, and the layers by
+their ``options.gmLayer`` (folium passes ``gm_layer=...`` through as a Leaflet
+option). Its settings are ``data-*`` attributes of the control panel's root
+``#gm-command``.
 
 The script publishes ``window.gridmapCommand`` for tests: ``state()`` (filters,
 frame index, counts drawn), ``ready``, ``map`` and the layers.
@@ -50,15 +51,13 @@ from __future__ import annotations
 import html as _html
 import json
 import re
-from typing import Any
 
 import folium
-from branca.element import CssLink, Element
 from folium.plugins import MarkerCluster
-from shapely.geometry import shape
 
-from maps.assets import local_url, localize
-from maps.base import LayerGroup, MapPanel, new_map, render
+from maps.assets import localize
+from maps.base import LayerGroup, MapPanel, add_page_assets, new_map, render
+from maps.layers import add_grid_labels, gm_geojson, grid_group, slim
 
 __all__ = [
     "BANDWIDTH_M",
@@ -153,50 +152,6 @@ def default_window(months: tuple[str, str], n: int = 3) -> tuple[str, str]:
     if first > last:
         raise ValueError(f"months must be (first, last) with first <= last, got {months!r}")
     return _month_str(max(first, last - n + 1)), _month_str(last)
-
-
-def _round_coords(coords: Any, ndigits: int) -> Any:
-    if isinstance(coords, (int, float)):
-        return round(float(coords), ndigits)
-    return [_round_coords(c, ndigits) for c in coords]
-
-
-def _round_geometry(geom: dict, ndigits: int = 6) -> dict:
-    if geom.get("type") == "GeometryCollection":
-        return {"type": "GeometryCollection", "geometries": [_round_geometry(g, ndigits) for g in geom["geometries"]]}
-    return {"type": geom["type"], "coordinates": _round_coords(geom["coordinates"], ndigits)}
-
-
-def _slim(fc: dict, fields: tuple[str, ...], what: str) -> list[dict]:
-    """Features with only *fields*, rounded coordinates (1e-6 degree, about 0.1 m), ``id`` = code."""
-    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
-        raise ValueError(f"{what} must be a GeoJSON FeatureCollection dict, got {type(fc).__name__}")
-    out = []
-    for i, f in enumerate(x for x in fc.get("features") or [] if x.get("geometry")):
-        props = f.get("properties") or {}
-        code = props.get("code")
-        out.append(
-            {
-                "type": "Feature",
-                "id": str(code) if code is not None else f"{what}-{i}",
-                "properties": {k: props.get(k) for k in fields},
-                "geometry": _round_geometry(f["geometry"]),
-            }
-        )
-    return out
-
-
-def _with_labels(grids: list[dict]) -> list[dict]:
-    """Adds ``label`` (the grid number: last 3 digits of a 15-digit code) and a point inside the grid."""
-    for f in grids:
-        props = f["properties"]
-        code = str(props.get("code"))
-        props["label"] = code[-3:] if len(code) == 15 and code.isdigit() else code
-        geom = shape(f["geometry"])
-        if not geom.is_empty:
-            pt = geom.representative_point()
-            props["label_lon"], props["label_lat"] = round(pt.x, 6), round(pt.y, 6)
-    return grids
 
 
 def _legend_html() -> str:
@@ -325,38 +280,27 @@ def build_command_map(
         Localized; :func:`render` gives the page.
     """
     window = default_window(months)
-    grid_feats = _with_labels(_slim(grids, _GRID_FIELDS, "grids"))
-    building_feats = _slim(buildings, _BUILDING_FIELDS, "buildings")
+    grid_feats = add_grid_labels(slim(grids, _GRID_FIELDS, "grids"))
+    building_feats = slim(buildings, _BUILDING_FIELDS, "buildings")
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
-    root = m.get_root()
-    root.title = title
-    root.header.add_child(CssLink(local_url(STYLESHEET_PATH, static_url)), name="gridmap_command_css")
-    # defer, in this order: after leaflet.js and folium's inline script have made the map and layers.
-    scripts = "".join(
-        f'<script defer src="{_html.escape(local_url(path, static_url))}"></script>'
-        for path in (HEAT_SCRIPT_PATH, SCRIPT_PATH)
-    )
-    root.header.add_child(Element(scripts), name="gridmap_command_js")
+    add_page_assets(m, page="command", title=title, stylesheet=STYLESHEET_PATH,
+                    scripts=(HEAT_SCRIPT_PATH, SCRIPT_PATH), static_url=static_url)
 
-    buildings_layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": building_feats},
-        name=LAYER_NAMES["buildings"],
-        style_function=lambda f: {"fillColor": "#b9b6ae", "fillOpacity": 0.55, "color": "#9a968c", "weight": 0.6},
-        interactive=False,
+    gm_geojson(
+        building_feats,
         gm_layer="buildings",
-    )
-    # Grids: thin outlines, no fill, not interactive (clicks reach the incidents and cells).
-    grid_group = LayerGroup(name=LAYER_NAMES["grids"], gm_layer="grid-group")
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": grid_feats},
-        control=False,
-        style_function=lambda f: {"color": "#3d3d3d", "weight": 1, "opacity": 0.75, "fill": False},
+        style={"fillColor": "#b9b6ae", "fillOpacity": 0.55, "color": "#9a968c", "weight": 0.6},
+        name=LAYER_NAMES["buildings"],
         interactive=False,
-        gm_layer="grids",
-    ).add_to(grid_group)
-    buildings_layer.add_to(m)
-    grid_group.add_to(m)
+    ).add_to(m)
+    # Grids: thin outlines, no fill, not interactive (clicks reach the incidents and cells).
+    grid_group(
+        grid_feats,
+        name=LAYER_NAMES["grids"],
+        style={"color": "#3d3d3d", "weight": 1, "opacity": 0.75, "fill": False},
+        interactive=False,
+    ).add_to(m)
     # Filled by command.js.
     LayerGroup(name=LAYER_NAMES["heat"], gm_layer="heat").add_to(m)
     LayerGroup(name=LAYER_NAMES["hotspots"], gm_layer="hotspots").add_to(m)

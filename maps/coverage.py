@@ -50,14 +50,12 @@ from __future__ import annotations
 
 import html as _html
 import json
-from typing import Any
 
 import folium
-from branca.element import CssLink, Element
-from shapely.geometry import shape
 
-from maps.assets import local_url, localize
-from maps.base import LayerGroup, MapPanel, new_map, render
+from maps.assets import localize
+from maps.base import LayerGroup, MapPanel, add_page_assets, new_map, render
+from maps.layers import add_label_points, gm_geojson, grid_group, slim
 from maps.overview import CAMERA_STATUS_COLOURS
 
 __all__ = [
@@ -137,45 +135,6 @@ def ratio_class(ratio: float | None) -> str:
         if high is None or ratio < high:
             return cls
     return RATIO_CLASSES[-1][0]
-
-
-def _round_coords(coords: Any, ndigits: int) -> Any:
-    if isinstance(coords, (int, float)):
-        return round(float(coords), ndigits)
-    return [_round_coords(c, ndigits) for c in coords]
-
-
-def _round_geometry(geom: dict, ndigits: int = 6) -> dict:
-    if geom.get("type") == "GeometryCollection":
-        return {"type": "GeometryCollection", "geometries": [_round_geometry(g, ndigits) for g in geom["geometries"]]}
-    return {"type": geom["type"], "coordinates": _round_coords(geom["coordinates"], ndigits)}
-
-
-def _slim(fc: dict, fields: tuple[str, ...], what: str) -> list[dict]:
-    """Features with only *fields*, coordinates rounded to 1e-6 degree (about 0.1 m), ``id`` = code."""
-    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
-        raise ValueError(f"{what} must be a GeoJSON FeatureCollection dict, got {type(fc).__name__}")
-    out = []
-    for i, f in enumerate(x for x in fc.get("features") or [] if x.get("geometry")):
-        props = f.get("properties") or {}
-        code = props.get("code")
-        out.append({
-            "type": "Feature",
-            "id": str(code) if code is not None else f"{what}-{i}",
-            "properties": {k: props.get(k) for k in fields},
-            "geometry": _round_geometry(f["geometry"]),
-        })
-    return out
-
-
-def _with_label_points(grids: list[dict]) -> list[dict]:
-    """Adds ``label_lon``/``label_lat``: a point inside each grid (shapely's representative point)."""
-    for f in grids:
-        geom = shape(f["geometry"])
-        if not geom.is_empty:
-            pt = geom.representative_point()
-            f["properties"]["label_lon"], f["properties"]["label_lat"] = round(pt.x, 6), round(pt.y, 6)
-    return grids
 
 
 def _legend_html() -> str:
@@ -298,36 +257,26 @@ def build_coverage_map(
     folium.Map
         Localized; :func:`render` gives the page.
     """
-    grid_feats = _with_label_points(_slim(grids, _GRID_FIELDS, "grids"))
-    building_feats = _slim(buildings, _BUILDING_FIELDS, "buildings")
+    grid_feats = add_label_points(slim(grids, _GRID_FIELDS, "grids"))
+    building_feats = slim(buildings, _BUILDING_FIELDS, "buildings")
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
-    root = m.get_root()
-    root.title = title
-    root.header.add_child(CssLink(local_url(STYLESHEET_PATH, static_url)), name="gridmap_coverage_css")
-    # defer: runs after leaflet.js and folium's inline script have made the map and layers.
-    root.header.add_child(
-        Element(f'<script defer src="{_html.escape(local_url(SCRIPT_PATH, static_url))}"></script>'),
-        name="gridmap_coverage_js",
-    )
+    add_page_assets(m, page="coverage", title=title, stylesheet=STYLESHEET_PATH, scripts=(SCRIPT_PATH,),
+                    static_url=static_url)
 
     # The choropleth: neutral until coverage.js has the ratios; interactive (a tooltip each). Its group
     # also holds the ratio labels coverage.js puts at each grid's label point.
-    grid_group = LayerGroup(name=LAYER_NAMES["grids"], gm_layer="grid-group")
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": grid_feats},
-        control=False,
-        style_function=lambda f: {"fillColor": NO_RATIO_COLOUR, "fillOpacity": 0.7, "color": "#4a4a4a",
-                                  "weight": 1.2, "opacity": 0.9},
-        gm_layer="grids",
-    ).add_to(grid_group)
-    grid_group.add_to(m)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": building_feats},
-        name=LAYER_NAMES["buildings"],
-        style_function=lambda f: {"fillColor": "#8f8c85", "fillOpacity": 0.75, "color": "#6d6a63", "weight": 0.6},
-        interactive=False,
+    grid_group(
+        grid_feats,
+        name=LAYER_NAMES["grids"],
+        style={"fillColor": NO_RATIO_COLOUR, "fillOpacity": 0.7, "color": "#4a4a4a", "weight": 1.2, "opacity": 0.9},
+    ).add_to(m)
+    gm_geojson(
+        building_feats,
         gm_layer="buildings",
+        style={"fillColor": "#8f8c85", "fillOpacity": 0.75, "color": "#6d6a63", "weight": 0.6},
+        name=LAYER_NAMES["buildings"],
+        interactive=False,
     ).add_to(m)
     # Filled by coverage.js.
     for layer in ("views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions"):

@@ -63,16 +63,16 @@ from __future__ import annotations
 
 import html as _html
 import json
-from typing import Any
 
 import folium
-from branca.element import CssLink, Element, MacroElement
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import CustomPane
 from folium.template import Template
 
 from maps.assets import local_url, localize
-from maps.base import LayerGroup, MapPanel, new_map, render
+from maps.base import COMMON_SCRIPT_PATH, LayerGroup, MapPanel, add_page_assets, new_map, render, script_tags
+from maps.layers import gm_geojson, slim
 
 __all__ = [
     "DEVIATION_CLASSES",
@@ -161,35 +161,6 @@ class _Geoman(JSCSSMixin, MacroElement):
         self._name = "Geoman"
         self.default_js = [("leaflet_geoman", local_url(GEOMAN_JS, static_url))]
         self.default_css = [("leaflet_geoman_css", local_url(GEOMAN_CSS, static_url))]
-
-
-def _round_coords(coords: Any, ndigits: int) -> Any:
-    if isinstance(coords, (int, float)):
-        return round(float(coords), ndigits)
-    return [_round_coords(c, ndigits) for c in coords]
-
-
-def _round_geometry(geom: dict, ndigits: int) -> dict:
-    if geom.get("type") == "GeometryCollection":
-        return {"type": "GeometryCollection", "geometries": [_round_geometry(g, ndigits) for g in geom["geometries"]]}
-    return {"type": geom["type"], "coordinates": _round_coords(geom["coordinates"], ndigits)}
-
-
-def _features(fc: dict, fields: tuple[str, ...], what: str) -> list[dict]:
-    """Features with only *fields*, coordinates rounded to 1e-7 degree (1 cm), ``id`` = code."""
-    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
-        raise ValueError(f"{what} must be a GeoJSON FeatureCollection dict, got {type(fc).__name__}")
-    out = []
-    for i, f in enumerate(x for x in fc.get("features") or [] if x.get("geometry")):
-        props = f.get("properties") or {}
-        code = props.get("code")
-        out.append({
-            "type": "Feature",
-            "id": str(code) if code is not None else f"{what}-{i}",
-            "properties": {k: props.get(k) for k in fields if k in props},
-            "geometry": _round_geometry(f["geometry"], 7),
-        })
-    return out
 
 
 def _check_bands(bands: dict) -> dict[str, list[float]]:
@@ -351,53 +322,47 @@ def build_editor_map(
     if "id" not in plan:
         raise ValueError(f"plan must be a plan dict with an 'id', got {plan!r}")
     band_values = _check_bands(bands)
-    grid_feats = _features(grids, _GRID_FIELDS, "grids")
-    building_feats = _features(buildings, _BUILDING_FIELDS, "buildings")
-    community_feats = _features(communities, ("code", "name"), "communities")
+    # coordinates to 1e-7 degree (1 cm), as the API writes them; properties a feature lacks stay out
+    grid_feats = slim(grids, _GRID_FIELDS, "grids", ndigits=7, keep_missing=False)
+    building_feats = slim(buildings, _BUILDING_FIELDS, "buildings", ndigits=7, keep_missing=False)
+    community_feats = slim(communities, ("code", "name"), "communities", ndigits=7, keep_missing=False)
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
-    root = m.get_root()
-    # branca writes the title unescaped: a plan's name is data
-    root.title = _html.escape(f"{title} · {plan.get('name', plan['id'])}")
     _Geoman(static_url).add_to(m)
     # no /favicon.ico request (the app has none: it would be a 404 in the console)
-    root.header.add_child(Element('<link rel="icon" href="data:,">'), name="gridmap_editor_icon")
-    root.header.add_child(CssLink(local_url(STYLESHEET_PATH, static_url)), name="gridmap_editor_css")
-    # defer: runs after leaflet.js, geoman and folium's inline script have made the map and layers.
-    root.header.add_child(
-        Element(f'<script defer src="{_html.escape(local_url(SCRIPT_PATH, static_url))}"></script>'),
-        name="gridmap_editor_js",
-    )
+    m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'), name="gridmap_editor_icon")
+    # editor.js runs after leaflet.js, geoman and folium's inline script have made the map and layers.
+    # branca writes the title unescaped: a plan's name is data
+    add_page_assets(m, page="editor", title=_html.escape(f"{title} · {plan.get('name', plan['id'])}"),
+                    stylesheet=STYLESHEET_PATH, scripts=(SCRIPT_PATH,), static_url=static_url)
     # Panes, bottom to top: grids, problems, diff, buildings (labels sit in the marker pane, Geoman's
     # vertex handles above them).
     for name, z in (("gm-ed-grids", 410), ("gm-ed-problems", 420), ("gm-ed-diff", 425), ("gm-ed-buildings", 430)):
         CustomPane(name, z_index=z, pointer_events=True).add_to(m)
 
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": community_feats},
+    gm_geojson(
+        community_feats,
+        gm_layer="communities",
+        style={"fill": False, "color": "#2b2b2b", "weight": 2.5, "opacity": 0.8, "dashArray": "6 4"},
         name="社区 Communities",
-        style_function=lambda f: {"fill": False, "color": "#2b2b2b", "weight": 2.5, "opacity": 0.8,
-                                  "dashArray": "6 4"},
         interactive=False,
         control=False,
-        gm_layer="communities",
     ).add_to(m)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": grid_feats},
-        name=LAYER_NAMES["grids"],
-        style_function=lambda f: {"fillColor": "#e0e0e0", "fillOpacity": 0.55, "color": "#3c3c3c", "weight": 1.4,
-                                  "opacity": 0.95},
-        pane="gm-ed-grids",
+    gm_geojson(
+        grid_feats,
         gm_layer="grids",
+        style={"fillColor": "#e0e0e0", "fillOpacity": 0.55, "color": "#3c3c3c", "weight": 1.4, "opacity": 0.95},
+        name=LAYER_NAMES["grids"],
+        pane="gm-ed-grids",
     ).add_to(m)
     LayerGroup(name=LAYER_NAMES["problems"], gm_layer="problems").add_to(m)
     LayerGroup(name=LAYER_NAMES["diff"], gm_layer="diff").add_to(m)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": building_feats},
-        name=LAYER_NAMES["buildings"],
-        style_function=lambda f: {"fillColor": "#8f8c85", "fillOpacity": 0.85, "color": "#3d3a35", "weight": 0.8},
-        pane="gm-ed-buildings",
+    gm_geojson(
+        building_feats,
         gm_layer="buildings",
+        style={"fillColor": "#8f8c85", "fillOpacity": 0.85, "color": "#3d3a35", "weight": 0.8},
+        name=LAYER_NAMES["buildings"],
+        pane="gm-ed-buildings",
         snap_ignore=True,  # Geoman: vertices snap to grids and communities, not to buildings
         pm_ignore=True,
     ).add_to(m)
@@ -444,7 +409,7 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{esc(local_url(STYLESHEET_PATH, static_url))}">
-<script defer src="{esc(local_url(SCRIPT_PATH, static_url))}"></script>
+{script_tags((COMMON_SCRIPT_PATH, SCRIPT_PATH), static_url)}
 </head><body class="gm-ed-plans-body">
 <main id="{PLANS_ID}" class="gm-ed-plans" data-api-base="{esc(api_base)}" data-source="{esc(str(source))}">
 <h1>网格规划 Grid plans</h1>

@@ -12,7 +12,9 @@ JSON API with the page's session cookie:
 - an address -> ``GET /v1/lookup/address?q=``; ambiguous answers (several
   candidates, or a 404 ``no_match`` with candidates) are listed as clickable rows.
 
-How the script finds what folium drew (no inline JavaScript of gridmap's own):
+How the script finds what folium drew (no inline JavaScript of gridmap's own;
+``gridmapCommon.findPage`` in ``maps/static/gridmap/common.js``, which every
+page script shares and is loaded just before it):
 
 - the Leaflet map: the one ``L.Map`` among ``window``'s properties (folium
   declares ``var map_<id> = L.map(...)`` at the top level of a classic script);
@@ -46,14 +48,12 @@ True
 from __future__ import annotations
 
 import html as _html
-from typing import Any
 
 import folium
-from branca.element import CssLink, Element
-from shapely.geometry import mapping, shape
 
-from maps.assets import local_url, localize
-from maps.base import MapPanel, new_map, render
+from maps.assets import localize
+from maps.base import MapPanel, add_page_assets, new_map, render
+from maps.layers import add_grid_labels, gm_geojson, slim
 from maps.overview import COMMUNITY_PALETTE
 
 __all__ = [
@@ -82,58 +82,6 @@ _GRID_FIELDS = (
     "buildings", "units", "grid_member", "grid_member_phone",
 )  # fmt: skip
 _BUILDING_FIELDS = ("code", "name", "address", "community_code", "grid_code", "floors", "units", "households")
-
-
-def _round_coords(coords: Any, ndigits: int) -> Any:
-    if isinstance(coords, (int, float)):
-        return round(float(coords), ndigits)
-    return [_round_coords(c, ndigits) for c in coords]
-
-
-def _round_geometry(geom: dict, ndigits: int = 6) -> dict:
-    if geom.get("type") == "GeometryCollection":
-        return {"type": "GeometryCollection", "geometries": [_round_geometry(g, ndigits) for g in geom["geometries"]]}
-    return {"type": geom["type"], "coordinates": _round_coords(geom["coordinates"], ndigits)}
-
-
-def _features(fc: dict, what: str) -> list[dict]:
-    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
-        raise ValueError(f"{what} must be a GeoJSON FeatureCollection dict, got {type(fc).__name__}")
-    return [f for f in fc.get("features") or [] if f.get("geometry")]
-
-
-def _slim(fc: dict, fields: tuple[str, ...], what: str) -> list[dict]:
-    """Features with only *fields* (missing ones as None), rounded coordinates, ``id`` = code."""
-    out = []
-    for i, f in enumerate(_features(fc, what)):
-        props = f.get("properties") or {}
-        code = props.get("code")
-        out.append(
-            {
-                "type": "Feature",
-                "id": str(code) if code is not None else f"{what}-{i}",
-                "properties": {k: props.get(k) for k in fields},
-                "geometry": _round_geometry(f["geometry"]),
-            }
-        )
-    return out
-
-
-def _grid_label(code: Any) -> str:
-    code = str(code)
-    return code[-3:] if len(code) == 15 and code.isdigit() else code
-
-
-def _with_labels(grids: list[dict]) -> list[dict]:
-    """Adds ``label`` (the grid number) and ``label_lon/label_lat`` (a point inside the grid)."""
-    for f in grids:
-        geom = shape(f["geometry"])
-        props = f["properties"]
-        props["label"] = _grid_label(props.get("code"))
-        if not geom.is_empty:
-            pt = geom.representative_point()
-            props["label_lon"], props["label_lat"] = round(pt.x, 6), round(pt.y, 6)
-    return grids
 
 
 def community_colours(grids: list[dict]) -> dict[str, str]:
@@ -212,41 +160,35 @@ def build_lookup_map(
     folium.Map
         Localized; :func:`render` gives the page.
     """
-    grid_feats = _with_labels(_slim(grids, _GRID_FIELDS, "grids"))
-    building_feats = _slim(buildings, _BUILDING_FIELDS, "buildings")
+    grid_feats = add_grid_labels(slim(grids, _GRID_FIELDS, "grids"))
+    building_feats = slim(buildings, _BUILDING_FIELDS, "buildings")
     colours = community_colours(grid_feats)
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
-    root = m.get_root()
-    root.title = title
-    root.header.add_child(CssLink(local_url(STYLESHEET_PATH, static_url)), name="gridmap_lookup_css")
-    # defer: runs after folium's inline script has made the map and layers.
-    root.header.add_child(
-        Element(f'<script defer src="{_html.escape(local_url(SCRIPT_PATH, static_url))}"></script>'),
-        name="gridmap_lookup_js",
-    )
+    add_page_assets(m, page="lookup", title=title, stylesheet=STYLESHEET_PATH, scripts=(SCRIPT_PATH,),
+                    static_url=static_url)
 
     # Grids: light fills by community, thin outlines; not interactive, so every
     # click reaches the map (lookup.js asks the API, never guesses in the browser).
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": grid_feats},
-        control=False,
-        style_function=lambda f: {
+    gm_geojson(
+        grid_feats,
+        gm_layer=GRIDS_LAYER,
+        style=lambda f: {
             "fillColor": colours.get(str(f["properties"]["community_code"]), "#cccccc"),
             "fillOpacity": 0.28,
             "color": "#7a7a7a",
             "weight": 1,
             "opacity": 0.8,
         },
-        interactive=False,
-        gm_layer=GRIDS_LAYER,
-    ).add_to(m)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": building_feats},
         control=False,
-        style_function=lambda f: {"fillColor": "#9e9e9e", "fillOpacity": 0.6, "color": "#6b6b6b", "weight": 0.8},
         interactive=False,
+    ).add_to(m)
+    gm_geojson(
+        building_feats,
         gm_layer=BUILDINGS_LAYER,
+        style={"fillColor": "#9e9e9e", "fillOpacity": 0.6, "color": "#6b6b6b", "weight": 0.8},
+        control=False,
+        interactive=False,
     ).add_to(m)
 
     panel = _panel_html(api_base=api_base, title=title, legend=_legend_html(grid_feats, colours))

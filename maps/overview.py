@@ -34,6 +34,7 @@ from shapely.geometry import mapping, shape
 
 from maps.assets import localize
 from maps.base import MapPanel, new_map, render
+from maps.layers import feature_collection, features, grid_label, round_geometry
 
 __all__ = [
     "CAMERA_STATUS_COLOURS",
@@ -72,26 +73,6 @@ _PANE_COMMUNITIES = "gm-communities"
 _PANE_CAMERAS = "gm-cameras"
 
 
-def _round_coords(coords: Any, ndigits: int) -> Any:
-    if isinstance(coords, (int, float)):
-        return round(float(coords), ndigits)
-    return [_round_coords(c, ndigits) for c in coords]
-
-
-def _round_geometry(geom: dict | None, ndigits: int = 6) -> dict | None:
-    if geom is None:
-        return None
-    if geom.get("type") == "GeometryCollection":
-        return {"type": "GeometryCollection", "geometries": [_round_geometry(g, ndigits) for g in geom["geometries"]]}
-    return {"type": geom["type"], "coordinates": _round_coords(geom["coordinates"], ndigits)}
-
-
-def _features(fc: dict, what: str) -> list[dict]:
-    if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
-        raise ValueError(f"{what} must be a GeoJSON FeatureCollection dict, got {type(fc).__name__}")
-    return [f for f in fc.get("features") or [] if f.get("geometry")]
-
-
 def _display(v: Any) -> Any:
     """Tooltip-friendly value: None becomes an en dash, floats lose noise."""
     if v is None:
@@ -107,7 +88,7 @@ def _slim(fc: dict, fields: tuple[str, ...], what: str) -> dict:
     Each Feature's ``id`` is its ``code`` when codes are unique, so folium's
     style lookup is keyed on it; otherwise the position.
     """
-    feats = _features(fc, what)
+    feats = features(fc, what)
     codes = [(f.get("properties") or {}).get("code") for f in feats]
     use_code = None not in codes and len(set(codes)) == len(codes)
     out = []
@@ -118,10 +99,10 @@ def _slim(fc: dict, fields: tuple[str, ...], what: str) -> dict:
                 "type": "Feature",
                 "id": str(codes[i]) if use_code else str(i),
                 "properties": {k: _display(props.get(k)) for k in fields},
-                "geometry": _round_geometry(f["geometry"]),
+                "geometry": round_geometry(f["geometry"]),
             }
         )
-    return {"type": "FeatureCollection", "features": out}
+    return feature_collection(out)
 
 
 def _community_colours(communities: dict, grids: dict) -> dict[str, str]:
@@ -129,11 +110,6 @@ def _community_colours(communities: dict, grids: dict) -> dict[str, str]:
     codes |= {str(f["properties"]["community_code"]) for f in grids["features"]}
     codes.discard("–")
     return {code: COMMUNITY_PALETTE[i % len(COMMUNITY_PALETTE)] for i, code in enumerate(sorted(codes))}
-
-
-def _grid_label(code: Any) -> str:
-    code = str(code)
-    return code[-3:] if len(code) == 15 and code.isdigit() else code
 
 
 def _label_points(grids: dict) -> dict:
@@ -148,11 +124,11 @@ def _label_points(grids: dict) -> dict:
             {
                 "type": "Feature",
                 "id": f"label-{f['id']}",
-                "properties": {"label": _grid_label(code), "code": code},
-                "geometry": _round_geometry(mapping(geom.representative_point())),
+                "properties": {"label": grid_label(code), "code": code},
+                "geometry": round_geometry(mapping(geom.representative_point())),
             }
         )
-    return {"type": "FeatureCollection", "features": feats}
+    return feature_collection(feats)
 
 
 # Turns each label point's marker into a text label; textContent, so no HTML injection.

@@ -8,26 +8,33 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import folium
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, caller
-from geo.config import TOWN_TIMEZONE
+from geo.config import TOWN_TIMEZONE, Settings
 from geo.errors import GridmapError, NotFound
 from geo.keys import KeyInfo, authenticate, end_session, role_allows, start_session
 from geo.store import queries
+from maps.base import render
 from maps.command import build_command_map
 from maps.coverage import build_coverage_map
 from maps.editor import build_editor_map, plans_page
 from maps.lookup import build_lookup_map
-from maps.overview import build_overview_map, render
+from maps.overview import build_overview_map
 from maps.pages import login_page
 
 router = APIRouter(prefix="/maps", tags=["maps"])
+
+#: Where the app serves ``maps/static/`` and the JSON API the map pages call.
+STATIC_URL = "/static"
+API_BASE = "/v1"
 
 
 class SignInRequired(Exception):
@@ -89,74 +96,52 @@ def logout(request: Request, engine: EngineDep) -> Response:
     return response
 
 
-@router.get("/", response_class=HTMLResponse, summary="Overview map: communities, grids, buildings, cameras")
-def overview(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    plan = queries.resolve_plan(conn, plan_id=None)
-    m = build_overview_map(
-        communities=json.loads(queries.communities_geojson(conn)),
-        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
-        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
-        cameras=json.loads(queries.cameras_geojson(conn)),
+def _map_page(build: Callable[..., folium.Map], conn: Connection, settings: Settings, *,
+              plan_id: int | None = None, **page: Any) -> HTMLResponse:
+    """The page of map builder *build* (``maps.*.build_*_map``): the plan's grids and buildings (the
+    published plan when *plan_id* is None), the town's bounds and the basemap settings, plus the
+    page's own arguments *page*."""
+    if plan_id is None:
+        plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
+    m = build(
+        grids=json.loads(queries.grids_geojson(conn, plan_id=plan_id)),
+        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan_id)),
         bounds=queries.bounds(conn),
         basemap=settings.basemap,
         tianditu_key=settings.tianditu_key,
-        static_url="/static",
+        static_url=STATIC_URL,
+        **page,
     )
     return HTMLResponse(render(m))
+
+
+@router.get("/", response_class=HTMLResponse, summary="Overview map: communities, grids, buildings, cameras")
+def overview(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+    return _map_page(build_overview_map, conn, settings, communities=json.loads(queries.communities_geojson(conn)),
+                     cameras=json.loads(queries.cameras_geojson(conn)))
 
 
 @router.get("/lookup", response_class=HTMLResponse, summary="Lookup map: which grid is this point or address in?")
 def lookup_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    plan = queries.resolve_plan(conn, plan_id=None)
-    m = build_lookup_map(
-        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
-        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
-        bounds=queries.bounds(conn),
-        basemap=settings.basemap,
-        tianditu_key=settings.tianditu_key,
-        static_url="/static",
-        api_base="/v1",
-    )
-    return HTMLResponse(render(m))
+    return _map_page(build_lookup_map, conn, settings, api_base=API_BASE)
 
 
 @router.get("/command", response_class=HTMLResponse,
             summary="Command-centre map: incident heatmap by week, Gi* hot spots, incidents by state")
 def command_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
     town = ZoneInfo(TOWN_TIMEZONE)
-    plan = queries.resolve_plan(conn, plan_id=None)
     first, last = conn.execute(text("SELECT min(occurred_at), max(occurred_at) FROM incident")).one()
     if first is None:  # no incidents yet: the pickers offer this month
         first = last = dt.datetime.now(town)
     months = (first.astimezone(town).strftime("%Y-%m"), last.astimezone(town).strftime("%Y-%m"))
-    m = build_command_map(
-        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
-        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
-        bounds=queries.bounds(conn),
-        months=months,
-        basemap=settings.basemap,
-        tianditu_key=settings.tianditu_key,
-        static_url="/static",
-        api_base="/v1",
-    )
-    return HTMLResponse(render(m))
+    return _map_page(build_command_map, conn, settings, months=months, api_base=API_BASE)
 
 
 @router.get("/coverage", response_class=HTMLResponse,
             summary="Coverage map: camera views by status, gaps, per-grid coverage, uncovered key places, "
                     "suggested sites")
 def coverage_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    plan = queries.resolve_plan(conn, plan_id=None)
-    m = build_coverage_map(
-        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
-        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan["id"])),
-        bounds=queries.bounds(conn),
-        basemap=settings.basemap,
-        tianditu_key=settings.tianditu_key,
-        static_url="/static",
-        api_base="/v1",
-    )
-    return HTMLResponse(render(m))
+    return _map_page(build_coverage_map, conn, settings, api_base=API_BASE)
 
 
 @router.get("/editor", response_class=HTMLResponse,
@@ -171,18 +156,15 @@ def editor_map(conn: ConnDep, settings: SettingsDep, viewer: MapViewer, plan: in
     except NotFound as exc:
         return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn),
                                        error=exc.message), status_code=404)
-    m = build_editor_map(
+    return _map_page(
+        build_editor_map,
+        conn,
+        settings,
+        plan_id=plan_row["id"],
         plan=plan_row,
-        grids=json.loads(queries.grids_geojson(conn, plan_id=plan_row["id"])),
-        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan_row["id"])),
         communities=json.loads(queries.communities_geojson(conn)),
         bands={"households": (settings.grid_households_min, settings.grid_households_max),
                "population": (settings.grid_population_min, settings.grid_population_max)},
-        bounds=queries.bounds(conn),
-        basemap=settings.basemap,
-        tianditu_key=settings.tianditu_key,
-        static_url="/static",
-        api_base="/v1",
+        api_base=API_BASE,
         role=viewer.role,
     )
-    return HTMLResponse(render(m))

@@ -365,12 +365,15 @@ def test_command_page_needs_a_viewer_and_loads_nothing_from_outside(live_server:
     assert ('<script defer src="/static/vendor/leaflet.heat/leaflet-heat.js"></script>'
             '<script defer src="/static/gridmap/command.js"></script>') in page.text
     assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in page.text
+    assert page.text.index("/static/gridmap/common.js") < page.text.index("/static/gridmap/command.js")  # shared first
     for asset, kind in (("gridmap/command.js", "javascript"), ("gridmap/command.css", "css"),
+                        ("gridmap/common.js", "javascript"),
                         ("vendor/leaflet.heat/leaflet-heat.js", "javascript")):
         r = httpx.get(f"{live_server}/static/{asset}")
         assert r.status_code == 200 and kind in r.headers["content-type"]
-    script = httpx.get(f"{live_server}/static/gridmap/command.js").text
-    assert not re.search(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write", script)  # text only
+    for name in ("command.js", "common.js"):
+        script = httpx.get(f"{live_server}/static/gridmap/{name}").text
+        assert not re.search(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write", script)  # text only
 
 
 def test_docstring_examples() -> None:

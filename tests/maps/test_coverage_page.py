@@ -292,11 +292,14 @@ def test_coverage_page_needs_a_viewer_and_loads_nothing_from_outside(live_server
     assert page.status_code == 200
     assert_no_cdn(page.text)
     assert '<script defer src="/static/gridmap/coverage.js"></script>' in page.text
-    for asset, kind in (("gridmap/coverage.js", "javascript"), ("gridmap/coverage.css", "css")):
+    assert page.text.index("/static/gridmap/common.js") < page.text.index("/static/gridmap/coverage.js")  # shared first
+    for asset, kind in (("gridmap/coverage.js", "javascript"), ("gridmap/coverage.css", "css"),
+                        ("gridmap/common.js", "javascript")):
         r = httpx.get(f"{live_server}/static/{asset}")
         assert r.status_code == 200 and kind in r.headers["content-type"]
-    script = httpx.get(f"{live_server}/static/gridmap/coverage.js").text
-    assert not re.search(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write", script)  # text only
+    for name in ("coverage.js", "common.js"):
+        script = httpx.get(f"{live_server}/static/gridmap/{name}").text
+        assert not re.search(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write", script)  # text only
 
 
 def test_docstring_examples() -> None:

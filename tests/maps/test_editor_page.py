@@ -411,13 +411,15 @@ def test_the_start_page_lists_plans_and_makes_a_new_draft(browser, open_map, env
     assert editor.status_code == 200
     assert_no_cdn(editor.text)
     for asset, kind in (("gridmap/editor.js", "javascript"), ("gridmap/editor.css", "css"),
+                        ("gridmap/common.js", "javascript"),
                         ("vendor/leaflet-geoman/leaflet-geoman.min.js", "javascript"),
                         ("vendor/leaflet-geoman/leaflet-geoman-layers.css", "css")):
         r = httpx.get(f"{base}/static/{asset}")
         assert r.status_code == 200 and kind in r.headers["content-type"], asset
         assert f"/static/{asset}" in editor.text, asset
-    script = httpx.get(f"{base}/static/gridmap/editor.js").text
-    assert not re.search(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write", script)  # text only
+    for name in ("editor.js", "common.js"):
+        script = httpx.get(f"{base}/static/gridmap/{name}").text
+        assert not re.search(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write", script)  # text only
 
     # in the browser: the button makes a draft of the published plan and opens it in the editor
     context = browser.new_context(viewport={"width": 1280, "height": 860})

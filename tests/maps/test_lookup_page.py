@@ -249,6 +249,8 @@ def test_lookup_page_needs_a_viewer_and_loads_nothing_from_outside(live_server: 
     assert page.status_code == 200
     assert_no_cdn(page.text)
     assert '<script defer src="/static/gridmap/lookup.js"></script>' in page.text
-    for asset, kind in (("gridmap/lookup.js", "javascript"), ("gridmap/lookup.css", "css")):
+    assert page.text.index("/static/gridmap/common.js") < page.text.index("/static/gridmap/lookup.js")  # shared first
+    for asset, kind in (("gridmap/lookup.js", "javascript"), ("gridmap/lookup.css", "css"),
+                        ("gridmap/common.js", "javascript")):
         r = httpx.get(f"{live_server}/static/{asset}")
         assert r.status_code == 200 and kind in r.headers["content-type"]

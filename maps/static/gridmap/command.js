@@ -4,7 +4,7 @@
  * Built by maps/command.py; loaded with <script defer> (after leaflet-heat.js) so it runs
  * after folium's inline script has made the map and the (empty) layers.
  *
- * Finding what folium drew (folium names its variables map_<id>, feature_group_<id>, ...):
+ * Finding what folium drew (gridmapCommon.findPage in common.js, loaded just before this):
  *  - the map: the L.Map among window's properties whose container holds the panel (#gm-command);
  *  - the layers: the Leaflet layers with options.gmLayer "grids", "grid-group", "buildings",
  *    "heat" and "hotspots" (empty L.featureGroups this script fills) and "incidents" (an empty
@@ -12,7 +12,7 @@
  *  - settings: data-* attributes of #gm-command (API base, month range, default window,
  *    lattice sizes, class and state colours).
  *
- * Data, same-origin fetches (the HttpOnly session cookie authenticates):
+ * Data, same-origin fetches (gridmapCommon.getJSON; the HttpOnly session cookie authenticates):
  *  - GET /v1/heatmap?format=points  -> the whole window's density (Leaflet.heat);
  *  - GET /v1/heatmap?format=weekly  -> one frame per week on one lattice (the slider);
  *  - GET /v1/hotspots               -> Gi* cells; the significant ones are drawn by class;
@@ -25,6 +25,8 @@
 (function () {
   "use strict";
 
+  var C = window.gridmapCommon;
+  var el = C.el;
   var PANEL_ID = "gm-command";
   var OPEN_STATES = { reported: 1, accepted: 1, assigned: 1, assisting: 1 };
   var MAX_INCIDENTS = 50000; // drawn at most (the API pages at 10,000)
@@ -33,50 +35,10 @@
   // Leaflet.heat's gradient (simpleheat's default), also drawn in the legend (command.css).
   var HEAT_GRADIENT = { 0.25: "#2c7bb6", 0.45: "#00c4d4", 0.6: "#7fdc4a", 0.78: "#ffe03a", 1.0: "#e0241b" };
 
-  /* ---------- finding folium's map and layers ---------- */
-
-  function findLeaflet(panel) {
-    var found = { map: null, layers: {} };
-    Object.keys(window).forEach(function (key) {
-      var value;
-      try {
-        value = window[key];
-      } catch (e) {
-        return; // some window properties throw on access
-      }
-      if (!value || typeof value !== "object") return;
-      if (value instanceof L.Map) {
-        if (!found.map || value.getContainer().contains(panel)) found.map = value;
-      } else if (value instanceof L.Layer && value.options && typeof value.options.gmLayer === "string") {
-        found.layers[value.options.gmLayer] = value;
-      }
-    });
-    return found;
-  }
-
   /* ---------- small helpers (text only) ---------- */
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function present(value) {
-    return value !== undefined && value !== null && value !== "";
-  }
 
   function number(n) {
     return typeof n === "number" ? n.toLocaleString("zh-CN") : String(n);
-  }
-
-  function parseJSON(text, fallback) {
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      return fallback;
-    }
   }
 
   function nextMonth(month) { // "2026-11" -> "2026-12"
@@ -86,7 +48,7 @@
   }
 
   function localTime(iso) { // "2026-11-30T21:22:40+08:00" -> "2026-11-30 21:22 (+08:00)"
-    if (!present(iso)) return "–";
+    if (!C.present(iso)) return "–";
     var s = String(iso);
     var zone = s.length > 19 ? s.slice(19).replace(/^\.\d+/, "") : "";
     return s.slice(0, 10) + " " + s.slice(11, 16) + (zone ? " (" + zone + ")" : "");
@@ -173,22 +135,19 @@
   /* ---------- the page ---------- */
 
   function init() {
-    var panel = document.getElementById(PANEL_ID);
-    if (!panel || typeof L !== "object" || typeof L.HeatLayer !== "function") return false;
-    var found = findLeaflet(panel);
-    var layers = found.layers;
-    if (!found.map || !layers.heat || !layers.hotspots || !layers.incidents) return false;
-    var map = found.map;
+    var page = C.findPage(PANEL_ID, ["heat", "hotspots", "incidents"]);
+    if (!page || typeof L.HeatLayer !== "function") return false;
+    var panel = page.panel, map = page.map, layers = page.layers;
 
     var data = panel.dataset;
-    var apiBase = (data.apiBase || "/v1").replace(/\/+$/, "");
+    var apiBase = C.apiBase(panel);
     var bandwidthM = Number(data.bandwidthM) || 50;
     var heatCellM = Number(data.heatCellM) || 10;
     var weeklyCellM = Number(data.weeklyCellM) || 20;
     var hotspotCellM = Number(data.hotspotCellM) || 100;
-    var CLASSES = parseJSON(data.classes, {}); // class -> [label, colour]
-    var STATES = parseJSON(data.states, {}); // state -> [label, colour]
-    var CATEGORIES = parseJSON(data.categories, {}); // category -> label
+    var CLASSES = C.parseJSON(data.classes, {}); // class -> [label, colour]
+    var STATES = C.parseJSON(data.states, {}); // state -> [label, colour]
+    var CATEGORIES = C.parseJSON(data.categories, {}); // category -> label
     var ALL_CATEGORIES = Object.keys(CATEGORIES);
 
     var fromInput = document.getElementById("gm-cmd-from");
@@ -208,9 +167,7 @@
 
     /* panes: heat over the grids, the significant cells over the heat, labels and incidents on top */
     [["gm-heat", 405], ["gm-cells", 410], ["gm-labels", 415], ["gm-incidents", 420]].forEach(function (p) {
-      var pane = map.getPane(p[0]) || map.createPane(p[0]);
-      pane.style.zIndex = String(p[1]);
-      if (p[0] === "gm-heat" || p[0] === "gm-labels") pane.style.pointerEvents = "none";
+      C.pane(map, p[0], p[1], p[0] === "gm-heat" || p[0] === "gm-labels");
     });
 
     /* ---------- grid labels, faint ---------- */
@@ -287,20 +244,7 @@
     }
 
     function getJSON(path, params, signal) {
-      var url = apiBase + path + "?" + new URLSearchParams(params).toString();
-      return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal })
-        .then(function (response) {
-          return response.text().then(function (text) {
-            var body = parseJSON(text, null);
-            if (!response.ok) {
-              var message = body && body.error && body.error.message ? body.error.message : text.slice(0, 200);
-              var error = new Error(response.status + " " + path + ": " + message);
-              error.status = response.status;
-              throw error;
-            }
-            return body;
-          });
-        });
+      return C.getJSON(apiBase, path, params, signal);
     }
 
     /* ---------- the heat layer and the week slider ---------- */
@@ -381,7 +325,7 @@
       box.appendChild(el("strong", null, cls ? cls[0] : p["class"]));
       box.appendChild(el("div", null, "事件 incidents: " + p.count));
       box.appendChild(el("div", null, "z = " + Number(p.z).toFixed(2) + ", p = " + Number(p.p).toPrecision(2) +
-        (present(p.p_fdr) ? ", p(FDR) = " + Number(p.p_fdr).toPrecision(2) : "")));
+        (C.present(p.p_fdr) ? ", p(FDR) = " + Number(p.p_fdr).toPrecision(2) : "")));
       return box;
     }
 
@@ -418,10 +362,10 @@
     function popup(p) {
       var box = el("div", "gm-cmd-popup");
       var title = CATEGORIES[p.category] || p.category;
-      box.appendChild(el("div", "gm-cmd-popup-title", title + (present(p.subcategory) ? " · " + p.subcategory : "")));
+      box.appendChild(el("div", "gm-cmd-popup-title", title + (C.present(p.subcategory) ? " · " + p.subcategory : "")));
       var dl = el("dl");
       var rows = [
-        ["类别 Category", p.category + (present(p.subcategory) ? " / " + p.subcategory : "")],
+        ["类别 Category", p.category + (C.present(p.subcategory) ? " / " + p.subcategory : "")],
         ["状态 State", p.status_label || p.status],
         ["时间 Time", localTime(p.occurred_at)],
         ["网格 Grid", p.grid_code || "网格外 outside grids"],
@@ -430,13 +374,13 @@
         ["编号 Ref", p.ref],
       ];
       rows.forEach(function (row) {
-        if (!present(row[1])) return;
+        if (!C.present(row[1])) return;
         dl.appendChild(el("dt", null, row[0]));
         var dd = el("dd", row[0] === "逾期 Overdue" && p.overdue ? "gm-cmd-overdue" : null, row[1]);
         dl.appendChild(dd);
       });
       box.appendChild(dl);
-      if (present(p.description)) box.appendChild(el("p", "gm-cmd-popup-text", p.description));
+      if (C.present(p.description)) box.appendChild(el("p", "gm-cmd-popup-text", p.description));
       return box;
     }
 
@@ -743,14 +687,5 @@
     return true;
   }
 
-  function start() {
-    if (init()) return;
-    // folium's script not run yet (should not happen with defer): try once more after load
-    window.addEventListener("load", function () {
-      if (!init()) console.error("gridmap command: no Leaflet map with heat, hotspots and incidents layers here");
-    });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  C.start(init, "gridmap command: no Leaflet map with heat, hotspots and incidents layers here");
 })();

@@ -4,14 +4,14 @@
  * Built by maps/coverage.py; loaded with <script defer> so it runs after folium's inline script
  * has made the map, the grids and buildings, and the (empty) layers this script fills.
  *
- * Finding what folium drew (folium names its variables map_<id>, feature_group_<id>, ...):
+ * Finding what folium drew (gridmapCommon.findPage in common.js, loaded just before this):
  *  - the map: the L.Map among window's properties whose container holds the panel (#gm-coverage);
  *  - the layers: the Leaflet layers with options.gmLayer "grids", "buildings" (L.GeoJSON) and
  *    "views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions" (empty
  *    L.featureGroups); maps/coverage.py passes gm_layer=..., folium forwards it;
  *  - settings: data-* attributes of #gm-coverage (API base, ratio classes, colours, labels).
  *
- * Data, same-origin fetches (the HttpOnly session cookie authenticates):
+ * Data, same-origin fetches (gridmapCommon.requestJSON; the HttpOnly session cookie authenticates):
  *  - GET /v1/coverage          -> town totals, per-grid ratios (choropleth), key places' coverage;
  *  - GET /v1/coverage/views    -> every camera's visible polygon (offline/fault: dashed, not counted);
  *  - GET /v1/coverage/gaps     -> watchable space no online camera sees (hatched);
@@ -26,51 +26,13 @@
 (function () {
   "use strict";
 
+  var C = window.gridmapCommon;
+  var el = C.el;
   var PANEL_ID = "gm-coverage";
   var LAYERS = ["grids", "views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions"];
   var STATUS_ORDER = { online: 0, offline: 1, fault: 2 };
 
-  /* ---------- finding folium's map and layers ---------- */
-
-  function findLeaflet(panel) {
-    var found = { map: null, layers: {} };
-    Object.keys(window).forEach(function (key) {
-      var value;
-      try {
-        value = window[key];
-      } catch (e) {
-        return; // some window properties throw on access
-      }
-      if (!value || typeof value !== "object") return;
-      if (value instanceof L.Map) {
-        if (!found.map || value.getContainer().contains(panel)) found.map = value;
-      } else if (value instanceof L.Layer && value.options && typeof value.options.gmLayer === "string") {
-        found.layers[value.options.gmLayer] = value;
-      }
-    });
-    return found;
-  }
-
   /* ---------- small helpers (text only) ---------- */
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function present(value) {
-    return value !== undefined && value !== null && value !== "";
-  }
-
-  function parseJSON(text, fallback) {
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      return fallback;
-    }
-  }
 
   // 0.3887 -> "38.9%" (one decimal, as the tests format the API's ratio)
   function percent(ratio) {
@@ -91,33 +53,24 @@
     return s + unit;
   }
 
-  function gridNumber(code) {
-    var s = String(code);
-    return /^\d{15}$/.test(s) ? s.slice(-3) : s;
-  }
-
   /* ---------- the page ---------- */
 
   function init() {
-    var panel = document.getElementById(PANEL_ID);
-    if (!panel || typeof L !== "object") return false;
-    var found = findLeaflet(panel);
-    var layers = found.layers;
-    var missing = LAYERS.filter(function (name) { return !layers[name]; });
-    if (!found.map || missing.length) return false;
-    var map = found.map;
+    var page = C.findPage(PANEL_ID, LAYERS);
+    if (!page) return false;
+    var panel = page.panel, map = page.map, layers = page.layers;
 
     var data = panel.dataset;
-    var apiBase = (data.apiBase || "/v1").replace(/\/+$/, "");
+    var apiBase = C.apiBase(panel);
     var maxK = Number(data.maxK) || 10;
-    var CLASSES = parseJSON(data.classes, []); // [[class, low, high, label, colour], ...]
+    var CLASSES = C.parseJSON(data.classes, []); // [[class, low, high, label, colour], ...]
     var NO_RATIO = data.noRatioColour || "#e0e0e0";
-    var STATUS_COLOURS = parseJSON(data.statusColours, {});
-    var STATUS_LABELS = parseJSON(data.statusLabels, {});
-    var KIND_LABELS = parseJSON(data.kindLabels, {});
-    var MOUNT_LABELS = parseJSON(data.mountLabels, {});
-    var DORI_LABELS = parseJSON(data.doriLabels, {});
-    var PLACE_LABELS = parseJSON(data.placeLabels, {});
+    var STATUS_COLOURS = C.parseJSON(data.statusColours, {});
+    var STATUS_LABELS = C.parseJSON(data.statusLabels, {});
+    var KIND_LABELS = C.parseJSON(data.kindLabels, {});
+    var MOUNT_LABELS = C.parseJSON(data.mountLabels, {});
+    var DORI_LABELS = C.parseJSON(data.doriLabels, {});
+    var PLACE_LABELS = C.parseJSON(data.placeLabels, {});
     var GAP = data.gapColour || "#e6550d";
     var SUGGESTED = data.suggestionColour || "#1f5fbf";
 
@@ -137,44 +90,12 @@
        cameras, suggested sites */
     [["gm-cov-views", 410], ["gm-cov-gaps", 415], ["gm-cov-selected", 420], ["gm-cov-sugg-views", 425],
      ["gm-cov-keyplaces", 610], ["gm-cov-cameras", 620], ["gm-cov-labels", 625], ["gm-cov-sugg", 630]
-    ].forEach(function (p) {
-      var pane = map.getPane(p[0]) || map.createPane(p[0]);
-      pane.style.zIndex = String(p[1]);
-      pane.style.pointerEvents = "none";
-    });
+    ].forEach(function (p) { C.pane(map, p[0], p[1], true); });
 
     // The gaps' hatch: an SVG pattern the gap paths fill with (coverage.css: fill: url(#gm-cov-hatch)).
-    (function hatch() {
-      var NS = "http://www.w3.org/2000/svg";
-      if (document.getElementById("gm-cov-hatch")) return;
-      var svg = document.createElementNS(NS, "svg");
-      svg.setAttribute("class", "gm-cov-defs");
-      svg.setAttribute("width", "0");
-      svg.setAttribute("height", "0");
-      svg.setAttribute("aria-hidden", "true");
-      var defs = document.createElementNS(NS, "defs");
-      var pattern = document.createElementNS(NS, "pattern");
-      pattern.setAttribute("id", "gm-cov-hatch");
-      pattern.setAttribute("patternUnits", "userSpaceOnUse");
-      pattern.setAttribute("width", "6");
-      pattern.setAttribute("height", "6");
-      pattern.setAttribute("patternTransform", "rotate(45)");
-      var back = document.createElementNS(NS, "rect");
-      back.setAttribute("width", "6");
-      back.setAttribute("height", "6");
-      back.setAttribute("fill", GAP);
-      back.setAttribute("fill-opacity", "0.06");
-      var line = document.createElementNS(NS, "rect");
-      line.setAttribute("width", "1.6");
-      line.setAttribute("height", "6");
-      line.setAttribute("fill", GAP);
-      line.setAttribute("fill-opacity", "0.85");
-      pattern.appendChild(back);
-      pattern.appendChild(line);
-      defs.appendChild(pattern);
-      svg.appendChild(defs);
-      document.body.appendChild(svg);
-    })();
+    C.addHatches("gm-cov-defs", [
+      { id: "gm-cov-hatch", colour: GAP, angle: 45, size: 6, line: 1.6, backOpacity: 0.06, lineOpacity: 0.85 },
+    ]);
 
     /* ---------- state ---------- */
 
@@ -208,26 +129,7 @@
     }
 
     function request(method, path, params, body, signal) {
-      var url = apiBase + path + (params ? "?" + new URLSearchParams(params).toString() : "");
-      var init = {
-        method: method, credentials: "same-origin", headers: { Accept: "application/json" }, signal: signal,
-      };
-      if (body !== undefined) {
-        init.headers["Content-Type"] = "application/json";
-        init.body = JSON.stringify(body);
-      }
-      return fetch(url, init).then(function (response) {
-        return response.text().then(function (text) {
-          var parsed = parseJSON(text, null);
-          if (!response.ok) {
-            var message = parsed && parsed.error && parsed.error.message ? parsed.error.message : text.slice(0, 200);
-            var error = new Error(response.status + " " + path + ": " + message);
-            error.status = response.status;
-            throw error;
-          }
-          return parsed;
-        });
-      });
+      return C.requestJSON(apiBase, method, path, { params: params, body: body, signal: signal });
     }
 
     /* ---------- the choropleth ---------- */
@@ -253,7 +155,7 @@
       box.appendChild(el("div", null, "已覆盖 Covered: " + squareMetres(g.covered_m2) + " / " +
         squareMetres(g.watchable_m2)));
       box.appendChild(el("div", null, "最大盲区 Largest gap: " + squareMetres(g.largest_gap_m2) +
-        (present(g.gap_count) ? " (" + g.gap_count + " 处 gaps)" : "")));
+        (C.present(g.gap_count) ? " (" + g.gap_count + " 处 gaps)" : "")));
       return box;
     }
 
@@ -319,7 +221,7 @@
       (coverage.grids || []).slice().sort(function (a, b) {
         return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
       }).forEach(function (g) {
-        var option = el("option", null, gridNumber(g.code) + " " + (g.name || "") + " · " + percent(g.ratio));
+        var option = el("option", null, C.gridLabel(g.code) + " " + (g.name || "") + " · " + percent(g.ratio));
         option.value = g.code;
         gridSelect.appendChild(option);
       });
@@ -412,7 +314,7 @@
     function rows(dl, items) {
       return items.map(function (row) {
         dl.appendChild(el("dt", null, row[0]));
-        var dd = el("dd", row[2] || null, present(row[1]) ? row[1] : "–");
+        var dd = el("dd", row[2] || null, C.present(row[1]) ? row[1] : "–");
         dl.appendChild(dd);
         return dd;
       });
@@ -426,7 +328,7 @@
       var range = vp && typeof vp.range_m === "number" ? vp.range_m : p.range_m;
       var level = vp ? vp.range_level : null;
       var dori = level ? DORI_LABELS[level] || level
-        : present(p.resolution_px) ? "低于探测 below detect" : "分辨率未知 resolution unknown";
+        : C.present(p.resolution_px) ? "低于探测 below detect" : "分辨率未知 resolution unknown";
       var status = (STATUS_LABELS[p.status] || p.status) + (p.status === "online" ? "" : " · 不计入覆盖 not counted");
       var dl = el("dl");
       var cells = rows(dl, [
@@ -445,7 +347,7 @@
       if (!vp) {
         if (current.viewsLoaded) {
           areaCell.textContent = "未计算 not computed";
-        } else if (present(p.id)) { // the views are still loading: ask for this one
+        } else if (C.present(p.id)) { // the views are still loading: ask for this one
           request("GET", "/cameras/" + encodeURIComponent(p.id) + "/view").then(function (f) {
             areaCell.textContent = squareMetres(f.properties.area_m2, 1);
           }, function () {
@@ -642,7 +544,7 @@
       var views = 0;
       feats.forEach(function (f, i) {
         var p = f.properties || {};
-        var rank = present(p.rank) ? p.rank : i + 1;
+        var rank = C.present(p.rank) ? p.rank : i + 1;
         var latlng = L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]);
         bounds.extend(latlng);
         if (p.view) {
@@ -728,7 +630,7 @@
         drawSuggestions(fc, req);
         var total = current.suggestions.reduce(function (s, x) { return s + (x.added_m2 || 0); }, 0);
         var incidents = current.suggestions.reduce(function (s, x) { return s + (x.added_incidents || 0); }, 0);
-        var where = req.grid ? gridNumber(req.grid) + " " + ((current.gridCoverage[req.grid] || {}).name || "")
+        var where = req.grid ? C.gridLabel(req.grid) + " " + ((current.gridCoverage[req.grid] || {}).name || "")
           : "全镇 whole town";
         setStatus("ok", "建议 " + current.suggestions.length + " 个点位 sites (" + where.trim() + ") · 新增 adds +" +
           squareMetres(total, 1) + " · " + plain(incidents, "") + " 起事件 incidents");
@@ -886,14 +788,5 @@
     return true;
   }
 
-  function start() {
-    if (init()) return;
-    // folium's script not run yet (should not happen with defer): try once more after load
-    window.addEventListener("load", function () {
-      if (!init()) console.error("gridmap coverage: no Leaflet map with the coverage layers here");
-    });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  C.start(init, "gridmap coverage: no Leaflet map with the coverage layers here");
 })();

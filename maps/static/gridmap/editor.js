@@ -1,8 +1,9 @@
 /*
  * gridmap planners' editor (/maps/editor?plan=ID), and the editor's start page (/maps/editor).
- * Built by maps/editor.py; loaded with <script defer>, so it runs after leaflet.js, Leaflet-Geoman and
- * folium's inline script have made the map, the grids and buildings (L.GeoJSON, options.gmLayer "grids",
- * "buildings", "communities") and the empty groups this script fills ("problems", "diff", "labels").
+ * Built by maps/editor.py; loaded with <script defer> (after common.js, window.gridmapCommon), so it runs
+ * after leaflet.js, Leaflet-Geoman and folium's inline script have made the map, the grids and buildings
+ * (L.GeoJSON, options.gmLayer "grids", "buildings", "communities") and the empty groups this script fills
+ * ("problems", "diff", "labels"); gridmapCommon.findPage finds them.
  * Settings are data-* attributes of the panel's root #gm-editor (API base, plan, bands, colours).
  *
  * Every write goes to the planners' API with If-Match: "<version the page holds>", one at a time:
@@ -24,6 +25,8 @@
 (function () {
   "use strict";
 
+  var C = window.gridmapCommon;
+  var el = C.el;
   var PANEL_ID = "gm-editor";
   var PLANS_ID = "gm-editor-plans";
   var LAYERS = ["grids", "buildings", "communities", "problems", "diff", "labels"];
@@ -53,23 +56,8 @@
 
   /* ---------- small helpers (text only) ---------- */
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
-  }
-
-  function parseJSON(text, fallback) {
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      return fallback;
-    }
   }
 
   function isNum(n) {
@@ -93,39 +81,28 @@
     return /^\d{15}$/.test(s) ? Number(s.slice(9, 12)) + "-" + s.slice(-3) : s;
   }
 
-  function gridShort(code) { // the grid's own number, for the labels inside its community
-    var s = String(code);
-    return /^\d{15}$/.test(s) ? s.slice(-3) : s;
-  }
-
   function errorText(err) {
     return String(err && err.message ? err.message : err);
   }
 
-  // fetch -> {ok, status, code, message, details, body}; never rejects (a network failure is status 0)
+  // opts {params, body, version (sent as If-Match)} -> {ok, status, code, message, details, body};
+  // never rejects (a network failure is status 0)
   function request(apiBase, method, path, opts) {
     opts = opts || {};
-    var url = apiBase + path + (opts.params ? "?" + new URLSearchParams(opts.params).toString() : "");
-    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (opts.version !== undefined && opts.version !== null) init.headers["If-Match"] = '"' + opts.version + '"';
-    if (opts.body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(opts.body);
-    }
-    return fetch(url, init).then(function (response) {
-      return response.text().then(function (text) {
-        var parsed = parseJSON(text, null);
-        var error = parsed && parsed.error ? parsed.error : null;
+    var headers = {};
+    if (opts.version !== undefined && opts.version !== null) headers["If-Match"] = '"' + opts.version + '"';
+    return C.fetchJSON(apiBase, method, path, { params: opts.params, body: opts.body, headers: headers })
+      .then(function (res) {
+        var error = C.apiError(res);
         return {
-          ok: response.ok,
-          status: response.status,
+          ok: res.ok,
+          status: res.status,
           code: error ? error.code : null,
-          message: error ? error.message || "" : response.ok ? "" : response.status + " " + text.slice(0, 200),
+          message: error ? error.message || "" : res.ok ? "" : res.status + " " + res.text.slice(0, 200),
           details: error ? error.details || null : null,
-          body: parsed,
+          body: res.body,
         };
-      });
-    }, function (err) {
+      }, function (err) {
       return { ok: false, status: 0, code: "network", message: "网络错误 network error: " + errorText(err),
                details: null, body: null };
     });
@@ -183,7 +160,7 @@
   /* ---------- the start page: plans and "new draft from published" ---------- */
 
   function initPlans(root) {
-    var apiBase = (root.dataset.apiBase || "/v1").replace(/\/+$/, "");
+    var apiBase = C.apiBase(root);
     var form = document.getElementById("gm-ed-new-form");
     var name = document.getElementById("gm-ed-new-name");
     var button = document.getElementById("gm-ed-new");
@@ -211,47 +188,22 @@
     });
   }
 
-  /* ---------- finding folium's map and layers ---------- */
-
-  function findLeaflet(panel) {
-    var found = { map: null, layers: {} };
-    Object.keys(window).forEach(function (key) {
-      var value;
-      try {
-        value = window[key];
-      } catch (e) {
-        return; // some window properties throw on access
-      }
-      if (!value || typeof value !== "object") return;
-      if (value instanceof L.Map) {
-        if (!found.map || value.getContainer().contains(panel)) found.map = value;
-      } else if (value instanceof L.Layer && value.options && typeof value.options.gmLayer === "string") {
-        found.layers[value.options.gmLayer] = value;
-      }
-    });
-    return found;
-  }
-
   /* ---------- the editor ---------- */
 
   function init() {
-    var panel = document.getElementById(PANEL_ID);
-    if (!panel || typeof L !== "object") return false;
-    var found = findLeaflet(panel);
-    var layers = found.layers;
-    var missing = LAYERS.filter(function (name) { return !layers[name]; });
-    if (!found.map || missing.length) return false;
-    var map = found.map;
+    var page = C.findPage(PANEL_ID, LAYERS);
+    if (!page) return false;
+    var panel = page.panel, map = page.map, layers = page.layers;
     var hasGeoman = !!(map.pm && L.PM);
 
     var data = panel.dataset;
-    var apiBase = (data.apiBase || "/v1").replace(/\/+$/, "");
+    var apiBase = C.apiBase(panel);
     var planId = Number(data.planId);
-    var BANDS = parseJSON(data.bands, { households: [200, 300], population: [400, 500] });
-    var CLASSES = parseJSON(data.classes, []); // [[class, label, colour], ...]
+    var BANDS = C.parseJSON(data.bands, { households: [200, 300], population: [400, 500] });
+    var CLASSES = C.parseJSON(data.classes, []); // [[class, label, colour], ...]
     var CLASS_COLOURS = {};
     CLASSES.forEach(function (c) { CLASS_COLOURS[c[0]] = c[2]; });
-    var PALETTE = parseJSON(data.palette, ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"]);
+    var PALETTE = C.parseJSON(data.palette, ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"]);
 
     var statusBox = document.getElementById("gm-ed-status");
     var hintBox = document.getElementById("gm-ed-hint");
@@ -280,44 +232,13 @@
     map.getContainer().classList.add("gm-editor-map");
 
     // labels above the buildings, never in the way of a click
-    var labelPane = map.getPane("gm-ed-labels") || map.createPane("gm-ed-labels");
-    labelPane.style.zIndex = "450";
-    labelPane.style.pointerEvents = "none";
+    C.pane(map, "gm-ed-labels", 450, true);
 
-    // the errors' hatch: an SVG pattern (editor.css: fill: url(#gm-ed-hatch))
-    (function hatch() {
-      var NS = "http://www.w3.org/2000/svg";
-      if (document.getElementById("gm-ed-hatch")) return;
-      var svg = document.createElementNS(NS, "svg");
-      svg.setAttribute("class", "gm-ed-defs");
-      svg.setAttribute("width", "0");
-      svg.setAttribute("height", "0");
-      svg.setAttribute("aria-hidden", "true");
-      var defs = document.createElementNS(NS, "defs");
-      [["gm-ed-hatch", "#c1121f", 45], ["gm-ed-diff-hatch", "#7b2cbf", -45]].forEach(function (h) {
-        var pattern = document.createElementNS(NS, "pattern");
-        pattern.setAttribute("id", h[0]);
-        pattern.setAttribute("patternUnits", "userSpaceOnUse");
-        pattern.setAttribute("width", "7");
-        pattern.setAttribute("height", "7");
-        pattern.setAttribute("patternTransform", "rotate(" + h[2] + ")");
-        var back = document.createElementNS(NS, "rect");
-        back.setAttribute("width", "7");
-        back.setAttribute("height", "7");
-        back.setAttribute("fill", h[1]);
-        back.setAttribute("fill-opacity", "0.08");
-        var line = document.createElementNS(NS, "rect");
-        line.setAttribute("width", "2");
-        line.setAttribute("height", "7");
-        line.setAttribute("fill", h[1]);
-        line.setAttribute("fill-opacity", "0.8");
-        pattern.appendChild(back);
-        pattern.appendChild(line);
-        defs.appendChild(pattern);
-      });
-      svg.appendChild(defs);
-      document.body.appendChild(svg);
-    })();
+    // the errors' and the diff's hatches: SVG patterns (editor.css: fill: url(#gm-ed-hatch), url(#gm-ed-diff-hatch))
+    C.addHatches("gm-ed-defs", [
+      { id: "gm-ed-hatch", colour: "#c1121f", angle: 45, size: 7, line: 2, backOpacity: 0.08, lineOpacity: 0.8 },
+      { id: "gm-ed-diff-hatch", colour: "#7b2cbf", angle: -45, size: 7, line: 2, backOpacity: 0.08, lineOpacity: 0.8 },
+    ]);
 
     /* ---------- state ---------- */
 
@@ -574,7 +495,7 @@
           return;
         }
         var html = el("span", "gm-ed-label-text");
-        html.appendChild(el("b", null, gridShort(code)));
+        html.appendChild(el("b", null, C.gridLabel(code)));
         html.appendChild(el("small", null, grouped(m.households) + "户"));
         layers.labels.addLayer(L.marker(centre, {
           icon: L.divIcon({ className: "gm-ed-label", html: html, iconSize: [0, 0] }),
@@ -1441,19 +1362,10 @@
     return true;
   }
 
-  function start() {
+  C.start(function () {
     var plans = document.getElementById(PLANS_ID);
-    if (plans) {
-      initPlans(plans);
-      return;
-    }
-    if (init()) return;
-    // folium's script not run yet (should not happen with defer): try once more after load
-    window.addEventListener("load", function () {
-      if (!init()) console.error("gridmap editor: no Leaflet map with the editor's layers here");
-    });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+    if (!plans) return init();
+    initPlans(plans);
+    return true;
+  }, "gridmap editor: no Leaflet map with the editor's layers here");
 })();

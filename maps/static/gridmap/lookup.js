@@ -3,14 +3,14 @@
  * grid is highlighted and described. Built by maps/lookup.py; loaded with
  * <script defer> so it runs after folium's inline script has made the map.
  *
- * Finding what folium drew (folium names its variables map_<id>, geo_json_<id>):
+ * Finding what folium drew (gridmapCommon.findPage in common.js, loaded just before this):
  *  - the map: the L.Map among window's properties whose container holds the
  *    search panel (#gm-lookup);
- *  - the layers: the L.GeoJSON instances with options.gmLayer "grids" and
+ *  - the layers: the L.GeoJSON layers with options.gmLayer "grids" and
  *    "buildings" (maps/lookup.py passes gm_layer=..., folium forwards it);
  *  - settings: data-* attributes of #gm-lookup (data-api-base).
  *
- * API calls are same-origin fetches; the HttpOnly session cookie authenticates.
+ * API calls are same-origin fetches (gridmapCommon.fetchJSON); the HttpOnly session cookie authenticates.
  * Everything taken from the API goes into the DOM with textContent, never innerHTML.
  *
  * Test hook: window.gridmapLookup = {highlighted() -> grid code or null,
@@ -19,6 +19,8 @@
 (function () {
   "use strict";
 
+  var C = window.gridmapCommon;
+  var el = C.el;
   var PANEL_ID = "gm-lookup";
   var HIGHLIGHT = { color: "#b2182b", weight: 4, opacity: 1, fillOpacity: 0.5, dashArray: null };
   var BUILDING_HIGHLIGHT = { color: "#1d3f7a", weight: 3, fillColor: "#2b5fad", fillOpacity: 0.8 };
@@ -26,37 +28,15 @@
     radius: 7, color: "#ffffff", weight: 2, fillColor: "#b2182b", fillOpacity: 1, interactive: false,
   };
 
-  function findLeaflet(panel) {
-    var found = { map: null, grids: null, buildings: null };
-    Object.keys(window).forEach(function (key) {
-      var value;
-      try {
-        value = window[key];
-      } catch (e) {
-        return; // some window properties throw on access
-      }
-      if (!value || typeof value !== "object") return;
-      if (value instanceof L.Map) {
-        if (!found.map || value.getContainer().contains(panel)) found.map = value;
-      } else if (value instanceof L.GeoJSON && value.options) {
-        if (value.options.gmLayer === "grids") found.grids = value;
-        else if (value.options.gmLayer === "buildings") found.buildings = value;
-      }
-    });
-    return found;
+  // the L.GeoJSON layer with options.gmLayer *name*, or null
+  function geoJSON(layers, name) {
+    return layers[name] instanceof L.GeoJSON ? layers[name] : null;
   }
 
   /* ---------- small DOM helpers (text only) ---------- */
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function present(value) {
-    return value !== undefined && value !== null && value !== "" && value !== "–";
+  function present(value) { // "–": no value (the API's placeholder)
+    return C.present(value) && value !== "–";
   }
 
   function number(value) {
@@ -74,15 +54,14 @@
   }
 
   function init() {
-    var panel = document.getElementById(PANEL_ID);
-    if (!panel || typeof L !== "object") return false;
-    var found = findLeaflet(panel);
-    if (!found.map || !found.grids) return false;
+    var page = C.findPage(PANEL_ID, ["grids"]);
+    var grids = page && geoJSON(page.layers, "grids");
+    if (!grids) return false;
 
-    var map = found.map;
-    var grids = found.grids;
-    var buildings = found.buildings;
-    var apiBase = (panel.getAttribute("data-api-base") || "/v1").replace(/\/+$/, "");
+    var panel = page.panel;
+    var map = page.map;
+    var buildings = geoJSON(page.layers, "buildings");
+    var apiBase = C.apiBase(panel);
     var form = panel.querySelector("form");
     var input = document.getElementById("gm-lookup-q");
     var card = document.getElementById("gm-lookup-card");
@@ -286,18 +265,10 @@
 
     var sequence = 0;
 
+    // -> {status, body}: the answer whatever its status (body null if not JSON); rejects on a network error
     function getJSON(path, params) {
-      var query = Object.keys(params)
-        .map(function (k) { return encodeURIComponent(k) + "=" + encodeURIComponent(params[k]); })
-        .join("&");
-      return fetch(apiBase + path + "?" + query, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      }).then(function (response) {
-        return response.json().then(
-          function (body) { return { status: response.status, body: body }; },
-          function () { return { status: response.status, body: null }; }
-        );
+      return C.fetchJSON(apiBase, "GET", path, { params: params }).then(function (res) {
+        return { status: res.status, body: res.body };
       });
     }
 
@@ -449,14 +420,5 @@
     return true;
   }
 
-  function start() {
-    if (init()) return;
-    // folium's script not run yet (should not happen with defer): try once more after load
-    window.addEventListener("load", function () {
-      if (!init()) console.error("gridmap lookup: no Leaflet map with a 'grids' GeoJSON layer on this page");
-    });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  C.start(init, "gridmap lookup: no Leaflet map with a 'grids' GeoJSON layer on this page");
 })();
