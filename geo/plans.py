@@ -575,10 +575,21 @@ def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None
 
 
 def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),
-                  metric_crs: str = METRIC_CRS_DEFAULT) -> Report:
-    """Every problem and the metrics of a plan (see :mod:`geo.plan_checks`)."""
+                  metric_crs: str = METRIC_CRS_DEFAULT, community: str | None = None) -> Report:
+    """Every problem and the metrics of a plan (see :mod:`geo.plan_checks`).
+
+    With ``community``, only that community's grids and buildings (what an editor needs after an edit
+    there: ~0.1 s instead of seconds at city scale); a grid of another community overlapping it is then
+    not seen — publishing always validates the whole plan.
+    """
     _plan_row(conn, plan_id)
-    grids, communities, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs)
+    community_id = None
+    if community is not None:
+        community_id = conn.execute(text("SELECT id FROM community WHERE code = :c"), {"c": community}).scalar()
+        if community_id is None:
+            raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
+    grids, communities, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
+                                                community_id=community_id)
     return validate(grids, communities, buildings, bands=bands)
 
 

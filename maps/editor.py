@@ -193,7 +193,8 @@ def _legend_html(bands: dict) -> str:
     return "".join(rows)
 
 
-def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str | None) -> str:
+def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str | None,
+                scope: str | None = None) -> str:
     """The side panel: trusted, static HTML; editor.js writes every number and message with textContent."""
     esc = _html.escape
     settings = {
@@ -203,6 +204,7 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         "plan-status": plan.get("status", ""),
         "plan-name": plan.get("name", ""),
         "role": role or "",
+        "scope": scope or "",
         "bands": json.dumps(bands),
         "classes": json.dumps([[c, label, colour] for c, label, colour in DEVIATION_CLASSES], ensure_ascii=False),
         "palette": json.dumps(list(GRID_PALETTE)),
@@ -283,6 +285,7 @@ def build_editor_map(
     static_url: str = "/static",
     api_base: str = "/v1",
     role: str | None = None,
+    scope: str | None = None,
     title: str = "高山镇网格规划编辑 Gaoshan grid plan editor",
 ) -> folium.Map:
     """The editor page of one plan.
@@ -311,6 +314,9 @@ def build_editor_map(
         URL prefix of the JSON API (same origin; the session cookie authenticates).
     role : str or None
         The signed-in key's role, shown in the panel (the API decides what may be written).
+    scope : str or None
+        A community code: the page loads and validates that community only (the grids and buildings
+        passed in are that community's); publishing still validates the whole plan.
     title : str
         Page title and the panel's heading.
 
@@ -369,7 +375,7 @@ def build_editor_map(
     LayerGroup(name=LAYER_NAMES["labels"], gm_layer="labels").add_to(m)
 
     folium.LayerControl(collapsed=True, position="bottomleft").add_to(m)
-    MapPanel(_panel_html(plan=plan, bands=band_values, api_base=api_base, title=title, role=role),
+    MapPanel(_panel_html(plan=plan, bands=band_values, api_base=api_base, title=title, role=role, scope=scope),
              position="topleft", class_name="gm-ed-panel").add_to(m)
     MapPanel(_metrics_html(), position="topright", class_name="gm-ed-metrics-panel").add_to(m)
     MapPanel(_legend_html(band_values), position="bottomright", class_name="gm-legend gm-ed-legend").add_to(m)

@@ -11,6 +11,7 @@ router = APIRouter(prefix="/v1", tags=["features"])
 
 GEOJSON = "application/geo+json"
 PlanParam = Query(default=None, description="plan id; default: the published plan")
+CommunityParam = Query(default=None, description="only this community (code)")
 
 
 def _geojson(text: str) -> Response:
@@ -23,9 +24,9 @@ def communities(conn: ConnDep, _: Viewer) -> Response:
 
 
 @router.get("/grids", summary="Grids of a plan with households, population and grid member (GeoJSON)")
-def grids(conn: ConnDep, _: Viewer, plan: int | None = PlanParam) -> Response:
+def grids(conn: ConnDep, _: Viewer, plan: int | None = PlanParam, community: str | None = CommunityParam) -> Response:
     plan_row = queries.resolve_plan(conn, plan_id=plan)
-    return _geojson(queries.grids_geojson(conn, plan_id=plan_row["id"]))
+    return _geojson(queries.grids_geojson(conn, plan_id=plan_row["id"], community=community))
 
 
 @router.get("/grids/{code}", summary="One grid (a GeoJSON Feature)")
@@ -35,9 +36,10 @@ def grid(code: str, conn: ConnDep, _: Viewer, plan: int | None = PlanParam) -> R
 
 
 @router.get("/buildings", summary="Buildings with their grid in a plan (GeoJSON)")
-def buildings(conn: ConnDep, _: Viewer, plan: int | None = PlanParam) -> Response:
+def buildings(conn: ConnDep, _: Viewer, plan: int | None = PlanParam, community: str | None = CommunityParam
+              ) -> Response:
     plan_row = queries.resolve_plan(conn, plan_id=plan)
-    return _geojson(queries.buildings_geojson(conn, plan_id=plan_row["id"]))
+    return _geojson(queries.buildings_geojson(conn, plan_id=plan_row["id"], community=community))
 
 
 @router.get("/cameras", summary="Cameras (GeoJSON)")

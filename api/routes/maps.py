@@ -97,15 +97,15 @@ def logout(request: Request, engine: EngineDep) -> Response:
 
 
 def _map_page(build: Callable[..., folium.Map], conn: Connection, settings: Settings, *,
-              plan_id: int | None = None, **page: Any) -> HTMLResponse:
+              plan_id: int | None = None, community: str | None = None, **page: Any) -> HTMLResponse:
     """The page of map builder *build* (``maps.*.build_*_map``): the plan's grids and buildings (the
-    published plan when *plan_id* is None), the town's bounds and the basemap settings, plus the
-    page's own arguments *page*."""
+    published plan when *plan_id* is None; of one community when *community* is given), the town's
+    bounds and the basemap settings, plus the page's own arguments *page*."""
     if plan_id is None:
         plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
     m = build(
-        grids=json.loads(queries.grids_geojson(conn, plan_id=plan_id)),
-        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan_id)),
+        grids=json.loads(queries.grids_geojson(conn, plan_id=plan_id, community=community)),
+        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan_id, community=community)),
         bounds=queries.bounds(conn),
         basemap=settings.basemap,
         tianditu_key=settings.tianditu_key,
@@ -146,9 +146,12 @@ def coverage_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResp
 
 @router.get("/editor", response_class=HTMLResponse,
             summary="Planners' editor: paint buildings into grids, move boundaries, split, merge, publish")
-def editor_map(conn: ConnDep, settings: SettingsDep, viewer: MapViewer, plan: int | None = None) -> HTMLResponse:
+def editor_map(conn: ConnDep, settings: SettingsDep, viewer: MapViewer, plan: int | None = None,
+               community: str | None = None) -> HTMLResponse:
     """``?plan=ID`` opens that plan (a viewer may look; the API refuses a viewer's writes); without it,
-    the list of plans with the newest draft first and a button for a new draft from the published plan."""
+    the list of plans with the newest draft first and a button for a new draft from the published plan.
+    ``&community=CODE`` loads and validates one community only (a city-scale plan: the page reloads
+    and validates after every edit)."""
     if plan is None:
         return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn)))
     try:
@@ -161,6 +164,8 @@ def editor_map(conn: ConnDep, settings: SettingsDep, viewer: MapViewer, plan: in
         conn,
         settings,
         plan_id=plan_row["id"],
+        community=community,
+        scope=community,
         plan=plan_row,
         communities=json.loads(queries.communities_geojson(conn)),
         bands={"households": (settings.grid_households_min, settings.grid_households_max),

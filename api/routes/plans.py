@@ -147,10 +147,13 @@ def get_plan(plan_id: int, conn: ConnDep, _: Viewer) -> JSONResponse:
     return _plan_response(conn, plan_id)
 
 
+Community = Annotated[str | None, Query(description="only this community (code)")]
+
+
 @router.get("/{plan_id}/grids", summary="The grids of a plan (GeoJSON) with households, population, buildings")
-def plan_grids(plan_id: int, conn: ConnDep, _: Viewer) -> Response:
+def plan_grids(plan_id: int, conn: ConnDep, _: Viewer, community: Community = None) -> Response:
     plan = queries.get_plan(conn, plan_id=plan_id)
-    return Response(queries.grids_geojson(conn, plan_id=plan_id), media_type=GEOJSON,
+    return Response(queries.grids_geojson(conn, plan_id=plan_id, community=community), media_type=GEOJSON,
                     headers={"ETag": f'"{plan["version"]}"'})
 
 
@@ -212,12 +215,15 @@ def edit_log(plan_id: int, conn: ConnDep, _: Viewer) -> dict[str, Any]:
 
 @router.get("/{plan_id}/validation", summary="Problems (errors block publishing, band warnings need acknowledging) "
                                              "and per-grid metrics")
-def validation(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer) -> JSONResponse:
+def validation(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer, community: Community = None
+               ) -> JSONResponse:
     bands = _bands(settings)
-    report = plans.validate_plan(conn, plan_id=plan_id, bands=bands, metric_crs=settings.metric_crs)
+    report = plans.validate_plan(conn, plan_id=plan_id, bands=bands, metric_crs=settings.metric_crs,
+                                 community=community)
     plan = queries.get_plan(conn, plan_id=plan_id)
     convert = _problem_json(settings)
     body = {"plan": plan, "valid": report.valid, "publishable": report.valid and plan["status"] == "draft",
+            "community": community,
             "bands": {"households": list(bands.households), "population": list(bands.population)},
             "problems": [convert(p) for p in report.problems], "metrics": report.metrics}
     return JSONResponse(body, headers={"ETag": f'"{plan["version"]}"'})

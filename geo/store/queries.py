@@ -117,23 +117,26 @@ def _grids_sql() -> str:
         LEFT JOIN LATERAL (SELECT name, phone FROM staff s WHERE s.role = 'grid_member' AND s.grid_code = g.code
                            ORDER BY s.id LIMIT 1) m ON true
         WHERE g.plan_id = :plan AND (CAST(:code AS text) IS NULL OR g.code = :code)
+          AND (CAST(:community AS text) IS NULL OR c.code = :community)
         ORDER BY g.code"""
 
 
-def grids_geojson(conn: Connection, *, plan_id: int) -> str:
-    """The grids of a plan, with households, population, buildings, units and grid member."""
-    return _collection(conn, _grids_sql(), {"plan": plan_id, "code": None})
+def grids_geojson(conn: Connection, *, plan_id: int, community: str | None = None) -> str:
+    """The grids of a plan (of one community when given), with households, population, buildings, units
+    and grid member."""
+    return _collection(conn, _grids_sql(), {"plan": plan_id, "code": None, "community": community})
 
 
 def grid_feature(conn: Connection, *, plan_id: int, code: str) -> str:
     """One grid of a plan as a GeoJSON Feature; raises :class:`NotFound`."""
-    row = conn.execute(text(f"SELECT f.feature::text FROM ({_grids_sql()}) AS f"), {"plan": plan_id, "code": code}).first()
+    row = conn.execute(text(f"SELECT f.feature::text FROM ({_grids_sql()}) AS f"),
+                       {"plan": plan_id, "code": code, "community": None}).first()
     if row is None:
         raise NotFound(f"no grid {code!r} in plan {plan_id}: GET /v1/grids lists the codes")
     return row[0]
 
 
-def buildings_geojson(conn: Connection, *, plan_id: int) -> str:
+def buildings_geojson(conn: Connection, *, plan_id: int, community: str | None = None) -> str:
     return _collection(conn, f"""
         WITH {_BUILDING_GRID}
         SELECT {_feature("json_build_object('id', b.id, 'code', b.code, 'name', b.name, 'address', b.address, "
@@ -144,7 +147,8 @@ def buildings_geojson(conn: Connection, *, plan_id: int) -> str:
         FROM building b JOIN community c ON c.id = b.community_id
         LEFT JOIN building_grid bg ON bg.building_id = b.id
         LEFT JOIN unit_totals t ON t.building_id = b.id
-        ORDER BY b.code""", {"plan": plan_id})
+        WHERE CAST(:community AS text) IS NULL OR c.code = :community
+        ORDER BY b.code""", {"plan": plan_id, "community": community})
 
 
 _CAMERA_PROPS = _feature(

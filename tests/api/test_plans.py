@@ -531,3 +531,21 @@ def test_an_edit_that_would_empty_a_grid_is_refused(env) -> None:  # type: ignor
               json={"geometry": mapping(from_metric(target.union(g.buffer(1))))}, headers=_h(env, v))
     assert r.status_code == 422 and "merge" in r.json()["error"]["message"], r.text
     assert _grids(env, plan) == before
+
+
+def test_one_community_of_a_plan(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, _ = _draft(env, "one community")
+    everything = _validation(env, plan)
+    community = everything["metrics"][0]["community_code"]
+    h = auth(env["keys"]["viewer"])
+    scoped = c.get(f"/v1/plans/{plan}/validation", params={"community": community}, headers=h).json()
+    assert scoped["community"] == community and scoped["metrics"]
+    assert scoped["metrics"] == [m for m in everything["metrics"] if m["community_code"] == community]
+    grids = c.get(f"/v1/plans/{plan}/grids", params={"community": community}, headers=h).json()["features"]
+    assert sorted(f["properties"]["code"] for f in grids) == [m["code"] for m in scoped["metrics"]]
+    buildings = c.get("/v1/buildings", params={"plan": plan, "community": community}, headers=h).json()["features"]
+    assert buildings and {f["properties"]["community_code"] for f in buildings} == {community}
+    assert sum(f["properties"]["households"] for f in buildings) == sum(m["households"] for m in scoped["metrics"])
+    missing = c.get(f"/v1/plans/{plan}/validation", params={"community": "999999999999"}, headers=h)
+    assert missing.status_code == 404

@@ -143,9 +143,9 @@ def _point_in(env: dict[str, Any], plan_id: int, building: str) -> tuple[float, 
     raise AssertionError(f"no building {building}")
 
 
-def _open(browser, open_map, env: dict[str, Any], plan_id: int, who: str, shot: Path):
+def _open(browser, open_map, env: dict[str, Any], plan_id: int, who: str, shot: Path, query: str = ""):
     cookie = sign_in_cookie(env["base"], env["keys"][who])
-    report = open_map(browser, f"{env['base']}/maps/editor?plan={plan_id}", screenshot=shot, cookies=cookie,
+    report = open_map(browser, f"{env['base']}/maps/editor?plan={plan_id}{query}", screenshot=shot, cookies=cookie,
                       timeout_ms=60_000)
     try:
         report.page.wait_for_function(_READY, timeout=60_000)
@@ -575,4 +575,25 @@ def test_merge_split_boundary_and_brush_go_through_the_api(browser, open_map, en
     state = _state(page)
     assert state["version"] == v + 1 and state["message"]["state"] == "ok", state["message"]  # one edit
     assert "Assign 2" in state["message"]["text"]
+    assert _other_errors(report) == [] and report.page_errors == [] and report.failed_responses == []
+
+
+def test_one_community_at_a_time_for_city_scale_plans(browser, open_map, env, tmp_path: Path) -> None:
+    """?community=CODE: the page loads and validates that community only, and edits still go through."""
+    plan = _draft(env, "一个社区 one community")
+    b, _c, a, n = _swap_candidates(env, plan["id"])[0]
+    community = a[:12]
+    report = _open(browser, open_map, env, plan["id"], "planner", tmp_path / "editor-community.png",
+                   query=f"&community={community}")
+    page = report.page
+    state = _state(page)
+    assert state["metrics"] and all(code.startswith(community) for code in state["metrics"])
+    assert all(code.startswith(community) for code in state["buildings"])
+    everything = _ok(_call(env, "GET", f"/v1/plans/{plan['id']}/grids", who="viewer"))["features"]
+    assert len(state["metrics"]) == sum(f["properties"]["community_code"] == community for f in everything)
+    result = page.evaluate("([b, n]) => window.gridmapEditor.assign(b, n).then(r => ({status: r.status}))", [b, n])
+    assert result == {"status": 200}
+    page.wait_for_function(_IDLE, timeout=30_000)
+    state = _state(page)
+    assert state["buildings"][b] == n and all(code.startswith(community) for code in state["metrics"])
     assert _other_errors(report) == [] and report.page_errors == [] and report.failed_responses == []

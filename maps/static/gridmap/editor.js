@@ -199,6 +199,13 @@
     var data = panel.dataset;
     var apiBase = C.apiBase(panel);
     var planId = Number(data.planId);
+    // ?community=CODE: this community's grids, buildings and validation only (city-scale plans)
+    var SCOPE = data.scope || "";
+    var scoped = function (params) {
+      var out = params || {};
+      if (SCOPE) out.community = SCOPE;
+      return Object.keys(out).length ? out : undefined;
+    };
     var BANDS = C.parseJSON(data.bands, { households: [200, 300], population: [400, 500] });
     var CLASSES = C.parseJSON(data.classes, []); // [[class, label, colour], ...]
     var CLASS_COLOURS = {};
@@ -773,7 +780,8 @@
       setBusy(1);
       var base = "/plans/" + planId;
       return Promise.all([
-        get(base), get(base + "/grids"), get("/buildings", { plan: planId }), get(base + "/validation"),
+        get(base), get(base + "/grids", scoped()), get("/buildings", scoped({ plan: planId })),
+        get(base + "/validation", scoped()),
         get(base + "/edits"), S.diffOn ? get(base + "/diff", diffParams()) : Promise.resolve(null),
       ]).then(function (r) {
         if (mine !== reloadSeq) return false; // a newer reload is on its way
