@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 from shapely import STRtree
 from sqlalchemy import Connection, Engine, text
 
@@ -141,6 +142,20 @@ def _online_views(conn: Connection, envelope_wkb: bytes | None = None) -> np.nda
     return to_metric(shapely.from_wkb([bytes(r) for r in rows])) if rows else np.array([], dtype=object)
 
 
+def _storable(g: Any) -> Any:
+    """A gap polygon reprojected to WGS84, made valid on a 1e-9° grid for the database's CHECK.
+
+    Reprojection can leave a valid metric polygon slightly invalid (a hole touching its shell);
+    ``set_precision`` on such input raises a GEOS TopologyException (seen once in the 6,087 grids of
+    the city set), so it is repaired first.
+    """
+    g = shapely.make_valid(g)
+    try:
+        return shapely.make_valid(shapely.set_precision(g, 1e-9))
+    except GEOSException:
+        return g
+
+
 def recompute_grid_coverage(conn: Connection, *, grid_ids: Sequence[int] | None = None,
                             progress: Progress | None = None, min_gap_m2: float = 1.0) -> int:
     """Per-grid coverage of the published plan (or of ``grid_ids``): stats and gap polygons.
@@ -174,7 +189,7 @@ def recompute_grid_coverage(conn: Connection, *, grid_ids: Sequence[int] | None 
         gap_m2 = float(sum(h.area for h in holes))
         big = [h for h in holes if h.area >= min_gap_m2]
         for hole in big:
-            g = shapely.make_valid(shapely.set_precision(to_wgs84(hole), 1e-9))
+            g = _storable(to_wgs84(hole))
             parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon" and not p.is_empty]
             for part in parts:  # usually one; the area is the metric hole's, shared if it had to split
                 conn.execute(text("INSERT INTO coverage_gap (grid_id, area_m2, geom) "

@@ -95,3 +95,18 @@ def test_loading_twice_is_refused_and_changes_nothing(engine: Engine) -> None:
         load_dataset(engine, DEMO_DIR)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM building")).scalar_one() == before
+
+
+def test_gap_polygons_are_made_storable() -> None:
+    """A gap polygon that reprojection left invalid is repaired before it is snapped for storage."""
+    from shapely import Polygon
+
+    from geo.store.coverage_store import _storable
+
+    # a hole touching its shell along an edge (invalid), in degrees
+    shell = [(113.2, 40.05), (113.201, 40.05), (113.201, 40.051), (113.2, 40.051)]
+    hole = [(113.2, 40.0502), (113.2005, 40.0502), (113.2005, 40.0505), (113.2, 40.0505)]
+    bad = Polygon(shell, [hole])
+    assert not bad.is_valid
+    good = _storable(bad)
+    assert good.is_valid and good.area > 0
