@@ -132,8 +132,12 @@ def authenticate_session(engine: Engine, token: str) -> KeyInfo:
 def end_session(engine: Engine, token: str) -> None:
     """Sign out: the session stops working at once on this worker, within the cache time on others."""
     with engine.begin() as conn:
-        conn.execute(text("UPDATE web_session SET ended_at = now() WHERE token_hash = :h AND ended_at IS NULL"),
-                     {"h": _hash(token)})
+        prefix = conn.execute(text(
+            "UPDATE web_session s SET ended_at = now() FROM api_key k "
+            "WHERE s.token_hash = :h AND s.ended_at IS NULL AND k.id = s.key_id RETURNING k.prefix"),
+            {"h": _hash(token)}).scalar()
+        if prefix is not None:
+            audit.record(conn, actor=f"key:{prefix}", action="sign_out", entity="api_key", entity_id=prefix)
 
 
 class KeyCache:

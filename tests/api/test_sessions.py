@@ -35,6 +35,10 @@ def test_session_works_until_sign_out_and_stores_no_secret(db_url: str, engine, 
             stored = conn.execute(text("SELECT token_hash FROM web_session")).scalars().all()
         assert token not in stored and all(len(h) == 64 for h in stored)
         out = c.post("/maps/logout", headers={"Cookie": f"{SESSION_COOKIE}={token}"}, follow_redirects=False)
+        with engine.connect() as conn:
+            actions = conn.execute(text("SELECT action FROM audit_log WHERE entity = 'api_key' AND entity_id = :p "
+                                        "ORDER BY id"), {"p": key.split("_")[1]}).scalars().all()
+        assert actions == ["create", "sign_in", "sign_out"]
         assert out.status_code == 303 and f'{SESSION_COOKIE}=""' in out.headers["set-cookie"]
         r = c.get("/v1/plans", headers={"Cookie": f"{SESSION_COOKIE}={token}"})
         assert r.status_code == 401 and "sign in again" in r.json()["error"]["message"]
