@@ -72,7 +72,8 @@ def _diff(a: Geometry, b: Geometry) -> MultiPolygon:
     return polygonal(shapely.difference(a, b, grid_size=GRID_SIZE))
 
 
-def _union(*geoms: Geometry) -> MultiPolygon:
+def union(*geoms: Geometry) -> MultiPolygon:
+    """The polygonal union of ``geoms`` (None and empty ones skipped), snap-rounded to :data:`GRID_SIZE`."""
     return polygonal(shapely.union_all([g for g in geoms if g is not None and not g.is_empty], grid_size=GRID_SIZE))
 
 
@@ -204,7 +205,7 @@ def building_cells(footprints: Sequence[Geometry], region: Geometry, *,
         fp = fps[i]
         mine = shapely.union_all(vor[poly_owner == i], grid_size=GRID_SIZE)
         others = _diff(all_fps, fp)
-        cell = _union(_diff(mine, others), fp)
+        cell = union(_diff(mine, others), fp)
         cells.append(_inter(cell, region))
     return cells
 
@@ -232,7 +233,7 @@ def keep_buildings_whole(grids: Grids, footprints: Sequence[Geometry]) -> Change
         winner = shares[0][1]
         for _, code in shares[1:]:
             current[code] = changed[code] = _diff(current[code], fp)
-        current[winner] = changed[winner] = _union(current[winner], _inter(fp, _union(*(grids[c] for _, c in shares))))
+        current[winner] = changed[winner] = union(current[winner], _inter(fp, union(*(grids[c] for _, c in shares))))
     return changed
 
 
@@ -267,9 +268,9 @@ def absorb_fragments(grids: Grids, *, codes: Sequence[str] | None = None,
             if best is None:
                 keep.append(part)
                 continue
-            current[best] = changed[best] = _union(current[best], part)
+            current[best] = changed[best] = union(current[best], part)
         if len(keep) < len(parts):
-            current[code] = changed[code] = _union(*keep)
+            current[code] = changed[code] = union(*keep)
     return changed
 
 
@@ -299,7 +300,7 @@ def assign(grids: Grids, *, cell: Geometry, target: str) -> Changes:
             new = _diff(g, cell)
             if abs(new.area - g.area) > CHANGE_M2:
                 current[code] = changed[code] = new
-    current[target] = changed[target] = _union(grids[target], cell)
+    current[target] = changed[target] = union(grids[target], cell)
     changed.update(absorb_fragments(current, codes=[c for c in changed if c != target]))
     return changed
 
@@ -349,13 +350,13 @@ def reshape(grids: Grids, *, code: str, geometry: Geometry, region: Geometry,
             if length > best_len:
                 best, best_len = other, length
         if best is not None:
-            current[best] = changed[best] = _union(current[best], piece)
+            current[best] = changed[best] = union(current[best], piece)
         elif shapely.buffer(piece, -snap_m).is_empty:
             # a strip narrower than the snapping distance along the community edge, touching no
             # other grid: what snapping could not reach, not land the planner meant to give up
-            current[code] = changed[code] = _union(current[code], piece)
+            current[code] = changed[code] = union(current[code], piece)
     if footprints:
-        near = [fp for fp in footprints if fp.intersects(_union(old, new).buffer(1.0))]
+        near = [fp for fp in footprints if fp.intersects(union(old, new).buffer(1.0))]
         for c, g in keep_buildings_whole(current, near).items():
             current[c] = changed[c] = g
     for c, g in absorb_fragments(current, codes=list(changed)).items():
@@ -388,8 +389,8 @@ def split(geometry: Geometry, line: LineString, *, footprints: Sequence[Geometry
     if len(pieces) < 2:
         raise BadInput("the line does not cut the grid in two: draw it from outside the grid, across it, "
                        "to outside again")
-    left = _union(*(p for p in pieces if _side(line, p.representative_point()) > 0))
-    right = _union(*(p for p in pieces if _side(line, p.representative_point()) < 0))
+    left = union(*(p for p in pieces if _side(line, p.representative_point()) > 0))
+    right = union(*(p for p in pieces if _side(line, p.representative_point()) < 0))
     if left.is_empty or right.is_empty:
         raise BadInput("every piece of the cut lies on one side of the line: draw a line that crosses the grid")
     if footprints:
@@ -410,10 +411,10 @@ def merge(grids: Grids, *, keep: str, drop: str) -> Changes:
         raise BadInput("merge needs two different grids")
     if shared_border(grids[keep], grids[drop]) <= 0:
         raise BadInput(f"grids {keep} and {drop} do not share a border; merge neighbouring grids only")
-    return {keep: _union(grids[keep], grids[drop]), drop: None}
+    return {keep: union(grids[keep], grids[drop]), drop: None}
 
 
 __all__ = [
     "CELL_SPACING_M", "FRAGMENT_M2", "GRID_SIZE", "SNAP_M", "absorb_fragments", "assign", "building_cells",
-    "keep_buildings_whole", "merge", "polygonal", "reshape", "shared_border", "snap_vertices", "split",
+    "keep_buildings_whole", "merge", "polygonal", "union", "reshape", "shared_border", "snap_vertices", "split",
 ]

@@ -456,7 +456,7 @@ def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, b
                                    population_band=bands.population, seed=seed)
     new_id = copy_plan(engine, source_id=plan_id, name=name or f"suggested {community} (seed {seed})", actor=actor)
     labels = np.asarray(suggestion.labels)
-    shapes = [partition._union(*(cells[i] for i in np.nonzero(labels == r)[0])) for r in range(labels.max() + 1)]
+    shapes = [partition.union(*(cells[i] for i in np.nonzero(labels == r)[0])) for r in range(labels.max() + 1)]
 
     def compute(conn: Connection, plan: Any):
         old = sorted(grids)
