@@ -20,6 +20,7 @@ from geo.errors import (
     Forbidden,
     GridmapError,
     NotFound,
+    OverBudget,
     RateLimited,
     TooLarge,
     Unauthorized,
@@ -29,6 +30,7 @@ from geo.errors import (
 
 #: Domain error → HTTP status. The first class in an error's MRO found here wins.
 STATUS: dict[type[GridmapError], int] = {
+    OverBudget: 422,
     TooLarge: 413,
     NotFound: 404,
     BadInput: 422,

@@ -110,6 +110,21 @@ class TooLarge(BadInput):
     code = "too_large"
 
 
+class OverBudget(TooLarge):
+    """An analysis or edit whose work, computed before it starts (cells x neighbours, pairs, frames x
+    cells, sites x k, vertices), is over its budget; ``details`` names the budget, the estimate and
+    how to narrow the request (HTTP 422)."""
+
+    code = "over_budget"
+
+
+class UnsafeFile(BadInput):
+    """An uploaded file whose bytes are not the declared format, or that asks the reader to follow a
+    path, URL or SQL of its own (a VRT, a GeoPackage view, a zip bomb)."""
+
+    code = "unsafe_file"
+
+
 class VersionRequired(GridmapError):
     """An edit that does not say which version of the plan it was made against (HTTP 428)."""
 

@@ -1,0 +1,32 @@
+"""Fixtures for the attack tests: one client factory over a database of the module's own.
+
+Each module of tests/security/ reproduces one class of attack found by the outside security test
+(issue 14): the test sends what the attacker sent and asserts the service refuses it, answers with a
+4xx that names the problem, leaks nothing and stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from geo.config import Settings
+from geo.keys import create_key
+from geo.store.db import make_engine
+
+ROLES = ("client", "viewer", "operator", "planner", "admin")
+
+
+@pytest.fixture(scope="module")
+def env(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """``{"client": TestClient, "engine": Engine, "keys": {role: key}, "settings": Settings}``."""
+    engine = make_engine(module_db)
+    keys = {r: create_key(engine, role=r, name=f"{r} attacker")[1] for r in ROLES}
+    settings = Settings(database_url=module_db, var_dir=tmp_path_factory.mktemp("var"), lookup_poll_s=0.1)
+    with TestClient(create_app(settings)) as client:
+        yield {"client": client, "engine": engine, "keys": keys, "settings": settings}
+    engine.dispose()
