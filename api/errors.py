@@ -110,12 +110,28 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
                         headers={**_headers(exc.status_code), **(exc.headers or {})})
 
 
+#: What a data error's SQLSTATE says about the value, in the client's terms. The database's own text
+#: is never sent: it names tables, columns and the server, and quotes what it could not read.
+_DATA_ERRORS = {
+    "22P02": "a text where a number, date or code was expected",
+    "22021": "a control character (NUL) or bytes that are not UTF-8",
+    "22003": "a number out of range",
+    "22008": "a date or time out of range",
+    "22007": "a date or time in an unknown form",
+    "22001": "a text longer than the field holds",
+}
+
+
 async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
     if isinstance(exc, DataError):  # a value the database cannot hold, e.g. a NUL byte in text
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        if state not in _DATA_ERRORS and "NUL" in str(exc.orig):  # psycopg refuses NUL before the server sees it
+            state = "22021"
+        what = _DATA_ERRORS.get(state, "a value the database cannot hold")
         return JSONResponse(error_body(
-            "invalid_value", f"a value in the request cannot be stored or compared: {str(exc.orig).splitlines()[0]}; "
-            "remove control characters (NUL) and send text, numbers and dates in their usual forms"),
-            status_code=422)
+            "invalid_value", f"a value in the request cannot be stored or compared ({what}); remove control "
+            "characters and send text, numbers and dates in their usual forms (ISO 8601 dates)",
+            {"sqlstate": state or None}), status_code=422)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return JSONResponse(
             error_body("database_unavailable", "the database is not answering; retry in a few seconds"),

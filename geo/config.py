@@ -48,6 +48,10 @@ class Settings(BaseSettings):
 
     #: Largest request body accepted (bytes); a million-point batch as JSON is about 30 MB.
     max_body_bytes: int = 64 * 1024 * 1024
+    #: An uploaded archive (a zipped Shapefile): most bytes it may unpack to, and most members it may hold;
+    #: both are checked before anything is extracted.
+    upload_max_unzipped_bytes: int = 256 * 1024 * 1024
+    upload_max_archive_members: int = 64
     #: Most rows one batch lookup request may carry.
     batch_max_rows: int = 1_000_000
     #: How long a worker trusts a verified API key before checking it again (seconds);

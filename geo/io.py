@@ -58,6 +58,7 @@ from geo.crs import (
     to_wgs84_geometry,
 )
 from geo.errors import BadCRS, BadInput
+from geo.file_safety import check_format, check_geopackage, excerpt, restrict_gdal_drivers
 from geo.validation import diagnose
 
 __all__ = [
@@ -143,7 +144,7 @@ def format_of(path: Path | str) -> str:
         raise BadInput(
             f"unsupported file type {ext or '(no extension)'!r} for {Path(path).name}; "
             "use .geojson/.json, .gpkg, .shp or .csv",
-            details={"path": str(path), "supported": sorted(FORMATS)},
+            details={"file": Path(path).name, "supported": sorted(FORMATS)},
         ) from None
 
 
@@ -159,8 +160,13 @@ def read_features(
     layer: str | None = None,
     lon_column: str = "lon",
     lat_column: str = "lat",
+    name: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector file into a WGS84 GeoDataFrame, keeping every feature.
+
+    The file is treated as hostile (:mod:`geo.file_safety`): only the GeoJSON, GPKG, ESRI
+    Shapefile and CSV drivers exist, its bytes must be the format its extension says, and a
+    GeoPackage must hold plain tables only.
 
     Parameters
     ----------
@@ -176,6 +182,9 @@ def read_features(
         CSV columns with the coordinates (case-insensitive; with the defaults,
         ``lng``/``longitude``/``x``/``经度`` and ``latitude``/``y``/``纬度`` are
         found too). A CSV with a ``geometry_wkt`` column is read from the WKT.
+    name : str, optional
+        The file's name as the user knows it (an upload's file name) for messages; default the
+        path's name. Messages never carry the server's path.
 
     Returns
     -------
@@ -185,9 +194,13 @@ def read_features(
         source coordinates are out of lon/lat range keep a row, with the reason
         in ``_geometry_error`` (that column exists only when needed). CSV
         coordinate columns are consumed into the geometry and dropped.
+        ``attrs["source_geometry_type"]`` is the layer's declared geometry type
+        (e.g. ``"Polygon Z"``; None for CSV).
 
     Raises
     ------
+    geo.errors.UnsafeFile
+        Bytes that are not the declared format, a GeoPackage with views or generated columns.
     geo.errors.BadInput
         Missing file, unsupported type, unknown layer, CSV without coordinate columns.
     geo.errors.BadCRS
@@ -197,18 +210,20 @@ def read_features(
     driver = format_of(path)
     if not path.exists():
         raise BadInput(f"file not found: {path}", details={"path": str(path)})
+    name = name or path.name
+    check_file(path, driver=driver, name=name)
     src_crs = parse_crs(crs) if crs is not None else None
     if driver == "CSV":
-        gdf, errors = _read_csv(path, lon_column=lon_column, lat_column=lat_column)
+        gdf, errors = _read_csv(path, lon_column=lon_column, lat_column=lat_column, name=name)
         file_crs = WGS84
     else:
-        gdf, errors = _read_vector(path, layer=layer)
+        gdf, errors = _read_vector(path, layer=layer, name=name)
         file_crs = gdf.crs
         if file_crs is None and driver == "GeoJSON":
             file_crs = WGS84
     source = src_crs if src_crs is not None else file_crs
     if source is None:
-        source = _guess_lonlat(gdf, path)
+        source = _guess_lonlat(gdf, name)
     gdf = _to_wgs84(gdf, source, errors)
     gdf[FEATURE_INDEX] = np.arange(len(gdf), dtype=np.int64)
     if any(e is not None for e in errors):
@@ -216,26 +231,52 @@ def read_features(
     return gdf
 
 
-def _read_vector(path: Path, *, layer: str | None) -> tuple[gpd.GeoDataFrame, list[str | None]]:
+def check_file(path: Path, *, driver: str, name: str) -> None:
+    """The checks of :mod:`geo.file_safety` for one file about to be opened with *driver*."""
+    restrict_gdal_drivers()
+    if driver == "ESRI Shapefile":
+        for part in (path, path.with_suffix(".shx"), path.with_suffix(".dbf")):
+            if part.exists():
+                check_format(part, driver, name=f"{name} ({part.suffix})")
+    else:
+        check_format(path, driver, name=name)
+    if driver == "GPKG":
+        check_geopackage(path, name=name)
+
+
+def _gdal_reason(e: Exception, path: Path, name: str) -> str:
+    """GDAL's complaint, without the server's path, cut to one short line."""
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    for p in (str(path), str(path.parent)):
+        text = text.replace(p, name)
+    return text[:160]
+
+
+def _read_vector(path: Path, *, layer: str | None, name: str) -> tuple[gpd.GeoDataFrame, list[str | None]]:
     try:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        layers = [str(n) for n, _ in pyogrio.list_layers(path)]
     except Exception as e:  # pyogrio.errors.DataSourceError and friends
-        raise BadInput(f"cannot open {path.name}: {e}", details={"path": str(path)}) from None
+        raise BadInput(f"cannot open {name}: {_gdal_reason(e, path, name)}", details={"file": name}) from None
     if layer is None and len(layers) > 1:
         raise BadInput(
-            f"{path.name} has {len(layers)} layers ({', '.join(layers)}); say which one with layer=",
-            details={"layers": layers},
+            f"{name} has {len(layers)} layers ({', '.join(layers)[:200]}); say which one with layer=",
+            details={"layers": layers[:100]},
         )
     if layer is not None and layer not in layers:
         raise BadInput(
-            f"{path.name} has no layer {layer!r}; its layers are: {', '.join(layers)}",
-            details={"layers": layers},
+            f"{name} has no layer {excerpt(layer)}; its layers are: {', '.join(layers)[:200]}",
+            details={"layers": layers[:100]},
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        gdf = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore", force_2d=True)
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore", force_2d=True)
+    except Exception as e:  # a damaged file
+        raise BadInput(f"cannot read {name}: {_gdal_reason(e, path, name)}", details={"file": name}) from None
     if not isinstance(gdf, gpd.GeoDataFrame):  # a table without geometry
-        raise BadInput(f"{path.name} has no geometry column", details={"path": str(path)})
+        raise BadInput(f"{name} has no geometry column", details={"file": name})
+    gdf.attrs["source_geometry_type"] = info.get("geometry_type")
     gdf = gdf.reset_index(drop=True)
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
@@ -292,7 +333,9 @@ def _infer_column(s: pd.Series, name: str) -> pd.Series:
     return s
 
 
-def _read_csv_text(path: Path) -> pd.DataFrame:
+def _read_csv_text(path: Path, name: str) -> pd.DataFrame:
+    """CSV through pandas, as text: GDAL's CSV driver is not used for reading (it would obey
+    ``CSV:`` paths and .csvt/.prj side files)."""
     last: Exception | None = None
     for enc in ("utf-8-sig", "gb18030"):  # UTF-8 (with or without BOM), or Excel's Chinese
         try:
@@ -300,16 +343,17 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
         except UnicodeDecodeError as e:
             last = e
         except pd.errors.EmptyDataError:
-            raise BadInput(f"{path.name} is empty", details={"path": str(path)}) from None
+            raise BadInput(f"{name} is empty", details={"file": name}) from None
         except pd.errors.ParserError as e:
-            raise BadInput(f"{path.name} is not a readable CSV: {e}", details={"path": str(path)}) from None
-    raise BadInput(
-        f"{path.name} is neither UTF-8 nor GB18030 text: {last}", details={"path": str(path)}
-    )
+            raise BadInput(f"{name} is not a readable CSV: {_gdal_reason(e, path, name)}",
+                           details={"file": name}) from None
+    raise BadInput(f"{name} is neither UTF-8 nor GB18030 text ({type(last).__name__} at byte "
+                   f"{getattr(last, 'start', '?')})", details={"file": name})
 
 
-def _read_csv(path: Path, *, lon_column: str, lat_column: str) -> tuple[gpd.GeoDataFrame, list[str | None]]:
-    df = _read_csv_text(path)
+def _read_csv(path: Path, *, lon_column: str, lat_column: str, name: str
+              ) -> tuple[gpd.GeoDataFrame, list[str | None]]:
+    df = _read_csv_text(path, name)
     df.columns = [str(c).strip() for c in df.columns]
     cols = list(df.columns)
     wkt_col = _find_column(cols, WKT_COLUMN, (WKT_COLUMN, "wkt"))
@@ -330,15 +374,15 @@ def _read_csv(path: Path, *, lon_column: str, lat_column: str) -> tuple[gpd.GeoD
             except Exception:
                 geoms[i] = None
                 problem = diagnose(t)
-                errors[i] = problem.message if problem else f"cannot read WKT {t[:40]!r}"
+                errors[i] = problem.message if problem else f"cannot read WKT {excerpt(t, chars=24)}"
         drop = [c for c in (wkt_col, lon_c, lat_c) if c is not None]
     else:
         if lon_c is None or lat_c is None:
             missing = lon_column if lon_c is None else lat_column
             raise BadInput(
-                f"{path.name} has no {missing!r} column (columns: {', '.join(cols)}); name the "
+                f"{name} has no {missing!r} column (columns: {', '.join(cols)[:200]}); name the "
                 f"coordinate columns with lon_column= and lat_column=, or add a {WKT_COLUMN!r} column",
-                details={"columns": cols},
+                details={"columns": cols[:100]},
             )
         lon_txt = df[lon_c].str.strip()
         lat_txt = df[lat_c].str.strip()
@@ -350,10 +394,10 @@ def _read_csv(path: Path, *, lon_column: str, lat_column: str) -> tuple[gpd.GeoD
         geoms[:] = None
         geoms[ok] = shapely.points(lon[ok], lat[ok])
         for i in np.flatnonzero(~ok & ~both_empty):
-            for name, txt, val in ((lon_c, lon_txt.iat[i], lon[i]), (lat_c, lat_txt.iat[i], lat[i])):
+            for col, txt, val in ((lon_c, lon_txt.iat[i], lon[i]), (lat_c, lat_txt.iat[i], lat[i])):
                 if np.isnan(val):
                     errors[i] = (
-                        f"{name} is empty" if txt == "" else f"{name}={txt!r} is not a number"
+                        f"{col} is empty" if txt == "" else f"{col}={excerpt(txt)} is not a number"
                     ) + "; give both coordinates in decimal degrees"
                     break
         drop = [lon_c, lat_c] + ([wkt_col] if wkt_col is not None else [])
@@ -363,7 +407,7 @@ def _read_csv(path: Path, *, lon_column: str, lat_column: str) -> tuple[gpd.GeoD
     return gpd.GeoDataFrame(props, geometry=gpd.GeoSeries(geoms), crs=None), errors
 
 
-def _guess_lonlat(gdf: gpd.GeoDataFrame, path: Path) -> str:
+def _guess_lonlat(gdf: gpd.GeoDataFrame, name: str) -> str:
     """A file without a CRS: fine as WGS84 when its coordinates look like lon/lat."""
     geoms = np.asarray(gdf.geometry.values)
     coords = shapely.get_coordinates(geoms)
@@ -373,10 +417,10 @@ def _guess_lonlat(gdf: gpd.GeoDataFrame, path: Path) -> str:
     ):
         return WGS84
     raise BadCRS(
-        f"{path.name} has no CRS and its coordinates are not longitude/latitude "
+        f"{name} has no CRS and its coordinates are not longitude/latitude "
         f"(e.g. {finite[0, 0]:.1f}, {finite[0, 1]:.1f}); pass the CRS they are in, "
         "e.g. crs='EPSG:4547'",
-        details={"path": str(path)},
+        details={"file": name},
     )
 
 

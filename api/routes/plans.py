@@ -28,6 +28,7 @@ from geo import plans
 from geo.config import Settings
 from geo.crs import from_metric
 from geo.errors import BadInput, VersionRequired
+from geo.file_safety import excerpt
 from geo.plan_checks import Bands, Problem, problem_dict
 from geo.store import coverage_store, exchange, queries
 from geo.validation import geometry_in
@@ -290,6 +291,12 @@ def export(plan_id: int, engine: EngineDep, _: Viewer,
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
+def _client_name(filename: str | None, suffix: str) -> str:
+    """The upload's own file name (no directories, at most 60 characters) for messages."""
+    name = Path((filename or "").replace("\\", "/")).name or f"upload{suffix}"
+    return name if len(name) <= 60 else name[:50] + "…" + suffix
+
+
 @router.post("/{plan_id}/import", summary="Replace the draft's grids with a file drawn elsewhere (GeoPackage, "
                                          "GeoJSON, zipped Shapefile); checked like any edit (If-Match)")
 def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
@@ -300,13 +307,16 @@ def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Pl
     version = parse_if_match(if_match)
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".gpkg", ".geojson", ".json", ".zip"):
-        raise BadInput(f"upload a .gpkg, .geojson/.json or a zipped Shapefile (.zip), not {file.filename!r}")
+        raise BadInput("upload a .gpkg, .geojson/.json or a zipped Shapefile (.zip), not "
+                       f"{excerpt(Path(file.filename or '').name, chars=40)}")
     folder = Path(tempfile.mkdtemp(prefix="gridmap-import-"))
     try:
         path = folder / f"upload{suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
-        grids = exchange.read_plan_file(path, crs=crs, layer=layer)
+        grids = exchange.read_plan_file(path, crs=crs, layer=layer, name=_client_name(file.filename, suffix),
+                                        max_unzipped_bytes=settings.upload_max_unzipped_bytes,
+                                        max_archive_members=settings.upload_max_archive_members)
         result = plans.replace_grids(engine, plan_id=plan_id, version=version, grids=grids, actor=_actor(key),
                                      source=file.filename or "upload", metric_crs=settings.metric_crs)
     finally:

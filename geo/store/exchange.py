@@ -21,6 +21,7 @@ import shapely
 from sqlalchemy import Connection, Engine, text
 
 from geo.errors import BadInput
+from geo.file_safety import excerpt, extract_shapefile
 from geo.io import FeatureProblem, read_features, validate_features, write_features
 from geo.validation import MAX_VERTICES
 from geo.store import audit, queries
@@ -32,13 +33,14 @@ Check = Callable[[dict[str, Any]], str | None]
 def _digits(name: str, n: int) -> Check:
     def check(p: dict[str, Any]) -> str | None:
         v = str(p.get(name) or "")
-        return None if len(v) == n and v.isdigit() else f"{name} must be {n} digits, not {v!r}"
+        return None if len(v) == n and v.isdigit() else f"{name} must be {n} digits, not {excerpt(v, chars=n + 2)}"
     return check
 
 
 def _one_of(name: str, values: tuple[str, ...]) -> Check:
     def check(p: dict[str, Any]) -> str | None:
-        return None if p.get(name) in values else f"{name} must be one of {', '.join(values)}, not {p.get(name)!r}"
+        return None if p.get(name) in values else \
+            f"{name} must be one of {', '.join(values)}, not {excerpt(p.get(name))}"
     return check
 
 
@@ -51,7 +53,7 @@ def _number(name: str, lo: float, hi: float, *, lo_open: bool = False, hi_open: 
         try:
             x = float(v)
         except (TypeError, ValueError):
-            return f"{name} must be a number, not {v!r}"
+            return f"{name} must be a number, not {excerpt(v)}"
         ok = (lo < x if lo_open else lo <= x) and (x < hi if hi_open else x <= hi)
         if not ok:
             return f"{name}={x:g} is outside {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
@@ -124,13 +126,13 @@ def check_layer(conn: Connection, layer: Layer, gdf: gpd.GeoDataFrame) -> list[F
         if layer.key and p.get(layer.key) not in (None, ""):
             k = str(p[layer.key])
             if k in existing:
-                reasons.append(f"{layer.key} {k!r} already exists in the database")
+                reasons.append(f"{layer.key} {excerpt(k, chars=24)} already exists in the database")
             elif k in seen:
-                reasons.append(f"{layer.key} {k!r} repeats feature {seen[k]}")
+                reasons.append(f"{layer.key} {excerpt(k, chars=24)} repeats feature {seen[k]}")
             seen.setdefault(k, idx)
         cc = p.get("community_code")
         if layer.name == "buildings" and cc and str(cc) not in communities:
-            reasons.append(f"community_code {cc!r} is not a known community")
+            reasons.append(f"community_code {excerpt(cc, chars=14)} is not a known community")
         if layer.name == "cameras" and p.get("range_m") is None and p.get("resolution_px") is None:
             reasons.append("give range_m, or resolution_px so a DORI range can be derived")
         if reasons:
@@ -282,34 +284,27 @@ def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs:
     return out
 
 
-def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = None) -> list[dict[str, Any]]:
+def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = None, name: str | None = None,
+                   max_unzipped_bytes: int, max_archive_members: int) -> list[dict[str, Any]]:
     """The grids of a plan file (GeoPackage, GeoJSON, or a zipped Shapefile), checked feature by feature.
 
     Every feature needs a valid Polygon/MultiPolygon, a 15-digit ``code`` (unique in
     the file) and a ``community_code``; all problems are reported together
     (:class:`geo.errors.BadInput` with ``details.problems`` = [{index, reason}]).
+    The file is opened as :mod:`geo.file_safety` says (a zip is bounded by
+    ``max_unzipped_bytes`` and ``max_archive_members`` before anything is extracted);
+    ``name`` is the file's name as the user knows it, for messages.
     """
     path = Path(path)
+    name = name or path.name
     if path.suffix.lower() == ".zip":
-        import zipfile
-
-        with zipfile.ZipFile(path) as z:
-            shps = [n for n in z.namelist() if n.lower().endswith(".shp") and "/" not in n.strip("/")]
-            if len(shps) != 1:
-                raise BadInput(f"a zipped Shapefile must hold exactly one .shp at its top level, found {len(shps)}")
-            folder = path.with_suffix("")
-            z.extractall(folder)
-        path = folder / shps[0]
-    import pyogrio
-
-    try:
-        kind = str(pyogrio.read_info(path, layer=layer).get("geometry_type") or "")
-    except Exception:  # noqa: BLE001 - read_features below says what is wrong with the file
-        kind = ""
+        path = extract_shapefile(path, path.with_suffix(""), name=name, max_total_bytes=max_unzipped_bytes,
+                                 max_members=max_archive_members)
+    gdf = read_features(path, crs=crs, layer=layer, name=name)
+    kind = str(gdf.attrs.get("source_geometry_type") or "")
     if kind.endswith("Z") or kind.endswith("ZM"):
         raise BadInput(f"the file's grids are 3-D ({kind}): a grid boundary has no height; save the layer as 2-D "
                        "(QGIS: Vector ▸ Geometry Tools ▸ Drop M/Z Values) and import it again")
-    gdf = read_features(path, crs=crs, layer=layer)
     if "community_code" not in gdf.columns and "community_" in gdf.columns:  # a Shapefile's 10-character names
         gdf = gdf.rename(columns={"community_": "community_code"})
     problems = {p.index: p.reason for p in validate_features(gdf, geometry_types={"Polygon", "MultiPolygon"})}
@@ -323,7 +318,7 @@ def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = No
             reasons.append(f"{shapely.get_num_coordinates(geom):,} vertices, more than the limit of "
                            f"{MAX_VERTICES:,}; simplify it")
         if code in seen:
-            reasons.append(f"code {code!r} repeats feature {seen[code]}")
+            reasons.append(f"code {excerpt(code, chars=17)} repeats feature {seen[code]}")
         seen.setdefault(code, idx)
         if reasons:
             problems[idx] = "; ".join(([problems[idx]] if idx in problems else []) + reasons)
