@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     #: both are checked before anything is extracted.
     upload_max_unzipped_bytes: int = 256 * 1024 * 1024
     upload_max_archive_members: int = 64
+    #: Most vertices of one geometry a plan edit takes (a drawn boundary, a split line, one imported grid);
+    #: the edit's geometry work runs while the plan is locked and grows with it.
+    edit_max_vertices: int = 5_000
     #: Most rows one batch lookup request may carry.
     batch_max_rows: int = 1_000_000
     #: How long a worker trusts a verified API key before checking it again (seconds);

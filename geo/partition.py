@@ -320,13 +320,15 @@ def reshape(grids: Grids, *, code: str, geometry: Geometry, region: Geometry,
     """
     if code not in grids:
         raise BadInput(f"no grid {code!r} in this community")
-    new = shapely.make_valid(geometry)
+    # make_valid keeps the lower-dimension pieces of a collapsed ring (lines, points): an overlay of
+    # such a collection with the community raises "Overlay input is mixed-dimension", so keep the area.
+    new = polygonal(shapely.make_valid(geometry))
     if shapely.symmetric_difference(new, grids[code]).area <= CHANGE_M2:
         return {}  # the outline as it was (a save without a change)
     if snap_to is not None and not snap_to.is_empty:
         # only vertices the planner moved or added snap; the others stay where they were
         old_vertices = shapely.multipoints(shapely.get_coordinates(grids[code]))
-        new = shapely.make_valid(snap_vertices(new, snap_to, snap_m, keep=old_vertices))
+        new = polygonal(shapely.make_valid(snap_vertices(new, snap_to, snap_m, keep=old_vertices)))
     new = _inter(new, region)
     if new.is_empty:
         raise BadInput(f"the new boundary of grid {code} does not overlap its community; "

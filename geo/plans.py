@@ -38,10 +38,12 @@ from geo.crs import METRIC_CRS_DEFAULT, from_metric, to_metric
 from geo.errors import (
     BadInput,
     Conflict,
+    InvalidGeometry,
     NotADraft,
     NotFound,
     NothingToRedo,
     NothingToUndo,
+    OverBudget,
     PlanInvalid,
     StaleVersion,
     VersionRequired,
@@ -51,7 +53,7 @@ from geo.plan_checks import Bands, Problem, Report, validate
 from geo.store import audit
 
 __all__ = [
-    "Bands", "EditResult", "assign_building", "copy_plan", "create_draft", "diff", "edits", "merge_grids", "plan_layers", "publish",
+    "EDIT_MAX_VERTICES", "Bands", "EditResult", "assign_building", "check_vertices", "copy_plan", "create_draft", "diff", "edits", "merge_grids", "plan_layers", "publish",
     "redo", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "undo", "validate_plan",
 ]
 
@@ -245,13 +247,41 @@ def _json(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, default=str)
 
 
+#: Most vertices of one geometry an edit takes (a drawn boundary, a split line, one imported grid).
+#: The town's grids have at most 70; the edit's overlay and snapping work grows with this number
+#: and runs while the plan row is locked. A setting: ``GRIDMAP_EDIT_MAX_VERTICES``.
+EDIT_MAX_VERTICES = 5_000
+
+
+def check_vertices(geometry: Geometry, *, what: str, limit: int = EDIT_MAX_VERTICES) -> None:
+    """Refuse a geometry with more than *limit* vertices before any work (and before the plan is locked).
+
+    Raises
+    ------
+    geo.errors.OverBudget
+        Naming the count, the limit, its setting and how to get under it.
+    """
+    n = int(shapely.get_num_coordinates(geometry))
+    if n > limit:
+        raise OverBudget(
+            f"{what} has {n:,} vertices; an edit takes at most {limit:,} (GRIDMAP_EDIT_MAX_VERTICES): simplify "
+            "it (QGIS: Vector ▸ Geometry Tools ▸ Simplify, 0.1 m) or draw it with fewer points",
+            details={"budget": "edit_vertices", "estimate": n, "limit": limit, "setting": "GRIDMAP_EDIT_MAX_VERTICES"})
+
+
 def _edit(engine: Engine, *, plan_id: int, version: int | None, actor: str, op: str,
           compute: Callable[[Connection, Any], tuple[dict[str, Any], dict[str, Geometry | None],
                                                      dict[str, tuple[int, str]] | None]],
           metric_crs: str) -> EditResult:
     with engine.begin() as conn:
         plan = _lock_draft(conn, plan_id, version)
-        summary, changes, new_grids = compute(conn, plan)
+        try:
+            summary, changes, new_grids = compute(conn, plan)
+        except shapely.errors.GEOSException as e:  # the geometry engine gave up on this input: the client's problem
+            raise InvalidGeometry(
+                f"the {op} could not be computed with this geometry (the geometry engine says: "
+                f"{str(e).splitlines()[0][:160]}); send one valid Polygon or MultiPolygon without rings that touch "
+                "themselves or near-duplicate vertices, or simplify it", details={"op": op}) from None
         return _write(conn, plan=plan, actor=actor, op=op, summary=summary, changes=changes,
                       new_grids=new_grids, metric_crs=metric_crs)
 
@@ -315,14 +345,17 @@ def assign_building(engine: Engine, *, plan_id: int, version: int | None, buildi
 
 
 def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, geometry: Geometry,
-                 neighbours: str = "adjust", actor: str, metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+                 neighbours: str = "adjust", actor: str, metric_crs: str = METRIC_CRS_DEFAULT,
+                 max_vertices: int = EDIT_MAX_VERTICES) -> EditResult:
     """Give grid ``code`` a new boundary (``geometry`` in WGS84).
 
     ``neighbours="adjust"``: snapped and clipped, neighbours follow, buildings kept whole
     (:func:`geo.partition.reshape`); ``"keep"``: stored as given, validation reports the result.
+    A boundary of more than ``max_vertices`` vertices is refused before the plan is locked.
     """
     if neighbours not in ("adjust", "keep"):
         raise BadInput(f"neighbours must be 'adjust' or 'keep', not {neighbours!r}")
+    check_vertices(geometry, what=f"the new boundary of grid {code}", limit=max_vertices)
     new = to_metric(geometry, crs=metric_crs)
 
     def compute(conn: Connection, plan: Any):
@@ -355,8 +388,9 @@ def _next_code(conn: Connection, community_id: int) -> str:
 
 
 def split_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, line: Geometry, actor: str,
-               metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+               metric_crs: str = METRIC_CRS_DEFAULT, max_vertices: int = EDIT_MAX_VERTICES) -> EditResult:
     """Cut grid ``code`` in two along ``line`` (WGS84); the side with more households keeps the code."""
+    check_vertices(line, what="the split line", limit=max_vertices)
     cut = to_metric(line, crs=metric_crs)
 
     def compute(conn: Connection, plan: Any):
@@ -394,12 +428,16 @@ def merge_grids(engine: Engine, *, plan_id: int, version: int | None, codes: lis
 
 
 def replace_grids(engine: Engine, *, plan_id: int, version: int | None, grids: list[dict[str, Any]], actor: str,
-                  source: str, metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+                  source: str, metric_crs: str = METRIC_CRS_DEFAULT,
+                  max_vertices: int = EDIT_MAX_VERTICES) -> EditResult:
     """Replace every grid of a draft (an import): ``grids`` = [{code, name, community_code, geometry (WGS84)}].
 
     The caller has checked each feature's geometry; codes must be unique and
-    communities known. One edit: undo restores the plan as it was.
+    communities known; each grid has at most ``max_vertices`` vertices. One edit:
+    undo restores the plan as it was.
     """
+    for i, g in enumerate(grids):
+        check_vertices(g["geometry"], what=f"feature {i} (grid {str(g.get('code') or '')[:15]})", limit=max_vertices)
     def compute(conn: Connection, plan: Any):
         communities = dict(conn.execute(text("SELECT code, id FROM community")).all())
         current = {r.code: r.community_id for r in conn.execute(

@@ -164,7 +164,8 @@ def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, 
     version = parse_if_match(if_match)
     geom = geometry_in(body.geometry, what=f"grid {code} boundary", types={"Polygon", "MultiPolygon"}, crs=body.crs)
     result = plans.reshape_grid(engine, plan_id=plan_id, version=version, code=code, geometry=geom,
-                                neighbours=body.neighbours, actor=_actor(key), metric_crs=settings.metric_crs)
+                                neighbours=body.neighbours, actor=_actor(key), metric_crs=settings.metric_crs,
+                                max_vertices=settings.edit_max_vertices)
     return _edit_response(engine, result)
 
 
@@ -185,7 +186,8 @@ def split(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
     version = parse_if_match(if_match)
     line = geometry_in(body.line, what="split line", types={"LineString"}, crs=body.crs)
     result = plans.split_grid(engine, plan_id=plan_id, version=version, code=body.grid, line=line,
-                              actor=_actor(key), metric_crs=settings.metric_crs)
+                              actor=_actor(key), metric_crs=settings.metric_crs,
+                              max_vertices=settings.edit_max_vertices)
     return _edit_response(engine, result)
 
 
@@ -318,7 +320,8 @@ def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Pl
                                         max_unzipped_bytes=settings.upload_max_unzipped_bytes,
                                         max_archive_members=settings.upload_max_archive_members)
         result = plans.replace_grids(engine, plan_id=plan_id, version=version, grids=grids, actor=_actor(key),
-                                     source=file.filename or "upload", metric_crs=settings.metric_crs)
+                                     source=_client_name(file.filename, suffix), metric_crs=settings.metric_crs,
+                                     max_vertices=settings.edit_max_vertices)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return _edit_response(engine, result)
