@@ -6,6 +6,7 @@ needed, so tests and the CLI can build settings explicitly.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field
@@ -74,6 +75,8 @@ class Settings(BaseSettings):
     #: How often each worker checks for a newly published plan (seconds).
     lookup_poll_s: float = 0.25
 
+    #: Earliest incident time accepted (ISO date-time with offset); later ones up to 5 minutes past the clock.
+    incident_earliest: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
     #: Per-step time limits of the incident workflow (hours in the state before the next step is due).
     incident_limit_reported_h: float = 2
     incident_limit_accepted_h: float = 4

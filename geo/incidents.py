@@ -16,6 +16,15 @@ location when the incident is reported and kept as it was then.
 
 Overdue: an open incident whose time in its current state exceeds that state's
 limit (settings ``incident_limit_<state>_h``).
+
+Voiding: an incident reported by mistake (a test call, a duplicate typed twice, the wrong
+town) is voided by an operator with a reason (:func:`void`): the row stays, with who voided
+it and when, an audit row records it, and it is left out of every count — the list (unless
+asked for), heatmaps, hotspots, reports and camera siting. There is no hard delete.
+
+Times: ``occurred_at`` must carry a UTC offset in whole minutes within ±14:00, and lie
+between :data:`EARLIEST_OCCURRED_AT` (a setting) and five minutes after the server's clock;
+anything else is a mistake or an attack (an incident in year 1 once took a page down).
 """
 
 from __future__ import annotations
@@ -66,21 +75,48 @@ def limits_h(settings: Settings) -> dict[str, float]:
     }
 
 
+#: Earliest ``occurred_at`` accepted by default (setting ``GRIDMAP_INCIDENT_EARLIEST``): long before
+#: any resettlement community existed, long after any clock's zero.
+EARLIEST_OCCURRED_AT = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+#: How far ahead of the server's clock an ``occurred_at`` may be (clocks of phones drift).
+FUTURE_SLACK = dt.timedelta(minutes=5)
+
+
 def _parse_time(value: Any, *, field: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         when = value
     else:
+        text_ = str(value)
         try:
-            when = dt.datetime.fromisoformat(str(value))
+            when = dt.datetime.fromisoformat(text_)
         except ValueError:
-            raise BadInput(f"{field}={value!r} is not an ISO 8601 date-time; use e.g. 2026-11-27T08:30:00+08:00",
-                           details={"field": field}) from None
+            raise BadInput(f"{field}={text_[:40]!r} is not an ISO 8601 date-time; use e.g. "
+                           "2026-11-27T08:30:00+08:00", details={"field": field}) from None
     if when.tzinfo is None:
-        raise BadInput(f"{field}={value!r} has no UTC offset; add one, e.g. +08:00", details={"field": field})
+        raise BadInput(f"{field}={str(value)[:40]!r} has no UTC offset; add one, e.g. +08:00",
+                       details={"field": field})
+    offset = when.utcoffset() or dt.timedelta(0)
+    if offset.seconds % 60 or offset.microseconds or abs(offset) > dt.timedelta(hours=14):
+        raise BadInput(f"{field}={str(value)[:40]!r} has the UTC offset {offset}; offsets are whole minutes "
+                       "within ±14:00 (the town's is +08:00)", details={"field": field})
     return when
 
 
-def validate_new(data: dict[str, Any], *, now: dt.datetime) -> dict[str, Any]:
+def check_occurred_at(when: dt.datetime, *, now: dt.datetime,
+                      earliest: dt.datetime = EARLIEST_OCCURRED_AT) -> None:
+    """Refuse an incident time outside [earliest, now + 5 minutes] (BadInput naming the field)."""
+    if when < earliest:
+        raise BadInput(f"occurred_at={when.isoformat()} is before {earliest.date().isoformat()}, the earliest "
+                       "time incidents are recorded from (GRIDMAP_INCIDENT_EARLIEST); check the year",
+                       details={"field": "occurred_at", "earliest": earliest.isoformat()})
+    if when > now + FUTURE_SLACK:
+        raise BadInput(f"occurred_at={when.isoformat()} is in the future (the server's clock says "
+                       f"{now.isoformat(timespec='seconds')}); check the date and the UTC offset",
+                       details={"field": "occurred_at"})
+
+
+def validate_new(data: dict[str, Any], *, now: dt.datetime,
+                 earliest: dt.datetime = EARLIEST_OCCURRED_AT) -> dict[str, Any]:
     """Check a new incident's fields; returns them cleaned. Raises BadInput naming the field."""
     category = data.get("category")
     if category not in CATEGORIES:
@@ -99,8 +135,7 @@ def validate_new(data: dict[str, Any], *, now: dt.datetime) -> dict[str, Any]:
         raise BadInput(f"severity={severity!r} must be a whole number from 1 (minor) to 4 (urgent)",
                        details={"field": "severity"})
     occurred = _parse_time(data.get("occurred_at") or now, field="occurred_at")
-    if occurred > now + dt.timedelta(minutes=5):
-        raise BadInput(f"occurred_at={occurred.isoformat()} is in the future", details={"field": "occurred_at"})
+    check_occurred_at(occurred, now=now, earliest=earliest)
     description = data.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 2000):
         raise BadInput("description must be text of at most 2,000 characters", details={"field": "description"})
@@ -112,10 +147,11 @@ def validate_new(data: dict[str, Any], *, now: dt.datetime) -> dict[str, Any]:
             "occurred_at": occurred, "description": description, "lon": lon, "lat": lat}
 
 
-def create(engine: Engine, data: dict[str, Any], *, index: PlanIndex, actor: str) -> int:
+def create(engine: Engine, data: dict[str, Any], *, index: PlanIndex, actor: str,
+           earliest: dt.datetime = EARLIEST_OCCURRED_AT) -> int:
     """Store a new incident (status reported) with the grid its point is in now, and its first event."""
     now = dt.datetime.now(dt.timezone.utc)
-    clean = validate_new(data, now=now)
+    clean = validate_new(data, now=now, earliest=earliest)
     grid, _ = index.locate(clean["lon"], clean["lat"])
     with engine.begin() as conn:
         incident_id = conn.execute(text("""
@@ -171,7 +207,7 @@ def transition(engine: Engine, *, incident_id: int, to: str, actor: str, note: s
 _SELECT = """
     SELECT i.id, i.ref, i.category, i.subcategory, i.source, i.severity, i.description, i.occurred_at,
            i.reported_at, i.status, i.grid_code, i.plan_id, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
-           e.at AS since, e.assignee
+           e.at AS since, e.assignee, i.voided_at, i.voided_by, i.void_reason
     FROM incident i
     LEFT JOIN LATERAL (SELECT at, (SELECT assignee FROM incident_event a WHERE a.incident_id = i.id
                                     AND a.assignee IS NOT NULL ORDER BY seq DESC LIMIT 1) AS assignee
@@ -182,7 +218,7 @@ _SELECT = """
 def _feature(r: Any, *, now: dt.datetime, limits: dict[str, float]) -> dict[str, Any]:
     since = r.since or r.reported_at
     limit = limits.get(r.status)
-    overdue = bool(limit is not None and now - since > dt.timedelta(hours=limit))
+    overdue = bool(limit is not None and r.voided_at is None and now - since > dt.timedelta(hours=limit))
     props = {
         "id": r.id, "ref": r.ref, "category": r.category, "subcategory": r.subcategory, "source": r.source,
         "severity": r.severity, "description": r.description, "occurred_at": r.occurred_at.isoformat(),
@@ -190,22 +226,51 @@ def _feature(r: Any, *, now: dt.datetime, limits: dict[str, float]) -> dict[str,
         "grid_code": r.grid_code, "plan_id": r.plan_id, "in_state_since": since.isoformat(),
         "assignee": r.assignee, "overdue": overdue,
         "due_at": (since + dt.timedelta(hours=limit)).isoformat() if limit is not None else None,
+        "voided": ({"at": r.voided_at.isoformat(), "by": r.voided_by, "reason": r.void_reason}
+                   if r.voided_at is not None else None),
     }
     return {"type": "Feature", "id": r.id, "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
             "properties": props}
 
 
+def void(engine: Engine, *, incident_id: int, reason: str, actor: str) -> dict[str, Any]:
+    """Void an incident reported by mistake: kept, audited, out of every count. Raises Conflict when
+    it already is void."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadInput("say why the incident is voided (reason), e.g. 'test call' or 'duplicate of 2026-00412'",
+                       details={"field": "reason"})
+    if len(reason) > 500:
+        raise BadInput("reason must be at most 500 characters", details={"field": "reason"})
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT status, voided_at, voided_by FROM incident WHERE id = :id FOR UPDATE"),
+                           {"id": incident_id}).first()
+        if row is None:
+            raise NotFound(f"no incident with id {incident_id}")
+        if row.voided_at is not None:
+            raise Conflict(f"incident {incident_id} was already voided at {row.voided_at.isoformat()} by "
+                           f"{row.voided_by}", details={"voided_at": row.voided_at.isoformat()})
+        now = dt.datetime.now(dt.timezone.utc)
+        conn.execute(text("UPDATE incident SET voided_at = :now, voided_by = :actor, void_reason = :reason "
+                          "WHERE id = :id"), {"now": now, "actor": actor, "reason": reason, "id": incident_id})
+        audit.record(conn, actor=actor, action="void", entity="incident", entity_id=str(incident_id),
+                     before={"status": row.status, "voided": False}, after={"voided": True, "reason": reason})
+    return {"at": now.isoformat(), "by": actor, "reason": reason}
+
+
 def query(conn: Connection, *, settings: Settings, start: dt.datetime | None = None, end: dt.datetime | None = None,
           categories: list[str] | None = None, grid: str | None = None, statuses: list[str] | None = None,
-          overdue: bool | None = None, limit: int = 1000, offset: int = 0) -> dict[str, Any]:
-    """Incidents as a GeoJSON FeatureCollection, newest first, with filters and paging."""
+          overdue: bool | None = None, voided: bool = False, limit: int = 1000, offset: int = 0) -> dict[str, Any]:
+    """Incidents as a GeoJSON FeatureCollection, newest first, with filters and paging.
+
+    ``voided``: False (default) lists the counted incidents; True only the voided ones."""
     for c in categories or ():
         if c not in CATEGORIES:
             raise BadInput(f"category={c!r} is not one of {', '.join(CATEGORIES)}")
     for s in statuses or ():
         if s not in TRANSITIONS:
             raise BadInput(f"status={s!r} is not one of {', '.join(TRANSITIONS)}")
-    where, params = ["TRUE"], {}
+    where, params = ["i.voided_at IS NOT NULL" if voided else "i.voided_at IS NULL"], {}
     if start:
         where.append("i.occurred_at >= :start")
         params["start"] = start
@@ -253,8 +318,8 @@ def get(conn: Connection, *, incident_id: int, settings: Settings) -> dict[str, 
 
 def points(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
            categories: list[str] | None = None) -> tuple[Any, Any, Any, list[str]]:
-    """lon, lat (float arrays), occurred_at (datetime64[s], UTC) and category of the incidents in a
-    window, in id order."""
+    """lon, lat (float arrays), occurred_at (datetime64[s], UTC) and category of the counted (not
+    voided) incidents in a window, in id order."""
     import numpy as np
 
     for c in categories or ():
@@ -262,7 +327,7 @@ def points(conn: Connection, *, start: dt.datetime | None = None, end: dt.dateti
             raise BadInput(f"category={c!r} is not one of {', '.join(CATEGORIES)}")
     rows = conn.execute(text(
         "SELECT ST_X(geom), ST_Y(geom), extract(epoch FROM occurred_at), category FROM incident "
-        "WHERE (CAST(:s AS timestamptz) IS NULL OR occurred_at >= :s) "
+        "WHERE voided_at IS NULL AND (CAST(:s AS timestamptz) IS NULL OR occurred_at >= :s) "
         "AND (CAST(:e AS timestamptz) IS NULL OR occurred_at < :e) "
         "AND (CAST(:c AS text[]) IS NULL OR category = ANY(:c)) ORDER BY id"),
         {"s": start, "e": end, "c": categories}).all()

@@ -62,7 +62,7 @@ def _incident_rows(conn: Connection, month: Month) -> list[Any]:
                            AND to_status = 'closed') c ON true
         LEFT JOIN LATERAL (SELECT at FROM incident_event WHERE incident_id = i.id ORDER BY seq DESC LIMIT 1) last
           ON true
-        WHERE i.occurred_at >= :start AND i.occurred_at < :end
+        WHERE i.voided_at IS NULL AND i.occurred_at >= :start AND i.occurred_at < :end
         ORDER BY i.id"""), {"start": month.start(), "end": month.next().start()}).all()
 
 

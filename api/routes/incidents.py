@@ -28,6 +28,11 @@ class IncidentIn(BaseModel):
     severity: int = Field(default=2, description="1 (minor) to 4 (urgent)")
 
 
+class VoidIn(BaseModel):
+    reason: str = Field(description="why the incident is voided (kept, audited, out of counts)",
+                        examples=["test call from the hotline"])
+
+
 class TransitionIn(BaseModel):
     to: str = Field(examples=["accepted"])
     note: str | None = None
@@ -43,7 +48,8 @@ def _list(values: list[str] | None) -> list[str] | None:
 def create_incident(request: Request, engine: EngineDep, conn: ConnDep, settings: SettingsDep, key: Operator,
                     body: Annotated[IncidentIn, Body()]) -> dict[str, Any]:
     index = lookup_service(request).current()
-    incident_id = incidents.create(engine, body.model_dump(), index=index, actor=f"key:{key.prefix}")
+    incident_id = incidents.create(engine, body.model_dump(), index=index, actor=f"key:{key.prefix}",
+                                   earliest=settings.incident_earliest)
     return incidents.get(conn, incident_id=incident_id, settings=settings)
 
 
@@ -56,12 +62,13 @@ def list_incidents(
     grid: Annotated[str | None, Query(description="grid code at the time of report")] = None,
     status: Annotated[list[str] | None, Query(description="one or more states")] = None,
     overdue: Annotated[bool | None, Query(description="only overdue (true) or only on time (false)")] = None,
+    voided: Annotated[bool, Query(description="true: only the voided incidents (left out of every count)")] = False,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     return incidents.query(conn, settings=settings, start=parse_at(start), end=parse_at(end),
                            categories=_list(category), grid=grid, statuses=_list(status), overdue=overdue,
-                           limit=limit, offset=offset)
+                           voided=voided, limit=limit, offset=offset)
 
 
 @router.get("/{incident_id}", summary="One incident with its workflow history")
@@ -75,3 +82,11 @@ def transition(incident_id: int, engine: EngineDep, key: Operator, body: Annotat
                ) -> dict[str, Any]:
     return incidents.transition(engine, incident_id=incident_id, to=body.to, note=body.note,
                                 assignee=body.assignee, actor=f"key:{key.prefix}")
+
+
+@router.post("/{incident_id}/void", summary="Void an incident reported by mistake: kept and audited, left out of "
+                                           "every count, heatmap, hotspot and report (there is no delete)")
+def void_incident(incident_id: int, engine: EngineDep, key: Operator, body: Annotated[VoidIn, Body()]
+                  ) -> dict[str, Any]:
+    return {"id": incident_id, "voided": incidents.void(engine, incident_id=incident_id, reason=body.reason,
+                                                        actor=f"key:{key.prefix}")}

@@ -333,7 +333,7 @@ def suggest_sites(conn: Connection, *, k: int, grid_code: str | None = None, hfo
     views = _online_views(conn, bytes(wkb))
     covered = cov.coverage(views) if len(views) else shapely.Polygon()
     incidents = conn.execute(text(
-        "SELECT ST_X(geom), ST_Y(geom) FROM incident WHERE occurred_at >= now() - interval '365 days' "
+        "SELECT ST_X(geom), ST_Y(geom) FROM incident WHERE voided_at IS NULL AND occurred_at >= now() - interval '365 days' "
         "AND ST_Intersects(geom, ST_GeomFromWKB(:w, 4326))"), {"w": bytes(wkb)}).all()
     t = transformer("EPSG:4326", METRIC_CRS_DEFAULT)
     pts = np.array(incidents, dtype=float).reshape(-1, 2)
