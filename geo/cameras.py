@@ -141,6 +141,12 @@ def create(engine: Engine, data: dict[str, Any], *, actor: str, on_change: Any =
 
 
 def update(engine: Engine, camera_id: int, changes: dict[str, Any], *, actor: str, on_change: Any = None) -> None:
+    """Change some fields of a camera. A ``crs`` applies only to ``lon`` and ``lat`` sent in the same
+    request (both of them): the stored position is WGS84 and is never re-read in another CRS."""
+    moved = {"lon", "lat"} & set(changes)
+    if changes.get("crs") is not None and moved != {"lon", "lat"}:
+        raise _bad("crs", "applies only to coordinates sent in the same request: send lon and lat with it "
+                          "(or leave crs out; the stored position is WGS84)")
     with engine.begin() as conn:
         before = _row(conn, camera_id)
         merged = {k: v for k, v in before.items() if k != "id"} | changes
