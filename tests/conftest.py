@@ -75,21 +75,35 @@ def empty_database(server_url: str) -> Iterator[str]:
     drop_database(server_url, name)
 
 
-def loaded_database(server_url: str) -> Iterator[str]:
-    """A new database, migrated to head and loaded with the Gaoshan demo data; dropped afterwards."""
-    name, url = create_database(server_url)
+@pytest.fixture(scope="session")
+def demo_template(server_url: str) -> Iterator[str]:
+    """A database migrated to head and loaded with the Gaoshan demo data, once per test session: the
+    template every loaded test database is copied from (``CREATE DATABASE ... TEMPLATE``, a file copy,
+    instead of migrating and loading again). Nobody connects to it after loading, as a template requires."""
+    name, url = create_database(server_url, prefix="gridmap_template")
     migrate.upgrade(url)
     engine = make_engine(url)
     load_dataset(engine, DEMO_DIR)
     engine.dispose()
-    yield url
+    yield name
+    drop_database(server_url, name)
+
+
+def loaded_database(server_url: str, template: str) -> Iterator[str]:
+    """A new database holding the migrated Gaoshan demo data (a copy of *template*); dropped afterwards."""
+    name = f"gridmap_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
-def db_url(server_url: str) -> Iterator[str]:
+def db_url(server_url: str, demo_template: str) -> Iterator[str]:
     """The session's database, shared by the tests that only read (or undo what they write)."""
-    yield from loaded_database(server_url)
+    yield from loaded_database(server_url, demo_template)
 
 
 @pytest.fixture(scope="session")
@@ -176,13 +190,13 @@ def live_server(settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def module_db(server_url: str) -> Iterator[str]:
+def module_db(server_url: str, demo_template: str) -> Iterator[str]:
     """A loaded database shared by one test module only (for modules that write)."""
-    yield from loaded_database(server_url)
+    yield from loaded_database(server_url, demo_template)
 
 
 @pytest.fixture
-def private_db(server_url: str) -> Iterator[str]:
+def private_db(server_url: str, demo_template: str) -> Iterator[str]:
     """A database of this test's own, loaded with the demo data: for tests that publish plans or
     otherwise change what the shared session database must keep."""
-    yield from loaded_database(server_url)
+    yield from loaded_database(server_url, demo_template)
