@@ -34,6 +34,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "boundaries"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from what a test uses: ``db`` (any database fixture, directly or through another
+    fixture), ``browser`` (headless Chromium). ``make test-fast`` runs ``-m "not browser and not slow"``."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "server_url" in used:
+            item.add_marker(pytest.mark.db)
+        if "browser" in used:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     """URL of the maintenance database ('postgres') on the server the tests use."""

@@ -67,9 +67,3 @@ def static_site(tmp_path):
     for site in sites:
         site.__exit__(None, None, None)
 
-
-def pytest_collection_modifyitems(items):
-    """Tests that use the ``browser`` fixture carry the ``browser`` marker (``-m "not browser"``)."""
-    for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.browser)
