@@ -67,6 +67,8 @@ import shapely
 from pyproj import Transformer
 from shapely import LineString, Point, Polygon, box
 
+from geo.numbering import reading_order
+
 __all__ = [
     "CommunitySpec",
     "Community",
@@ -75,7 +77,6 @@ __all__ = [
     "make_community",
     "partition_community",
     "place_cameras",
-    "reading_order",
     "HOUSEHOLD_BAND",
     "POPULATION_BAND",
 ]
@@ -657,27 +658,6 @@ def _check_layout(c: Community) -> None:
 # --------------------------------------------------------------------------------------
 # Grids
 # --------------------------------------------------------------------------------------
-
-
-def reading_order(xy: np.ndarray, band_m: float = 30.0) -> np.ndarray:
-    """Indices of points in reading order: north to south in bands, west to east in a band.
-
-    Points are taken from the northernmost down; a point starts a new band when it lies
-    more than ``band_m`` south of the first (northernmost) point of the current band.
-
-    >>> reading_order(np.array([[10.0, 0.0], [0.0, 5.0], [5.0, 100.0]])).tolist()
-    [2, 1, 0]
-    """
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    by_y = np.lexsort((xy[:, 0], -xy[:, 1]))
-    band = np.empty(len(xy), dtype=int)
-    b, top = -1, math.inf
-    for i in by_y:
-        if b < 0 or top - xy[i, 1] > band_m:
-            b += 1
-            top = xy[i, 1]
-        band[i] = b
-    return np.lexsort((xy[:, 0], band))
 
 
 def _building_regions(c: Community) -> np.ndarray:

@@ -81,7 +81,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo.demo import reading_order
+from geo.numbering import reading_order
 from geo.errors import BadCRS, BadInput, InvalidGeometry
 
 __all__ = ["METHODS", "MIN_SHARED_M", "SNAP_M", "Suggestion", "adjacency", "suggest_partition"]
@@ -128,7 +128,7 @@ class Suggestion:
     labels : numpy.ndarray
         Grid index (0 … n_regions − 1) of every input row, in input order; grids are
         numbered in reading order of their centroids: north to south in bands, west to
-        east within a band (:func:`geo.demo.reading_order`, as the grid codes are).
+        east within a band (:func:`geo.numbering.reading_order`, as the grid codes are).
     method : str
         Name of the winning method (one of :data:`METHODS`).
     scores : dict of str to dict of str to float

@@ -24,8 +24,8 @@ from geo.demo import (
     CommunitySpec,
     generate,
     make_community,
-    reading_order,
 )
+from geo.numbering import reading_order
 
 COMMITTED = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 FILES = ("town.json", "communities.geojson", "grids.geojson", "buildings.geojson", "units.csv", "roads.geojson",
@@ -248,11 +248,6 @@ def test_grid_codes_and_reading_order(data: Data) -> None:
         assert numbers == expected.tolist()
         first = cent[numbers.index(1)]
         assert first[1] >= cent[:, 1].max() - 30.0  # number 1 is in the northern band
-
-
-def test_reading_order() -> None:
-    pts = np.array([[50.0, 0.0], [0.0, 10.0], [100.0, 95.0], [0.0, 100.0], [40.0, 98.0]])
-    assert reading_order(pts, band_m=30.0).tolist() == [3, 4, 2, 1, 0]
 
 
 # -- cameras, staff, incidents -------------------------------------------------------------

@@ -20,7 +20,7 @@ import shapely
 from shapely import box
 
 from geo import suggest as sg
-from geo.demo import reading_order
+from geo.numbering import reading_order
 from geo.errors import BadCRS, BadInput, InvalidGeometry
 from geo.partition import building_cells
 
