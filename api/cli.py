@@ -340,13 +340,6 @@ plans_app = typer.Typer(help="Grid plans: list, validate, publish (the editor is
 app.add_typer(plans_app, name="plans")
 
 
-def _bands(settings: Settings):  # type: ignore[no-untyped-def]
-    from geo.plan_checks import Bands
-
-    return Bands(households=(settings.grid_households_min, settings.grid_households_max),
-                 population=(settings.grid_population_min, settings.grid_population_max))
-
-
 @plans_app.command("list")
 def plans_list() -> None:
     """Every plan: id, status, version, published/retired, name."""
@@ -361,13 +354,13 @@ def plans_list() -> None:
 @plans_app.command("validate")
 def plans_validate(plan: Annotated[int, typer.Argument(help="plan id (plans list)")]) -> None:
     """Validate a plan: every problem (errors, then band warnings); exit status 1 when there are errors."""
-    from geo.plans import validate_plan
+    from geo.plans import Bands, validate_plan
 
     settings = _settings()
     t0 = time.monotonic()
     try:
         with _engine().connect() as conn:
-            report = validate_plan(conn, plan_id=plan, bands=_bands(settings), metric_crs=settings.metric_crs)
+            report = validate_plan(conn, plan_id=plan, bands=Bands.of(settings), metric_crs=settings.metric_crs)
     except GridmapError as exc:
         raise _fail(exc.message) from None
     for p in report.errors + report.warnings:
@@ -385,14 +378,14 @@ def plans_publish(
                                                        help="publish despite band warnings")] = False,
 ) -> None:
     """Validate and publish a draft atomically (the published plan is retired)."""
-    from geo.plans import publish
+    from geo.plans import Bands, publish
     from geo.store.coverage_store import on_plan_published
 
     settings = _settings()
     t0 = time.monotonic()
     try:
         publish(_engine(), plan_id=plan, actor="cli", acknowledge_warnings=acknowledge_warnings,
-                bands=_bands(settings), metric_crs=settings.metric_crs, on_published=on_plan_published)
+                bands=Bands.of(settings), metric_crs=settings.metric_crs, on_published=on_plan_published)
     except GridmapError as exc:
         problems = (exc.details or {}).get("problems", []) if isinstance(exc.details, dict) else []
         for p in problems:

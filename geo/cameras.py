@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, text
 from geo.errors import BadInput, Conflict, NotFound
 from geo.points import point_to_wgs84
 from geo.store import audit
-from geo.store.models import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES
+from geo.vocabulary import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES
 
 WALL_TOLERANCE_M = 1.0
 FIELDS = ("code", "name", "kind", "status", "mount", "lon", "lat", "height_m", "azimuth_deg", "hfov_deg",

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.vocabulary import HOUSEHOLDS_BAND, POPULATION_BAND
+
 #: The repository (or installed source tree) root: geo/ lives directly below it.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,10 +44,10 @@ class Settings(BaseSettings):
     demo_dir: Path = PROJECT_ROOT / "data" / "boundaries"
 
     #: Household and population band of a grid (the source: 200-300 households, 400-500 people).
-    grid_households_min: int = 200
-    grid_households_max: int = 300
-    grid_population_min: int = 400
-    grid_population_max: int = 500
+    grid_households_min: int = HOUSEHOLDS_BAND[0]
+    grid_households_max: int = HOUSEHOLDS_BAND[1]
+    grid_population_min: int = POPULATION_BAND[0]
+    grid_population_max: int = POPULATION_BAND[1]
 
     #: Largest request body accepted (bytes); a million-point batch as JSON is about 30 MB.
     max_body_bytes: int = 64 * 1024 * 1024

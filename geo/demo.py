@@ -68,6 +68,7 @@ from pyproj import Transformer
 from shapely import LineString, Point, Polygon, box
 
 from geo.numbering import reading_order
+from geo.vocabulary import HOUSEHOLDS_BAND, INCIDENT_SOURCES, INCIDENT_STATUSES, POPULATION_BAND
 
 __all__ = [
     "CommunitySpec",
@@ -93,8 +94,7 @@ TZ = "+08:00"
 PERIOD_START = dt.datetime(2025, 12, 1)
 PERIOD_END = dt.datetime(2026, 12, 1)  # exclusive: the data end at 2026-11-30T23:59:59+08:00
 
-HOUSEHOLD_BAND = (200, 300)
-POPULATION_BAND = (400, 500)
+HOUSEHOLD_BAND = HOUSEHOLDS_BAND
 # What is drawn inside the bands (a little margin on both sides).
 _HH_DRAW = (203, 297)
 _POP_DRAW = (405, 495)
@@ -104,7 +104,7 @@ _POP_DRAW = (405, 495)
 _OCCUPANCY = (0.70, 0.96)
 _CAP_BOUNDS = (math.ceil(_HH_DRAW[0] / _OCCUPANCY[1]), math.floor(_HH_DRAW[1] / _OCCUPANCY[0]))
 
-INCIDENT_STATES = ("reported", "accepted", "assigned", "assisting", "closed", "rejected", "duplicate")
+INCIDENT_STATES = INCIDENT_STATUSES  # generated incidents walk the workflow in this order
 
 
 # --------------------------------------------------------------------------------------
@@ -1361,7 +1361,7 @@ SUBCATEGORIES = (
     ("facilities", "other", 0.04, 0.2, 6.0, "day"),
     ("other", "other", 0.06, 0.0, 1.0, "day"),
 )
-SOURCES = ("patrol", "hotline", "camera", "resident", "building_chief")
+SOURCES = INCIDENT_SOURCES
 _HOURS = {
     "day": np.array([1, 0.5, 0.3, 0.3, 0.4, 1, 2, 4, 7, 9, 9, 8, 6, 6, 8, 9, 9, 8, 6, 5, 4, 3, 2, 1.5]),
     "evening": np.array([3, 2, 1, 0.5, 0.3, 0.5, 1, 2, 3, 4, 4, 4, 4, 4, 4, 5, 5, 6, 8, 10, 11, 10, 8, 5]),

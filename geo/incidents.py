@@ -39,31 +39,20 @@ from geo.errors import BadInput, Conflict, NotFound
 from geo.lookup import PlanIndex
 from geo.points import point_to_wgs84
 from geo.store import audit
+from geo.vocabulary import (
+    INCIDENT_CATEGORIES,
+    INCIDENT_LABELS,
+    INCIDENT_OPEN_STATES,
+    INCIDENT_SOURCES,
+    INCIDENT_TRANSITIONS,
+)
 
-CATEGORIES: dict[str, tuple[str, ...]] = {
-    "dispute": ("neighbour", "family", "property"),
-    "safety_hazard": ("fire", "gas", "electrical", "structural"),
-    "public_order": ("noise", "parking", "other"),
-    "environment": ("sanitation", "other"),
-    "facilities": ("lighting", "lift", "water", "other"),
-    "other": ("other",),
-}
-SOURCES = ("patrol", "hotline", "camera", "resident", "building_chief")
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "reported": ("accepted", "rejected", "duplicate"),
-    "accepted": ("assigned", "rejected", "duplicate"),
-    "assigned": ("assisting", "assigned"),
-    "assisting": ("closed", "assigned"),
-    "closed": (),
-    "rejected": (),
-    "duplicate": (),
-}
-OPEN_STATES = ("reported", "accepted", "assigned", "assisting")
-LABELS = {
-    "reported": "已上报 reported", "accepted": "已受理 accepted", "assigned": "已交办 assigned",
-    "assisting": "协办中 assisting", "closed": "已办结 closed", "rejected": "不予受理 rejected",
-    "duplicate": "重复 duplicate",
-}
+# The workflow's words live in geo.vocabulary; these names are this module's long-standing API.
+CATEGORIES = INCIDENT_CATEGORIES
+SOURCES = INCIDENT_SOURCES
+TRANSITIONS = INCIDENT_TRANSITIONS
+OPEN_STATES = INCIDENT_OPEN_STATES
+LABELS = INCIDENT_LABELS
 
 
 def limits_h(settings: Settings) -> dict[str, float]:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 
 from geo.errors import BadInput, NotFound, Unauthorized
 from geo.store import audit
-from geo.store.models import ROLES
+from geo.vocabulary import ROLES
 
 #: What each role may act as.
 GRANTS: dict[str, frozenset[str]] = {

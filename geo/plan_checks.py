@@ -40,7 +40,9 @@ import numpy as np
 import shapely
 from shapely import Geometry
 
+from geo.config import Settings
 from geo.validation import explain_invalid
+from geo.vocabulary import HOUSEHOLDS_BAND, POPULATION_BAND
 
 #: Areas (m²) at or below this are rounding, not problems.
 SLIVER_M2 = 1.0
@@ -56,8 +58,14 @@ KINDS = {
 class Bands:
     """Inclusive bands a grid's households and population should fall in."""
 
-    households: tuple[int, int] = (200, 300)
-    population: tuple[int, int] = (400, 500)
+    households: tuple[int, int] = HOUSEHOLDS_BAND
+    population: tuple[int, int] = POPULATION_BAND
+
+    @classmethod
+    def of(cls, settings: Settings) -> Bands:
+        """The bands a deployment set (``GRIDMAP_GRID_HOUSEHOLDS_MIN`` ... ``_POPULATION_MAX``)."""
+        return cls(households=(settings.grid_households_min, settings.grid_households_max),
+                   population=(settings.grid_population_min, settings.grid_population_max))
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,6 @@ def _actor(key: Any) -> str:
     return f"key:{key.prefix} ({key.name})"
 
 
-def _bands(settings: Settings) -> Bands:
-    return Bands(households=(settings.grid_households_min, settings.grid_households_max),
-                 population=(settings.grid_population_min, settings.grid_population_max))
-
-
 def parse_if_match(value: str | None) -> int | None:
     """``"7"``, ``7`` or ``W/"7"`` → 7; None when absent."""
     if value is None or not value.strip():
@@ -220,7 +215,7 @@ def edit_log(plan_id: int, conn: ConnDep, _: Viewer) -> dict[str, Any]:
                                              "and per-grid metrics")
 def validation(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer, community: Community = None
                ) -> JSONResponse:
-    bands = _bands(settings)
+    bands = Bands.of(settings)
     report = plans.validate_plan(conn, plan_id=plan_id, bands=bands, metric_crs=settings.metric_crs,
                                  community=community)
     plan = queries.get_plan(conn, plan_id=plan_id)
@@ -240,7 +235,7 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
         raise VersionRequired(
             "say which plan version you validated: send If-Match: \"<version>\" (the ETag of GET /v1/plans/{id})")
     plans.publish(engine, plan_id=plan_id, actor=_actor(key), version=version,
-                  acknowledge_warnings=bool(body and body.acknowledge_warnings), bands=_bands(settings),
+                  acknowledge_warnings=bool(body and body.acknowledge_warnings), bands=Bands.of(settings),
                   metric_crs=settings.metric_crs, problem_json=_problem_json(settings),
                   on_published=coverage_store.on_plan_published)
     with engine.connect() as conn:
@@ -253,7 +248,7 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
 def suggest(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
             body: Annotated[SuggestIn, Body()]) -> JSONResponse:
     new_id, suggestion, result = plans.suggest_draft(
-        engine, plan_id=plan_id, community=body.community, actor=_actor(key), bands=_bands(settings),
+        engine, plan_id=plan_id, community=body.community, actor=_actor(key), bands=Bands.of(settings),
         seed=body.seed, name=body.name, metric_crs=settings.metric_crs)
     with engine.connect() as conn:
         response = _plan_response(conn, new_id, status=201, extra={

@@ -25,7 +25,7 @@ from geo.file_safety import excerpt, extract_shapefile
 from geo.io import FeatureProblem, read_features, validate_features, write_features
 from geo.validation import MAX_VERTICES
 from geo.store import audit, queries
-from geo.store.models import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES, KEY_PLACE_KINDS
+from geo.vocabulary import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES, KEY_PLACE_KINDS
 
 Check = Callable[[dict[str, Any]], str | None]
 

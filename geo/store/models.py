@@ -30,14 +30,19 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SRID = 4326
 
-PLAN_STATUSES = ("draft", "published", "retired")
-CAMERA_KINDS = ("bullet", "dome", "ptz", "fisheye")
-CAMERA_STATUSES = ("online", "offline", "fault")
-CAMERA_MOUNTS = ("pole", "wall", "ceiling")
-KEY_PLACE_KINDS = ("gate", "square", "parking", "kindergarten", "school", "market", "clinic", "other")
-STAFF_ROLES = ("cadre", "grid_member", "building_chief", "unit_chief")
-INCIDENT_STATUSES = ("reported", "accepted", "assigned", "assisting", "closed", "rejected", "duplicate")
-ROLES = ("client", "viewer", "operator", "planner", "admin")
+from geo.vocabulary import (  # noqa: E402 - the schema's words, defined once
+    CAMERA_KINDS,
+    CAMERA_MOUNTS,
+    CAMERA_STATUSES,
+    INCIDENT_STATUSES,
+    KEY_PLACE_KINDS,
+    PLAN_STATUSES,
+    ROLES,
+    STAFF_ROLES,
+)
+
+__all__ = ["CAMERA_KINDS", "CAMERA_MOUNTS", "CAMERA_STATUSES", "INCIDENT_STATUSES", "KEY_PLACE_KINDS",
+           "PLAN_STATUSES", "ROLES", "SRID", "STAFF_ROLES", "Base"]
 
 
 def _geom(kind: str) -> Any:
