@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     edit_max_vertices: int = 5_000
     #: Most rows one batch lookup request may carry.
     batch_max_rows: int = 1_000_000
+    #: CPU-heavy requests (batch lookups, heatmaps, hot spots, camera suggestions, report pages) that run
+    #: at once in one worker; more wait their turn without holding a thread, so light requests keep answering.
+    heavy_workers: int = Field(default=2, ge=1)
+    #: Work budgets of the analysis requests, checked before the work (geo/budgets.py says what each counts).
+    budget_gi_weights: int = Field(default=1_000_000, ge=1)
+    budget_emerging_cells: int = Field(default=500_000, ge=1)
+    budget_kde_cells: int = Field(default=1_000_000, ge=1)
+    budget_weekly_cells: int = Field(default=500_000, ge=1)
+    budget_suggest: int = Field(default=1_500_000, ge=1)
     #: How long a worker trusts a verified API key before checking it again (seconds);
     #: a revoked key stops working within this time.
     key_cache_s: float = 5.0
