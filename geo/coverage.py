@@ -137,6 +137,8 @@ import numpy as np
 import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon, STRtree
 
+from geo import budgets as _budgets
+from geo.budgets import Budgets
 from geo.errors import BadInput
 
 __all__ = [
@@ -1413,7 +1415,8 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
             weights: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
             hfov_deg: float = 90.0, range_m: float = 40.0, rays_per_degree: float = 1.0,
             incident_weight_m2: float = 100.0, one_per_site: bool = True,
-            tile_m: float = 50.0, workers: int | None = None) -> list[Suggestion]:
+            tile_m: float = 50.0, workers: int | None = None,
+            budgets: Budgets | None = None) -> list[Suggestion]:
     """Pick k new cameras: greedy maximal covering with the existing coverage fixed.
 
     The objective of a set S of new cameras is
@@ -1465,6 +1468,9 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
         Size of the pieces the unwatched space is cut into.
     workers : int, optional
         Threads for the overlays (default: one per CPU).
+    budgets : geo.budgets.Budgets, optional
+        Refuse (:class:`~geo.errors.OverBudget`) more than ``budgets.suggest`` units of work
+        (candidate views x k x view area / a 90°, 40 m view's) before any view is cast.
 
     Returns
     -------
@@ -1473,6 +1479,7 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
     """
     if k <= 0 or not candidates:
         return []
+    check_suggest_budget(budgets, candidates=len(candidates), k=k, hfov_deg=hfov_deg, range_m=range_m)
     obs = _obstacles(obstacles)
     cand = list(candidates)
     specs = [CameraSpec(x=c.x, y=c.y, azimuth_deg=c.azimuth_deg % 360.0, hfov_deg=hfov_deg, range_m=range_m,
@@ -1572,3 +1579,34 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
         if one_per_site:
             available &= site_of != c.site
     return picks
+
+
+def check_suggest_budget(budgets: Budgets | None, *, candidates: int, k: int, hfov_deg: float,
+                         range_m: float) -> None:
+    """The work of a suggestion (:func:`geo.budgets.suggest_units`) against ``budgets.suggest``.
+
+    Examples
+    --------
+    >>> check_suggest_budget(Budgets(), candidates=9_000, k=5, hfov_deg=90, range_m=40)
+    >>> try:
+    ...     check_suggest_budget(Budgets(), candidates=9_000, k=20, hfov_deg=360, range_m=100)
+    ... except Exception as e:
+    ...     print(e.details)
+    {'budget': 1500000, 'estimate': 4500000, 'setting': 'GRIDMAP_BUDGET_SUGGEST'}
+    """
+    if budgets is None:
+        return
+    factor = max(1.0, _budgets.view_area(hfov_deg, range_m) / _budgets.REFERENCE_VIEW_M2)
+    units = _budgets.suggest_units(candidates=candidates, k=k, hfov_deg=hfov_deg, range_m=range_m)
+    fewer = int(budgets.suggest // max(candidates * factor, 1))
+    ways = [f"fewer cameras (k <= {fewer})"] if 1 <= fewer < k else []
+    if factor > 1:
+        ways.append("a narrower hfov_deg or a shorter range_m (a view counts by its area: "
+                    f"{_budgets.view_area(hfov_deg, range_m):,.0f} m² here, {factor:.1f} x a 90°, 40 m view)")
+    ways.append("one grid (grid=CODE) instead of the whole town")
+    _budgets.check(
+        budgets, "suggest", estimate=units,
+        what=(f"the camera suggestion: {candidates:,} candidate views x k={k} x {factor:.1f} (view area) = "
+              f"{math.ceil(units):,} units of work"),
+        narrow="ask for " + ", or ".join(ways),
+    )

@@ -61,6 +61,8 @@ from pyproj import Transformer
 from scipy import ndimage, signal, stats
 from scipy.spatial import cKDTree
 
+from geo import budgets as _budgets
+from geo.budgets import Budgets
 from geo.crs import METRIC_CRS_DEFAULT, WGS84, is_geographic, lonlat_problem, parse_crs, transformer
 from geo.errors import BadCoordinates, BadCRS, BadInput, InvalidGeometry, TooLarge
 
@@ -75,6 +77,8 @@ __all__ = [
     "compare_periods",
     "emerging",
     "emerging_labels",
+    "check_emerging_budget",
+    "estimate_cells",
     "gi_star",
     "hotspots",
     "kde",
@@ -688,9 +692,7 @@ class _KdeFrame:
         return (r + 2 * self.pad_cells, c + 2 * self.pad_cells)
 
 
-def _kde_frame(
-    x: np.ndarray, y: np.ndarray, bandwidth: float, cell: float, bounds: Bounds | None
-) -> _KdeFrame:
+def _kde_layout(x: np.ndarray, y: np.ndarray, bandwidth: float, cell: float, bounds: Bounds | None) -> _KdeFrame:
     # Linear binning spreads a point at fractional offset u over two centres,
     # adding variance u(1-u) cell² per axis: cell²/6 on average. Take it off
     # the kernel so binning + kernel has the bandwidth's variance on average.
@@ -707,8 +709,23 @@ def _kde_frame(
         cols = max(1, math.ceil((bounds[2] - bounds[0]) / cell - 1e-9))
         rows = max(1, math.ceil((bounds[3] - bounds[1]) / cell - 1e-9))
         out = (bounds[0], bounds[3] - rows * cell, bounds[0] + cols * cell, bounds[3])
-    frame = _KdeFrame(out=out, pad_cells=pad_cells, cell=cell, sigma_cells=sigma_cells)
+    return _KdeFrame(out=out, pad_cells=pad_cells, cell=cell, sigma_cells=sigma_cells)
+
+
+def _kde_frame(
+    x: np.ndarray,
+    y: np.ndarray,
+    bandwidth: float,
+    cell: float,
+    bounds: Bounds | None,
+    budgets: Budgets | None = None,
+    frames: int = 1,
+) -> _KdeFrame:
+    """The KDE lattice, checked against the budgets (``frames`` of it for a weekly series) and the hard cap."""
+    frame = _kde_layout(x, y, bandwidth, cell, bounds)
     r, c = frame.comp_shape
+    if budgets is not None:
+        _check_kde_budget(budgets, x, y, bandwidth, cell, bounds, rows=r, cols=c, frames=frames)
     if r * c > MAX_KDE_CELLS:
         need = cell * math.sqrt(r * c / MAX_KDE_CELLS)
         raise TooLarge(
@@ -717,6 +734,53 @@ def _kde_frame(
             details={"rows": r, "cols": c, "limit": MAX_KDE_CELLS},
         )
     return frame
+
+
+def _kde_cells_at(x: np.ndarray, y: np.ndarray, bandwidth: float, cell: float, bounds: Bounds | None) -> int:
+    """Cells of the padded KDE lattice at another cell size (the same extent)."""
+    r, c = _kde_layout(x, y, bandwidth, cell, bounds).comp_shape
+    return r * c
+
+
+def _check_kde_budget(
+    budgets: Budgets,
+    x: np.ndarray,
+    y: np.ndarray,
+    bandwidth: float,
+    cell: float,
+    bounds: Bounds | None,
+    *,
+    rows: int,
+    cols: int,
+    frames: int,
+) -> None:
+    """The KDE lattice against ``kde_cells`` and, for weekly frames, frames x cells against ``weekly_cells``."""
+    cells = rows * cols
+    for name, total, limit in (("kde_cells", cells, budgets.kde_cells),
+                               ("weekly_cells", cells * frames, budgets.weekly_cells)):
+        if name == "weekly_cells" and frames <= 1:
+            continue
+        if total <= limit:
+            continue
+        # the smallest cell size (in whole metres) that fits, the extent and bandwidth kept
+        bigger = cell
+        while bigger < 1e6 and _kde_cells_at(x, y, max(bandwidth, bigger), bigger, bounds) * (
+                frames if name == "weekly_cells" else 1) > limit:
+            bigger = max(bigger * 1.05, bigger + 1)
+        bigger = float(math.ceil(bigger))
+        wider = "" if bigger <= bandwidth else f" and bandwidth_m >= {bigger:g} (it may not be below cell_m)"
+        if name == "kde_cells":
+            what = (f"the heatmap lattice: {rows:,} x {cols:,} = {cells:,} cells of {cell:g} m (the extent plus "
+                    f"4 bandwidths of padding)")
+            narrow = f"use a bigger cell_m (cell_m >= {bigger:g}{wider})"
+        else:
+            weeks = limit // cells
+            what = (f"the weekly heatmap: {frames} frames x {cells:,} cells of {cell:g} m = {total:,} "
+                    "frame-cells")
+            shorter = (f"a shorter window (from/to spanning at most {weeks} weeks at cell_m={cell:g})"
+                       if weeks >= 1 else "")
+            narrow = "use " + " or ".join(p for p in (shorter, f"a bigger cell_m (cell_m >= {bigger:g}{wider})") if p)
+        _budgets.check(budgets, name, estimate=total, what=what, narrow=narrow)
 
 
 def _kde_on_frame(
@@ -764,6 +828,7 @@ def kde(
     cell_m: float = 10.0,
     bounds_m: Bounds | None = None,
     crs: str = METRIC_CRS_DEFAULT,
+    budgets: Budgets | None = None,
 ) -> KdeGrid:
     r"""Gaussian kernel density of incident points, by binning and convolution.
 
@@ -831,6 +896,9 @@ def kde(
         ``cell_m`` (so grids of the same cell size line up).
     crs : str, default ``"EPSG:4547"``
         Projected CRS in metres.
+    budgets : geo.budgets.Budgets, optional
+        Refuse (:class:`~geo.errors.OverBudget`) a lattice of more than ``budgets.kde_cells`` cells,
+        padding included, before any work.
 
     Returns
     -------
@@ -844,6 +912,8 @@ def kde(
         Invalid lon/lat.
     geo.errors.TooLarge
         More than :data:`MAX_KDE_CELLS` cells.
+    geo.errors.OverBudget
+        More cells than *budgets* allow.
 
     Examples
     --------
@@ -859,7 +929,7 @@ def kde(
     lon_a, lat_a = _points(lon, lat)
     w = _point_weights(weights, lon_a.size)
     x, y = _project_checked(lon_a, lat_a, c) if lon_a.size else (lon_a, lat_a)
-    frame = _kde_frame(x, y, bw, cell, b)
+    frame = _kde_frame(x, y, bw, cell, b, budgets)
     return _kde_on_frame(x, y, w, frame, bw, c)
 
 
@@ -875,6 +945,7 @@ def weekly_series(
     cell_m: float = 10.0,
     bounds_m: Bounds | None = None,
     crs: str = METRIC_CRS_DEFAULT,
+    budgets: Budgets | None = None,
 ) -> list[tuple[_dt.datetime, KdeGrid]]:
     """One KDE per week on one shared lattice, for an animated heatmap.
 
@@ -896,6 +967,9 @@ def weekly_series(
         The window; pass a Monday as *start* for calendar weeks.
     weights, bandwidth_m, cell_m, bounds_m, crs
         As in :func:`kde`.
+    budgets : geo.budgets.Budgets, optional
+        Refuse (:class:`~geo.errors.OverBudget`) more than ``budgets.weekly_cells`` frames x cells
+        (or a frame over ``budgets.kde_cells``) before any frame is computed.
 
     Returns
     -------
@@ -939,7 +1013,7 @@ def weekly_series(
     lon_a, lat_a, tt = lon_a[keep], lat_a[keep], tt[keep]
     w = None if w is None else w[keep]
     x, y = _project_checked(lon_a, lat_a, c) if lon_a.size else (lon_a, lat_a)
-    frame = _kde_frame(x, y, bw, cell, b)
+    frame = _kde_frame(x, y, bw, cell, b, budgets, frames=n_weeks)
     r, cc = frame.comp_shape
     if r * cc * n_weeks > 4 * MAX_KDE_CELLS:
         raise TooLarge(
@@ -1237,6 +1311,19 @@ def _build_lattice(
     mask_m,
     crs: str,
 ) -> Lattice:
+    extent = _extent(x, y, cell, bounds, mask_m)
+    ij = _lattice_cells(shape, cell, extent, mask_m)  # type: ignore[arg-type]
+    if ij.shape[0] == 0:
+        raise BadInput(
+            "no cell of the lattice intersects the mask; check that the mask is in WGS84 and overlaps the extent"
+        )
+    lat_ = Lattice(shape=shape, cell_m=cell, crs=crs, extent_m=extent, ij=ij, counts=np.zeros(ij.shape[0]))  # type: ignore[arg-type]
+    counts, outside = lat_._count_xy(x, y) if x.size else (np.zeros(lat_.n), 0)
+    return lat_.with_counts(counts, int(x.size - outside), outside)
+
+
+def _extent(x: np.ndarray, y: np.ndarray, cell: float, bounds: Bounds | None, mask_m) -> Bounds:
+    """The study extent :func:`lattice` lays cells over, snapped outwards to multiples of the cell size."""
     if bounds is not None:
         extent = bounds
     elif mask_m is not None:
@@ -1248,7 +1335,6 @@ def _build_lattice(
                 "window or categories, or pass bounds_m (metres) or a mask polygon"
             )
         extent = (float(x.min()) - cell, float(y.min()) - cell, float(x.max()) + cell, float(y.max()) + cell)
-    # snap outwards to multiples of the cell size
     extent = (
         math.floor(extent[0] / cell + 1e-9) * cell,
         math.floor(extent[1] / cell + 1e-9) * cell,
@@ -1259,14 +1345,124 @@ def _build_lattice(
         extent = (extent[0], extent[1], extent[0] + cell, extent[3])
     if extent[3] <= extent[1]:
         extent = (extent[0], extent[1], extent[2], extent[1] + cell)
-    ij = _lattice_cells(shape, cell, extent, mask_m)  # type: ignore[arg-type]
-    if ij.shape[0] == 0:
-        raise BadInput(
-            "no cell of the lattice intersects the mask; check that the mask is in WGS84 and overlaps the extent"
-        )
-    lat_ = Lattice(shape=shape, cell_m=cell, crs=crs, extent_m=extent, ij=ij, counts=np.zeros(ij.shape[0]))  # type: ignore[arg-type]
-    counts, outside = lat_._count_xy(x, y) if x.size else (np.zeros(lat_.n), 0)
-    return lat_.with_counts(counts, int(x.size - outside), outside)
+    return extent  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Region:
+    """What the cell estimate needs of a study area: its extent, area, boundary length and parts."""
+
+    extent: Bounds
+    area_m2: float
+    perimeter_m: float
+    parts: int
+
+    def cells(self, shape: str, cell: float) -> float:
+        w, h = self.extent[2] - self.extent[0], self.extent[3] - self.extent[1]
+        if shape == "square":
+            box = math.ceil(w / cell - 1e-9) * math.ceil(h / cell - 1e-9)
+        else:
+            box = (w / cell + 2) * (h / (_SQRT3 / 2 * cell) + 2)
+        return _budgets.lattice_cells(shape=shape, cell_m=cell, area_m2=self.area_m2,
+                                      perimeter_m=self.perimeter_m, parts=self.parts, bbox_cells=max(box, 1))
+
+
+def _region(x: np.ndarray, y: np.ndarray, cell: float, bounds: Bounds | None, mask_m) -> _Region:
+    extent = _extent(x, y, cell, bounds, mask_m)
+    area = shapely.box(*extent)
+    if mask_m is not None:
+        area = shapely.intersection(mask_m, area) if bounds is not None else mask_m
+    parts = int(shapely.get_num_geometries(area)) or 1
+    return _Region(extent, float(area.area), float(area.length), parts)
+
+
+def estimate_cells(
+    *,
+    cell_m: float,
+    shape: Shape = "square",
+    mask: Any = None,
+    bounds_m: Bounds | None = None,
+    lon: Any = (),
+    lat: Any = (),
+    crs: str = METRIC_CRS_DEFAULT,
+) -> int:
+    """About how many cells :func:`lattice` would keep, from arithmetic on the study area (no cells made).
+
+    Within a few per cent of the real count on the town's communities (see
+    :func:`geo.budgets.lattice_cells`); used to check budgets before any work.
+
+    Examples
+    --------
+    >>> estimate_cells(cell_m=100, lon=[113.1, 113.11], lat=[40.05, 40.06])   # the points' box + 1 cell
+    154
+    >>> lattice(lon=[113.1, 113.11], lat=[40.05, 40.06], cell_m=100).n
+    154
+    """
+    c = _metric_crs(crs)
+    cell = _positive("cell_m", cell_m, "100")
+    sh = _check_shape(shape)
+    b = _bounds(bounds_m, c)
+    lon_a, lat_a = _points(lon, lat)
+    mask_m = None if mask is None else _mask_metric(mask, c)
+    x, y = _project_checked(lon_a, lat_a, c) if lon_a.size else (lon_a, lat_a)
+    return int(math.ceil(_region(x, y, cell, b, mask_m).cells(sh, cell)))
+
+
+def _check_gi_budget(
+    budgets: Budgets,
+    region: _Region,
+    *,
+    cells: float,
+    shape: str,
+    cell: float,
+    kind: str,
+    threshold_m: float | None,
+    k: int,
+    exact: bool = False,
+) -> None:
+    """Gi* weights (cells x neighbours) against ``budgets.gi_weights``, with ways to get under it."""
+    limit = budgets.gi_weights
+
+    def nnz(c: float, thr: float | None, kk: int) -> float:
+        n = cells if c == cell else region.cells(shape, c)
+        return _budgets.weights_nonzeros(n, _budgets.neighbours_per_cell(
+            kind=kind, shape=shape, cell_m=c, threshold_m=thr, k=kk))
+
+    per = _budgets.neighbours_per_cell(kind=kind, shape=shape, cell_m=cell, threshold_m=threshold_m, k=k)
+    total = _budgets.weights_nonzeros(cells, per)
+    if total <= limit:
+        return
+    ways = []
+    bigger = cell
+    while bigger < 1e6 and nnz(bigger, threshold_m, k) > limit:
+        bigger = max(bigger * 1.05, bigger + 1)
+    ways.append(f"a bigger cell_m (cell_m >= {math.ceil(bigger):g})")
+    if kind == "distance_band":
+        thr = 1.5 * cell if threshold_m is None else threshold_m
+        lo, hi = cell, thr
+        if nnz(cell, lo, k) <= limit:
+            for _ in range(60):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if nnz(cell, mid, k) <= limit else (lo, mid)
+            ways.append(f"a smaller threshold_m (threshold_m <= {math.floor(lo):g})")
+        band = f"distance band {thr:g} m"
+    elif kind == "knn":
+        fewer = int(limit // max(cells, 1)) - 1
+        if fewer >= 1:
+            ways.append(f"fewer neighbours (k <= {fewer})")
+        band = f"k={k} nearest"
+    else:
+        band = kind
+    if kind not in ("queen", "rook"):
+        ways.append("contiguity weights (weights=rook or queen)")
+    about = "" if exact else "about "
+    each = f"{per:,} neighbours each ({band})" if per < cells else f"every cell ({band} spans the whole area)"
+    _budgets.check(
+        budgets, "gi_weights", estimate=total,
+        what=(f"the Gi* weights: {about}{math.ceil(cells):,} cells of {cell:g} m x {each} = "
+              f"{math.ceil(total):,} non-zero weights"),
+        narrow="narrow the request: " + ", or ".join(ways),
+    )
 
 
 def lattice(
@@ -1806,22 +2002,6 @@ class HotspotResult:
         return fc
 
 
-def _resolve_lattice(
-    lon: Any,
-    lat: Any,
-    *,
-    lattice_: Lattice | None,
-    cell_m: float,
-    shape: str,
-    bounds_m: Any,
-    mask: Any,
-    crs: str,
-) -> Lattice:
-    if lattice_ is not None:
-        return lattice_.with_counts(*_count_on(lattice_, lon, lat))
-    return lattice(lon=lon, lat=lat, cell_m=cell_m, shape=shape, bounds_m=bounds_m, mask=mask, crs=crs)  # type: ignore[arg-type]
-
-
 def _count_on(lt: Lattice, lon: Any, lat: Any) -> tuple[np.ndarray, int, int]:
     counts, outside = lt.count(lon=lon, lat=lat)
     return counts, int(np.asarray(lon).size - outside), outside
@@ -1844,6 +2024,7 @@ def hotspots(
     alpha_levels: Sequence[float] = (0.01, 0.05, 0.10),
     variance: Variance = "esda",
     lattice_: Lattice | None = None,
+    budgets: Budgets | None = None,
 ) -> HotspotResult:
     """Getis–Ord Gi* hot and cold spots of incident counts on metric cells.
 
@@ -1867,6 +2048,10 @@ def hotspots(
     lattice_ : Lattice, optional
         Count onto these cells instead of laying a new lattice (e.g. the same
         cells for every month).
+    budgets : geo.budgets.Budgets, optional
+        Refuse (:class:`~geo.errors.OverBudget`) weights of more than
+        ``budgets.gi_weights`` non-zero entries (cells x neighbours): estimated
+        from the study area before any cell is made, checked again on the cells.
 
     Returns
     -------
@@ -1883,16 +2068,27 @@ def hotspots(
     True
     """
     c = _metric_crs(crs)
-    lt = _resolve_lattice(
-        lon,
-        lat,
-        lattice_=lattice_,
-        cell_m=cell_m,
-        shape=_check_shape(shape),
-        bounds_m=bounds_m,
-        mask=mask,
-        crs=c,
-    )
+    sh = _check_shape(shape)
+    if lattice_ is not None:
+        lt = lattice_.with_counts(*_count_on(lattice_, lon, lat))
+        region = None
+    else:
+        cell = _positive("cell_m", cell_m, "100")
+        b = _bounds(bounds_m, c)
+        lon_a, lat_a = _points(lon, lat)
+        mask_m = None if mask is None else _mask_metric(mask, c)
+        x, y = _project_checked(lon_a, lat_a, c) if lon_a.size else (lon_a, lat_a)
+        region = _region(x, y, cell, b, mask_m) if budgets is not None else None
+        if region is not None and budgets is not None:
+            _check_gi_budget(budgets, region, cells=region.cells(sh, cell), shape=sh, cell=cell,
+                             kind=weights_kind, threshold_m=threshold_m, k=k)
+        lt = _build_lattice(x, y, cell=cell, shape=sh, bounds=b, mask_m=mask_m, crs=c)
+    if budgets is not None:
+        if region is None:
+            e = lt.extent_m
+            region = _Region(e, (e[2] - e[0]) * (e[3] - e[1]), 2 * ((e[2] - e[0]) + (e[3] - e[1])), 1)
+        _check_gi_budget(budgets, region, cells=lt.n, shape=lt.shape, cell=lt.cell_m, kind=weights_kind,
+                         threshold_m=threshold_m, k=k, exact=True)
     w, spec = weights(lt, kind=weights_kind, threshold_m=threshold_m, k=k, transform=transform)
     z, p = gi_star(lt.counts, w, variance=variance)
     levels = _check_alphas(alpha_levels)
@@ -2021,6 +2217,7 @@ def emerging(
     trend_alpha: float = 0.05,
     variance: Variance = "esda",
     lattice_: Lattice | None = None,
+    budgets: Budgets | None = None,
 ) -> list[str]:
     """Emerging-hotspot labels per cell over consecutive periods.
 
@@ -2038,6 +2235,9 @@ def emerging(
         Oldest first; at least 2.
     alpha : float, default 0.10
     trend_alpha : float, default 0.05
+    budgets : geo.budgets.Budgets, optional
+        Refuse (:class:`~geo.errors.OverBudget`) more than ``budgets.emerging_cells``
+        cells x periods, or weights over ``budgets.gi_weights``, before any Gi* runs.
     other parameters
         As in :func:`hotspots`.
 
@@ -2067,6 +2267,12 @@ def emerging(
         lt = _build_lattice(allx, ally, cell=cell, shape=sh, bounds=b, mask_m=mask_m, crs=c)
     else:
         lt = lattice_
+    if budgets is not None:
+        check_emerging_budget(budgets, cells=lt.n, periods=len(xy), cell_m=lt.cell_m, exact=True)
+        e = lt.extent_m
+        box = _Region(e, (e[2] - e[0]) * (e[3] - e[1]), 2 * ((e[2] - e[0]) + (e[3] - e[1])), 1)
+        _check_gi_budget(budgets, box, cells=lt.n, shape=lt.shape, cell=lt.cell_m, kind=weights_kind,
+                         threshold_m=threshold_m, k=k, exact=True)
     w, _ = weights(lt, kind=weights_kind, threshold_m=threshold_m, k=k, transform=transform)
     zs = np.empty((len(xy), lt.n))
     hot = np.empty((len(xy), lt.n), dtype=bool)
@@ -2078,6 +2284,28 @@ def emerging(
         zs[t_i] = z
         hot[t_i] = (z > 0) & (p <= alpha)
     return emerging_labels(zs, hot, trend_alpha=trend_alpha)
+
+
+def check_emerging_budget(
+    budgets: Budgets | None, *, cells: float, periods: int, cell_m: float, exact: bool = False
+) -> None:
+    """Cells x periods of an emerging-hot-spot request against ``budgets.emerging_cells``.
+
+    Examples
+    --------
+    >>> check_emerging_budget(Budgets(emerging_cells=1000), cells=100, periods=10, cell_m=100)
+    """
+    if budgets is None:
+        return
+    fewer = int(budgets.emerging_cells // max(cells, 1))
+    ways = [f"fewer periods (periods <= {fewer})"] if fewer >= 2 else []
+    ways.append("a bigger cell_m")
+    _budgets.check(
+        budgets, "emerging_cells", estimate=cells * periods,
+        what=(f"emerging hot spots: {'' if exact else 'about '}{math.ceil(cells):,} cells of {cell_m:g} m x "
+              f"{periods} periods = {math.ceil(cells * periods):,} cell-periods"),
+        narrow="use " + " or ".join(ways),
+    )
 
 
 def _side(label: str) -> str:

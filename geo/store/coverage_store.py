@@ -23,6 +23,7 @@ from shapely import STRtree
 from sqlalchemy import Connection, Engine, text
 
 from geo import coverage as cov
+from geo.budgets import Budgets
 from geo.crs import METRIC_CRS_DEFAULT, transformer
 from geo.errors import BadInput, NotFound
 
@@ -309,9 +310,9 @@ def gaps_geojson(conn: Connection, *, grid_code: str | None = None) -> dict[str,
 
 
 def suggest_sites(conn: Connection, *, k: int, grid_code: str | None = None, hfov_deg: float = 90.0,
-                  range_m: float = 40.0) -> dict[str, Any]:
+                  range_m: float = 40.0, budgets: Budgets | None = None) -> dict[str, Any]:
     """Greedy maximal-covering suggestion of ``k`` new cameras, existing coverage fixed, weighted by the
-    last 12 months of incidents."""
+    last 12 months of incidents; ``budgets`` (geo/budgets.py) refuses too much work before any view is cast."""
     if not 1 <= k <= 50:
         raise BadInput(f"k={k} must be between 1 and 50")
     plan = _published_plan(conn)
@@ -341,7 +342,7 @@ def suggest_sites(conn: Connection, *, k: int, grid_code: str | None = None, hfo
     candidates = cov.candidate_sites(obstacles=obstacles, roads=road_geoms, area=area)
     watch = cov.watchable(area, obstacles)
     picks = cov.suggest(k=k, candidates=candidates, obstacles=obstacles, covered=covered, watchable=watch,
-                        weights=weights, hfov_deg=hfov_deg, range_m=range_m)
+                        weights=weights, hfov_deg=hfov_deg, range_m=range_m, budgets=budgets)
     back = transformer(METRIC_CRS_DEFAULT, "EPSG:4326")
     features = []
     for n, s in enumerate(picks, start=1):
