@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.ratelimit import AddressLimit, TokenBuckets
-from api.security import BodyLimit, SecurityHeaders
+from api.security import BodyLimit, SecurityHeaders, csp_nonce, stamp_scripts
 import maps as map_package
 from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, plans
 from api.routes import maps as map_pages
@@ -62,13 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(f"/maps/login?next={quote(exc.next_url)}", status_code=303)
 
     @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+    async def docs(request: Request) -> HTMLResponse:
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json", title="gridmap API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
         )
+        # its one inline script (no data in the page) carries the response's CSP nonce
+        return HTMLResponse(stamp_scripts(bytes(page.body).decode(), csp_nonce(request)))
 
     app.include_router(health.router)
     app.include_router(lookup.router)

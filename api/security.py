@@ -1,18 +1,26 @@
 """Security headers on every response, and a request-body size limit.
 
 HTML pages get a Content-Security-Policy that allows only the app's own scripts and
-styles (the vendored Leaflet assets under /static) plus the page's *own* inline
-scripts by their SHA-256 hash: folium writes the map set-up as inline script, and
-hashing exactly those blocks keeps any other inline script (an injection) from
-running. Images may be data: URIs (the report pictures, PNG heat overlays) and the
-configured basemap's tile host.
+styles (the vendored Leaflet assets under /static) plus the inline scripts that carry
+this response's *nonce*: a random token made for every request (:func:`csp_nonce`)
+that the page builder writes on its own ``<script>`` tags (``maps.base.render(m,
+nonce=...)``; folium writes the map set-up as inline script). Nothing else is allowed:
+an inline script that stored data smuggled into a page has no nonce (it cannot know
+one made after it was stored), so it does not run — whatever the page holds. (Before,
+the policy listed the hash of *every* inline script in the response, which allowed an
+injected one too.) Images may be data: URIs (the report pictures, PNG heat overlays)
+and the configured basemap's tile host.
+
+``Referrer-Policy: same-origin``: no other site learns a page's address, and a browser
+sends its true ``Origin`` on the sign-in form's POST (with ``no-referrer`` it sends
+``Origin: null``, which the sign-in's cross-site check must refuse; see
+``api/routes/maps.py``).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 
 from starlette.exceptions import HTTPException
@@ -23,8 +31,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 
-_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
-
 TILE_HOSTS = {
     "osm": "https://tile.openstreetmap.org",
     "tianditu": "https://*.tianditu.gov.cn",
@@ -34,23 +40,41 @@ TILE_HOSTS = {
 
 COMMON = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
 }
 
-
-def script_hashes(html: bytes) -> list[str]:
-    return ["'sha256-" + base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode() + "'"
-            for m in _INLINE_SCRIPT.finditer(html)]
+_STATE_KEY = "csp_nonce"
+_SCRIPT_OPEN = re.compile(r"<script\b", re.I)
 
 
-def csp(html: bytes, *, basemap: str) -> str:
+def csp_nonce(request: Request) -> str:
+    """This response's CSP nonce: write it on the page's own scripts (``<script nonce="...">``).
+
+    Made by :class:`SecurityHeaders` before the route runs; a request that did not pass through
+    it (a bare app in a unit test) gets one here, which its policy then never names.
+    """
+    nonce = getattr(request.state, _STATE_KEY, None)
+    if nonce is None:
+        nonce = secrets.token_urlsafe(18)
+        setattr(request.state, _STATE_KEY, nonce)
+    return nonce
+
+
+def stamp_scripts(html: str, nonce: str) -> str:
+    """*html* with *nonce* on every ``<script`` tag: only for a page of the app's own, with no data in
+    it at all (Swagger UI's page at /docs); a page that holds data stamps its scripts where it
+    writes them (``maps.base.render``)."""
+    return _SCRIPT_OPEN.sub(f'<script nonce="{nonce}"', html)
+
+
+def csp(*, nonce: str, basemap: str) -> str:
     tiles = TILE_HOSTS.get(basemap, "")
     return "; ".join([
         "default-src 'self'",
-        "script-src 'self' " + " ".join(script_hashes(html)),
+        f"script-src 'self' 'nonce-{nonce}'",
         "style-src 'self' 'unsafe-inline'",  # folium and Leaflet set inline styles; no script can run from them
         f"img-src 'self' data: blob: {tiles}".rstrip(),
         "connect-src 'self'",
@@ -68,16 +92,13 @@ class SecurityHeaders(BaseHTTPMiddleware):
         self.basemap = basemap
 
     async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        nonce = secrets.token_urlsafe(18)  # 144 bits, new for every request
+        setattr(request.state, _STATE_KEY, nonce)
         response = await call_next(request)
         for k, v in COMMON.items():
             response.headers.setdefault(k, v)
         if response.headers.get("content-type", "").startswith("text/html"):
-            body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-            headers = dict(response.headers)
-            headers.pop("content-length", None)
-            headers["Content-Security-Policy"] = csp(body, basemap=self.basemap)
-            return Response(body, status_code=response.status_code, headers=headers,
-                            media_type=response.media_type)
+            response.headers["Content-Security-Policy"] = csp(nonce=nonce, basemap=self.basemap)
         return response
 
 

@@ -4,7 +4,11 @@
   scale bar and gridmap's stylesheet, fitted to a lon/lat bounding box.
 - :class:`MapPanel` puts an HTML box (title, legend, ...) on the map.
 - :func:`render` gives the full HTML page, with every script and stylesheet
-  served by the app (see :mod:`maps.assets`).
+  served by the app (see :mod:`maps.assets`); with ``nonce=`` it stamps the
+  page's own inline scripts with the response's CSP nonce (:mod:`api.security`),
+  so an inline script that came from data never runs.
+- :class:`TextTooltip` and :class:`TextPopup`: folium's ``GeoJsonTooltip`` and
+  ``GeoJsonPopup`` built with ``textContent`` (folium's write the values as HTML).
 - :func:`add_page_assets` gives a page with a script of its own its title,
   stylesheet and scripts, ``gridmap/common.js`` (:data:`COMMON_SCRIPT_PATH`) first.
 
@@ -14,17 +18,22 @@ Examples
 >>> html = render(m)
 >>> html.startswith("<!DOCTYPE html>") and "/static/vendor/leaflet/leaflet.js" in html
 True
+>>> page = render(m, nonce="n0nce-for-this-response")
+>>> '<script nonce="n0nce-for-this-response">' in page and "<script>" not in page
+True
 """
 
 from __future__ import annotations
 
 import html as _html
 import math
+import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
 import folium
-from branca.element import CssLink, Element, MacroElement
+from branca.element import CssLink, Element, Figure, MacroElement
+from folium.features import GeoJsonPopup, GeoJsonTooltip
 from folium.template import Template
 
 from maps.assets import CDN_ASSETS, CdnAssetError, find_cdn_urls, local_url, localize
@@ -35,6 +44,8 @@ __all__ = [
     "DEFAULT_CENTER",
     "LayerGroup",
     "MapPanel",
+    "TextPopup",
+    "TextTooltip",
     "add_page_assets",
     "new_map",
     "render",
@@ -324,23 +335,59 @@ def new_map(
     return m
 
 
-def render(m: folium.Map | folium.Figure, *, static_url: str | None = None) -> str:
+_SCRIPT_TAG = re.compile(r"<script\b", re.I)
+_NONCE = re.compile(r"^[A-Za-z0-9+/_=-]{8,}$")
+
+
+def _figure_html(root: Figure, nonce: str) -> str:
+    """``root.render()`` (branca's ``Figure``), with *nonce* on the page's own scripts only.
+
+    The scripts of a folium page are the header's (script links and folium's own small inline
+    block: the header holds only the builders' elements, never data) and the one block at the
+    end that makes the map and its layers, where every value from data is JSON with ``<`` escaped.
+    The nonce is written here, by the template, never by searching the page: a ``<script>`` that
+    data smuggled into the page (the body, a panel, a broken escape) gets none, so the CSP keeps
+    it from running.
+    """
+    for child in root._children.values():
+        child.render()
+    header = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', root.header.render())
+    title = f"<title>{root.title}</title>" if root.title else ""
+    return (
+        "<!DOCTYPE html>\n<html>\n<head>\n"
+        f"{title}    {header}\n</head>\n<body>\n    {root.html.render()}\n</body>\n"
+        f'<script nonce="{nonce}">\n    {root.script.render()}\n</script>\n</html>\n'
+    )
+
+
+def render(m: folium.Map | folium.Figure, *, static_url: str | None = None, nonce: str | None = None) -> str:
     """The full HTML page of a map, with every asset served by the app.
 
     Localizes again first (elements added since :func:`new_map` are covered),
     with *static_url* or, if None, the one the map was localized with.
+
+    *nonce*: the response's Content-Security-Policy nonce (``api.security.csp_nonce``); the
+    page's own scripts carry it and nothing else does (see :func:`_figure_html`). Without one
+    the scripts carry none (a page saved to a file, the tests' static pages).
 
     Raises
     ------
     CdnAssetError
         If the page would still load a script or stylesheet from outside
         (e.g. an element that adds links while rendering).
+    ValueError
+        If *nonce* is not a base64 token.
     """
     root = m.get_root()
     if static_url is None:
         static_url = getattr(root, "_gridmap_static_url", "/static")
     localize(root, static_url=static_url)
-    html = root.render()
+    if nonce is None:
+        html = root.render()
+    else:
+        if not _NONCE.match(nonce):
+            raise ValueError(f"a CSP nonce is a base64 token of 8 or more characters, got {nonce!r}")
+        html = _figure_html(root, nonce)
     # Some elements (branca colormaps) add their links while rendering, after
     # localize() ran: rewrite those that are vendored in the page itself.
     for url in find_cdn_urls(html):
@@ -355,6 +402,54 @@ def render(m: folium.Map | folium.Figure, *, static_url: str | None = None) -> s
             + ". Vendor these (maps/vendor_assets.py) and map them in maps.assets.CDN_ASSETS."
         )
     return html
+
+
+# The content function of TextTooltip and TextPopup: a table of the fields, every value and alias
+# written with textContent (folium's GeoJsonDetail joins them into a string set as innerHTML, so a
+# camera named "<img src=x onerror=...>" became an element).
+_TEXT_DETAIL = """
+    function (layer) {
+        var div = L.DomUtil.create("div");
+        var fields = {{ this.fields | tojson }};
+        var aliases = {{ this.aliases | tojson }};
+        var table = L.DomUtil.create("table", "", div);
+        var props = (layer.feature && layer.feature.properties) || {};
+        fields.forEach(function (field, i) {
+            var value = props[field];
+            if (value === null || value === undefined) value = "";
+            else if (typeof value === "object") value = JSON.stringify(value);
+            {%- if this.localize %}
+            else if (typeof value === "number") value = value.toLocaleString();
+            {%- endif %}
+            var tr = L.DomUtil.create("tr", "", table);
+            {%- if this.labels %}
+            L.DomUtil.create("th", "", tr).textContent = String(aliases[i]);
+            {%- endif %}
+            L.DomUtil.create("td", "", tr).textContent = String(value);
+        });
+        return div;
+    }
+"""
+
+
+class TextTooltip(GeoJsonTooltip):
+    """``folium.GeoJsonTooltip`` whose values (and aliases) are text, never HTML. Same arguments."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "{{ this._parent.get_name() }}.bindTooltip(" + _TEXT_DETAIL + ", {{ this.tooltip_options | tojavascript }});\n"
+        "{% endmacro %}"
+    )
+
+
+class TextPopup(GeoJsonPopup):
+    """``folium.GeoJsonPopup`` whose values (and aliases) are text, never HTML. Same arguments."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "{{ this._parent.get_name() }}.bindPopup(" + _TEXT_DETAIL + ", {{ this.popup_options | tojavascript }});\n"
+        "{% endmacro %}"
+    )
 
 
 class LayerGroup(folium.FeatureGroup):

@@ -33,7 +33,7 @@ from folium.utilities import JsCode
 from shapely.geometry import mapping, shape
 
 from maps.assets import localize
-from maps.base import MapPanel, new_map, render
+from maps.base import MapPanel, TextPopup, TextTooltip, new_map, render
 from maps.layers import feature_collection, features, grid_label, round_geometry
 
 __all__ = [
@@ -241,7 +241,7 @@ def build_overview_map(
         pane=_PANE_COMMUNITIES,
     )
     if communities["features"]:
-        folium.GeoJsonTooltip(fields=["name", "name_en", "code"], aliases=["社区", "community", "代码 code"], sticky=True).add_to(layer)
+        TextTooltip(fields=["name", "name_en", "code"], aliases=["社区", "community", "代码 code"], sticky=True).add_to(layer)
     layer.add_to(m)
 
     # Grids: filled by community, with a label (grid number) inside each.
@@ -258,7 +258,7 @@ def build_overview_map(
         highlight_function=lambda f: {"weight": 3, "color": "#000000", "fillOpacity": 0.75},
     )
     if grids["features"]:
-        folium.GeoJsonTooltip(
+        TextTooltip(
             fields=["code", "name", "households", "population", "buildings", "grid_member"],
             aliases=["网格 grid", "名称 name", "户数 households", "人口 population", "楼栋 buildings", "网格员 grid member"],
             sticky=True,
@@ -278,7 +278,7 @@ def build_overview_map(
         style_function=lambda f: {"fillColor": "#9e9e9e", "fillOpacity": 0.85, "color": "#5f5f5f", "weight": 1},
     )
     if buildings["features"]:
-        folium.GeoJsonTooltip(
+        TextTooltip(
             fields=["name", "address", "code", "floors", "units", "households", "grid_code"],
             aliases=["楼栋", "地址 address", "代码 code", "层数 floors", "单元 units", "户数 households", "网格 grid"],
             sticky=True,
@@ -297,13 +297,15 @@ def build_overview_map(
         },
     )
     if cameras["features"]:
-        folium.GeoJsonTooltip(fields=["name", "status"], labels=False).add_to(layer)
-        folium.GeoJsonPopup(
+        TextTooltip(fields=["name", "status"], labels=False).add_to(layer)
+        TextPopup(
             fields=list(_CAMERA_FIELDS),
             aliases=["设备编码 code", "名称 name", "类型 kind", "状态 status", "安装 mount",
                      "高度 height (m)", "方位 azimuth (°)", "视场角 HFOV (°)", "距离 range (m)"],
         ).add_to(layer)  # fmt: skip
     layer.add_to(m)
+    # Every value in a tooltip or popup is data (names, addresses, a grid member): TextTooltip and
+    # TextPopup write them with textContent; the legend and the title escape theirs.
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     MapPanel(_title_html(title, grids, buildings, cameras), position="topcenter", class_name="gm-title").add_to(m)

@@ -76,7 +76,9 @@ def map_png(*, communities: dict, grids: dict, incidents: list[tuple[float, floa
     for f in communities["features"]:
         c = shape(f["geometry"]).representative_point()
         x, y = t.transform(c.x, c.y)
-        ax.annotate(f["properties"]["name"], (x, y), ha="center", fontsize=9, color="#111827", alpha=0.8)
+        # a name is data: drawn as it is (parse_math=False: "$...$" in a name is not mathtext, which may not parse)
+        ax.annotate(str(f["properties"]["name"]), (x, y), ha="center", fontsize=9, color="#111827", alpha=0.8,
+                    parse_math=False)
     for cat, colour in CATEGORY_COLOURS.items():
         pts = np.array([(lon, lat) for lon, lat, c in incidents if c == cat]).reshape(-1, 2)
         if len(pts):

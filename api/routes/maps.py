@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, text
 
 from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, caller
+from api.security import csp_nonce
 from geo.config import TOWN_TIMEZONE, Settings
 from geo.errors import GridmapError, NotFound
 from geo.keys import KeyInfo, authenticate, end_session, role_allows, start_session
@@ -96,11 +97,12 @@ def logout(request: Request, engine: EngineDep) -> Response:
     return response
 
 
-def _map_page(build: Callable[..., folium.Map], conn: Connection, settings: Settings, *,
+def _map_page(request: Request, build: Callable[..., folium.Map], conn: Connection, settings: Settings, *,
               plan_id: int | None = None, community: str | None = None, **page: Any) -> HTMLResponse:
     """The page of map builder *build* (``maps.*.build_*_map``): the plan's grids and buildings (the
     published plan when *plan_id* is None; of one community when *community* is given), the town's
-    bounds and the basemap settings, plus the page's own arguments *page*."""
+    bounds and the basemap settings, plus the page's own arguments *page*. Its own inline scripts
+    carry this response's CSP nonce (no other inline script runs)."""
     if plan_id is None:
         plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
     m = build(
@@ -112,41 +114,41 @@ def _map_page(build: Callable[..., folium.Map], conn: Connection, settings: Sett
         static_url=STATIC_URL,
         **page,
     )
-    return HTMLResponse(render(m))
+    return HTMLResponse(render(m, nonce=csp_nonce(request)))
 
 
 @router.get("/", response_class=HTMLResponse, summary="Overview map: communities, grids, buildings, cameras")
-def overview(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    return _map_page(build_overview_map, conn, settings, communities=json.loads(queries.communities_geojson(conn)),
+def overview(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+    return _map_page(request, build_overview_map, conn, settings, communities=json.loads(queries.communities_geojson(conn)),
                      cameras=json.loads(queries.cameras_geojson(conn)))
 
 
 @router.get("/lookup", response_class=HTMLResponse, summary="Lookup map: which grid is this point or address in?")
-def lookup_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    return _map_page(build_lookup_map, conn, settings, api_base=API_BASE)
+def lookup_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+    return _map_page(request, build_lookup_map, conn, settings, api_base=API_BASE)
 
 
 @router.get("/command", response_class=HTMLResponse,
             summary="Command-centre map: incident heatmap by week, Gi* hot spots, incidents by state")
-def command_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+def command_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
     town = ZoneInfo(TOWN_TIMEZONE)
     first, last = conn.execute(text("SELECT min(occurred_at), max(occurred_at) FROM incident")).one()
     if first is None:  # no incidents yet: the pickers offer this month
         first = last = dt.datetime.now(town)
     months = (first.astimezone(town).strftime("%Y-%m"), last.astimezone(town).strftime("%Y-%m"))
-    return _map_page(build_command_map, conn, settings, months=months, api_base=API_BASE)
+    return _map_page(request, build_command_map, conn, settings, months=months, api_base=API_BASE)
 
 
 @router.get("/coverage", response_class=HTMLResponse,
             summary="Coverage map: camera views by status, gaps, per-grid coverage, uncovered key places, "
                     "suggested sites")
-def coverage_map(conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    return _map_page(build_coverage_map, conn, settings, api_base=API_BASE)
+def coverage_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
+    return _map_page(request, build_coverage_map, conn, settings, api_base=API_BASE)
 
 
 @router.get("/editor", response_class=HTMLResponse,
             summary="Planners' editor: paint buildings into grids, move boundaries, split, merge, publish")
-def editor_map(conn: ConnDep, settings: SettingsDep, viewer: MapViewer, plan: int | None = None,
+def editor_map(request: Request, conn: ConnDep, settings: SettingsDep, viewer: MapViewer, plan: int | None = None,
                community: str | None = None) -> HTMLResponse:
     """``?plan=ID`` opens that plan (a viewer may look; the API refuses a viewer's writes); without it,
     the list of plans with the newest draft first and a button for a new draft from the published plan.
@@ -160,6 +162,7 @@ def editor_map(conn: ConnDep, settings: SettingsDep, viewer: MapViewer, plan: in
         return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn),
                                        error=exc.message), status_code=404)
     return _map_page(
+        request,
         build_editor_map,
         conn,
         settings,

@@ -41,6 +41,39 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
 
 
+_shared: dict[str, object] = {"users": 0}
+
+
+def acquire_browser():
+    """The test process's one Playwright-driven Chromium, started on first use.
+
+    Playwright's sync API runs one instance per thread at a time, so every ``browser`` fixture
+    (tests/maps/conftest.py, the browser tests of tests/security/) shares this one; each
+    :func:`release_browser` when done, and the last one stops it.
+    """
+    if not _shared.get("browser"):
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
+        try:
+            _shared["browser"] = launch_browser(pw)
+        except Exception:
+            pw.stop()
+            raise
+        _shared["playwright"] = pw
+    _shared["users"] = int(_shared["users"]) + 1
+    return _shared["browser"]
+
+
+def release_browser() -> None:
+    _shared["users"] = int(_shared["users"]) - 1
+    if _shared["users"] <= 0 and _shared.get("browser"):
+        try:
+            _shared.pop("browser").close()  # type: ignore[union-attr]
+        finally:
+            _shared.pop("playwright").stop()  # type: ignore[union-attr]
+
+
 @dataclass
 class PageReport:
     """What a page did while it loaded, plus the live page for further checks."""

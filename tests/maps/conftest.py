@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from maps.assets import STATIC_DIR
-from tests.maps.browser import CHROMIUM, StaticSite, launch_browser
+from tests.maps.browser import CHROMIUM, StaticSite, acquire_browser, release_browser
 from tests.maps.browser import open_map as _open_map
 
 
@@ -23,17 +23,11 @@ from tests.maps.browser import open_map as _open_map
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run browser tests")
-    from playwright.sync_api import sync_playwright
-
-    pw = sync_playwright().start()
+    chromium = acquire_browser()  # one per test process, shared with tests/security/
     try:
-        chromium = launch_browser(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield chromium
     finally:
-        pw.stop()
+        release_browser()
 
 
 @pytest.fixture
