@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.ratelimit import AddressLimit, TokenBuckets
+from api.ratelimit import AddressLimit, TokenBuckets, proxy_trust, trusted_proxies
 from api.security import BodyLimit, SecurityHeaders, csp_nonce, stamp_scripts
 import maps as map_package
 from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, plans
@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                          burst=settings.rate_limit_address_burst))
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # chunked bodies too
     app.add_middleware(SecurityHeaders, basemap=settings.basemap)
+    # outermost: everything above sees the client's address (X-Forwarded-For only from GRIDMAP_TRUSTED_PROXIES)
+    app.add_middleware(proxy_trust, trusted=trusted_proxies(settings.trusted_proxies))  # ValueError: bad entry
 
     @app.exception_handler(map_pages.SignInRequired)
     async def _sign_in(request: Request, exc: map_pages.SignInRequired) -> RedirectResponse:

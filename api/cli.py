@@ -54,6 +54,12 @@ def _settings() -> Settings:
 
 # -- serve ---------------------------------------------------------------------------
 
+#: How ``serve`` runs uvicorn, besides host and port. uvicorn believes X-Forwarded-For from 127.0.0.1 by
+#: default (``proxy_headers=True``, ``forwarded_allow_ips``), so anyone on the same host, or a client
+#: whose request a local proxy passes on, could pick their address; the app decides instead, from
+#: GRIDMAP_TRUSTED_PROXIES (api.ratelimit.proxy_trust).
+UVICORN_OPTIONS: dict[str, object] = {"proxy_headers": False}
+
 
 @app.command()
 def serve(
@@ -76,6 +82,10 @@ def serve(
         overrides["port"] = port
     settings = get_settings(**overrides)
     try:
+        application = create_app(settings)  # nothing runs until served; checks the settings now
+    except ValueError as exc:  # a setting the app cannot use (GRIDMAP_TRUSTED_PROXIES)
+        raise _fail(str(exc)) from None
+    try:
         if setup:
             engine = prepare(settings)
             if database_is_empty(engine):
@@ -96,10 +106,12 @@ def serve(
     typer.echo(f"  maps:   {base}/maps/   (sign in with the key below)")
     typer.echo(f"  API:    {base}/docs")
     typer.echo(f"  health: {base}/health")
+    typer.echo("  X-Forwarded-For believed from: " + (settings.trusted_proxies.strip() or
+                                                     "nobody (GRIDMAP_TRUSTED_PROXIES is empty)"))
     if key:
         typer.echo(f"  local admin key (also in {settings.var_dir / 'admin.key'}):")
         typer.echo(f"  {key}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", **UVICORN_OPTIONS)
 
 
 def _local_admin_key(settings: Settings, engine: object) -> str:

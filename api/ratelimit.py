@@ -7,9 +7,14 @@ of bad keys is limited too; the per-key limit applies after authentication. A
 batch lookup counts as one request (its size is limited separately).
 
 Buckets live in each worker's memory: with N workers a client may reach N times
-the limit. Behind a reverse proxy every request comes from the proxy's address,
-so set the per-address limit there (or to 0 here) — this server does not trust
-X-Forwarded-For.
+the limit.
+
+The client's address is the connection's peer. ``X-Forwarded-For`` is believed only
+from the proxies listed in ``GRIDMAP_TRUSTED_PROXIES`` (addresses or CIDRs; empty by
+default: none), by :func:`proxy_trust` in front of the app; from anyone else the header
+changes nothing, so rotating it does not escape the limit. (uvicorn believes it from
+127.0.0.1 by default: ``gridmap serve`` turns that off, and the app decides.) Behind a
+reverse proxy, list the proxy there, or every client shares the proxy's bucket.
 
 Hand-written rather than a library (slowapi, limits): a token bucket is twenty
 lines, and those libraries bring their own storage backends and decorators that
@@ -18,11 +23,13 @@ would have to be threaded through every route.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import error_body
 from geo.errors import RateLimited
@@ -100,3 +107,39 @@ class AddressLimit:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def trusted_proxies(value: str) -> list[str]:
+    """The entries of ``GRIDMAP_TRUSTED_PROXIES`` (comma-separated addresses or CIDRs, or ``*``), checked.
+
+    Raises ValueError naming a malformed entry: uvicorn would take it as a literal host name and
+    trust nothing (or the wrong thing) without a word.
+
+    >>> trusted_proxies(" 10.0.0.5, 192.168.0.0/24 ,")
+    ['10.0.0.5', '192.168.0.0/24']
+    >>> trusted_proxies("")
+    []
+    >>> trusted_proxies("proxy.local")
+    Traceback (most recent call last):
+    ...
+    ValueError: GRIDMAP_TRUSTED_PROXIES: 'proxy.local' is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/24), nor *
+    """
+    entries = [part.strip() for part in str(value).split(",") if part.strip()]
+    if entries == ["*"]:
+        return entries
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)
+        except ValueError:
+            raise ValueError(f"GRIDMAP_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR "
+                             "(e.g. 10.0.0.5 or 10.0.0.0/24), nor *") from None
+    return entries
+
+
+def proxy_trust(app: ASGIApp, *, trusted: list[str]) -> ASGIApp:
+    """*app* behind uvicorn's ProxyHeadersMiddleware when *trusted* (:func:`trusted_proxies` of the
+    setting) lists proxies: for a request from one of them, the client address and scheme become
+    X-Forwarded-For's (the nearest untrusted hop) and X-Forwarded-Proto's; from anyone else, and with
+    the setting empty, nothing changes.
+    """
+    return ProxyHeadersMiddleware(app, trusted_hosts=trusted) if trusted else app  # type: ignore[arg-type]

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     rate_limit_key_burst: int = 1000
     rate_limit_address_per_s: float = 200.0
     rate_limit_address_burst: int = 2000
+    #: Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses or
+    #: CIDRs (``10.0.0.5, 192.168.0.0/24``; ``*`` trusts every peer). Empty: none, and the client address
+    #: (the per-address limit, the sign-in's origin check) is the connection's peer.
+    trusted_proxies: str = ""
     #: Public deployments: lookups (GET /v1/lookup, /v1/lookup/address, POST /v1/lookup/batch) without a key,
     #: limited per address. Everything else still needs a key.
     anonymous_lookups: bool = False
