@@ -1,4 +1,4 @@
-"""Small server-rendered pages around the maps (sign-in). No inline script."""
+"""Small server-rendered pages around the maps (sign-in, a refusal). No inline script; every value escaped."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ button {{ padding: .5rem 1.2rem; }} .error {{ color: #b91c1c; }}
 <input type="hidden" name="next" value="{escape(next_url, quote=True)}">
 <button type="submit">登录 Sign in</button>
 </form></body></html>"""
+
+
+def message_page(*, title: str, message: str, link: str = "/maps/", link_text: str = "地图 Maps") -> str:
+    """A page that says one thing (a refused form post, ...), with a link on."""
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>gridmap · {escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; background: #f3f4f6; }}
+main {{ max-width: 34rem; margin: 12vh auto; background: #fff; padding: 2rem; border-radius: 8px;
+       box-shadow: 0 2px 12px rgba(0,0,0,.12); }} .error {{ color: #b91c1c; }}
+</style></head>
+<body><main><h1>{escape(title)}</h1><p class="error" role="alert">{escape(message)}</p>
+<p><a href="{escape(link, quote=True)}">{escape(link_text)}</a></p></main></body></html>"""

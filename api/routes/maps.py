@@ -2,6 +2,20 @@
 
 Map pages sign in once with a key (POST /maps/login sets an HttpOnly, SameSite=Strict
 cookie); every page needs at least the viewer role.
+
+Sign-in and sign-out are form posts, so another site could make a visitor's browser send
+them (sign-in CSRF: an auto-submitting form signs the victim in under the attacker's key,
+and what they then report is the attacker's; a post to /maps/logout signs them out).
+Both refuse, with a 403 that says why, a post whose ``Origin`` (or, without one, whose
+``Referer``) is not this server's own origin — scheme, host and port as the browser
+addressed it (the Host header; the scheme is https behind a TLS proxy listed in
+GRIDMAP_TRUSTED_PROXIES). ``Origin: null`` (a page that hides where it is) is refused too.
+
+A post with neither header passes: every current browser sends ``Origin`` with a form
+POST (Chrome, Edge, Safari, and Firefox since 70; this server's Referrer-Policy is
+``same-origin``, so its own sign-in form gets its true origin, not ``null``), so a
+request without it is not a browser's form but a client that holds the key it sends
+(curl, httpx, the tests' sign-in helper) — nothing a cross-site page can forge.
 """
 
 from __future__ import annotations
@@ -10,6 +24,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import folium
@@ -29,7 +44,7 @@ from maps.coverage import build_coverage_map
 from maps.editor import build_editor_map, plans_page
 from maps.lookup import build_lookup_map
 from maps.overview import build_overview_map
-from maps.pages import login_page
+from maps.pages import login_page, message_page
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -63,6 +78,49 @@ map_viewer.required_role = "viewer"  # type: ignore[attr-defined]
 MapViewer = Annotated[KeyInfo, Depends(map_viewer)]
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of *url*, lower case, without the scheme's default port; None if it has none."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:  # a port that is not a number
+        return None
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + (f":{port}" if port and port != _DEFAULT_PORTS[scheme] else "")
+
+
+def _own_origin(request: Request) -> str:
+    return _origin_of(f"{request.url.scheme}://{request.headers.get('host') or request.url.netloc}") or ""
+
+
+def cross_site(request: Request, *, what: str) -> str | None:
+    """Why this form post (*what*: "sign-in", "sign-out") is refused as cross-site, or None when it
+    came from this server's own pages (or not from a browser at all: see the module's docstring)."""
+    own = _own_origin(request)
+    origin, referer = request.headers.get("origin"), request.headers.get("referer")
+    if origin is not None:
+        sent, how = (None if origin.strip().lower() == "null" else _origin_of(origin)), "Origin"
+        shown = origin.strip()[:100] or "(empty)"
+    elif referer:
+        sent, how, shown = _origin_of(referer), "Referer", (_origin_of(referer) or referer.strip()[:100])
+    else:
+        return None
+    if sent == own:
+        return None
+    why = (f"跨站表单被拒绝 Cross-site form refused: this {what} form was sent from another page ({how}: "
+           f"{shown}), not from this server ({own}); nothing was changed. Open {own}/maps/login and use the "
+           "form there.")
+    if sent and urlsplit(sent).netloc == urlsplit(own).netloc:  # only http vs https differs
+        why += (" If a TLS proxy is in front of gridmap, list it in GRIDMAP_TRUSTED_PROXIES so the server "
+                "sees the https it forwards.")
+    return why
+
+
 @router.get("/login", response_class=HTMLResponse, summary="Sign-in page of the maps")
 def login_form(next: str = "/maps/", error: str = "") -> HTMLResponse:
     return HTMLResponse(login_page(next_url=next, error=error))
@@ -72,6 +130,9 @@ def login_form(next: str = "/maps/", error: str = "") -> HTMLResponse:
 def login(request: Request, engine: EngineDep, settings: SettingsDep, key: Annotated[str, Form()],
           next: Annotated[str, Form()] = "/maps/") -> Response:
     target = next if next.startswith("/maps") and not next.startswith("/maps//") else "/maps/"
+    refused = cross_site(request, what="sign-in")
+    if refused:  # before the key is even looked at
+        return HTMLResponse(login_page(next_url=target, error=refused), status_code=403)
     try:
         info = authenticate(engine, key.strip())
     except GridmapError as exc:
@@ -88,6 +149,9 @@ def login(request: Request, engine: EngineDep, settings: SettingsDep, key: Annot
 
 @router.post("/logout", summary="Sign out of the maps: the session ends on the server")
 def logout(request: Request, engine: EngineDep) -> Response:
+    refused = cross_site(request, what="sign-out")
+    if refused:  # the session stays, and so does the cookie
+        return HTMLResponse(message_page(title="未退出 Not signed out", message=refused), status_code=403)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         end_session(engine, token)
