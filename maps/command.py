@@ -181,7 +181,22 @@ def _legend_html() -> str:
     return "".join(rows)
 
 
-def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: tuple[str, str]) -> str:
+def _implausible_html(count: int, earliest: str) -> str:
+    """A note on the incidents whose times the month pickers leave out (stored before the API refused them),
+    and how to find and void them."""
+    if not count:
+        return ""
+    sql = (f"SELECT id, occurred_at FROM incident WHERE voided_at IS NULL AND (occurred_at < '{earliest}' "
+           "OR occurred_at > now() + interval '1 day')")
+    return (f'<div id="gm-cmd-implausible" class="gm-cmd-status" data-state="warning" role="note">'
+            f"{count:,} 起事件时间不可信，未计入月份范围 · {count:,} incidents have an implausible time (before "
+            f"{_html.escape(earliest)}, GRIDMAP_INCIDENT_EARLIEST, or more than a day ahead) and are left out of "
+            f"the month range: find them in the database ({_html.escape(sql)}) and void them "
+            "(POST /v1/incidents/{id}/void).</div>")
+
+
+def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: tuple[str, str],
+                implausible: int = 0, earliest: str = "") -> str:
     """The control panel: trusted, static HTML; command.js writes results with textContent only."""
     esc = _html.escape
     first, last = months
@@ -235,6 +250,7 @@ def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: t
         "</form>"
         '<div id="gm-cmd-status" class="gm-cmd-status" aria-live="polite" data-state="loading">'
         "加载中 Loading…</div>"
+        f"{_implausible_html(implausible, earliest)}"
         "</div>"
     )
 
@@ -250,6 +266,8 @@ def build_command_map(
     static_url: str = "/static",
     api_base: str = "/v1",
     title: str = "高山镇指挥中心 Gaoshan command centre",
+    implausible: int = 0,
+    earliest: str = "",
 ) -> folium.Map:
     """The command-centre map: grids, buildings, and placeholders command.js fills from the API.
 
@@ -273,6 +291,9 @@ def build_command_map(
         cookie authenticates).
     title : str
         Page title and the panel's heading.
+    implausible, earliest : int, str
+        How many stored incidents have a time outside the plausible window (left out of *months*), and
+        the window's start (``GRIDMAP_INCIDENT_EARLIEST``); the panel says so, and how to find and void them.
 
     Returns
     -------
@@ -308,7 +329,8 @@ def build_command_map(
                   spiderfy_distance_multiplier=1.4).add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    panel = _panel_html(api_base=api_base, title=title, months=months, window=window)
+    panel = _panel_html(api_base=api_base, title=title, months=months, window=window, implausible=implausible,
+                        earliest=earliest)
     MapPanel(panel, position="topleft", class_name="gm-cmd-panel").add_to(m)
     MapPanel(_legend_html(), position="bottomright", class_name="gm-legend gm-cmd-legend").add_to(m)
     localize(m, static_url=static_url)

@@ -195,12 +195,31 @@ def lookup_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapVie
 @router.get("/command", response_class=HTMLResponse,
             summary="Command-centre map: incident heatmap by week, Gi* hot spots, incidents by state")
 def command_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    town = ZoneInfo(TOWN_TIMEZONE)
-    first, last = conn.execute(text("SELECT min(occurred_at), max(occurred_at) FROM incident")).one()
-    if first is None:  # no incidents yet: the pickers offer this month
-        first = last = dt.datetime.now(town)
-    months = (first.astimezone(town).strftime("%Y-%m"), last.astimezone(town).strftime("%Y-%m"))
-    return _map_page(request, build_command_map, conn, settings, months=months, api_base=API_BASE)
+    months, implausible = incident_months(conn, settings)
+    return _map_page(request, build_command_map, conn, settings, months=months, implausible=implausible,
+                     earliest=settings.incident_earliest.isoformat(), api_base=API_BASE)
+
+
+def incident_months(conn: Connection, settings: Settings) -> tuple[tuple[str, str], int]:
+    """The months (``YYYY-MM``, town time) the month pickers offer: those of the incidents whose times are
+    plausible (from ``GRIDMAP_INCIDENT_EARLIEST`` to a day ahead; this month when there are none), and how
+    many incidents are left out.
+
+    The API refuses other times, but records stored before it did (or by SQL, or an import) may hold
+    anything PostgreSQL holds: year 1 in local mean time (the month pickers once failed on it and the page
+    answered 500), 4713 BC, the year 20000 (past what Python's datetime holds). So the months are made in
+    SQL, from the plausible records only, and no stored time is ever turned into a Python datetime here.
+    """
+    first, last, implausible = conn.execute(text("""
+        WITH i AS (SELECT occurred_at, occurred_at >= :earliest AND occurred_at <= now() + interval '1 day' AS ok
+                   FROM incident WHERE voided_at IS NULL)
+        SELECT to_char(min(occurred_at) FILTER (WHERE ok) AT TIME ZONE :tz, 'YYYY-MM'),
+               to_char(max(occurred_at) FILTER (WHERE ok) AT TIME ZONE :tz, 'YYYY-MM'),
+               count(*) FILTER (WHERE NOT ok)
+        FROM i"""), {"earliest": settings.incident_earliest, "tz": TOWN_TIMEZONE}).one()
+    if first is None:  # no incidents yet (or none plausible): the pickers offer this month
+        first = last = dt.datetime.now(ZoneInfo(TOWN_TIMEZONE)).strftime("%Y-%m")
+    return (first, last), int(implausible)
 
 
 @router.get("/coverage", response_class=HTMLResponse,
