@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import Client
+from api.routes.health import run_heavy
 from geo.config import TOWN_TIMEZONE
 from geo import batch
 from geo.address import THRESHOLD
@@ -30,27 +30,69 @@ def lookup_service(request: Request) -> LookupService:
     return request.app.state.lookup
 
 
-def parse_at(at: str | None) -> dt.datetime | None:
-    """ISO date or datetime; a date means 00:00 town time (Asia/Shanghai), a naive time is town time."""
+#: The dates a time parameter may name (at, from, to): outside them date arithmetic overflows
+#: (year 1 minus a time zone is year 0) and no plan or incident can be.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+
+
+def parse_at(at: object, *, field: str = "at") -> dt.datetime | None:
+    """ISO date or datetime; a date means 00:00 town time (Asia/Shanghai), a naive time is town time.
+
+    ``field`` names the parameter in the message when the value is not a date (or not a string, from a
+    JSON body) or lies outside :data:`EARLIEST_DATE` .. :data:`LATEST_DATE`.
+    """
     if at is None or at == "":
         return None
+    example = f"use e.g. {field}=2026-03-01 or {field}=2026-03-01T08:00:00+08:00"
+    if not isinstance(at, str):
+        raise BadInput(f"{field} must be an ISO 8601 date or date-time string, not {batch.json_repr(at)}; {example}",
+                       details={"field": field})
     try:
         if len(at) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(at), dt.time(), TOWN_TZ)
-        when = dt.datetime.fromisoformat(at)
+            when = dt.datetime.combine(dt.date.fromisoformat(at), dt.time(), TOWN_TZ)
+        else:
+            when = dt.datetime.fromisoformat(at)
     except ValueError:
-        raise BadInput(f"at={at!r} is not an ISO 8601 date or date-time; use e.g. at=2026-03-01 "
-                       "or at=2026-03-01T08:00:00+08:00") from None
+        raise BadInput(f"{field}={batch.json_repr(at)} is not an ISO 8601 date or date-time; {example}",
+                       details={"field": field}) from None
+    if not EARLIEST_DATE <= when.date() <= LATEST_DATE:
+        raise BadInput(f"{field}={batch.json_repr(at)} is outside the dates this service answers for "
+                       f"({EARLIEST_DATE} to {LATEST_DATE}); {example}", details={"field": field})
     return when if when.tzinfo else when.replace(tzinfo=TOWN_TZ)
 
 
-def choose_index(service: LookupService, *, plan: int | None, at: str | None) -> PlanIndex:
-    if plan is not None and at:
-        raise BadInput("give either plan= or at=, not both")
-    if plan is not None:
-        return service.for_plan(plan)
+#: Plan ids are PostgreSQL integers.
+MAX_PLAN_ID = 2**31 - 1
+
+
+def parse_plan(plan: object) -> int | None:
+    """A plan id from a JSON body (a whole number) or a CSV option / form field (its digits)."""
+    if plan is None or plan == "":
+        return None
+    if isinstance(plan, str) and plan.strip().isdigit():
+        plan = int(plan.strip())
+    if isinstance(plan, bool) or not isinstance(plan, int) or not 1 <= plan <= MAX_PLAN_ID:
+        raise BadInput(f"plan={batch.json_repr(plan)} is not a plan id: give a whole number from 1 (GET /v1/plans "
+                       "lists them), e.g. plan=3", details={"field": "plan"})
+    return plan
+
+
+def choose_index(service: LookupService, *, plan: object, at: object) -> PlanIndex:
+    plan_id = parse_plan(plan)
     when = parse_at(at)
+    if plan_id is not None and when is not None:
+        raise BadInput("give either plan= or at=, not both")
+    if plan_id is not None:
+        return service.for_plan(plan_id)
     return service.at(when) if when else service.current()
+
+
+def parse_crs_option(crs: object) -> str | None:
+    if crs is None or isinstance(crs, str):
+        return crs or None
+    raise BadInput(f'crs must be a string such as "wgs84", "gcj02" or "EPSG:4547", not {batch.json_repr(crs)}',
+                   details={"field": "crs"})
 
 
 def plan_json(index: PlanIndex) -> dict[str, Any]:
@@ -148,9 +190,12 @@ def lookup_address(
     }, "required": True}},
 )
 async def lookup_batch(request: Request, key: Client) -> StreamingResponse:
+    """Reads the body here, then parses and looks it up in a worker thread (:func:`run_heavy`): a million
+    rows take seconds of CPU, during which the event loop keeps answering every other request."""
     service = lookup_service(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = request.app.state.settings.batch_max_rows
+    with_phone = role_allows(key.role, "viewer")
     if ctype in ("text/csv", "application/csv", "multipart/form-data"):
         if ctype == "multipart/form-data":
             form = await request.form()
@@ -162,37 +207,38 @@ async def lookup_batch(request: Request, key: Client) -> StreamingResponse:
         else:
             raw = await request.body()
             options = dict(request.query_params)
-        plan = int(options["plan"]) if options.get("plan") else None
-        index = choose_index(service, plan=plan, at=options.get("at"))
-        table = batch.read_csv_table(raw, limit=limit)
-        chunks = batch.csv_results(table, index=index, crs=options.get("crs"))
+        chunks = await run_heavy(request, _csv_batch, service, raw, options=options, limit=limit)
         return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="lookup.csv"'})
     if ctype not in ("application/json", ""):
         raise BadInput(f"unsupported Content-Type {ctype!r}: send application/json, text/csv "
                        "or multipart/form-data with a 'file'")
-    try:
-        body = orjson.loads(await request.body())  # a million points: orjson parses ~5x faster than json
-    except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadInput(f"the body is not valid JSON ({exc}); send {{\"points\": [[lon, lat], ...]}}") from None
-    if not isinstance(body, dict) or ("points" in body) == ("addresses" in body):
-        raise BadInput('send either {"points": [[lon, lat], ...], "crs": "wgs84"} or {"addresses": ["...", ...]}')
-    index = choose_index(service, plan=body.get("plan"), at=body.get("at"))
-    with_phone = role_allows(key.role, "viewer")
-    if "points" in body:
-        rows = body["points"]
-        if not isinstance(rows, list):
-            raise BadInput('"points" must be a list of [lon, lat] pairs')
-        batch.check_rows(len(rows), limit=limit)
-        results = batch.locate_points(rows, index=index, crs=body.get("crs"))
-    else:
-        rows = body["addresses"]
-        if not isinstance(rows, list):
-            raise BadInput('"addresses" must be a list of strings')
-        batch.check_rows(len(rows), limit=limit)
-        results = batch.locate_addresses(rows, index=index)
+    raw = await request.body()
+    index, results = await run_heavy(request, _json_batch, service, raw, limit=limit)
     return StreamingResponse(_json_results(results, index=index, with_phone=with_phone),
                              media_type="application/json")
+
+
+def choose_index_options(service: LookupService, options: dict[str, Any]) -> PlanIndex:
+    """The plan a batch answers from (``plan``, ``at``), its ``crs`` checked too."""
+    parse_crs_option(options.get("crs"))
+    return choose_index(service, plan=options.get("plan"), at=options.get("at"))
+
+
+def _csv_batch(service: LookupService, raw: bytes, *, options: dict[str, Any], limit: int) -> Iterator[bytes]:
+    index = choose_index_options(service, options)  # a bad option is refused before the rows are read
+    table = batch.read_csv_table(raw, limit=limit)
+    return batch.csv_results(table, index=index, crs=parse_crs_option(options.get("crs")))
+
+
+def _json_batch(service: LookupService, raw: bytes, *, limit: int) -> tuple[PlanIndex, batch.Results]:
+    body = batch.read_json_batch(raw, limit=limit)  # rows counted (and refused over the limit) before parsed
+    index = choose_index_options(service, body.options)
+    crs = parse_crs_option(body.options.get("crs"))
+    if body.kind == "points":
+        lon, lat, problems = body.points()
+        return index, batch.locate_parsed(lon, lat, problems, index=index, crs=crs)
+    return index, batch.locate_addresses(body.addresses(), index=index)
 
 
 def _json_results(results: batch.Results, *, index: PlanIndex, with_phone: bool) -> Iterator[bytes]:
