@@ -459,17 +459,21 @@ class KdeGrid:
             WGS84 cell centres (7 decimals) and ``density / vmax`` (4 decimals);
             use Leaflet.heat with ``max: 1``.
         """
+        return self.points_array(min_fraction, vmax=vmax).tolist()
+
+    def points_array(self, min_fraction: float = 0.01, *, vmax: float | None = None) -> np.ndarray:
+        """:meth:`to_points` as an (n, 3) float array (no Python object per point)."""
         top = self._vmax(vmax)
         if top <= 0:
-            return []
+            return np.empty((0, 3))
         rr, cc = np.nonzero(self.density >= float(min_fraction) * top)
         if rr.size == 0:
-            return []
+            return np.empty((0, 3))
         x = self.xmin + (cc + 0.5) * self.cell_m
         y = self.ymax - (rr + 0.5) * self.cell_m
         lon, lat = _to_wgs84(x, y, self.crs)
         val = np.round(self.density[rr, cc] / top, 4)
-        return np.column_stack([np.round(lat, 7), np.round(lon, 7), val]).tolist()
+        return np.column_stack([np.round(lat, 7), np.round(lon, 7), val])
 
     def to_png(
         self,
@@ -1930,7 +1934,45 @@ class HotspotResult:
             out[c] = out.get(c, 0) + 1
         return dict(sorted(out.items()))
 
-    def to_geojson(self, *, precision: int = 7) -> dict[str, Any]:
+    def features(self, start: int = 0, stop: int | None = None, *, precision: int = 7) -> list[dict[str, Any]]:
+        """The GeoJSON Features of cells ``start`` to ``stop`` (see :meth:`to_geojson`): a big lattice can be
+        written a slice at a time."""
+        lt = self.lattice
+        stop = lt.n if stop is None else min(stop, lt.n)
+        if start >= stop:
+            return []
+        v = _vertices(lt.shape, lt.cell_m, lt.ij[start:stop])
+        lon, lat = _to_wgs84(v[..., 0].ravel(), v[..., 1].ravel(), lt.crs)
+        coords = np.round(np.stack([lon, lat], axis=-1).reshape(v.shape), precision).tolist()
+        keys = [f"{lt.shape}:{lt.cell_m:g}:{i}:{j}" for i, j in lt.ij[start:stop].tolist()]
+        counts = lt.counts[start:stop].tolist()
+        z = self.z[start:stop].tolist()
+        p = self.p[start:stop].tolist()
+        padj = self.p_adjusted[start:stop].tolist()
+        feats = []
+        for k in range(stop - start):
+            i = start + k
+            props: dict[str, Any] = {
+                "id": i,
+                "key": keys[k],
+                "count": int(counts[k]) if float(counts[k]).is_integer() else counts[k],
+                "z": z[k],
+                "p": p[k],
+                "class": self.classes[i],
+            }
+            if self.fdr:
+                props["p_fdr"] = padj[k]
+            feats.append(
+                {
+                    "type": "Feature",
+                    "id": i,
+                    "geometry": {"type": "Polygon", "coordinates": [coords[k]]},
+                    "properties": props,
+                }
+            )
+        return feats
+
+    def to_geojson(self, *, precision: int = 7, features: bool = True) -> dict[str, Any]:
         """An RFC 7946 FeatureCollection of the cells (WGS84).
 
         Top level: ``weights`` (:meth:`WeightsSpec.as_dict`), ``cell_m``,
@@ -1939,47 +1981,16 @@ class HotspotResult:
         (cells per class) and ``bbox``. Each Feature: a cell polygon, ``id``
         (the cell's position) and properties ``id``, ``key`` (stable across
         lattices), ``count``, ``z``, ``p`` (and ``p_fdr`` when ``fdr``),
-        ``class``.
+        ``class``. With ``features=False`` the collection comes without its
+        ``features`` member (write them with :meth:`features`).
         """
         lt = self.lattice
-        v = _vertices(lt.shape, lt.cell_m, lt.ij)
-        lon, lat = _to_wgs84(v[..., 0].ravel(), v[..., 1].ravel(), lt.crs)
-        coords = np.round(np.stack([lon, lat], axis=-1).reshape(v.shape), precision).tolist()
-        keys = lt.keys
-        counts = lt.counts.tolist()
-        z = self.z.tolist()
-        p = self.p.tolist()
-        padj = self.p_adjusted.tolist()
-        feats = []
-        for i in range(lt.n):
-            props: dict[str, Any] = {
-                "id": i,
-                "key": keys[i],
-                "count": int(counts[i]) if float(counts[i]).is_integer() else counts[i],
-                "z": z[i],
-                "p": p[i],
-                "class": self.classes[i],
-            }
-            if self.fdr:
-                props["p_fdr"] = padj[i]
-            feats.append(
-                {
-                    "type": "Feature",
-                    "id": i,
-                    "geometry": {"type": "Polygon", "coordinates": [coords[i]]},
-                    "properties": props,
-                }
-            )
-        bbox = (
-            [
-                round(float(lon.min()), precision),
-                round(float(lat.min()), precision),
-                round(float(lon.max()), precision),
-                round(float(lat.max()), precision),
-            ]
-            if lt.n
-            else None
-        )
+        bbox = None
+        if lt.n:
+            v = _vertices(lt.shape, lt.cell_m, lt.ij)
+            lon, lat = _to_wgs84(v[..., 0].ravel(), v[..., 1].ravel(), lt.crs)
+            lon, lat = np.round(lon, precision), np.round(lat, precision)
+            bbox = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
         fc: dict[str, Any] = {
             "type": "FeatureCollection",
             "method": "Getis-Ord Gi*",
@@ -1998,7 +2009,8 @@ class HotspotResult:
         if bbox is not None:
             fc["bbox"] = bbox
         fc.update(self.extra)
-        fc["features"] = feats
+        if features:
+            fc["features"] = self.features(precision=precision)
         return fc
 
 

@@ -24,6 +24,12 @@ from geo.errors import BadInput
 from geo.incidents import CATEGORIES, OPEN_STATES, limits_h, points
 
 
+#: The months a briefing can cover: a report reads the month before too, and the time zone shifts its
+#: bounds, so years 1 and 9999 overflow the calendar; no plan or incident can lie outside these anyway.
+FIRST_MONTH = (1900, 1)
+LAST_MONTH = (2999, 12)
+
+
 @dataclass(frozen=True)
 class Month:
     year: int
@@ -31,11 +37,24 @@ class Month:
 
     @classmethod
     def parse(cls, value: str) -> Month:
+        """``YYYY-MM`` from :data:`FIRST_MONTH` to :data:`LAST_MONTH`.
+
+        >>> Month.parse("2026-07"), str(Month.parse("2026-12").next())
+        (Month(year=2026, month=7), '2027-01')
+        >>> Month.parse("9999-12")
+        Traceback (most recent call last):
+        geo.errors.BadInput: month='9999-12' is outside the months a report can cover (1900-01 to 2999-12); use e.g. month=2026-07
+        """
         try:
             year, month = (int(p) for p in value.split("-"))
             dt.date(year, month, 1)
-        except (ValueError, TypeError):
-            raise BadInput(f"month={value!r} is not YYYY-MM; use e.g. month=2026-07") from None
+        except (ValueError, TypeError, AttributeError):
+            raise BadInput(f"month={value!r} is not YYYY-MM; use e.g. month=2026-07",
+                           details={"field": "month"}) from None
+        if not FIRST_MONTH <= (year, month) <= LAST_MONTH:
+            raise BadInput(f"month={value!r} is outside the months a report can cover "
+                           f"({FIRST_MONTH[0]:04d}-{FIRST_MONTH[1]:02d} to {LAST_MONTH[0]:04d}-{LAST_MONTH[1]:02d}); "
+                           "use e.g. month=2026-07", details={"field": "month"})
         return cls(year, month)
 
     def start(self) -> dt.datetime:

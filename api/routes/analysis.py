@@ -1,4 +1,9 @@
-"""Heatmaps, Gi* hotspots and the monthly briefing for the command centre (viewer role)."""
+"""Heatmaps, Gi* hotspots and the monthly briefing for the command centre (viewer role).
+
+Every route here is CPU-heavy: it checks its parameters on the event loop, then does the work (reading
+the incidents, the analysis, encoding the answer) in a worker thread through :func:`run_heavy`, with
+the deployment's work budgets (geo/budgets.py) checked before the analysis starts.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,19 @@ import json
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import orjson
 import shapely
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
-from api.deps import ConnDep, SettingsDep, Viewer
+from api.deps import Viewer
+from api.routes.health import json_bytes, run_heavy
 from api.routes.incidents import _list
 from api.routes.lookup import TOWN_TZ, parse_at
 from geo import hotspots, incidents, reports
+from geo.budgets import Budgets
+from geo.config import Settings
 from geo.errors import BadInput
 from geo.store import queries
 from maps import report as report_page
@@ -26,10 +35,11 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 Categories = Annotated[list[str] | None, Query(description="one or more categories (comma-separated or repeated)")]
 From = Annotated[str | None, Query(alias="from", description="occurred at or after (ISO date/time)")]
 To = Annotated[str | None, Query(alias="to", description="occurred before (ISO date/time)")]
+JSON = "application/json"
 
 
 def _window(start: str | None, end: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-    s, e = parse_at(start), parse_at(end)
+    s, e = parse_at(start, field="from"), parse_at(end, field="to")
     if s and e and e <= s:
         raise BadInput(f"to={end} is not after from={start}; give a window with from < to")
     return s, e
@@ -53,53 +63,77 @@ def _metric_bounds(mask: Any) -> tuple[float, float, float, float] | None:
     return float(x.min()), float(y.min()), float(x.max()), float(y.max())
 
 
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
 @router.get("/heatmap", summary="Kernel density of incidents (metres), as weighted points, a PNG, or weekly frames")
-def heatmap(
-    conn: ConnDep, _: Viewer, start: From = None, end: To = None, category: Categories = None,
+async def heatmap(
+    request: Request, _: Viewer, start: From = None, end: To = None, category: Categories = None,
     bandwidth_m: Annotated[float, Query(ge=1, le=2000, description="Gaussian kernel sigma, metres")] = 50.0,
     cell_m: Annotated[float, Query(ge=1, le=500, description="lattice cell, metres")] = 10.0,
     format: Annotated[Literal["points", "png", "weekly"], Query(
         description="points: [lat, lon, value] for Leaflet.heat; png: an image overlay (base64) with bounds; "
                     "weekly: one frame of points per week, on one lattice, for an animated view")] = "points",
     min_fraction: Annotated[float, Query(ge=0, lt=1)] = 0.02,
-) -> dict[str, Any]:
+) -> Response:
     s, e = _window(start, end)
     cats = _list(category)
-    lon, lat, t, _ = incidents.points(conn, start=s, end=e, categories=cats)
-    bounds = _metric_bounds(_mask(conn))
+    body = await run_heavy(request, _heatmap, _engine(request), Budgets.from_settings(_settings(request)),
+                           s=s, e=e, cats=cats, bandwidth_m=bandwidth_m, cell_m=cell_m, format=format,
+                           min_fraction=min_fraction)
+    return Response(body, media_type=JSON)
+
+
+def _heatmap(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.datetime | None,
+             cats: list[str] | None, bandwidth_m: float, cell_m: float, format: str, min_fraction: float) -> bytes:
+    with engine.connect() as conn:
+        lon, lat, t, _ = incidents.points(conn, start=s, end=e, categories=cats)
+        bounds = _metric_bounds(_mask(conn))
     common = {"from": s.isoformat() if s else None, "to": e.isoformat() if e else None, "categories": cats,
               "bandwidth_m": bandwidth_m, "cell_m": cell_m, "crs": "EPSG:4547", "n_incidents": int(len(lon))}
     if format == "weekly":
         if len(t) == 0:
-            return {**common, "frames": []}
+            return json_bytes({**common, "frames": []})
         first = (s or dt.datetime.fromtimestamp(int(t.min().astype("int64")), dt.timezone.utc)).astimezone(TOWN_TZ)
         last = e or dt.datetime.fromtimestamp(int(t.max().astype("int64")) + 1, dt.timezone.utc)
         # Weeks start on Monday 00:00 town time; frames are labelled with that Monday's date.
         monday = (first - dt.timedelta(days=first.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
         frames = hotspots.weekly_series(lon=lon, lat=lat, t=t, start=_utc_naive(monday), end=_utc_naive(last),
-                                        bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds)
+                                        bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds, budgets=budgets)
         vmax = max((float(g.density.max()) for _, g in frames), default=0.0) or None
-        return {**common, "bounds": frames[0][1].wgs84_bounds if frames else None, "vmax": vmax,
-                "frames": [{"week": (monday + dt.timedelta(days=7 * k)).date().isoformat(), "n": int(g.n_points),
-                            "points": g.to_points(min_fraction, vmax=vmax)} for k, (_, g) in enumerate(frames)]}
-    grid = hotspots.kde(lon=lon, lat=lat, bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds)
-    out = {**common, "bounds": grid.wgs84_bounds, "max_density_per_km2": float(grid.density.max()) * 1e6}
+        return json_bytes({**common, "bounds": frames[0][1].wgs84_bounds if frames else None, "vmax": vmax,
+                           "frames": [{"week": (monday + dt.timedelta(days=7 * k)).date().isoformat(),
+                                       "n": int(g.n_points), "points": g.points_array(min_fraction, vmax=vmax)}
+                                      for k, (_, g) in enumerate(frames)]})
+    grid = hotspots.kde(lon=lon, lat=lat, bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds, budgets=budgets)
+    out: dict[str, Any] = {**common, "bounds": grid.wgs84_bounds,
+                           "max_density_per_km2": float(grid.density.max()) * 1e6}
     if format == "png":
         out["png"] = "data:image/png;base64," + base64.b64encode(grid.to_png()).decode()
     else:
-        out["points"] = grid.to_points(min_fraction)
-    return out
+        out["points"] = grid.points_array(min_fraction)
+    return json_bytes(out)
 
 
 def _hotspot_result(conn: Connection, *, start: dt.datetime | None, end: dt.datetime | None,
-                    categories: list[str] | None, **kwargs: Any) -> hotspots.HotspotResult:
+                    categories: list[str] | None, budgets: Budgets | None = None, **kwargs: Any
+                    ) -> hotspots.HotspotResult:
     lon, lat, _, _ = incidents.points(conn, start=start, end=end, categories=categories)
-    return hotspots.hotspots(lon=lon, lat=lat, mask=_mask(conn), **kwargs)
+    return hotspots.hotspots(lon=lon, lat=lat, mask=_mask(conn), budgets=budgets, **kwargs)
+
+
+#: Cells per slice of a hot-spot answer (built, encoded and dropped before the next).
+FEATURE_SLICE = 2_000
 
 
 @router.get("/hotspots", summary="Getis–Ord Gi* hot and cold spots on metric cells (GeoJSON, weights stated)")
-def hotspot_cells(
-    conn: ConnDep, _: Viewer, start: From = None, end: To = None, category: Categories = None,
+async def hotspot_cells(
+    request: Request, _: Viewer, start: From = None, end: To = None, category: Categories = None,
     cell_m: Annotated[float, Query(ge=5, le=2000, description="cell size, metres")] = 100.0,
     shape: Annotated[Literal["square", "hex"], Query()] = "square",
     weights: Annotated[Literal["distance_band", "knn", "queen", "rook"], Query()] = "distance_band",
@@ -113,46 +147,79 @@ def hotspot_cells(
 ) -> Response:
     s, e = _window(start, end)
     cats = _list(category)
+    if periods >= 2 and not (s and e):
+        raise BadInput("emerging hot spots need a window: give from= and to= with periods=")
     kwargs = {"cell_m": cell_m, "shape": shape, "weights_kind": weights, "threshold_m": threshold_m, "k": k,
               "transform": transform, "fdr": fdr}
-    result = _hotspot_result(conn, start=s, end=e, categories=cats, **kwargs)
-    fc = result.to_geojson()
-    fc.update({"from": s.isoformat() if s else None, "to": e.isoformat() if e else None, "categories": cats})
-    if periods >= 2:
-        if not (s and e):
-            raise BadInput("emerging hot spots need a window: give from= and to= with periods=")
-        edges = [s + (e - s) * i / periods for i in range(periods + 1)]
-        series = [incidents.points(conn, start=a, end=b, categories=cats)[:2] for a, b in zip(edges, edges[1:])]
-        labels = hotspots.emerging(periods=series, lattice_=result.lattice,
-                                   **{k_: v for k_, v in kwargs.items() if k_ not in ("cell_m", "fdr")})
-        for f, label in zip(fc["features"], labels):
-            f["properties"]["emerging"] = label
-        fc["emerging"] = {"periods": [[a.isoformat(), b.isoformat()] for a, b in zip(edges, edges[1:])]}
-    return Response(json.dumps(fc, ensure_ascii=False), media_type="application/geo+json")
+    body = await run_heavy(request, _hotspots, _engine(request), Budgets.from_settings(_settings(request)),
+                           s=s, e=e, cats=cats, periods=periods, kwargs=kwargs)
+    return Response(body, media_type="application/geo+json")
+
+
+def _hotspots(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.datetime | None,
+              cats: list[str] | None, periods: int, kwargs: dict[str, Any]) -> bytes:
+    with engine.connect() as conn:
+        if periods >= 2:  # the emerging budget before any Gi*
+            cells = hotspots.estimate_cells(cell_m=kwargs["cell_m"], shape=kwargs["shape"], mask=_mask(conn))
+            hotspots.check_emerging_budget(budgets, cells=cells, periods=periods, cell_m=kwargs["cell_m"])
+        result = _hotspot_result(conn, start=s, end=e, categories=cats, budgets=budgets, **kwargs)
+        labels: list[str] | None = None
+        fc = result.to_geojson(features=False)
+        fc.update({"from": s.isoformat() if s else None, "to": e.isoformat() if e else None, "categories": cats})
+        if periods >= 2:
+            assert s and e
+            edges = [s + (e - s) * i / periods for i in range(periods + 1)]
+            series = [incidents.points(conn, start=a, end=b, categories=cats)[:2] for a, b in zip(edges, edges[1:])]
+            labels = hotspots.emerging(periods=series, lattice_=result.lattice, budgets=budgets,
+                                       **{k_: v for k_, v in kwargs.items() if k_ not in ("cell_m", "fdr")})
+            fc["emerging"] = {"periods": [[a.isoformat(), b.isoformat()] for a, b in zip(edges, edges[1:])]}
+    head = json_bytes(fc)
+    parts = [head[:-1], b',"features":[']
+    for start in range(0, result.lattice.n, FEATURE_SLICE):
+        features = result.features(start, start + FEATURE_SLICE)
+        if labels is not None:
+            for f in features:
+                f["properties"]["emerging"] = labels[f["id"]]
+        parts.append((b"," if start else b"") + orjson.dumps(features)[1:-1])
+    parts.append(b"]}")
+    return b"".join(parts)
 
 
 @router.get("/reports/monthly", summary="The monthly briefing per grid (JSON)")
-def monthly_report(conn: ConnDep, settings: SettingsDep, _: Viewer,
-                   month: Annotated[str, Query(description="YYYY-MM")]) -> dict[str, Any]:
-    return reports.monthly(conn, month=month, settings=settings)
+async def monthly_report(request: Request, _: Viewer,
+                         month: Annotated[str, Query(description="YYYY-MM")]) -> Response:
+    reports.Month.parse(month)
+    body = await run_heavy(request, _monthly, _engine(request), _settings(request), month)
+    return Response(body, media_type=JSON)
+
+
+def _monthly(engine: Engine, settings: Settings, month: str) -> bytes:
+    with engine.connect() as conn:
+        return json_bytes(reports.monthly(conn, month=month, settings=settings))
 
 
 @router.get("/reports/monthly.html", response_class=HTMLResponse,
             summary="The monthly briefing as a printable page with a map picture and a chart")
-def monthly_report_html(conn: ConnDep, settings: SettingsDep, _: Viewer,
-                        month: Annotated[str, Query(description="YYYY-MM")]) -> HTMLResponse:
-    data = reports.monthly(conn, month=month, settings=settings)
-    m = reports.Month.parse(month)
-    previous = reports.monthly(conn, month=str(m.previous()), settings=settings)
-    lon, lat, _, cats = incidents.points(conn, start=m.start(), end=m.next().start())
-    hot = _hotspot_result(conn, start=m.start(), end=m.next().start(), categories=None).to_geojson() \
-        if len(lon) >= 3 else None
-    plan = queries.resolve_plan(conn, plan_id=(data.get("plan") or {}).get("id"))
+async def monthly_report_html(request: Request, _: Viewer,
+                              month: Annotated[str, Query(description="YYYY-MM")]) -> HTMLResponse:
+    reports.Month.parse(month)
+    return HTMLResponse(await run_heavy(request, _monthly_html, _engine(request), _settings(request), month))
+
+
+def _monthly_html(engine: Engine, settings: Settings, month: str) -> str:
+    with engine.connect() as conn:
+        data = reports.monthly(conn, month=month, settings=settings)
+        m = reports.Month.parse(month)
+        previous = reports.monthly(conn, month=str(m.previous()), settings=settings)
+        lon, lat, _, cats = incidents.points(conn, start=m.start(), end=m.next().start())
+        hot = _hotspot_result(conn, start=m.start(), end=m.next().start(), categories=None).to_geojson() \
+            if len(lon) >= 3 else None
+        plan = queries.resolve_plan(conn, plan_id=(data.get("plan") or {}).get("id"))
+        communities = json.loads(queries.communities_geojson(conn))
+        grids = json.loads(queries.grids_geojson(conn, plan_id=plan["id"]))
     map_src = report_page.map_png(
-        communities=json.loads(queries.communities_geojson(conn)),
-        grids=json.loads(queries.grids_geojson(conn, plan_id=plan["id"])),
+        communities=communities, grids=grids,
         incidents=list(zip(lon.tolist(), lat.tolist(), cats)), hot_cells=hot,
         title=f"高山镇 {data['month']} 事件与热点 incidents and hot spots")
     chart_src = report_page.chart_png(report=data, previous=previous)
-    return HTMLResponse(report_page.monthly_html(report=data, previous=previous, map_src=map_src,
-                                                 chart_src=chart_src))
+    return report_page.monthly_html(report=data, previous=previous, map_src=map_src, chart_src=chart_src)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
 from api.deps import ConnDep, Viewer
 from api.routes.features import GEOJSON
+from api.routes.health import json_bytes, run_heavy
+from geo.budgets import Budgets
 from geo.store import coverage_store
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
@@ -37,13 +40,22 @@ class SuggestIn(BaseModel):
     grid: str | None = Field(default=None, description="limit to one grid (code); default the whole town")
     hfov_deg: float = Field(default=90.0, gt=0, le=360)
     range_m: float = Field(default=40.0, gt=0, le=100,
-                           description="range of the suggested cameras (m), up to 100 m (wall and pole cameras; "
-                                       "a whole-town search at that range takes ~10 s)")
+                           description="range of the suggested cameras (m), up to 100 m (wall and pole cameras); "
+                                       "wide, long views and many cameras over the whole town are refused over "
+                                       "the work budget (GRIDMAP_BUDGET_SUGGEST, 422 over_budget)")
 
 
 @router.post("/suggest", summary="k new camera sites and azimuths on walls and poles that add the most coverage, "
                                  "weighted by incidents (greedy maximal covering)")
-def suggest(conn: ConnDep, _: Viewer, body: Annotated[SuggestIn, Body()]) -> Response:
-    fc = coverage_store.suggest_sites(conn, k=body.k, grid_code=body.grid, hfov_deg=body.hfov_deg,
-                                      range_m=body.range_m)
-    return Response(json.dumps(fc, ensure_ascii=False), media_type=GEOJSON)
+async def suggest(request: Request, _: Viewer, body: Annotated[SuggestIn, Body()]) -> Response:
+    """Runs in a worker thread (api/routes/health.py, ``run_heavy``), its work budget checked before any view is
+    cast (geo/budgets.py)."""
+    fc = await run_heavy(request, _suggest, request.app.state.engine,
+                         Budgets.from_settings(request.app.state.settings), body)
+    return Response(fc, media_type=GEOJSON)
+
+
+def _suggest(engine: Engine, budgets: Budgets, body: SuggestIn) -> bytes:
+    with engine.connect() as conn:
+        return json_bytes(coverage_store.suggest_sites(conn, k=body.k, grid_code=body.grid, hfov_deg=body.hfov_deg,
+                                                       range_m=body.range_m, budgets=budgets))
