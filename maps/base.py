@@ -335,7 +335,8 @@ def new_map(
     return m
 
 
-_SCRIPT_TAG = re.compile(r"<script\b", re.I)
+# an inline script's opening tag (scripts with a src come from /static, which the CSP's 'self' allows)
+_INLINE_SCRIPT_TAG = re.compile(r"<script\b(?![^>]*\bsrc=)", re.I)
 _NONCE = re.compile(r"^[A-Za-z0-9+/_=-]{8,}$")
 
 
@@ -351,7 +352,7 @@ def _figure_html(root: Figure, nonce: str) -> str:
     """
     for child in root._children.values():
         child.render()
-    header = _SCRIPT_TAG.sub(f'<script nonce="{nonce}"', root.header.render())
+    header = _INLINE_SCRIPT_TAG.sub(f'<script nonce="{nonce}"', root.header.render())
     title = f"<title>{root.title}</title>" if root.title else ""
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n"
