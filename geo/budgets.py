@@ -85,7 +85,7 @@ class Budgets:
     emerging_cells: int = 500_000
     kde_cells: int = 1_000_000
     weekly_cells: int = 500_000
-    suggest: int = 1_500_000
+    suggest: int = 500_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Budgets:

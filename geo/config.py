@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     budget_emerging_cells: int = Field(default=500_000, ge=1)
     budget_kde_cells: int = Field(default=1_000_000, ge=1)
     budget_weekly_cells: int = Field(default=500_000, ge=1)
-    budget_suggest: int = Field(default=1_500_000, ge=1)
+    budget_suggest: int = Field(default=500_000, ge=1)
     #: How long a worker trusts a verified API key before checking it again (seconds);
     #: a revoked key stops working within this time.
     key_cache_s: float = 5.0

@@ -1592,7 +1592,7 @@ def check_suggest_budget(budgets: Budgets | None, *, candidates: int, k: int, hf
     ...     check_suggest_budget(Budgets(), candidates=9_000, k=20, hfov_deg=360, range_m=100)
     ... except Exception as e:
     ...     print(e.details)
-    {'budget': 1500000, 'estimate': 4500000, 'setting': 'GRIDMAP_BUDGET_SUGGEST'}
+    {'budget': 500000, 'estimate': 4500000, 'setting': 'GRIDMAP_BUDGET_SUGGEST'}
     """
     if budgets is None:
         return
