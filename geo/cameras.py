@@ -8,74 +8,17 @@ within ``WALL_TOLERANCE_M`` of a building's outline and is tied to that building
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from geo.errors import BadInput, Conflict, NotFound
-from geo.points import point_to_wgs84
+from geo.camera_rules import FIELDS, bad_field, validate
+from geo.errors import Conflict, NotFound
 from geo.store import audit
-from geo.vocabulary import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES
+
+__all__ = ["FIELDS", "WALL_TOLERANCE_M", "create", "delete", "get", "update", "validate"]
 
 WALL_TOLERANCE_M = 1.0
-FIELDS = ("code", "name", "kind", "status", "mount", "lon", "lat", "height_m", "azimuth_deg", "hfov_deg",
-          "range_m", "resolution_px")
-
-
-def _bad(field: str, message: str) -> BadInput:
-    return BadInput(f"{field}: {message}", details={"field": field})
-
-
-def _number(data: dict[str, Any], field: str) -> float | None:
-    v = data.get(field)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise _bad(field, f"must be a finite number, not {v!r}")
-    return float(v)
-
-
-def validate(data: dict[str, Any]) -> dict[str, Any]:
-    """Check a full camera record (after merging a PATCH onto the stored one)."""
-    unknown = sorted(set(data) - set(FIELDS) - {"crs", "id"})
-    if unknown:
-        raise _bad(unknown[0], f"is not a camera field; fields are {', '.join(FIELDS)}")
-    code = str(data.get("code") or "")
-    if not (len(code) == 20 and code.isdigit()):
-        raise _bad("code", f"must be the 20-digit GB/T 28181 device id, not {code!r}")
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise _bad("name", "is required (text, at most 200 characters)")
-    for field, allowed in (("kind", CAMERA_KINDS), ("status", CAMERA_STATUSES), ("mount", CAMERA_MOUNTS)):
-        if data.get(field) not in allowed:
-            raise _bad(field, f"must be one of {', '.join(allowed)}, not {data.get(field)!r}")
-    azimuth = _number(data, "azimuth_deg")
-    if azimuth is None or not 0 <= azimuth < 360:
-        raise _bad("azimuth_deg", f"must be in [0, 360) degrees clockwise from north, not {data.get('azimuth_deg')!r}")
-    hfov = _number(data, "hfov_deg")
-    if hfov is None or not 0 < hfov <= 360:
-        raise _bad("hfov_deg", f"the horizontal field of view must be in (0, 360] degrees, not {data.get('hfov_deg')!r}")
-    rng = _number(data, "range_m")
-    if rng is not None and not 0 < rng <= 2000:
-        raise _bad("range_m", f"must be in (0, 2000] metres, not {rng:g}")
-    px = data.get("resolution_px")
-    if px is not None and (isinstance(px, bool) or not isinstance(px, int) or not 0 < px <= 20000):
-        raise _bad("resolution_px", f"must be a whole number of horizontal pixels (1 to 20000), not {px!r}")
-    if rng is None and px is None:
-        raise _bad("range_m", "give range_m, or resolution_px so a DORI range can be derived")
-    height = _number(data, "height_m")
-    if height is None:
-        height = 3.0
-    if not 0 <= height <= 300:
-        raise _bad("height_m", f"must be in [0, 300] metres, not {height:g}")
-    for f in ("lon", "lat"):
-        if _number(data, f) is None:
-            raise _bad(f, "is required")
-    lon, lat = point_to_wgs84(float(data["lon"]), float(data["lat"]), crs=data.get("crs"))
-    return {"code": code, "name": name.strip(), "kind": data["kind"], "status": data["status"],
-            "mount": data["mount"], "lon": lon, "lat": lat, "height_m": height, "azimuth_deg": azimuth,
-            "hfov_deg": hfov, "range_m": rng, "resolution_px": px}
 
 
 def _placement(conn: Connection, clean: dict[str, Any]) -> tuple[int | None, int | None]:
@@ -89,12 +32,12 @@ def _placement(conn: Connection, clean: dict[str, Any]) -> tuple[int | None, int
         {**clean, "tol": WALL_TOLERANCE_M}).first()
     if clean["mount"] == "wall":
         if wall is None:
-            raise _bad("mount", f"a wall-mounted camera must be within {WALL_TOLERANCE_M:g} m of a building wall; "
+            raise bad_field("mount", f"a wall-mounted camera must be within {WALL_TOLERANCE_M:g} m of a building wall; "
                                 "move it onto the wall or use mount=pole")
         building_id = wall.id
     else:
         if inside is not None:
-            raise _bad("lon", f"the camera lies inside the footprint of building {inside.code}; mount it on "
+            raise bad_field("lon", f"the camera lies inside the footprint of building {inside.code}; mount it on "
                               "the wall (mount=wall) or move it outside the building")
         building_id = None
     community = conn.execute(text(f"SELECT id FROM community WHERE ST_Covers(geom, {point}) LIMIT 1"),
@@ -145,7 +88,7 @@ def update(engine: Engine, camera_id: int, changes: dict[str, Any], *, actor: st
     request (both of them): the stored position is WGS84 and is never re-read in another CRS."""
     moved = {"lon", "lat"} & set(changes)
     if changes.get("crs") is not None and moved != {"lon", "lat"}:
-        raise _bad("crs", "applies only to coordinates sent in the same request: send lon and lat with it "
+        raise bad_field("crs", "applies only to coordinates sent in the same request: send lon and lat with it "
                           "(or leave crs out; the stored position is WGS84)")
     with engine.begin() as conn:
         before = _row(conn, camera_id)

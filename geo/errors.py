@@ -167,3 +167,25 @@ class RateLimited(GridmapError):
     """Too many requests from one key or address; ``details.retry_after_s`` says when to retry (HTTP 429)."""
 
     code = "rate_limited"
+
+
+#: How many characters of a value a message may quote.
+EXCERPT_CHARS = 12
+
+
+def excerpt(value: object, *, chars: int = EXCERPT_CHARS) -> str:
+    """A value as a message may quote it: its first few characters, repr-quoted.
+
+    Examples
+    --------
+    >>> excerpt("14021410000100")
+    "'140214100001…'"
+    >>> excerpt("ab")
+    "'ab'"
+    >>> excerpt(400)
+    '400'
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    s = str(value)
+    return repr(s) if len(s) <= chars else repr(s[:chars])[:-1] + "…'"

@@ -42,14 +42,13 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from geo.errors import TooLarge, UnsafeFile
+from geo.errors import TooLarge, UnsafeFile, excerpt
 
 __all__ = [
     "ALLOWED_DRIVERS",
     "SHAPEFILE_PARTS",
     "check_format",
     "check_geopackage",
-    "excerpt",
     "extract_shapefile",
     "restrict_gdal_drivers",
 ]
@@ -60,28 +59,11 @@ ALLOWED_DRIVERS = ("GeoJSON", "GPKG", "ESRI Shapefile", "CSV")
 #: Files of a Shapefile taken from an archive (anything else in it is ignored, never extracted).
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
-#: How many characters of a value a message may quote.
-EXCERPT_CHARS = 12
-
 #: SQLite virtual-machine steps allowed for the GeoPackage checks (they read the schema only).
 _SQLITE_STEPS = 2_000_000
 
 _restricted = False
 _restrict_lock = threading.Lock()
-
-
-def excerpt(value: object, *, chars: int = EXCERPT_CHARS) -> str:
-    """A value as a message may quote it: its first few characters, repr-quoted.
-
-    Examples
-    --------
-    >>> excerpt("14021410000100")
-    "'140214100001…'"
-    >>> excerpt("ab")
-    "'ab'"
-    """
-    s = str(value)
-    return repr(s) if len(s) <= chars else repr(s[:chars])[:-1] + "…'"
 
 
 def restrict_gdal_drivers() -> None:

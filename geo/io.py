@@ -57,8 +57,8 @@ from geo.crs import (
     parse_crs,
     to_wgs84_geometry,
 )
-from geo.errors import BadCRS, BadInput
-from geo.file_safety import check_format, check_geopackage, excerpt, restrict_gdal_drivers
+from geo.errors import BadCRS, BadInput, excerpt
+from geo.file_safety import check_format, check_geopackage, restrict_gdal_drivers
 from geo.validation import diagnose
 
 __all__ = [

@@ -27,8 +27,7 @@ from api.routes.features import GEOJSON
 from geo import plans
 from geo.config import Settings
 from geo.crs import from_metric
-from geo.errors import BadInput, VersionRequired
-from geo.file_safety import excerpt
+from geo.errors import BadInput, VersionRequired, excerpt
 from geo.plan_checks import Bands, Problem, problem_dict
 from geo.store import coverage_store, exchange, queries
 from geo.validation import geometry_in

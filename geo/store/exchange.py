@@ -20,12 +20,13 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import Connection, Engine, text
 
-from geo.errors import BadInput
-from geo.file_safety import excerpt, extract_shapefile
+from geo.errors import BadInput, excerpt
+from geo.file_safety import extract_shapefile
 from geo.io import FeatureProblem, read_features, validate_features, write_features
 from geo.validation import MAX_VERTICES
 from geo.store import audit, queries
-from geo.vocabulary import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES, KEY_PLACE_KINDS
+from geo import camera_rules
+from geo.vocabulary import KEY_PLACE_KINDS
 
 Check = Callable[[dict[str, Any]], str | None]
 
@@ -68,6 +69,22 @@ def _present(*names: str) -> Check:
     return check
 
 
+def _camera(p: dict[str, Any]) -> str | None:
+    """The camera rules of the API (geo.camera_rules), on a file's properties; the position is the
+    feature's geometry, which validate_features checks."""
+    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in p.items()
+              if k in camera_rules.FIELDS and k not in ("lon", "lat")}
+    for k in ("resolution_px",):
+        if isinstance(record.get(k), float) and record[k].is_integer():
+            record[k] = int(record[k])  # a file's integer column with gaps reads as float
+    record["code"] = str(record.get("code") or "")
+    try:
+        camera_rules.validate({**record, "lon": 0.0, "lat": 0.0})
+    except BadInput as e:
+        return e.message
+    return None
+
+
 @dataclass(frozen=True)
 class Layer:
     name: str
@@ -85,13 +102,7 @@ LAYERS: dict[str, Layer] = {
         _number("number", 1, 10_000), _number("floors", 1, 200), _number("height_m", 0, 700, lo_open=True),
         _number("units", 0, 50, optional=True),
     )),
-    "cameras": Layer("cameras", "camera", frozenset({"Point"}), "code", (
-        _present("code", "name", "kind", "status", "mount", "azimuth_deg", "hfov_deg"),
-        _digits("code", 20), _one_of("kind", CAMERA_KINDS), _one_of("status", CAMERA_STATUSES),
-        _one_of("mount", CAMERA_MOUNTS), _number("height_m", 0, 300, optional=True),
-        _number("azimuth_deg", 0, 360, hi_open=True), _number("hfov_deg", 0, 360, lo_open=True),
-        _number("range_m", 0, 2000, lo_open=True, optional=True),
-    )),
+    "cameras": Layer("cameras", "camera", frozenset({"Point"}), "code", (_camera,)),
     "key_places": Layer("key_places", "key_place", frozenset({"Point", "Polygon", "MultiPolygon"}), None, (
         _present("kind", "name"), _one_of("kind", KEY_PLACE_KINDS),
     )),
@@ -133,8 +144,6 @@ def check_layer(conn: Connection, layer: Layer, gdf: gpd.GeoDataFrame) -> list[F
         cc = p.get("community_code")
         if layer.name == "buildings" and cc and str(cc) not in communities:
             reasons.append(f"community_code {excerpt(cc, chars=14)} is not a known community")
-        if layer.name == "cameras" and p.get("range_m") is None and p.get("resolution_px") is None:
-            reasons.append("give range_m, or resolution_px so a DORI range can be derived")
         if reasons:
             problems[idx] = "; ".join(([problems[idx]] if idx in problems else []) + reasons)
     return [FeatureProblem(i, r) for i, r in sorted(problems.items())]

@@ -119,7 +119,7 @@ def test_import_cameras_from_gcj02_csv(runner_env, engine: Engine, tmp_path: Pat
         f"14021410001320999001,测试杆,bullet,online,pole,5,90,70,40,{lon},{lat}\n"
         f"14021410001320999002,坏方位,bullet,online,pole,5,400,70,40,{lon},{lat}\n", encoding="utf-8")
     bad = CliRunner().invoke(app, ["import", str(path), "--layer", "cameras", "--crs", "gcj02"], env=runner_env)
-    assert bad.exit_code == 1 and "feature 1:" in bad.output and "azimuth_deg=400" in bad.output
+    assert bad.exit_code == 1 and "feature 1:" in bad.output and "azimuth_deg: must be in [0, 360)" in bad.output and "not 400" in bad.output
     ok = CliRunner().invoke(app, ["import", str(path), "--layer", "cameras", "--crs", "gcj02", "--skip-invalid"],
                             env=runner_env)
     assert ok.exit_code == 0, ok.output
