@@ -37,6 +37,7 @@ def own_cluster(tmp_path):  # type: ignore[no-untyped-def]
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_cluster_stopped_under_load(own_cluster: Cluster, tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = own_cluster.url("faults")
     migrate.upgrade(url)

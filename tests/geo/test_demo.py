@@ -376,6 +376,7 @@ def test_same_seed_same_bytes(generated: Path, tmp_path: Path) -> None:
         assert (again / name).read_bytes() == (generated / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_other_seed_differs(generated: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     counts = generate(seed=2, scale="town", out_dir=other)

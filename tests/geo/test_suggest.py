@@ -272,6 +272,7 @@ def test_labels_are_read_only(town_results) -> None:
         town_results[0].labels[0] = 99
 
 
+@pytest.mark.slow
 def test_city_size_community_runs_in_seconds_and_in_band() -> None:
     c = city(1)
     assert len(c.cells) == 160

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, text
 
 from geo.store import migrate
@@ -42,6 +43,7 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     assert _tables(empty_database) == TABLES
 
 
+@pytest.mark.slow
 def test_alembic_command_line(empty_database: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """`alembic upgrade head` / `alembic downgrade base` from the repo root, as a person would type them."""
     import subprocess
