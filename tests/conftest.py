@@ -175,13 +175,16 @@ def _free_port() -> int:
 
 
 def serve(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port (real HTTP); yields its base URL."""
+    """The app served by uvicorn on a free loopback port (real HTTP), with the options `gridmap serve`
+    uses (no proxy headers believed); yields its base URL."""
     import uvicorn
 
     from api.app import create_app
+    from api.cli import UVICORN_OPTIONS
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           **UVICORN_OPTIONS))  # as `gridmap serve` runs it
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
