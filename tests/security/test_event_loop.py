@@ -4,9 +4,11 @@ kind is still being worked on, over real HTTP (uvicorn on a loopback port, a dat
 The outside test sent a client-role ``POST /v1/lookup/batch`` with 1,000,000 addresses: it ran 31 s on
 the event loop and ``/health`` did not answer for 20 s; a million points stalled it 2-4 s. Here each
 heavy request runs in a thread of the test while another thread asks for ``/health`` again and again;
-the test asserts that some ``/health`` answered 200 after the heavy request had been sent in full and
-before its answer began to arrive (every route here answers only when its work is done) — an order of
-events, never a time.
+the test asserts that ``/health`` answered 200 again and again (:data:`ANSWERS` times) after the heavy
+request had been sent in full and before its answer began to arrive (every route here answers only when
+its work is done) — an order and a count of events, never a time. (The server runs in the test's own
+process, as tests/conftest.py ``serve()`` runs it: client and server threads share one GIL, which makes
+the test harder to pass, not easier.)
 
 The batch limit is lowered to 200,000 rows for this module (``batch_max_rows``) so that it stays quick on
 a two-core machine; the code path is the one a million rows take (bench measurements of a million rows are
@@ -99,9 +101,17 @@ def _while_heavy(base: str, method: str, path: str, *, headers: dict[str, str], 
     return run
 
 
+#: /health answers that must come while the heavy request is worked on. One or two can come before the
+#: server starts on it (it may still be reading the body's tail) and one as it finishes, even from an event
+#: loop the work blocks (measured against the code before the fix: two); five cannot.
+ANSWERS = 5
+
+
 def _assert_health_answered(run: Run) -> None:
     assert run.status == 200, run
-    assert 200 in run.during, f"/health did not answer while the heavy request was worked on: {run.during}"
+    answered = run.during.count(200)
+    assert answered >= ANSWERS, (f"/health answered {answered} time(s) while the heavy request was worked on "
+                                 f"(statuses {run.during[:20]}); the event loop is blocked")
 
 
 def _points(n: int, seed: int = 0) -> np.ndarray:
