@@ -49,7 +49,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from geo.errors import BadCoordinates, BadCRS
+from geo.errors import BadCoordinates, BadCRS, excerpt
 
 __all__ = [
     "ACCEPTED_CRS",
@@ -178,8 +178,8 @@ def parse_crs(name: str | None = None) -> str:
     if m:
         return _check_epsg(int(m.group(1)), name)
     raise BadCRS(
-        f"unknown CRS {name!r}; use one of: {ACCEPTED_CRS}",
-        details={"crs": name, "accepted": _accepted_list()},
+        f"unknown CRS {excerpt(name, chars=24)}; use one of: {ACCEPTED_CRS}",
+        details={"crs": str(name)[:24], "accepted": _accepted_list()},
     )
 
 
@@ -211,12 +211,12 @@ def _check_epsg(code: int, original: str) -> str:
     if kind in ("geographic", "projected"):
         return f"EPSG:{code}"
     if kind == "unknown":
-        msg = f"unknown CRS {original!r}: EPSG:{code} is not in the EPSG database"
+        msg = f"unknown CRS {excerpt(original, chars=24)}: EPSG:{code} is not in the EPSG database"
     else:
-        msg = f"unsupported CRS {original!r}: EPSG:{code} is {kind}"
+        msg = f"unsupported CRS {excerpt(original, chars=24)}: EPSG:{code} is {kind}"
     raise BadCRS(
         f"{msg}; use one of: {ACCEPTED_CRS}",
-        details={"crs": original, "accepted": _accepted_list()},
+        details={"crs": str(original)[:24], "accepted": _accepted_list()},
     )
 
 
@@ -293,11 +293,11 @@ def lonlat_problem(lon: Any, lat: Any) -> str | None:
     vals = {}
     for name, v in (("lon", lon), ("lat", lat)):
         if isinstance(v, bool):
-            return f"{name}={v!r} is not a number; send decimal degrees"
+            return f"{name}={excerpt(v)} is not a number; send decimal degrees"
         try:
             f = float(v)
         except (TypeError, ValueError):
-            return f"{name}={v!r} is not a number; send decimal degrees, e.g. lon=113.1 lat=40.05"
+            return f"{name}={excerpt(v)} is not a number; send decimal degrees, e.g. lon=113.1 lat=40.05"
         if math.isnan(f):
             return f"{name} is not a number (NaN); send decimal degrees, e.g. lon=113.1 lat=40.05"
         if math.isinf(f):

@@ -36,6 +36,7 @@ import ctypes
 import ctypes.util
 import glob
 import os
+import re
 import sqlite3
 import threading
 import zipfile
@@ -48,7 +49,10 @@ __all__ = [
     "ALLOWED_DRIVERS",
     "SHAPEFILE_PARTS",
     "check_format",
+    "check_crs_text",
+    "check_geojson",
     "check_geopackage",
+    "check_shapefile",
     "extract_shapefile",
     "restrict_gdal_drivers",
 ]
@@ -163,12 +167,65 @@ def check_format(path: Path, driver: str, *, name: str | None = None) -> None:
 
 
 # ---------------------------------------------------------------------------
+# GeoJSON
+# ---------------------------------------------------------------------------
+
+#: Most distinct property names a layer may have: a reader makes one field per name for every
+#: feature, so names unique to each feature grow the work with the square of the upload.
+MAX_FIELDS = 500
+
+#: The only ``crs`` member a GeoJSON file may carry (the 2008 spec's named CRS, as QGIS writes it):
+#: an EPSG code or CRS84. A ``link``/``URL`` CRS makes GDAL fetch it; a PROJ string may name files.
+_NAMED_CRS = re.compile(r"^(urn:ogc:def:crs:(EPSG:[0-9.]*:\d{1,6}|OGC:1\.3:CRS84)|EPSG:\d{1,6})$", re.I)
+
+
+def check_geojson(path: Path, *, name: str | None = None) -> None:
+    """Check a GeoJSON file before GDAL reads it: a JSON object whose ``crs`` member, if any, names
+    an EPSG code or CRS84, with at most :data:`MAX_FIELDS` distinct property names.
+
+    Raises
+    ------
+    geo.errors.UnsafeFile
+        Not JSON; a ``crs`` of another kind (``link``, ``URL``, a PROJ string or WKT); too many
+        property names.
+    """
+    import orjson
+
+    name = name or path.name
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as e:
+        raise _refuse(name, "GeoJSON", f"it is not valid JSON ({str(e)[:80]}); save the layer as GeoJSON again") \
+            from None
+    if not isinstance(doc, dict):
+        raise _refuse(name, "GeoJSON", "a GeoJSON file is a JSON object; save the layer as GeoJSON")
+    crs = doc.get("crs")
+    if crs is not None:
+        named = crs.get("properties", {}).get("name") if isinstance(crs, dict) and crs.get("type") == "name" \
+            and isinstance(crs.get("properties"), dict) else None
+        if not (isinstance(named, str) and _NAMED_CRS.match(named.strip())):
+            raise UnsafeFile(f"{name}: its 'crs' member is not an EPSG code (GeoJSON is WGS84, RFC 7946; a linked or "
+                             "custom CRS is not followed); save the layer as GeoJSON in EPSG:4326, or pass crs= with "
+                             "the upload", details={"file": name})
+    features = doc.get("features") if doc.get("type") == "FeatureCollection" else [doc]
+    fields: set[str] = set()
+    for f in features if isinstance(features, list) else ():
+        props = f.get("properties") if isinstance(f, dict) else None
+        if isinstance(props, dict):
+            fields.update(props)
+            if len(fields) > MAX_FIELDS:
+                raise TooLarge(f"{name}: its features have more than {MAX_FIELDS} distinct property names; keep "
+                               "the fields the import reads (code, name, community_code ...) and save again",
+                               details={"file": name, "limit": MAX_FIELDS})
+
+
+# ---------------------------------------------------------------------------
 # GeoPackage
 # ---------------------------------------------------------------------------
 
 _SQLITE_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
                         sqlite3.SQLITE_PRAGMA}
-_READ_FUNCTIONS = {"count", "lower", "coalesce"}
+_READ_FUNCTIONS = {"count", "lower", "coalesce"}  # count(*) is SQLITE_FUNCTION "count"
 _READ_PRAGMAS = {"table_xinfo"}
 
 
@@ -182,17 +239,46 @@ def _authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
     return sqlite3.SQLITE_OK
 
 
+#: Words of a CRS definition that make PROJ open a file (datum and geoid grids, init files, PROJ
+#: strings smuggled into WKT). A file's CRS is then used only by its EPSG code (geo.io), but GDAL
+#: and PROJ parse the definition on open, before that: such a definition is refused first.
+_CRS_FILE_WORDS = re.compile(r"parameterfile|extension\s*\[|nadgrids|geoidgrids|\+init|init\s*=|gridshift|"
+                             r"tinshift|deformation|proj4_grids|@", re.I)
+
+
+def check_crs_text(text: str, *, name: str) -> None:
+    """Refuse a CRS definition from a file (a .prj, a GeoPackage's gpkg_spatial_ref_sys) that names files."""
+    if _CRS_FILE_WORDS.search(text):
+        raise UnsafeFile(f"{name}: its CRS definition refers to grid or init files, which are never opened for "
+                         "an upload; reproject the layer to EPSG:4326, 4490 or 4547 (no datum grid) and save again",
+                         details={"file": name})
+
+
+_RTREE = re.compile(r'^create virtual table\s+("[^"]*"|\S+)\s+using\s+rtree\s*\(')
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 def check_geopackage(path: Path, *, name: str | None = None) -> list[str]:
     """Check a GeoPackage holds plain tables only; returns its feature and attribute layers.
 
     Raises
     ------
     geo.errors.UnsafeFile
-        A view anywhere in the file, a virtual table other than an R-tree index, a generated
-        column in a layer, or a file SQLite cannot read.
+        A view anywhere in the file; a virtual table other than an R-tree index; a generated
+        column in any table; a write-ahead log beside the file (SQLite would replay it, this
+        check would not see it); a layer whose recorded feature count is not its row count
+        (readers size their arrays from it); text that is not UTF-8; a file SQLite cannot read.
     """
     name = name or path.name
-    uri = f"file:{path.resolve()}?mode=ro&immutable=1"
+    for side in ("-wal", "-journal"):
+        if Path(str(path) + side).exists():
+            raise UnsafeFile(f"{name} has a {side[1:]} file beside it with changes not written into the file; "
+                             "open and save it in QGIS (or run 'PRAGMA wal_checkpoint') and import it again",
+                             details={"file": name})
+    uri = path.resolve().as_uri() + "?mode=ro&immutable=1"  # as_uri escapes '#', '?' and '%' in the name
     try:
         db = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error:
@@ -214,26 +300,45 @@ def check_geopackage(path: Path, *, name: str | None = None) -> list[str]:
                 f"{name} holds views ({excerpt(', '.join(views), chars=60)}): a view runs SQL when read, so "
                 "layers must be plain tables; save the layer as a table (QGIS: Export ▸ Save Features As) and "
                 "upload that file", details={"file": name, "views": [excerpt(v, chars=60) for v in views[:20]]})
+        tables = set()
         for kind, table, sql in schema:
-            if kind == "table" and sql.startswith("create virtual table") and " using rtree" not in sql:
-                raise UnsafeFile(f"{name} holds the virtual table {excerpt(table, chars=60)}: only plain tables "
-                                 "and R-tree spatial indexes are read", details={"file": name})
-        tables = {n for t, n, _ in schema if t == "table"}
+            if kind != "table":
+                continue
+            if sql.startswith("create virtual table"):
+                if not _RTREE.match(sql):
+                    raise UnsafeFile(f"{name} holds the virtual table {excerpt(table, chars=60)}: only plain tables "
+                                     "and R-tree spatial indexes are read", details={"file": name})
+                continue
+            tables.add(table)
+            generated = [str(c[1]) for c in db.execute(f"PRAGMA table_xinfo({_quoted(table)})") if c[6] in (2, 3)]
+            if generated:
+                raise UnsafeFile(
+                    f"{name}: the table {excerpt(table, chars=60)} has generated columns "
+                    f"({excerpt(', '.join(generated), chars=60)}), computed by SQL when read; save the layer "
+                    "again with plain columns", details={"file": name})
         if "gpkg_contents" not in tables:
             raise _refuse(name, "a GeoPackage", "it has no gpkg_contents table; save the layer as GeoPackage")
         layers = [str(r[0]) for r in db.execute(
             "SELECT table_name FROM gpkg_contents WHERE lower(data_type) IN ('features', 'attributes')")]
+        if "gpkg_spatial_ref_sys" in tables:
+            for row in db.execute("SELECT * FROM gpkg_spatial_ref_sys"):  # every text column GDAL may parse
+                for value in row:
+                    if isinstance(value, str):
+                        check_crs_text(value, name=name)
+        counts = dict(db.execute("SELECT table_name, feature_count FROM gpkg_ogr_contents").fetchall()) \
+            if "gpkg_ogr_contents" in tables else {}
         for layer in layers:
             if layer not in tables:
                 raise UnsafeFile(f"{name}: the layer {excerpt(layer, chars=60)} is not a table", details={"file": name})
-            generated = [str(c[1]) for c in db.execute(f'PRAGMA table_xinfo("{layer.replace(chr(34), "")}")')
-                         if c[6] in (2, 3)]
-            if generated:
-                raise UnsafeFile(
-                    f"{name}: the layer {excerpt(layer, chars=60)} has generated columns "
-                    f"({excerpt(', '.join(generated), chars=60)}), computed by SQL when read; save the layer "
-                    "again with plain columns", details={"file": name})
+            if counts.get(layer) is not None:
+                rows = db.execute(f"SELECT count(*) FROM {_quoted(layer)}").fetchone()[0]
+                if counts[layer] != rows:
+                    raise UnsafeFile(f"{name}: gpkg_ogr_contents says the layer has {counts[layer]} features, but it "
+                                     f"holds {rows}; save the layer again", details={"file": name})
         return layers
+    except UnicodeDecodeError:
+        raise UnsafeFile(f"{name}: its schema holds text that is not UTF-8; save the layer again as GeoPackage",
+                         details={"file": name}) from None
     except sqlite3.DatabaseError as e:
         if "interrupted" in str(e) or "not authorized" in str(e):
             raise UnsafeFile(f"{name}: its schema could not be checked within the work allowed", details={
@@ -241,6 +346,28 @@ def check_geopackage(path: Path, *, name: str | None = None) -> list[str]:
         raise _refuse(name, "a GeoPackage", "SQLite cannot read it; save the layer again as GeoPackage") from None
     finally:
         db.close()
+
+
+def check_shapefile(shp: Path, *, name: str) -> None:
+    """Check a Shapefile's record counts are backed by its bytes: the .shx's count (from its length)
+    equals the .dbf's, and the .shp and .dbf are long enough for that many records (readers size
+    their arrays from the counts: a 3 KB zip once declared 200,000 records of 100 text fields)."""
+    shx, dbf = shp.with_suffix(".shx"), shp.with_suffix(".dbf")
+    if not (shx.is_file() and dbf.is_file()):
+        raise UnsafeFile(f"{name}: a Shapefile needs its .shp, .shx and .dbf together", details={"file": name})
+    prj = shp.with_suffix(".prj")
+    if prj.is_file():
+        if prj.stat().st_size > 64 * 1024:
+            raise UnsafeFile(f"{name}: its .prj is larger than any CRS definition", details={"file": name})
+        check_crs_text(prj.read_bytes().decode("utf-8", "replace"), name=name)
+    records = (shx.stat().st_size - 100) // 8
+    head = _head(dbf, 12)
+    dbf_records = int.from_bytes(head[4:8], "little")
+    header_len, record_len = int.from_bytes(head[8:10], "little"), int.from_bytes(head[10:12], "little")
+    if dbf_records != records or dbf.stat().st_size < header_len + dbf_records * record_len \
+            or shp.stat().st_size < 100 + records * 12:
+        raise UnsafeFile(f"{name}: its .shx, .dbf and .shp do not agree on how many records it holds; save the "
+                         "layer again (QGIS: Export ▸ Save Features As ▸ ESRI Shapefile)", details={"file": name})
 
 
 # ---------------------------------------------------------------------------

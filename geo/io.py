@@ -44,6 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 from pyogrio import raw as pyogrio_raw
 
@@ -58,7 +59,7 @@ from geo.crs import (
     to_wgs84_geometry,
 )
 from geo.errors import BadCRS, BadInput, excerpt
-from geo.file_safety import check_format, check_geopackage, restrict_gdal_drivers
+from geo.file_safety import check_format, check_geojson, check_geopackage, check_shapefile, restrict_gdal_drivers
 from geo.validation import diagnose
 
 __all__ = [
@@ -221,10 +222,15 @@ def read_features(
         file_crs = gdf.crs
         if file_crs is None and driver == "GeoJSON":
             file_crs = WGS84
-    source = src_crs if src_crs is not None else file_crs
+    source = src_crs if src_crs is not None else _registered(file_crs, name)
     if source is None:
         source = _guess_lonlat(gdf, name)
-    gdf = _to_wgs84(gdf, source, errors)
+    try:
+        gdf = _to_wgs84(gdf, source, errors)
+    except (pyproj.exceptions.ProjError, pyproj.exceptions.CRSError):
+        raise BadCRS(f"{name}: its coordinates cannot be converted to WGS84 from {source}; reproject the layer "
+                     "to EPSG:4326, 4490 or 4547, or pass the CRS they are in with crs=", details={"file": name}) \
+            from None
     gdf[FEATURE_INDEX] = np.arange(len(gdf), dtype=np.int64)
     if any(e is not None for e in errors):
         gdf[GEOMETRY_ERROR] = pd.Series(errors, index=gdf.index, dtype=object)
@@ -234,14 +240,36 @@ def read_features(
 def check_file(path: Path, *, driver: str, name: str) -> None:
     """The checks of :mod:`geo.file_safety` for one file about to be opened with *driver*."""
     restrict_gdal_drivers()
+    if not path.is_file():
+        raise BadInput(f"{name} is not a file", details={"file": name})
     if driver == "ESRI Shapefile":
         for part in (path, path.with_suffix(".shx"), path.with_suffix(".dbf")):
             if part.exists():
                 check_format(part, driver, name=f"{name} ({part.suffix})")
+        check_shapefile(path, name=name)
     else:
         check_format(path, driver, name=name)
     if driver == "GPKG":
         check_geopackage(path, name=name)
+    elif driver == "GeoJSON":
+        check_geojson(path, name=name)
+
+
+def _registered(crs: pyproj.CRS | str | None, name: str) -> str | None:
+    """A file's CRS as the EPSG code it is (``"EPSG:n"``), so no definition from the file reaches PROJ:
+    a WKT or PROJ string may carry a datum grid (``+nadgrids=``, ``PARAMETERFILE``) that PROJ would
+    open, any path the file names. A CRS with no EPSG code is refused."""
+    if crs is None or isinstance(crs, str):
+        return crs
+    try:
+        code = None if crs.is_bound else crs.to_2d().to_epsg(min_confidence=70)  # 3-D GeoJSON reads as EPSG:4979
+    except pyproj.exceptions.CRSError:
+        code = None
+    if code is None:
+        raise BadCRS(f"{name}: its CRS ({crs.name[:40]!r}) is not a registered EPSG coordinate reference system; "
+                     "reproject the layer to EPSG:4326, 4490 or 4547 and save again, or pass the CRS with crs=",
+                     details={"file": name})
+    return WGS84 if code == 4326 else f"EPSG:{code}"
 
 
 def _gdal_reason(e: Exception, path: Path, name: str) -> str:

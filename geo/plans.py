@@ -39,6 +39,7 @@ from geo.errors import (
     BadInput,
     Conflict,
     InvalidGeometry,
+    excerpt,
     NotADraft,
     NotFound,
     NothingToRedo,
@@ -448,12 +449,13 @@ def replace_grids(engine: Engine, *, plan_id: int, version: int | None, grids: l
         for i, g in enumerate(grids):
             code, ccode = str(g.get("code") or ""), str(g.get("community_code") or "")
             if not re.fullmatch(r"\d{15}", code):
-                raise BadInput(f"feature {i}: code must be 15 digits, not {code!r}")
+                raise BadInput(f"feature {i}: code must be 15 digits, not {excerpt(code, chars=17)}")
             if code in seen:
                 raise BadInput(f"feature {i}: grid code {code} appears twice")
             seen.add(code)
             if ccode not in communities:
-                raise BadInput(f"feature {i}: unknown community_code {ccode!r}; GET /v1/communities lists them")
+                raise BadInput(f"feature {i}: unknown community_code {excerpt(ccode, chars=14)}; GET /v1/communities "
+                               "lists them")
             changes[code] = partition.polygonal(to_metric(g["geometry"], crs=metric_crs))
             if code not in current or current[code] != communities[ccode]:
                 if code in current:  # moved to another community: remove and re-create
