@@ -39,26 +39,38 @@ JSON_CHUNK_VALUES = 20_000
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
+#: Threads of /health's own (its database check never waits for a thread a slow request holds).
+HEALTH_THREADS = 4
+
+
 @router.get("/health", summary="Service and database status (no key needed)")
-def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> JSONResponse:
+    """The database is asked in a thread of /health's own: with every thread of the shared pool taken
+    by slow requests, /health still answers."""
     try:
-        with request.app.state.engine.connect() as conn:
-            plan = published_plan(conn)
+        plan = await anyio.to_thread.run_sync(_published, request.app.state.engine,
+                                              limiter=_limiter(request, "health", HEALTH_THREADS))
     except DBAPIError:
         return JSONResponse({"status": "degraded", "database": "unavailable", "plan": None},
                             status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
     return JSONResponse({"status": "ok", "database": "ok", "plan": plan})
 
 
-# One limiter per event loop (a TestClient runs the app on a loop of its own).
-_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+def _published(engine: Any) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        return published_plan(conn)
 
 
-def _limiter(request: Request) -> anyio.CapacityLimiter:
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
+# Limiters per event loop (a TestClient runs the app on a loop of its own) and per use.
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, anyio.CapacityLimiter]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _limiter(request: Request, name: str = "heavy", size: int | None = None) -> anyio.CapacityLimiter:
+    mine = _limiters.setdefault(asyncio.get_running_loop(), {})
+    limiter = mine.get(name)
     if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(request.app.state.settings.heavy_workers)
+        limiter = mine[name] = anyio.CapacityLimiter(size or request.app.state.settings.heavy_workers)
     return limiter
 
 

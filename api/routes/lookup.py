@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
@@ -242,23 +243,19 @@ def _json_batch(service: LookupService, raw: bytes, *, limit: int) -> tuple[Plan
 
 
 def _json_results(results: batch.Results, *, index: PlanIndex, with_phone: bool) -> Iterator[bytes]:
-    """Stream ``{"plan": ..., "results": [...]}``; each grid's JSON is encoded once, not once per row."""
-    grid_fragments = [json.dumps({"grid": grid_json(g, with_phone=with_phone), "error": None},
-                                 ensure_ascii=False) for g in index.grids]
-    outside = json.dumps({"grid": None, "error": batch.OUTSIDE}, ensure_ascii=False)
+    """Stream ``{"plan": ..., "results": [...]}``; each grid's JSON is encoded once, not once per row, and a
+    piece of 5,000 rows is gathered by index (numpy) and joined in one call, not row by row."""
+    fragments = np.array([json.dumps({"grid": grid_json(g, with_phone=with_phone), "error": None},
+                                     ensure_ascii=False) for g in index.grids]
+                         + [json.dumps({"grid": None, "error": batch.OUTSIDE}, ensure_ascii=False)],
+                         dtype=object)  # a miss (-1) takes the last: outside every grid
+    errors = np.array(sorted(results.errors), dtype=np.int64)
     yield ('{"plan": ' + json.dumps(plan_json(index), ensure_ascii=False) + ', "results": [').encode()
     n = len(results.grid)
-    step = 20_000
+    step = 5_000
     for start in range(0, n, step):
-        parts = []
-        for i in range(start, min(start + step, n)):
-            g = results.grid[i]
-            if g >= 0:
-                parts.append(grid_fragments[g])
-            elif i in results.errors:
-                parts.append(json.dumps({"grid": None, "error": results.errors[i]}, ensure_ascii=False))
-            else:
-                parts.append(outside)
-        yield ((", " if start else "") + ", ".join(parts)).encode()
+        parts = fragments[results.grid[start:start + step]]
+        for i in errors[np.searchsorted(errors, start):np.searchsorted(errors, start + step)].tolist():
+            parts[i - start] = json.dumps({"grid": None, "error": results.errors[i]}, ensure_ascii=False)
+        yield ((", " if start else "") + ", ".join(parts.tolist())).encode()
     yield b"]}"
-
