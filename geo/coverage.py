@@ -1467,7 +1467,8 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
     tile_m : float, default 50
         Size of the pieces the unwatched space is cut into.
     workers : int, optional
-        Threads for the overlays (default: one per CPU).
+        Threads for the ray casting and overlays (default: one per CPU but one, so that a suggestion
+        asked over HTTP leaves a core to the service's other requests).
     budgets : geo.budgets.Budgets, optional
         Refuse (:class:`~geo.errors.OverBudget`) more than ``budgets.suggest`` units of work
         (candidate views x k x view area / a 90°, 40 m view's) before any view is cast.
@@ -1480,11 +1481,13 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
     if k <= 0 or not candidates:
         return []
     check_suggest_budget(budgets, candidates=len(candidates), k=k, hfov_deg=hfov_deg, range_m=range_m)
+    if workers is None:  # a request's own threads leave a core to the rest of the service (its event loop)
+        workers = max(1, (os.cpu_count() or 1) - 1)
     obs = _obstacles(obstacles)
     cand = list(candidates)
     specs = [CameraSpec(x=c.x, y=c.y, azimuth_deg=c.azimuth_deg % 360.0, hfov_deg=hfov_deg, range_m=range_m,
                         kind="bullet", mount=c.mount, building_index=c.building_index) for c in cand]
-    views = _cast(_arrays(specs, range_m), obs, rays_per_degree=rays_per_degree, corner_rays=True)
+    views = _cast(_arrays(specs, range_m), obs, rays_per_degree=rays_per_degree, corner_rays=True, workers=workers)
     shapely.prepare(views)
     unseen = watchable if covered is None or covered.is_empty else shapely.difference(watchable, covered)
     pieces = _split(unseen, tile_m)
