@@ -28,7 +28,7 @@ import orjson
 import pandas as pd
 
 from geo.budgets import collector_held
-from geo.errors import BadInput, TooLarge
+from geo.errors import BadInput, TooLarge, excerpt
 from geo.lookup import NO_MATCH, PlanIndex
 from geo.points import points_to_wgs84
 
@@ -428,7 +428,7 @@ def locate_addresses(rows: Sequence[Any], *, index: PlanIndex) -> Results:
                 errors[i] = {"code": "bad_row", "message": f"row {i}: the address has {len(r):,} characters, "
                                                            f"more than {MAX_ADDRESS_CHARS}; send one address per row"}
             elif hit is None:
-                errors[i] = {"code": "no_match", "message": f"no building matches {r!r} well enough"}
+                errors[i] = {"code": "no_match", "message": f"no building matches {excerpt(r, chars=40)} well enough"}
             else:
                 g = index.building_grid.get(hit, NO_MATCH)
                 grid[i] = g
@@ -532,14 +532,17 @@ def csv_results(table: pd.DataFrame, *, index: PlanIndex, crs: str | None = None
     if lon_col and lat_col:
         lon = _numbers(table[lon_col])
         lat = _numbers(table[lat_col])
-        problems = {int(i): f"row {i}: lon={table[lon_col].iat[i]!r}, lat={table[lat_col].iat[i]!r} are not numbers"
+        problems = {int(i): f"row {i}: lon={excerpt(table[lon_col].iat[i], chars=24)}, lat={excerpt(table[lat_col].iat[i], chars=24)} "
+                            "are not numbers"
                     for i in np.flatnonzero(np.isnan(lon) | np.isnan(lat))
                     if not (_is_nan_text(table[lon_col].iat[i]) and _is_nan_text(table[lat_col].iat[i]))}
         results = _locate_arrays(lon, lat, index=index, crs=crs, problems=problems)
     elif addr_col:
         results = locate_addresses(table[addr_col].tolist(), index=index)
     else:
-        raise BadInput(f"the CSV needs lon and lat columns or an address column; it has {list(table.columns)}")
+        cols = list(table.columns)
+        listed = ", ".join(excerpt(c, chars=24) for c in cols[:20]) + (f" and {len(cols) - 20:,} more" if len(cols) > 20 else "")
+        raise BadInput(f"the CSV needs lon and lat columns or an address column; it has {listed}")
     return _csv_chunks(table, results, index=index)
 
 
