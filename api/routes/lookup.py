@@ -37,14 +37,16 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
 
 
-def parse_at(at: object, *, field: str = "at") -> dt.datetime | None:
+def parse_at(at: object, *, field: str | None = None) -> dt.datetime | None:
     """ISO date or datetime; a date means 00:00 town time (Asia/Shanghai), a naive time is town time.
 
-    ``field`` names the parameter in the message when the value is not a date (or not a string, from a
-    JSON body) or lies outside :data:`EARLIEST_DATE` .. :data:`LATEST_DATE`.
+    With ``field`` (the parameter's name, for the message) the date must also lie within
+    :data:`EARLIEST_DATE` .. :data:`LATEST_DATE`; without it any date is taken (and the message says "at").
     """
     if at is None or at == "":
         return None
+    bounded = field is not None
+    field = field or "at"
     example = f"use e.g. {field}=2026-03-01 or {field}=2026-03-01T08:00:00+08:00"
     if not isinstance(at, str):
         raise BadInput(f"{field} must be an ISO 8601 date or date-time string, not {batch.json_repr(at)}; {example}",
@@ -57,7 +59,7 @@ def parse_at(at: object, *, field: str = "at") -> dt.datetime | None:
     except ValueError:
         raise BadInput(f"{field}={batch.json_repr(at)} is not an ISO 8601 date or date-time; {example}",
                        details={"field": field}) from None
-    if not EARLIEST_DATE <= when.date() <= LATEST_DATE:
+    if bounded and not EARLIEST_DATE <= when.date() <= LATEST_DATE:
         raise BadInput(f"{field}={batch.json_repr(at)} is outside the dates this service answers for "
                        f"({EARLIEST_DATE} to {LATEST_DATE}); {example}", details={"field": field})
     return when if when.tzinfo else when.replace(tzinfo=TOWN_TZ)
@@ -71,7 +73,7 @@ def parse_plan(plan: object) -> int | None:
     """A plan id from a JSON body (a whole number) or a CSV option / form field (its digits)."""
     if plan is None or plan == "":
         return None
-    if isinstance(plan, str) and plan.strip().isdigit():
+    if isinstance(plan, str) and plan.strip().isascii() and plan.strip().isdigit():
         plan = int(plan.strip())
     if isinstance(plan, bool) or not isinstance(plan, int) or not 1 <= plan <= MAX_PLAN_ID:
         raise BadInput(f"plan={batch.json_repr(plan)} is not a plan id: give a whole number from 1 (GET /v1/plans "
@@ -81,7 +83,7 @@ def parse_plan(plan: object) -> int | None:
 
 def choose_index(service: LookupService, *, plan: object, at: object) -> PlanIndex:
     plan_id = parse_plan(plan)
-    when = parse_at(at)
+    when = parse_at(at, field="at")
     if plan_id is not None and when is not None:
         raise BadInput("give either plan= or at=, not both")
     if plan_id is not None:
