@@ -138,7 +138,7 @@ import shapely
 from shapely import LineString, MultiPolygon, Point, Polygon, STRtree
 
 from geo import budgets as _budgets
-from geo.budgets import Budgets
+from geo.budgets import Budgets, Pacer
 from geo.errors import BadInput
 
 __all__ = [
@@ -1375,8 +1375,10 @@ def candidate_sites(*, obstacles: Any, roads: Sequence[LineString] | None, area:
     out: list[Candidate] = []
     site = 0
     k = 0
+    pace = Pacer()
     for az_block in azs:
         for row in az_block:
+            pace()
             if ok[k]:
                 for a in row:
                     out.append(Candidate(x=float(x[k]), y=float(y[k]), azimuth_deg=float(round(a % 360.0, 6) % 360.0),
@@ -1485,8 +1487,12 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
         workers = max(1, (os.cpu_count() or 1) - 1)
     obs = _obstacles(obstacles)
     cand = list(candidates)
-    specs = [CameraSpec(x=c.x, y=c.y, azimuth_deg=c.azimuth_deg % 360.0, hfov_deg=hfov_deg, range_m=range_m,
-                        kind="bullet", mount=c.mount, building_index=c.building_index) for c in cand]
+    pace = Pacer()  # thousands of small Python steps below: let the rest of the service run between them
+    specs = []
+    for c in cand:
+        pace()
+        specs.append(CameraSpec(x=c.x, y=c.y, azimuth_deg=c.azimuth_deg % 360.0, hfov_deg=hfov_deg,
+                                range_m=range_m, kind="bullet", mount=c.mount, building_index=c.building_index))
     views = _cast(_arrays(specs, range_m), obs, rays_per_degree=rays_per_degree, corner_rays=True, workers=workers)
     shapely.prepare(views)
     unseen = watchable if covered is None or covered.is_empty else shapely.difference(watchable, covered)
@@ -1542,6 +1548,7 @@ def suggest(*, k: int, candidates: Sequence[Candidate], obstacles: Any, covered:
     for step in range(k):
         batch = 64
         while True:
+            pace()
             masked = np.where(available, bound, -np.inf)
             best = int(np.argmax(masked))
             if not np.isfinite(masked[best]) and masked[best] < 0:

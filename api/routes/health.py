@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
 from api.errors import RETRY_AFTER_S
-from geo.budgets import collector_held
+from geo.budgets import Pacer, collector_held
 from geo.store.queries import published_plan
 
 router = APIRouter(tags=["health"])
@@ -99,7 +99,7 @@ def json_bytes(value: Any) -> bytes:
     b'{"p":[[0.0,1.0],[2.0,3.0],[4.0,5.0]]}'
     """
     parts: list[bytes] = []
-    _encode(value, parts)
+    _encode(value, parts, Pacer())
     return b"".join(parts)
 
 
@@ -119,14 +119,15 @@ def _weight(value: Any, limit: int) -> int:
     return w
 
 
-def _encode(value: Any, parts: list[bytes]) -> None:
+def _encode(value: Any, parts: list[bytes], pace: Pacer) -> None:
+    pace()
     if _weight(value, JSON_CHUNK_VALUES) <= JSON_CHUNK_VALUES:
         parts.append(orjson.dumps(list(value) if isinstance(value, tuple) else value, option=_OPTIONS))
     elif isinstance(value, dict):
         parts.append(b"{")
         for i, (key, item) in enumerate(value.items()):
             parts.append((b"," if i else b"") + orjson.dumps(str(key)) + b":")
-            _encode(item, parts)
+            _encode(item, parts, pace)
         parts.append(b"}")
     else:
         first = _weight(value[0], JSON_CHUNK_VALUES)
@@ -135,10 +136,11 @@ def _encode(value: Any, parts: list[bytes]) -> None:
             for i, item in enumerate(value):
                 if i:
                     parts.append(b",")
-                _encode(item, parts)
+                _encode(item, parts, pace)
         else:
             step = max(1, JSON_CHUNK_VALUES // first)
             for start in range(0, len(value), step):
+                pace()
                 piece = value[start:start + step]
                 encoded = orjson.dumps(list(piece) if isinstance(piece, tuple) else piece, option=_OPTIONS)
                 parts.append((b"," if start else b"") + encoded[1:-1])

@@ -16,6 +16,7 @@ from api.deps import Client
 from api.routes.health import run_heavy
 from geo.config import TOWN_TIMEZONE
 from geo import batch
+from geo.budgets import Pacer
 from geo.address import THRESHOLD
 from geo.errors import BadInput, NoMatch, OutsideGrids
 from geo.keys import KeyInfo, role_allows
@@ -255,7 +256,9 @@ def _json_results(results: batch.Results, *, index: PlanIndex, with_phone: bool)
     yield ('{"plan": ' + json.dumps(plan_json(index), ensure_ascii=False) + ', "results": [').encode()
     n = len(results.grid)
     step = 5_000
+    pace = Pacer()
     for start in range(0, n, step):
+        pace()
         parts = fragments[results.grid[start:start + step]]
         for i in errors[np.searchsorted(errors, start):np.searchsorted(errors, start + step)].tolist():
             parts[i - start] = json.dumps({"grid": None, "error": results.errors[i]}, ensure_ascii=False)
