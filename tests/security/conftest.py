@@ -17,6 +17,7 @@ from api.app import create_app
 from geo.config import Settings
 from geo.keys import create_key
 from geo.store.db import make_engine
+from tests.maps.browser import CHROMIUM, acquire_browser, release_browser
 
 ROLES = ("client", "viewer", "operator", "planner", "admin")
 
@@ -30,3 +31,15 @@ def env(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
     with TestClient(create_app(settings)) as client:
         yield {"client": client, "engine": engine, "keys": keys, "settings": settings}
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's headless Chromium, the one tests/maps/ uses too (one Playwright per process)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    chromium = acquire_browser()
+    try:
+        yield chromium
+    finally:
+        release_browser()

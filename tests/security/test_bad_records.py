@@ -23,7 +23,6 @@ from geo.config import Settings
 from geo.keys import create_key
 from geo.store.db import make_engine
 from tests.conftest import auth, serve, sign_in_cookie
-from tests.maps.browser import CHROMIUM, acquire_browser, release_browser
 from tests.maps.conftest import open_map  # noqa: F401 - the page opener, for this module too
 
 BAD_TIMES = (
@@ -32,18 +31,6 @@ BAD_TIMES = (
     "9999-12-31T23:59:59-05:00",  # 10000-01-01 in UTC
     "20000-06-01 00:00:00+00",
 )
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    """Debian's headless Chromium, the one tests/maps/ uses too (one Playwright per process)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    chromium = acquire_browser()
-    try:
-        yield chromium
-    finally:
-        release_browser()
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,6 @@ from geo.keys import create_key
 from geo.store.db import make_engine
 from tests.conftest import auth, serve, sign_in_cookie
 from tests.maps.conftest import open_map  # noqa: F401 - the page opener, for this module too
-from tests.maps.browser import CHROMIUM, acquire_browser, release_browser
 
 #: The injected script's body; its hash must never be in a page's CSP.
 SCRIPT = "window.__gmScript=1"
@@ -99,18 +98,6 @@ _OPEN_ALL = """async (marker) => {
     }
     return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    """Debian's headless Chromium, the one tests/maps/ uses too (one Playwright per process)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    chromium = acquire_browser()
-    try:
-        yield chromium
-    finally:
-        release_browser()
 
 
 def _csp_hash(body: str) -> str:

@@ -25,19 +25,7 @@ from geo.config import Settings
 from geo.keys import create_key
 from geo.store.db import make_engine
 from tests.conftest import serve, sign_in_cookie
-from tests.maps.browser import CHROMIUM, StaticSite, acquire_browser, release_browser
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    """Debian's headless Chromium, the one tests/maps/ uses too (one Playwright per process)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    chromium = acquire_browser()
-    try:
-        yield chromium
-    finally:
-        release_browser()
+from tests.maps.browser import StaticSite
 
 
 @pytest.fixture(scope="module")
