@@ -1380,6 +1380,20 @@ def _region(x: np.ndarray, y: np.ndarray, cell: float, bounds: Bounds | None, ma
     return _Region(extent, float(area.area), float(area.length), parts)
 
 
+def _lattice_inputs(lon: Any, lat: Any, *, cell_m: float, shape: str, bounds_m: Any, mask: Any, crs: str
+                    ) -> tuple[Any, float, str, Any, Any, np.ndarray, np.ndarray]:
+    """The checked inputs of a lattice (CRS, cell, shape, bounds, metric mask, projected points): shared by
+    :func:`estimate_cells` (the budget, before any work) and :func:`lattice`, so both see the same region."""
+    c = _metric_crs(crs)
+    cell = _positive("cell_m", cell_m, "100")
+    sh = _check_shape(shape)
+    b = _bounds(bounds_m, c)
+    lon_a, lat_a = _points(lon, lat)
+    mask_m = None if mask is None else _mask_metric(mask, c)
+    x, y = _project_checked(lon_a, lat_a, c) if lon_a.size else (lon_a, lat_a)
+    return c, cell, sh, b, mask_m, x, y
+
+
 def estimate_cells(
     *,
     cell_m: float,
@@ -1402,13 +1416,8 @@ def estimate_cells(
     >>> lattice(lon=[113.1, 113.11], lat=[40.05, 40.06], cell_m=100).n
     154
     """
-    c = _metric_crs(crs)
-    cell = _positive("cell_m", cell_m, "100")
-    sh = _check_shape(shape)
-    b = _bounds(bounds_m, c)
-    lon_a, lat_a = _points(lon, lat)
-    mask_m = None if mask is None else _mask_metric(mask, c)
-    x, y = _project_checked(lon_a, lat_a, c) if lon_a.size else (lon_a, lat_a)
+    c, cell, sh, b, mask_m, x, y = _lattice_inputs(lon, lat, cell_m=cell_m, shape=shape, bounds_m=bounds_m,
+                                                   mask=mask, crs=crs)
     return int(math.ceil(_region(x, y, cell, b, mask_m).cells(sh, cell)))
 
 
@@ -1512,13 +1521,8 @@ def lattice(
     >>> lt.n, int(lt.counts.sum()), int(lt.counts.max())
     (16, 3, 2)
     """
-    c = _metric_crs(crs)
-    cell = _positive("cell_m", cell_m, "100")
-    sh = _check_shape(shape)
-    b = _bounds(bounds_m, c)
-    lon_a, lat_a = _points(lon, lat)
-    mask_m = None if mask is None else _mask_metric(mask, c)
-    x, y = _project_checked(lon_a, lat_a, c) if lon_a.size else (lon_a, lat_a)
+    c, cell, sh, b, mask_m, x, y = _lattice_inputs(lon, lat, cell_m=cell_m, shape=shape, bounds_m=bounds_m,
+                                                   mask=mask, crs=crs)
     return _build_lattice(x, y, cell=cell, shape=sh, bounds=b, mask_m=mask_m, crs=c)
 
 

@@ -7,6 +7,8 @@ Each module of tests/security/ reproduces one class of attack found by the outsi
 
 from __future__ import annotations
 
+import http.server
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,3 +45,38 @@ def browser():  # type: ignore[no-untyped-def]
         yield chromium
     finally:
         release_browser()
+
+
+class LoopbackRecorder:
+    """An HTTP server on 127.0.0.1 that records every request path it gets (``hits``); ``str()`` is its
+    base URL. For attacks that try to make the server fetch a URL named inside a file."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                hits.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            do_HEAD = do_GET
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@pytest.fixture
+def recorder() -> Iterator[LoopbackRecorder]:
+    rec = LoopbackRecorder()
+    thread = threading.Thread(target=rec.server.serve_forever, daemon=True)
+    thread.start()
+    yield rec
+    rec.server.shutdown()

@@ -9,11 +9,9 @@ Each test sends what the outside security test sent (issue 14) and failed before
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import sqlite3
-import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -88,31 +86,7 @@ def test_vrt_document_reading_etc_passwd_is_refused(env) -> None:  # type: ignor
     _assert_leaks_nothing(r)
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        _Recorder.hits.append(self.path)
-        self.send_response(404)
-        self.end_headers()
-
-    do_HEAD = do_GET
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def recorder():  # type: ignore[no-untyped-def]
-    _Recorder.hits = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-def test_vsicurl_inside_a_file_sends_no_request(env, recorder: str) -> None:  # type: ignore[no-untyped-def]
+def test_vsicurl_inside_a_file_sends_no_request(env, recorder) -> None:  # type: ignore[no-untyped-def]
     for name, body in [
         ("grids.geojson", _vrt(f"/vsicurl/{recorder}/grids.geojson")),
         ("grids.gpkg", _vrt(f"/vsicurl/{recorder}/grids.gpkg")),
@@ -121,7 +95,7 @@ def test_vsicurl_inside_a_file_sends_no_request(env, recorder: str) -> None:  # 
     ]:
         r = _import(env, name, body)
         assert r.status_code == 422, r.text
-    assert _Recorder.hits == [], f"the server fetched {_Recorder.hits}"
+    assert recorder.hits == [], f"the server fetched {recorder.hits}"
 
 
 def test_gridmap_import_refuses_a_vrt_posing_as_geojson(tmp_path: Path, secret_file: Path) -> None:

@@ -30,7 +30,6 @@ from geo.errors import UnsafeFile
 from geo.io import read_features
 from tests.conftest import auth
 from tests.security.test_hostile_files import (
-    _Recorder,
     _assert_leaks_nothing,
     _draft,
     _geopackage,
@@ -70,30 +69,17 @@ def _send(env: dict[str, Any], name: str, body: bytes, *, client: TestClient | N
     return r, _grid_rows(env, plan) != before
 
 
-@pytest.fixture
-def recorder() -> Iterator[str]:
-    import http.server
-    import threading
-
-    _Recorder.hits = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 # --- the file's CRS: URLs and grid files ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind,member", [("link", "href"), ("URL", "url")])
-def test_geojson_crs_link_sends_no_request(env, recorder: str, kind: str, member: str) -> None:  # type: ignore[no-untyped-def]
+def test_geojson_crs_link_sends_no_request(env, recorder, kind: str, member: str) -> None:  # type: ignore[no-untyped-def]
     """GDAL's GeoJSON reader fetches a ``"crs": {"type": "link"}`` href (OGRSpatialReference::importFromUrl):
     a blind request to any host the server reaches, once per open (3 per import), each waiting up to
     GDAL's HTTP timeout."""
     body = _fc([_feature()], crs={"type": kind, "properties": {member: f"{recorder}/crs-{kind}.prj"}})
     r = _import(env, "grids.geojson", body)
     assert r.status_code == 422, r.text
-    assert _Recorder.hits == [], f"the server fetched {_Recorder.hits}"
+    assert recorder.hits == [], f"the server fetched {recorder.hits}"
 
 
 _FIFO_WRITER = r"""
