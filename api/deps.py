@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from geo.config import Settings
 from geo.errors import Forbidden, Unauthorized
 from geo.keys import KeyInfo, role_allows
+from geo.lookup import LookupService
 
 #: Name of the cookie the map pages' sign-in sets (HttpOnly, SameSite=Strict): a session token.
 SESSION_COOKIE = "gridmap_session"
@@ -27,6 +28,11 @@ def get_settings(request: Request) -> Settings:
 
 def get_engine(request: Request) -> Engine:
     return request.app.state.engine
+
+
+def lookup_service(request: Request) -> LookupService:
+    """The worker's lookup indexes (built at start-up, switched when a plan is published)."""
+    return request.app.state.lookup
 
 
 def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:

@@ -16,7 +16,7 @@ embedded cluster or a full SQLAlchemy URL). Before anything is timed:
   (``ST_GeneratePoints``, fixed seed), 7 decimals;
 * the expected answer of every point for every plan that may be published during the run
   (the original and the K drafts): the lowest grid code among the grids that ``ST_Covers`` the
-  point, in PostGIS, and cross-checked with an in-process ``geo.lookup.PlanIndex`` of each plan.
+  point, in PostGIS, and cross-checked with an in-process ``geo.grid_index.PlanIndex`` of each plan.
 
 Then C client threads (one keep-alive ``httpx.Client`` each) send ``GET /v1/lookup?lon&lat``
 for the sample points, as fast as they get answers, in three phases: the baseline ``A1``
@@ -59,7 +59,8 @@ from sqlalchemy import Engine, make_url, text
 from bench.lookup import Server, postgres_cpu_s, table
 from geo.config import Settings
 from geo.keys import create_key, revoke_key
-from geo.lookup import NO_MATCH, build_index
+from geo.grid_index import NO_MATCH
+from geo.lookup import build_index
 from geo.store.db import cluster_for, make_engine
 from geo.store.queries import get_plan, published_plan
 from bench.common import loadavg, progress

@@ -44,7 +44,8 @@ from sqlalchemy import Engine, text
 
 from geo.config import Settings
 from geo.keys import create_key, revoke_key
-from geo.lookup import NO_MATCH, PlanIndex, build_index
+from geo.grid_index import NO_MATCH, PlanIndex
+from geo.lookup import build_index
 from geo.store.db import cluster_for, make_engine
 from geo.store.queries import published_plan
 from bench.common import progress
@@ -319,7 +320,7 @@ def http_batch(server: Server, key: str, body: bytes) -> dict[str, float | bytes
 
 def replay_server_work(body: bytes, index: PlanIndex) -> list[tuple[str, float]]:
     """What POST /v1/lookup/batch does with a JSON body, step by step, in this process."""
-    from api.routes.lookup import _json_results  # the route's own serialiser
+    from api.routes.lookup import json_results  # the route's own serialiser
     from geo import batch
 
     times: list[tuple[str, float]] = []
@@ -327,13 +328,13 @@ def replay_server_work(body: bytes, index: PlanIndex) -> list[tuple[str, float]]
     doc = json.loads(body)
     times.append(("json.loads(request body)", time.perf_counter() - t))
     t = time.perf_counter()
-    lon, lat, problems = batch._parse_rows(doc["points"])
+    lon, lat, problems = batch.parse_rows(doc["points"])
     times.append(("rows -> arrays (np.asarray of lists)", time.perf_counter() - t))
     t = time.perf_counter()
-    results = batch._locate_arrays(lon, lat, index=index, crs=None, problems=problems)
+    results = batch.locate_arrays(lon, lat, index=index, crs=None, problems=problems)
     times.append(("CRS check + locate_many", time.perf_counter() - t))
     t = time.perf_counter()
-    size = sum(len(b) for b in _json_results(results, index=index, with_phone=False))
+    size = sum(len(b) for b in json_results(results, index=index, with_phone=False))
     times.append((f"JSON response ({size / 1e6:.0f} MB)", time.perf_counter() - t))
     return times
 

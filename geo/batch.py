@@ -1,4 +1,4 @@
-"""Batch lookup: many points or addresses against one :class:`~geo.lookup.PlanIndex`.
+"""Batch lookup: many points or addresses against one :class:`~geo.grid_index.PlanIndex`.
 
 A bad row gets its own error and never fails the batch; results keep input order.
 Points go through the same vectorised index as single lookups; a CSV comes back
@@ -29,7 +29,7 @@ import pandas as pd
 
 from geo.budgets import Pacer, collector_held
 from geo.errors import BadInput, TooLarge, excerpt
-from geo.lookup import NO_MATCH, PlanIndex
+from geo.grid_index import NO_MATCH, PlanIndex
 from geo.points import points_to_wgs84
 
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
@@ -71,7 +71,7 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _parse_rows(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+def parse_rows(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """[[lon, lat], ...] → two float arrays; rows that are not two numbers get a reason."""
     try:
         arr = np.asarray(rows, dtype=float)
@@ -102,11 +102,11 @@ def json_repr(v: Any, limit: int = 60) -> str:
 
 def locate_points(rows: Sequence[Any], *, index: PlanIndex, crs: str | None = None) -> Results:
     lon, lat, problems = _parse_rows_chunked(rows)
-    return _locate_arrays(lon, lat, index=index, crs=crs, problems=problems)
+    return locate_arrays(lon, lat, index=index, crs=crs, problems=problems)
 
 
 def _parse_rows_chunked(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    return _join_parsed(_parse_rows(rows[i:i + PARSE_CHUNK_ROWS]) for i in range(0, len(rows), PARSE_CHUNK_ROWS))
+    return _join_parsed(parse_rows(rows[i:i + PARSE_CHUNK_ROWS]) for i in range(0, len(rows), PARSE_CHUNK_ROWS))
 
 
 def _join_parsed(parts: Iterator[tuple[np.ndarray, np.ndarray, dict[int, str]]]
@@ -380,10 +380,10 @@ def read_json_batch(raw: bytes, *, limit: int) -> JsonBatch:
 def locate_parsed(lon: np.ndarray, lat: np.ndarray, problems: dict[int, str], *, index: PlanIndex,
                   crs: str | None = None) -> Results:
     """Look up points already parsed (:meth:`JsonBatch.points`); ``problems`` are the rows that were not."""
-    return _locate_arrays(lon, lat, index=index, crs=crs, problems=problems)
+    return locate_arrays(lon, lat, index=index, crs=crs, problems=problems)
 
 
-def _locate_arrays(lon: np.ndarray, lat: np.ndarray, *, index: PlanIndex, crs: str | None,
+def locate_arrays(lon: np.ndarray, lat: np.ndarray, *, index: PlanIndex, crs: str | None,
                    problems: dict[int, str]) -> Results:
     n = len(lon)
     x, y, reasons = points_to_wgs84(lon, lat, crs=crs)
@@ -559,7 +559,7 @@ def csv_results(table: pd.DataFrame, *, index: PlanIndex, crs: str | None = None
                             "are not numbers"
                     for i in np.flatnonzero(np.isnan(lon) | np.isnan(lat))
                     if not (_is_nan_text(table[lon_col].iat[i]) and _is_nan_text(table[lat_col].iat[i]))}
-        results = _locate_arrays(lon, lat, index=index, crs=crs, problems=problems)
+        results = locate_arrays(lon, lat, index=index, crs=crs, problems=problems)
     elif addr_col:
         results = locate_addresses(table[addr_col].tolist(), index=index)
     else:

@@ -74,6 +74,7 @@ __all__ = [
     "to_metric",
     "to_wgs84",
     "to_wgs84_geometry",
+    "require_metric",
     "transformer",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
@@ -697,11 +698,25 @@ def from_wgs84_geometry(geom, *, crs: str):
     return _transform_geometry(geom, _from_wgs84_fn(crs))
 
 
-def _metric_crs(crs: str) -> str:
+def require_metric(crs: str) -> str:
+    """The canonical name of ``crs`` if it is a projected CRS in metres, else :class:`BadCRS`.
+
+    The one rule for every length, area, density and lattice in gridmap: a geographic CRS
+    (degrees), GCJ-02/BD-09 (offset degrees) or anything that is not a projected CRS is refused,
+    with a message that names one to use.
+
+    >>> require_metric("epsg:32649")
+    'EPSG:32649'
+    >>> require_metric("wgs84")
+    Traceback (most recent call last):
+    ...
+    geo.errors.BadCRS: crs='wgs84' is not a projected CRS in metres (it is in degrees); lengths, areas and densities need one such as EPSG:4547
+    """
     c = parse_crs(crs)
     if c in (GCJ02, BD09) or _epsg_kind(int(c.split(":")[1])) != "projected":
+        what = " (it is in degrees)" if c in (GCJ02, BD09) or is_geographic(c) else ""
         raise BadCRS(
-            f"{crs!r} is not a projected CRS in metres; lengths and areas need one "
+            f"crs={crs!r} is not a projected CRS in metres{what}; lengths, areas and densities need one "
             f"such as {METRIC_CRS_DEFAULT}",
             details={"crs": crs},
         )
@@ -725,7 +740,7 @@ def to_metric(geom, *, crs: str = METRIC_CRS_DEFAULT):
     >>> round(to_metric(sq).area, -1)
     9480.0
     """
-    return _transform_geometry(geom, _proj(WGS84, _metric_crs(crs)))
+    return _transform_geometry(geom, _proj(WGS84, require_metric(crs)))
 
 
 def from_metric(geom, *, crs: str = METRIC_CRS_DEFAULT):
@@ -738,4 +753,4 @@ def from_metric(geom, *, crs: str = METRIC_CRS_DEFAULT):
     >>> round(p.x, 4), round(p.y, 4)
     (114.0, 40.0)
     """
-    return _transform_geometry(geom, _proj(_metric_crs(crs), WGS84))
+    return _transform_geometry(geom, _proj(require_metric(crs), WGS84))

@@ -63,8 +63,8 @@ from scipy.spatial import cKDTree
 
 from geo import budgets as _budgets
 from geo.budgets import Budgets
-from geo.crs import METRIC_CRS_DEFAULT, WGS84, is_geographic, lonlat_problem, parse_crs, transformer
-from geo.errors import BadCoordinates, BadCRS, BadInput, InvalidGeometry, TooLarge
+from geo.crs import METRIC_CRS_DEFAULT, WGS84, lonlat_problem, require_metric, transformer
+from geo.errors import BadCoordinates, BadInput, InvalidGeometry, TooLarge
 
 __all__ = [
     "CHANGE_LABELS",
@@ -126,17 +126,6 @@ _SQRT3 = math.sqrt(3.0)
 # ---------------------------------------------------------------------------
 # Input checks and projection
 # ---------------------------------------------------------------------------
-
-
-def _metric_crs(crs: str) -> str:
-    c = parse_crs(crs)
-    if is_geographic(c):
-        raise BadCRS(
-            f"crs={crs!r} is in degrees; densities and cells need a projected CRS in metres "
-            f"such as {METRIC_CRS_DEFAULT}",
-            details={"crs": crs},
-        )
-    return c
 
 
 def _points(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -331,7 +320,7 @@ def project(*, lon: Any, lat: Any, crs: str = METRIC_CRS_DEFAULT) -> tuple[np.nd
     >>> round(float(x[0])), round(float(y[0]))
     (500000, 4429529)
     """
-    c = _metric_crs(crs)
+    c = require_metric(crs)
     lon_a, lat_a = _points(lon, lat)
     return _project_checked(lon_a, lat_a, c)
 
@@ -927,7 +916,7 @@ def kde(
     >>> g.transform[1], g.cell_m
     (10.0, 10.0)
     """
-    c = _metric_crs(crs)
+    c = require_metric(crs)
     bw, cell = _kde_params(bandwidth_m, cell_m)
     b = _bounds(bounds_m, c)
     lon_a, lat_a = _points(lon, lat)
@@ -991,7 +980,7 @@ def weekly_series(
     >>> frames[0][1].shape == frames[1][1].shape
     True
     """
-    c = _metric_crs(crs)
+    c = require_metric(crs)
     bw, cell = _kde_params(bandwidth_m, cell_m)
     b = _bounds(bounds_m, c)
     lon_a, lat_a = _points(lon, lat)
@@ -1384,7 +1373,7 @@ def _lattice_inputs(lon: Any, lat: Any, *, cell_m: float, shape: str, bounds_m: 
                     ) -> tuple[Any, float, str, Any, Any, np.ndarray, np.ndarray]:
     """The checked inputs of a lattice (CRS, cell, shape, bounds, metric mask, projected points): shared by
     :func:`estimate_cells` (the budget, before any work) and :func:`lattice`, so both see the same region."""
-    c = _metric_crs(crs)
+    c = require_metric(crs)
     cell = _positive("cell_m", cell_m, "100")
     sh = _check_shape(shape)
     b = _bounds(bounds_m, c)
@@ -2083,7 +2072,7 @@ def hotspots(
     >>> res.summary()["hot_99"] > 0
     True
     """
-    c = _metric_crs(crs)
+    c = require_metric(crs)
     sh = _check_shape(shape)
     if lattice_ is not None:
         lt = lattice_.with_counts(*_count_on(lattice_, lon, lat))
@@ -2264,7 +2253,7 @@ def emerging(
     """
     if len(periods) < 2:
         raise BadInput("emerging hotspots need at least 2 periods, oldest first (10 or more recommended)")
-    c = _metric_crs(crs)
+    c = require_metric(crs)
     sh = _check_shape(shape)
     xy = []
     for t_i, per in enumerate(periods):

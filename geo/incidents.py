@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, text
 
 from geo.config import Settings
 from geo.errors import BadInput, Conflict, NotFound
-from geo.lookup import PlanIndex
+from geo.grid_index import PlanIndex
 from geo.points import point_to_wgs84
 from geo.store import audit
 from geo.vocabulary import (

@@ -37,181 +37,36 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import shapely
-from shapely import STRtree
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
-from geo.address import Gazetteer
 from geo.errors import NotFound
+from geo.grid_index import BuildingRecord, GridRecord, Places, PlanIndex, make_index, make_places
+from geo.store.queries import (building_rows, get_plan, grid_rows, load_gazetteer, places_fingerprint,
+                               published_plan)
 
-from geo.store.queries import get_plan, load_gazetteer, published_plan
-
-NO_MATCH = -1
 #: Polls between two checks of the buildings' fingerprint (20 × 0.25 s = 5 s).
 PLACES_EVERY = 20
 
 
-@dataclass(frozen=True)
-class GridRecord:
-    id: int
-    code: str
-    name: str
-    community_code: str
-    community_name: str
-    grid_member: str | None
-    grid_member_phone: str | None
-
-
-@dataclass(frozen=True)
-class BuildingRecord:
-    id: int
-    code: str
-    name: str
-    address: str
-    floors: int
-    height_m: float
-
-
-class _Polygons:
-    """Polygons in an STRtree, each prepared; ``locate`` answers the lowest index that covers each point.
-
-    The polygons must be given in priority order (for grids: by code), so the
-    lowest index is the documented tie-break on shared boundaries.
-    """
-
-    def __init__(self, geoms: np.ndarray) -> None:
-        self.geoms = geoms
-        shapely.prepare(self.geoms)
-        self.tree = STRtree(self.geoms)
-        self.bounds = shapely.bounds(self.geoms).reshape(-1, 4)
-
-    def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Vectorised :meth:`locate_one` for many points.
-
-        The points are sorted by x once; each polygon takes the slice of points
-        inside its x-range (two binary searches), keeps those inside its y-range
-        and tests them exactly with ``intersects_xy`` on the prepared polygon.
-        This avoids creating a shapely Point per input point (half the cost of
-        an ``STRtree.query`` over a million points), and costs O(n log n + Σ
-        candidates) for any number of polygons.
-        """
-        n = len(x)
-        out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        if n and len(self.geoms):
-            order = np.argsort(x, kind="stable")
-            xs = x[order]
-            lo = np.searchsorted(xs, self.bounds[:, 0], side="left")
-            hi = np.searchsorted(xs, self.bounds[:, 2], side="right")
-            for j in np.flatnonzero(hi > lo):
-                idx = order[lo[j]:hi[j]]
-                yy = y[idx]
-                cand = idx[(yy >= self.bounds[j, 1]) & (yy <= self.bounds[j, 3])]
-                if len(cand):
-                    hit = cand[shapely.intersects_xy(self.geoms[j], x[cand], y[cand])]
-                    out[hit] = np.minimum(out[hit], j)  # polygons are visited in priority order
-        out[out == np.iinfo(np.int64).max] = NO_MATCH
-        return out
-
-    def locate_one(self, x: float, y: float) -> int:
-        best = NO_MATCH
-        for j in self.tree.query(shapely.Point(x, y)):
-            if (best == NO_MATCH or j < best) and shapely.intersects_xy(self.geoms[j], x, y):
-                best = int(j)
-        return best
-
-
-@dataclass(frozen=True)
-class Places:
-    """What does not depend on the plan: building footprints and the address gazetteer.
-
-    Rebuilt only when its fingerprint changes (see :func:`places_fingerprint`), so a
-    plan switch at city scale (60,000 buildings) only rebuilds the grid part.
-    """
-
-    fingerprint: tuple[Any, ...]
-    buildings: tuple[BuildingRecord, ...]
-    building_index: _Polygons
-    #: a point inside each building (its point on surface), x and y arrays
-    inside: tuple[np.ndarray, np.ndarray]
-    gazetteer: Gazetteer
-
-
-def places_fingerprint(conn: Connection) -> tuple[Any, ...]:
-    """Cheap summary that changes when buildings, units or communities change."""
-    return tuple(conn.execute(text("""
-        SELECT (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(sum(floors), 0) FROM building),
-               (SELECT count(*) || ':' || coalesce(max(id), 0) FROM unit),
-               (SELECT count(*) || ':' || md5(coalesce(string_agg(name || coalesce(name_en, '') || aliases::text,
-                                                                  ',' ORDER BY id), '')) FROM community)
-    """)).one())
-
-
 def load_places(conn: Connection) -> Places:
-    fingerprint = places_fingerprint(conn)
-    rows = conn.execute(text(
-        "SELECT id, code, name, address, floors, height_m, ST_AsBinary(geom) AS wkb FROM building ORDER BY code"
-    )).all()
-    buildings = tuple(BuildingRecord(r.id, r.code, r.name, r.address, r.floors, r.height_m) for r in rows)
-    geoms = np.asarray(shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else [], dtype=object)
-    inside = shapely.point_on_surface(geoms)
-    return Places(fingerprint, buildings, _Polygons(geoms),
-                  (shapely.get_x(inside).astype(float), shapely.get_y(inside).astype(float)), load_gazetteer(conn))
-
-
-@dataclass(frozen=True)
-class PlanIndex:
-    """Everything one plan answers with; immutable, so it can be shared across threads."""
-
-    plan: dict[str, Any]
-    grids: tuple[GridRecord, ...]
-    grid_index: _Polygons
-    places: Places
-    #: building code → index into ``grids`` (by the building's point on surface), for address lookups.
-    building_grid: dict[str, int]
-
-    @property
-    def buildings(self) -> tuple[BuildingRecord, ...]:
-        return self.places.buildings
-
-    @property
-    def gazetteer(self) -> Gazetteer:
-        return self.places.gazetteer
-
-    def locate(self, lon: float, lat: float) -> tuple[GridRecord | None, BuildingRecord | None]:
-        g = self.grid_index.locate_one(lon, lat)
-        b = self.places.building_index.locate_one(lon, lat)
-        return (self.grids[g] if g != NO_MATCH else None, self.buildings[b] if b != NO_MATCH else None)
-
-    def grid_of_building(self, building_code: str) -> GridRecord | None:
-        g = self.building_grid.get(building_code, NO_MATCH)
-        return self.grids[g] if g != NO_MATCH else None
-
-    def locate_many(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Index into ``grids`` for each point, or ``NO_MATCH`` (−1)."""
-        return self.grid_index.locate(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    """The buildings and the gazetteer, as the index holds them."""
+    rows = building_rows(conn)
+    return make_places(fingerprint=places_fingerprint(conn),
+                       buildings=tuple(BuildingRecord(r.id, r.code, r.name, r.address, r.floors, r.height_m)
+                                       for r in rows),
+                       wkb=[bytes(r.wkb) for r in rows], gazetteer=load_gazetteer(conn))
 
 
 def build_index(conn: Connection, *, plan: dict[str, Any], places: Places | None = None) -> PlanIndex:
     """Load a plan's grids into a :class:`PlanIndex`; ``places`` is reused when given and still current."""
-    rows = conn.execute(text("""
-        SELECT g.id, g.code, g.name, c.code AS community_code, c.name AS community_name,
-               m.name AS member, m.phone AS phone, ST_AsBinary(g.geom) AS wkb
-        FROM grid g JOIN community c ON c.id = g.community_id
-        LEFT JOIN LATERAL (SELECT name, phone FROM staff s WHERE s.role = 'grid_member' AND s.grid_code = g.code
-                           ORDER BY s.id LIMIT 1) m ON true
-        WHERE g.plan_id = :plan ORDER BY g.code"""), {"plan": plan["id"]}).all()
-    grids = tuple(GridRecord(r.id, r.code, r.name, r.community_code, r.community_name, r.member, r.phone)
-                  for r in rows)
-    grid_index = _Polygons(np.asarray(shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else [], dtype=object))
+    rows = grid_rows(conn, plan_id=plan["id"])
     if places is None or places.fingerprint != places_fingerprint(conn):
         places = load_places(conn)
-    owner = grid_index.locate(*places.inside)
-    building_grid = {b.code: int(g) for b, g in zip(places.buildings, owner)}
-    return PlanIndex(plan, grids, grid_index, places, building_grid)
+    return make_index(plan=plan, grids=tuple(GridRecord(r.id, r.code, r.name, r.community_code, r.community_name,
+                                                        r.member, r.phone) for r in rows),
+                      wkb=[bytes(r.wkb) for r in rows], places=places)
 
 
 class LookupService:

@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Connection, Engine, text
 
 from api.deps import Viewer
-from api.routes.health import json_bytes, run_heavy
-from api.routes.incidents import _list
-from api.routes.lookup import TOWN_TZ, parse_at
+from api.heavy import run_heavy
+from api.params import TOWN_TZ, csv_list, window
+from api.responses import JSON, json_bytes
 from geo import hotspots, incidents, reports
 from geo.budgets import Budgets, Pacer
 from geo.config import Settings
@@ -35,14 +35,6 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 Categories = Annotated[list[str] | None, Query(description="one or more categories (comma-separated or repeated)")]
 From = Annotated[str | None, Query(alias="from", description="occurred at or after (ISO date/time)")]
 To = Annotated[str | None, Query(alias="to", description="occurred before (ISO date/time)")]
-JSON = "application/json"
-
-
-def _window(start: str | None, end: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-    s, e = parse_at(start, field="from"), parse_at(end, field="to")
-    if s and e and e <= s:
-        raise BadInput(f"to={end} is not after from={start}; give a window with from < to")
-    return s, e
 
 
 def _utc_naive(when: dt.datetime) -> np.datetime64:
@@ -81,8 +73,8 @@ async def heatmap(
                     "weekly: one frame of points per week, on one lattice, for an animated view")] = "points",
     min_fraction: Annotated[float, Query(ge=0, lt=1)] = 0.02,
 ) -> Response:
-    s, e = _window(start, end)
-    cats = _list(category)
+    s, e = window(start, end)
+    cats = csv_list(category)
     body = await run_heavy(request, _heatmap, _engine(request), Budgets.from_settings(_settings(request)),
                            s=s, e=e, cats=cats, bandwidth_m=bandwidth_m, cell_m=cell_m, format=format,
                            min_fraction=min_fraction)
@@ -145,8 +137,8 @@ async def hotspot_cells(
     periods: Annotated[int, Query(ge=0, le=24, description="with ≥ 2: label emerging hot spots over this many "
                                                           "equal periods of the window")] = 0,
 ) -> Response:
-    s, e = _window(start, end)
-    cats = _list(category)
+    s, e = window(start, end)
+    cats = csv_list(category)
     if periods >= 2 and not (s and e):
         raise BadInput("emerging hot spots need a window: give from= and to= with periods=")
     kwargs = {"cell_m": cell_m, "shape": shape, "weights_kind": weights, "threshold_m": threshold_m, "k": k,

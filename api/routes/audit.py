@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import text
 
 from api.deps import Admin, ConnDep
-from api.routes.lookup import parse_at
+from api.params import parse_at
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, EngineDep, Operator, Viewer
-from api.routes.features import GEOJSON
+from api.responses import GEOJSON
 from geo import cameras
 from geo.store import coverage_store, queries
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from api.deps import ConnDep, Viewer
-from api.routes.features import GEOJSON
-from api.routes.health import json_bytes, run_heavy
+from api.heavy import run_heavy
+from api.responses import GEOJSON, json_bytes
 from geo.budgets import Budgets
 from geo.store import coverage_store
 
@@ -48,7 +48,7 @@ class SuggestIn(BaseModel):
 @router.post("/suggest", summary="k new camera sites and azimuths on walls and poles that add the most coverage, "
                                  "weighted by incidents (greedy maximal covering)")
 async def suggest(request: Request, _: Viewer, body: Annotated[SuggestIn, Body()]) -> Response:
-    """Runs in a worker thread (api/routes/health.py, ``run_heavy``), its work budget checked before any view is
+    """Runs in a worker thread (api/heavy.py, ``run_heavy``), its work budget checked before any view is
     cast (geo/budgets.py)."""
     fc = await run_heavy(request, _suggest, request.app.state.engine,
                          Budgets.from_settings(request.app.state.settings), body)

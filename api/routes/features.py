@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from api.deps import ConnDep, Viewer
+from api.responses import GEOJSON
 from geo.store import queries
 
 router = APIRouter(prefix="/v1", tags=["features"])
 
-GEOJSON = "application/geo+json"
 PlanParam = Query(default=None, description="plan id; default: the published plan")
 CommunityParam = Query(default=None, description="only this community (code)")
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import ConnDep, EngineDep, Operator, SettingsDep, Viewer
-from api.routes.lookup import lookup_service, parse_at
+from api.deps import ConnDep, EngineDep, Operator, SettingsDep, Viewer, lookup_service
+from api.params import csv_list, parse_at
 from geo import incidents
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
@@ -39,11 +39,6 @@ class TransitionIn(BaseModel):
     assignee: str | None = None
 
 
-def _list(values: list[str] | None) -> list[str] | None:
-    out = [v for part in values or () for v in part.split(",") if v]
-    return out or None
-
-
 @router.post("", status_code=201, summary="Report an incident; its grid is fixed now, from its location")
 def create_incident(request: Request, engine: EngineDep, conn: ConnDep, settings: SettingsDep, key: Operator,
                     body: Annotated[IncidentIn, Body()]) -> dict[str, Any]:
@@ -67,7 +62,7 @@ def list_incidents(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     return incidents.query(conn, settings=settings, start=parse_at(start), end=parse_at(end),
-                           categories=_list(category), grid=grid, statuses=_list(status), overdue=overdue,
+                           categories=csv_list(category), grid=grid, statuses=csv_list(status), overdue=overdue,
                            voided=voided, limit=limit, offset=offset)
 
 

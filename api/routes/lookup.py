@@ -2,85 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import Client
-from api.routes.health import run_heavy
-from geo.config import TOWN_TIMEZONE
+from api.deps import Client, lookup_service
+from api.heavy import run_heavy
+from api.params import parse_at, parse_crs_option, parse_plan
 from geo import batch
 from geo.budgets import Pacer
 from geo.address import THRESHOLD
 from geo.errors import BadInput, NoMatch, OutsideGrids
-from geo.keys import KeyInfo, role_allows
-from geo.lookup import BuildingRecord, GridRecord, LookupService, PlanIndex
+from geo.keys import role_allows
+from geo.grid_index import BuildingRecord, GridRecord, PlanIndex
+from geo.lookup import LookupService
 from geo.points import point_to_wgs84
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
-
-TOWN_TZ = ZoneInfo(TOWN_TIMEZONE)
-
-
-def lookup_service(request: Request) -> LookupService:
-    return request.app.state.lookup
-
-
-#: The dates a time parameter may name (at, from, to): outside them date arithmetic overflows
-#: (year 1 minus a time zone is year 0) and no plan or incident can be.
-EARLIEST_DATE = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2999, 12, 31)
-
-
-def parse_at(at: object, *, field: str | None = None) -> dt.datetime | None:
-    """ISO date or datetime; a date means 00:00 town time (Asia/Shanghai), a naive time is town time.
-
-    With ``field`` (the parameter's name, for the message) the date must also lie within
-    :data:`EARLIEST_DATE` .. :data:`LATEST_DATE`; without it any date is taken (and the message says "at").
-    """
-    if at is None or at == "":
-        return None
-    bounded = field is not None
-    field = field or "at"
-    example = f"use e.g. {field}=2026-03-01 or {field}=2026-03-01T08:00:00+08:00"
-    if not isinstance(at, str):
-        raise BadInput(f"{field} must be an ISO 8601 date or date-time string, not {batch.json_repr(at)}; {example}",
-                       details={"field": field})
-    try:
-        if len(at) == 10:
-            when = dt.datetime.combine(dt.date.fromisoformat(at), dt.time(), TOWN_TZ)
-        else:
-            when = dt.datetime.fromisoformat(at)
-    except ValueError:
-        raise BadInput(f"{field}={batch.json_repr(at)} is not an ISO 8601 date or date-time; {example}",
-                       details={"field": field}) from None
-    if bounded and not EARLIEST_DATE <= when.date() <= LATEST_DATE:
-        raise BadInput(f"{field}={batch.json_repr(at)} is outside the dates this service answers for "
-                       f"({EARLIEST_DATE} to {LATEST_DATE}); {example}", details={"field": field})
-    return when if when.tzinfo else when.replace(tzinfo=TOWN_TZ)
-
-
-#: Plan ids are PostgreSQL integers.
-MAX_PLAN_ID = 2**31 - 1
-
-
-def parse_plan(plan: object) -> int | None:
-    """A plan id from a JSON body (a whole number) or a CSV option / form field (its digits)."""
-    if plan is None or plan == "":
-        return None
-    if isinstance(plan, str) and plan.strip().isascii() and plan.strip().isdigit():
-        plan = int(plan.strip())
-    if isinstance(plan, bool) or not isinstance(plan, int) or not 1 <= plan <= MAX_PLAN_ID:
-        raise BadInput(f"plan={batch.json_repr(plan)} is not a plan id: give a whole number from 1 (GET /v1/plans "
-                       "lists them), e.g. plan=3", details={"field": "plan"})
-    return plan
-
 
 def choose_index(service: LookupService, *, plan: object, at: object) -> PlanIndex:
     plan_id = parse_plan(plan)
@@ -90,13 +32,6 @@ def choose_index(service: LookupService, *, plan: object, at: object) -> PlanInd
     if plan_id is not None:
         return service.for_plan(plan_id)
     return service.at(when) if when else service.current()
-
-
-def parse_crs_option(crs: object) -> str | None:
-    if crs is None or isinstance(crs, str):
-        return crs or None
-    raise BadInput(f'crs must be a string such as "wgs84", "gcj02" or "EPSG:4547", not {batch.json_repr(crs)}',
-                   details={"field": "crs"})
 
 
 def plan_json(index: PlanIndex) -> dict[str, Any]:
@@ -219,7 +154,7 @@ async def lookup_batch(request: Request, key: Client) -> StreamingResponse:
                        "or multipart/form-data with a 'file'")
     raw = await request.body()
     index, results = await run_heavy(request, _json_batch, service, raw, limit=limit)
-    return StreamingResponse(_json_results(results, index=index, with_phone=with_phone),
+    return StreamingResponse(json_results(results, index=index, with_phone=with_phone),
                              media_type="application/json")
 
 
@@ -245,7 +180,7 @@ def _json_batch(service: LookupService, raw: bytes, *, limit: int) -> tuple[Plan
     return index, batch.locate_addresses(body.addresses(), index=index)
 
 
-def _json_results(results: batch.Results, *, index: PlanIndex, with_phone: bool) -> Iterator[bytes]:
+def json_results(results: batch.Results, *, index: PlanIndex, with_phone: bool) -> Iterator[bytes]:
     """Stream ``{"plan": ..., "results": [...]}``; each grid's JSON is encoded once, not once per row, and a
     piece of 5,000 rows is gathered by index (numpy) and joined in one call, not row by row."""
     fragments = np.array([json.dumps({"grid": grid_json(g, with_phone=with_phone), "error": None},

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer
-from api.routes.features import GEOJSON
+from api.responses import GEOJSON
 from geo import plans
 from geo.config import Settings
 from geo.crs import from_metric

@@ -213,3 +213,31 @@ def load_gazetteer(conn: Connection) -> Any:
             "FROM building b JOIN community c ON c.id = b.community_id ORDER BY b.code"))
     ]
     return Gazetteer(communities=communities, buildings=buildings)
+
+
+def places_fingerprint(conn: Connection) -> tuple[Any, ...]:
+    """Cheap summary that changes when buildings, units or communities change."""
+    return tuple(conn.execute(text("""
+        SELECT (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(sum(floors), 0) FROM building),
+               (SELECT count(*) || ':' || coalesce(max(id), 0) FROM unit),
+               (SELECT count(*) || ':' || md5(coalesce(string_agg(name || coalesce(name_en, '') || aliases::text,
+                                                                  ',' ORDER BY id), '')) FROM community)
+    """)).one())
+
+
+def building_rows(conn: Connection) -> list[Any]:
+    """Every building in code order, with its footprint as WKB (``wkb``): what the lookup index holds."""
+    return conn.execute(text(
+        "SELECT id, code, name, address, floors, height_m, ST_AsBinary(geom) AS wkb FROM building ORDER BY code"
+    )).all()
+
+
+def grid_rows(conn: Connection, *, plan_id: int) -> list[Any]:
+    """A plan's grids in code order with community, first grid member and the polygon as WKB (``wkb``)."""
+    return conn.execute(text("""
+        SELECT g.id, g.code, g.name, c.code AS community_code, c.name AS community_name,
+               m.name AS member, m.phone AS phone, ST_AsBinary(g.geom) AS wkb
+        FROM grid g JOIN community c ON c.id = g.community_id
+        LEFT JOIN LATERAL (SELECT name, phone FROM staff s WHERE s.role = 'grid_member' AND s.grid_code = g.code
+                           ORDER BY s.id LIMIT 1) m ON true
+        WHERE g.plan_id = :plan ORDER BY g.code"""), {"plan": plan_id}).all()

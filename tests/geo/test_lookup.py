@@ -7,7 +7,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from geo.lookup import NO_MATCH, _Polygons
+from geo.grid_index import NO_MATCH, Polygons
 
 # Three grids in priority (code) order: A | B side by side sharing x = 1; C a multipolygon
 # whose second part sits inside A's hole.
@@ -17,8 +17,8 @@ C = MultiPolygon([box(3, 0, 4, 1), box(0.4, 0.4, 0.6, 0.6)])
 
 
 @pytest.fixture
-def index() -> _Polygons:
-    return _Polygons(np.array([A, B, C], dtype=object))
+def index() -> Polygons:
+    return Polygons(np.array([A, B, C], dtype=object))
 
 
 @pytest.mark.parametrize("x, y, expected", [
@@ -33,11 +33,11 @@ def index() -> _Polygons:
     (2.5, 0.5, NO_MATCH),  # between B and C
     (-1.0, -1.0, NO_MATCH),
 ])
-def test_scalar_lookup(index: _Polygons, x: float, y: float, expected: int) -> None:
+def test_scalar_lookup(index: Polygons, x: float, y: float, expected: int) -> None:
     assert index.locate_one(x, y) == expected
 
 
-def test_vectorised_equals_scalar_on_many_points(index: _Polygons) -> None:
+def test_vectorised_equals_scalar_on_many_points(index: Polygons) -> None:
     rng = np.random.default_rng(7)
     x = rng.uniform(-0.5, 4.5, 20_000)
     y = rng.uniform(-0.5, 1.5, 20_000)
@@ -55,7 +55,7 @@ def test_vectorised_equals_scalar_on_many_points(index: _Polygons) -> None:
 
 
 def test_empty_inputs() -> None:
-    empty = _Polygons(np.array([], dtype=object))
+    empty = Polygons(np.array([], dtype=object))
     assert empty.locate_one(0, 0) == NO_MATCH
     assert list(empty.locate(np.array([0.0]), np.array([0.0]))) == [NO_MATCH]
-    assert len(_Polygons(np.array([A], dtype=object)).locate(np.array([]), np.array([]))) == 0
+    assert len(Polygons(np.array([A], dtype=object)).locate(np.array([]), np.array([]))) == 0
