@@ -82,6 +82,8 @@ class LookupService:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: Polls the watcher has finished (whether or not they swapped): what "within one poll" counts.
+        self.polls = 0
 
     # -- the published plan -------------------------------------------------------------
     def refresh(self, *, check_places: bool = False) -> bool:
@@ -125,6 +127,7 @@ class LookupService:
                     self.refresh(check_places=polls % PLACES_EVERY == 0)
                 except Exception:  # the database may be away for a while; keep the last index
                     pass
+                self.polls = polls
 
         self._thread = threading.Thread(target=loop, name="gridmap-lookup-refresh", daemon=True)
         self._thread.start()

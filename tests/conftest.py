@@ -174,6 +174,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: The app behind each base URL :func:`serve` yields, for tests that need its state (its lookup service).
+SERVED_APPS: dict[str, object] = {}
+
+
+def after_lookup_polls(service: object, polls: int = 2, *, hang_s: float = 120.0) -> None:
+    """Return once ``service`` (a :class:`geo.lookup.LookupService`) has finished ``polls`` more polls.
+
+    What the service promises is "every worker answers from a newly published plan after its next
+    poll": two finished polls after a publish always include one that started after it. This waits on
+    that count, not on a wall-clock budget (``hang_s`` only stops a dead watcher hanging the suite).
+    """
+    target = service.polls + polls  # type: ignore[attr-defined]
+    deadline = time.monotonic() + hang_s
+    while service.polls < target:  # type: ignore[attr-defined]
+        thread = service._thread  # type: ignore[attr-defined]
+        assert thread is not None and thread.is_alive(), "the lookup service's watcher is not running"
+        assert time.monotonic() < deadline, f"the lookup watcher finished no poll in {hang_s} s"
+        time.sleep(0.01)
+
+
 def serve(settings: Settings) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port (real HTTP), with the options `gridmap serve`
     uses (no proxy headers believed); yields its base URL."""
@@ -183,7 +203,9 @@ def serve(settings: Settings) -> Iterator[str]:
     from api.cli import UVICORN_OPTIONS
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+    app = create_app(settings)
+    SERVED_APPS[f"http://127.0.0.1:{port}"] = app
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            **UVICORN_OPTIONS))  # as `gridmap serve` runs it
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -195,6 +217,7 @@ def serve(settings: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    SERVED_APPS.pop(f"http://127.0.0.1:{port}", None)
 
 
 @pytest.fixture(scope="session")

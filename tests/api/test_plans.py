@@ -7,7 +7,6 @@ tests that publish use a private database.
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from geo.crs import from_metric, to_metric
 from geo.keys import create_key
 from geo.store import coverage_store
 from geo.store.db import make_engine
-from tests.conftest import auth
+from tests.conftest import after_lookup_polls, auth
 
 
 @pytest.fixture(scope="module")
@@ -380,12 +379,8 @@ def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing
     with env["engine"].connect() as conn:
         x, y = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM building "
                                  "WHERE code = :c) s"), {"c": move["building"]}).one()
-    deadline = time.monotonic() + 5
-    while True:
-        got = c.get("/v1/lookup", params={"lon": x, "lat": y}, headers=auth(env["keys"]["client"])).json()
-        if got["plan"]["id"] == plan or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    after_lookup_polls(c.app.state.lookup)  # the service's promise: the next poll switches
+    got = c.get("/v1/lookup", params={"lon": x, "lat": y}, headers=auth(env["keys"]["client"])).json()
     assert got["plan"]["id"] == plan and got["grid"]["code"] == move["target"]
     # camera coverage follows in the same transaction: unchanged grids keep their figures, moved ones are recomputed
     cov = c.get("/v1/coverage", headers=auth(env["keys"]["viewer"])).json()

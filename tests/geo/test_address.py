@@ -147,7 +147,15 @@ def test_normalise(q, expected):
 def test_parse(gaz, q, community_text, building, unit, room):
     p = gaz.parse(q)
     assert (p.community_text, p.building, p.unit, p.room) == (community_text, building, unit, room)
-    assert p.normalised == normalise(q)
+
+
+@pytest.mark.parametrize("q, normalised", [
+    (" 春安新区３号楼 ", "春安新区3号楼"),            # full-width digits, outer spaces
+    ("春安新区 3 号楼 2 单元", "春安新区3号楼2单元"),   # inner spaces
+    ("Building 3, Chun'an New District", "3号楼chunannewdistrict"),  # English form
+])
+def test_parse_keeps_the_normalised_query(gaz, q, normalised):
+    assert gaz.parse(q).normalised == normalised
 
 
 # ----------------------------------------------------------------------------- lookup variants

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from geo.crs import to_metric
 from geo.keys import create_key
 from geo.store.db import make_engine
 from maps.assets import assert_no_cdn
-from tests.conftest import auth, serve, sign_in_cookie
+from tests.conftest import SERVED_APPS, after_lookup_polls, auth, serve, sign_in_cookie
 
 _READY = "() => !!(window.gridmapEditor && window.gridmapEditor.ready)"
 _IDLE = "() => { const s = window.gridmapEditor.state(); return !s.busy && !s.loading; }"
@@ -301,12 +300,8 @@ def test_paint_a_building_fix_the_band_publish_and_lookups_follow(
     _save(page, tmp_path, "editor-published.png")
 
     # lookups switch to the new plan: the moved building answers grid n
-    deadline = time.monotonic() + 5
-    while True:
-        got = _call(env, "GET", "/v1/lookup", who="client", params={"lon": lon, "lat": lat}).json()
-        if got.get("plan", {}).get("id") == plan["id"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    after_lookup_polls(SERVED_APPS[env["base"]].state.lookup)  # the service's promise: the next poll switches
+    got = _call(env, "GET", "/v1/lookup", who="client", params={"lon": lon, "lat": lat}).json()
     assert got["plan"]["id"] == plan["id"] and got["grid"]["code"] == n
 
     # the one refusal on the way was the publish that needed the warnings acknowledged
