@@ -20,12 +20,12 @@ request without it is not a browser's form but a client that holds the key it se
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import folium
 from fastapi import APIRouter, Depends, Form, Request
@@ -34,9 +34,11 @@ from sqlalchemy import Connection, text
 
 from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, caller
 from api.security import csp_nonce
+from api.params import TOWN_TZ
 from geo.config import TOWN_TIMEZONE, Settings
 from geo.errors import GridmapError, NotFound
 from geo.keys import KeyInfo, authenticate, end_session, role_allows, start_session
+from geo.plan_checks import Bands
 from geo.store import queries
 from maps.base import render
 from maps.command import build_command_map
@@ -218,7 +220,7 @@ def incident_months(conn: Connection, settings: Settings) -> tuple[tuple[str, st
                count(*) FILTER (WHERE NOT ok)
         FROM i"""), {"earliest": settings.incident_earliest, "tz": TOWN_TIMEZONE}).one()
     if first is None:  # no incidents yet (or none plausible): the pickers offer this month
-        first = last = dt.datetime.now(ZoneInfo(TOWN_TIMEZONE)).strftime("%Y-%m")
+        first = last = dt.datetime.now(TOWN_TZ).strftime("%Y-%m")
     return (first, last), int(implausible)
 
 
@@ -254,8 +256,7 @@ def editor_map(request: Request, conn: ConnDep, settings: SettingsDep, viewer: M
         scope=community,
         plan=plan_row,
         communities=json.loads(queries.communities_geojson(conn)),
-        bands={"households": (settings.grid_households_min, settings.grid_households_max),
-               "population": (settings.grid_population_min, settings.grid_population_max)},
+        bands=dataclasses.asdict(Bands.of(settings)),
         api_base=API_BASE,
         role=viewer.role,
     )
