@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.responses import JSONResponse
 
 from geo.budgets import Pacer
 
@@ -77,3 +78,11 @@ def _encode(value: Any, parts: list[bytes], pace: Pacer) -> None:
                 encoded = orjson.dumps(list(piece) if isinstance(piece, tuple) else piece, option=_OPTIONS)
                 parts.append((b"," if start else b"") + encoded[1:-1])
         parts.append(b"]")
+
+
+class GeoJSONResponse(JSONResponse):
+    """A GeoJSON answer (RFC 7946's media type). As a route's ``response_class`` it makes the OpenAPI
+    document name application/geo+json with the declared schema (FastAPI documents a model only for JSON
+    response classes); the routes themselves send PostGIS's GeoJSON text as it is."""
+
+    media_type = GEOJSON

@@ -22,7 +22,8 @@ from sqlalchemy import Connection, Engine, text
 from api.deps import Viewer
 from api.heavy import run_heavy
 from api.params import TOWN_TZ, csv_list, window
-from api.responses import JSON, json_bytes
+from api.responses import JSON, GeoJSONResponse, json_bytes
+from api.schemas import Heatmap, Hotspots, MonthlyReport, answer
 from geo import hotspots, incidents, reports
 from geo.budgets import Budgets, Pacer
 from geo.config import Settings
@@ -63,7 +64,8 @@ def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-@router.get("/heatmap", summary="Kernel density of incidents (metres), as weighted points, a PNG, or weekly frames")
+@router.get("/heatmap", summary="Kernel density of incidents (metres), as weighted points, a PNG, or weekly frames",
+            responses=answer(Heatmap))
 async def heatmap(
     request: Request, _: Viewer, start: From = None, end: To = None, category: Categories = None,
     bandwidth_m: Annotated[float, Query(ge=1, le=2000, description="Gaussian kernel sigma, metres")] = 50.0,
@@ -123,7 +125,8 @@ def _hotspot_result(conn: Connection, *, start: dt.datetime | None, end: dt.date
 FEATURE_SLICE = 500
 
 
-@router.get("/hotspots", summary="Getis–Ord Gi* hot and cold spots on metric cells (GeoJSON, weights stated)")
+@router.get("/hotspots", summary="Getis–Ord Gi* hot and cold spots on metric cells (GeoJSON, weights stated)",
+            response_class=GeoJSONResponse, responses=answer(Hotspots))
 async def hotspot_cells(
     request: Request, _: Viewer, start: From = None, end: To = None, category: Categories = None,
     cell_m: Annotated[float, Query(ge=5, le=2000, description="cell size, metres")] = 100.0,
@@ -179,7 +182,7 @@ def _hotspots(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.
     return b"".join(parts)
 
 
-@router.get("/reports/monthly", summary="The monthly briefing per grid (JSON)")
+@router.get("/reports/monthly", summary="The monthly briefing per grid (JSON)", responses=answer(MonthlyReport))
 async def monthly_report(request: Request, _: Viewer,
                          month: Annotated[str, Query(description="YYYY-MM")]) -> Response:
     reports.Month.parse(month)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, EngineDep, Operator, Viewer
-from api.responses import GEOJSON
+from api.responses import GEOJSON, GeoJSONResponse
+from api.schemas import CameraProps, Feature, ViewProps, answer
 from geo import cameras
 from geo.store import coverage_store, queries
 
@@ -43,19 +44,21 @@ def _actor(key: Any) -> str:
     return f"key:{key.prefix}"
 
 
-@router.post("", status_code=201, summary="Add a camera; its view is computed now")
+@router.post("", status_code=201, summary="Add a camera; its view is computed now", response_class=GeoJSONResponse, 
+             responses=answer(Feature[CameraProps], status=201))
 def create_camera(engine: EngineDep, conn: ConnDep, key: Operator, body: Annotated[CameraIn, Body()]) -> Response:
     camera_id = cameras.create(engine, body.model_dump(exclude_unset=False), actor=_actor(key),
                                on_change=coverage_store.on_cameras_changed)
     return Response(queries.camera_feature(conn, camera_id=camera_id), status_code=201, media_type=GEOJSON)
 
 
-@router.get("/{camera_id}", summary="One camera (GeoJSON Feature)")
+@router.get("/{camera_id}", summary="One camera (GeoJSON Feature)", response_class=GeoJSONResponse, responses=answer(Feature[CameraProps]))
 def get_camera(camera_id: int, conn: ConnDep, _: Viewer) -> Response:
     return Response(queries.camera_feature(conn, camera_id=camera_id), media_type=GEOJSON)
 
 
-@router.patch("/{camera_id}", summary="Change a camera; its view is recomputed")
+@router.patch("/{camera_id}", summary="Change a camera; its view is recomputed", response_class=GeoJSONResponse, 
+              responses=answer(Feature[CameraProps]))
 def patch_camera(camera_id: int, engine: EngineDep, conn: ConnDep, key: Operator,
                  body: Annotated[dict[str, Any], Body(examples=[{"azimuth_deg": 135, "status": "fault"}])]
                  ) -> Response:
@@ -69,7 +72,8 @@ def delete_camera(camera_id: int, engine: EngineDep, key: Operator) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{camera_id}/view", summary="The camera's visible polygon after occlusion by buildings, and its area")
+@router.get("/{camera_id}/view", summary="The camera's visible polygon after occlusion by buildings, and its area",
+            response_class=GeoJSONResponse, responses=answer(Feature[ViewProps]))
 def camera_view(camera_id: int, conn: ConnDep, _: Viewer) -> Response:
     return Response(json.dumps(coverage_store.view_feature(conn, camera_id=camera_id), ensure_ascii=False),
                     media_type=GEOJSON)

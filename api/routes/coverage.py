@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 
 from api.deps import ConnDep, Viewer
 from api.heavy import run_heavy
-from api.responses import GEOJSON, json_bytes
+from api.responses import GEOJSON, GeoJSONResponse, json_bytes
+from api.schemas import FeatureCollection, GapProps, SiteProps, ViewProps, answer
 from geo.budgets import Budgets
 from geo.store import coverage_store
 
@@ -23,14 +24,16 @@ def coverage(conn: ConnDep, _: Viewer) -> dict[str, Any]:
     return coverage_store.summary(conn)
 
 
-@router.get("/gaps", summary="Watchable space no online camera sees (GeoJSON), largest first")
+@router.get("/gaps", summary="Watchable space no online camera sees (GeoJSON), largest first",
+            response_class=GeoJSONResponse, responses=answer(FeatureCollection[GapProps]))
 def gaps(conn: ConnDep, _: Viewer,
          grid: Annotated[str | None, Query(description="a grid code of the published plan")] = None) -> Response:
     return Response(json.dumps(coverage_store.gaps_geojson(conn, grid_code=grid), ensure_ascii=False),
                     media_type=GEOJSON)
 
 
-@router.get("/views", summary="Every camera's visible view (GeoJSON); offline and faulty ones are marked not counted")
+@router.get("/views", summary="Every camera's visible view (GeoJSON); offline and faulty ones are marked not counted",
+            response_class=GeoJSONResponse, responses=answer(FeatureCollection[ViewProps]))
 def views(conn: ConnDep, _: Viewer) -> Response:
     return Response(json.dumps(coverage_store.views_geojson(conn), ensure_ascii=False), media_type=GEOJSON)
 
@@ -46,7 +49,8 @@ class SuggestIn(BaseModel):
 
 
 @router.post("/suggest", summary="k new camera sites and azimuths on walls and poles that add the most coverage, "
-                                 "weighted by incidents (greedy maximal covering)")
+                                 "weighted by incidents (greedy maximal covering)",
+             response_class=GeoJSONResponse, responses=answer(FeatureCollection[SiteProps]))
 async def suggest(request: Request, _: Viewer, body: Annotated[SuggestIn, Body()]) -> Response:
     """Runs in a worker thread (api/heavy.py, ``run_heavy``), its work budget checked before any view is
     cast (geo/budgets.py)."""

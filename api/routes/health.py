@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.errors import RETRY_AFTER_S
 from api.heavy import limiter
+from api.schemas import Health, answer
 from geo.store.queries import published_plan
 
 router = APIRouter(tags=["health"])
@@ -23,7 +24,8 @@ router = APIRouter(tags=["health"])
 HEALTH_THREADS = 4
 
 
-@router.get("/health", summary="Service and database status (no key needed)")
+@router.get("/health", summary="Service and database status (no key needed)",
+            responses={**answer(Health), 503: {"model": Health, "description": "the database is unavailable"}})
 async def health(request: Request) -> JSONResponse:
     """The database is asked in a thread of /health's own: with every thread of the shared pool taken
     by slow requests, /health still answers."""

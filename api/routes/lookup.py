@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import Client, lookup_service
 from api.heavy import run_heavy
 from api.params import parse_at, parse_crs_option, parse_plan
+from api.schemas import Batch
 from geo import batch
 from geo.budgets import Pacer
 from geo.address import THRESHOLD
@@ -127,6 +128,8 @@ def lookup_address(
         "multipart/form-data": {"schema": {"type": "object", "properties": {
             "file": {"type": "string", "format": "binary"}, "crs": {"type": "string"}}}},
     }, "required": True}},
+    responses={200: {"model": Batch, "description": "JSON for a JSON body; CSV (the input's rows with grid "
+                     "columns added) for a CSV upload", "content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def lookup_batch(request: Request, key: Client) -> StreamingResponse:
     """Reads the body here, then parses and looks it up in a worker thread (:func:`run_heavy`): a million

@@ -23,7 +23,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer
-from api.responses import GEOJSON
+from api.responses import GEOJSON, GeoJSONResponse
+from api.schemas import (Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
+                         Suggested, Validation, answer)
 from geo import plans
 from geo.config import Settings
 from geo.crs import from_metric
@@ -125,19 +127,22 @@ class SuggestIn(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
-@router.get("", summary="All plans: draft, published, retired")
+@router.get("", summary="All plans: draft, published, retired", response_model=None,
+            responses=answer(PlanList))
 def list_plans(conn: ConnDep, _: Viewer) -> dict[str, Any]:
     return {"plans": queries.list_plans(conn)}
 
 
-@router.post("", status_code=201, summary="A new draft: a copy of the published plan (or of `source`)")
+@router.post("", status_code=201, summary="A new draft: a copy of the published plan (or of `source`)",
+             responses=answer(PlanWithEdit, status=201))
 def create_plan(engine: EngineDep, key: Planner, body: Annotated[DraftIn, Body()]) -> JSONResponse:
     plan_id = plans.create_draft(engine, name=body.name, source_id=body.source, actor=_actor(key))
     with engine.connect() as conn:
         return _plan_response(conn, plan_id, status=201)
 
 
-@router.get("/{plan_id}", summary="One plan; its ETag is the version edits must name in If-Match")
+@router.get("/{plan_id}", summary="One plan; its ETag is the version edits must name in If-Match",
+            responses=answer(PlanWithEdit))
 def get_plan(plan_id: int, conn: ConnDep, _: Viewer) -> JSONResponse:
     return _plan_response(conn, plan_id)
 
@@ -145,14 +150,16 @@ def get_plan(plan_id: int, conn: ConnDep, _: Viewer) -> JSONResponse:
 Community = Annotated[str | None, Query(description="only this community (code)")]
 
 
-@router.get("/{plan_id}/grids", summary="The grids of a plan (GeoJSON) with households, population, buildings")
+@router.get("/{plan_id}/grids", summary="The grids of a plan (GeoJSON) with households, population, buildings",
+            response_class=GeoJSONResponse, responses=answer(FeatureCollection[GridProps]))
 def plan_grids(plan_id: int, conn: ConnDep, _: Viewer, community: Community = None) -> Response:
     plan = queries.get_plan(conn, plan_id=plan_id)
     return Response(queries.grids_geojson(conn, plan_id=plan_id, community=community), media_type=GEOJSON,
                     headers={"ETag": f'"{plan["version"]}"'})
 
 
-@router.put("/{plan_id}/grids/{code}", summary="A new boundary for a grid (If-Match: plan version)")
+@router.put("/{plan_id}/grids/{code}", summary="A new boundary for a grid (If-Match: plan version)",
+            responses=answer(Edited))
 def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, key: Planner,
              body: Annotated[GridGeometryIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     version = parse_if_match(if_match)
@@ -163,7 +170,8 @@ def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, 
     return _edit_response(engine, result)
 
 
-@router.post("/{plan_id}/assign", summary="Move a building, or several, (and the land nearest them) to another grid")
+@router.post("/{plan_id}/assign", summary="Move a building, or several, (and the land nearest them) to another grid",
+             responses=answer(Edited))
 def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
            body: Annotated[AssignIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     if (body.building is None) == (body.buildings is None):
@@ -174,7 +182,8 @@ def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
     return _edit_response(engine, result)
 
 
-@router.post("/{plan_id}/split", summary="Cut a grid in two along a line; the new half gets the next free code")
+@router.post("/{plan_id}/split", summary="Cut a grid in two along a line; the new half gets the next free code",
+             responses=answer(Edited))
 def split(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
           body: Annotated[SplitIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     version = parse_if_match(if_match)
@@ -185,7 +194,8 @@ def split(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
     return _edit_response(engine, result)
 
 
-@router.post("/{plan_id}/merge", summary="Merge two neighbouring grids; the lower code is kept")
+@router.post("/{plan_id}/merge", summary="Merge two neighbouring grids; the lower code is kept",
+             responses=answer(Edited))
 def merge(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
           body: Annotated[MergeIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     result = plans.merge_grids(engine, plan_id=plan_id, version=parse_if_match(if_match), codes=body.grids,
@@ -193,25 +203,26 @@ def merge(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
     return _edit_response(engine, result)
 
 
-@router.post("/{plan_id}/undo", summary="Take back the latest edit")
+@router.post("/{plan_id}/undo", summary="Take back the latest edit", responses=answer(Edited))
 def undo(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> JSONResponse:
     return _edit_response(engine, plans.undo(engine, plan_id=plan_id, version=parse_if_match(if_match),
                                              actor=_actor(key)))
 
 
-@router.post("/{plan_id}/redo", summary="Re-apply the edit undo took back last")
+@router.post("/{plan_id}/redo", summary="Re-apply the edit undo took back last", responses=answer(Edited))
 def redo(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> JSONResponse:
     return _edit_response(engine, plans.redo(engine, plan_id=plan_id, version=parse_if_match(if_match),
                                              actor=_actor(key)))
 
 
-@router.get("/{plan_id}/edits", summary="The plan's edit log (who, when, what; undone edits are the redo stack)")
+@router.get("/{plan_id}/edits", summary="The plan's edit log (who, when, what; undone edits are the redo stack)",
+            response_model=None, responses=answer(EditLog))
 def edit_log(plan_id: int, conn: ConnDep, _: Viewer) -> dict[str, Any]:
     return {"edits": plans.edits(conn, plan_id=plan_id)}
 
 
 @router.get("/{plan_id}/validation", summary="Problems (errors block publishing, band warnings need acknowledging) "
-                                             "and per-grid metrics")
+                                             "and per-grid metrics", responses=answer(Validation))
 def validation(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer, community: Community = None
                ) -> JSONResponse:
     bands = Bands.of(settings)
@@ -226,7 +237,8 @@ def validation(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer, co
     return JSONResponse(body, headers={"ETag": f'"{plan["version"]}"'})
 
 
-@router.post("/{plan_id}/publish", summary="Validate and publish the draft atomically (If-Match); 409 with problems")
+@router.post("/{plan_id}/publish", summary="Validate and publish the draft atomically (If-Match); 409 with problems",
+             responses=answer(Published))
 def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
             body: Annotated[PublishIn | None, Body()] = None, if_match: IfMatch = None) -> JSONResponse:
     version = parse_if_match(if_match)
@@ -243,7 +255,8 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
 
 @router.post("/{plan_id}/suggest", status_code=201,
              summary="A new draft whose grids in one community are a suggested partition: whole buildings, "
-                     "contiguous, compact, inside the bands (two regionalisation methods, the better kept)")
+                     "contiguous, compact, inside the bands (two regionalisation methods, the better kept)",
+             responses=answer(Suggested, status=201))
 def suggest(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
             body: Annotated[SuggestIn, Body()]) -> JSONResponse:
     new_id, suggestion, result = plans.suggest_draft(
@@ -255,7 +268,8 @@ def suggest(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
     return response
 
 
-@router.get("/{plan_id}/diff", summary="Grids changed and buildings (households) moved against another plan")
+@router.get("/{plan_id}/diff", summary="Grids changed and buildings (households) moved against another plan",
+            responses=answer(Diff))
 def diff(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer,
          against: Annotated[int | None, Query(description="plan to compare with (default: the published plan)")]
          = None) -> JSONResponse:
@@ -294,7 +308,8 @@ def _client_name(filename: str | None, suffix: str) -> str:
 
 
 @router.post("/{plan_id}/import", summary="Replace the draft's grids with a file drawn elsewhere (GeoPackage, "
-                                         "GeoJSON, zipped Shapefile); checked like any edit (If-Match)")
+                                         "GeoJSON, zipped Shapefile); checked like any edit (If-Match)",
+             responses=answer(Edited))
 def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
                  file: Annotated[UploadFile, File(description=".gpkg, .geojson/.json or .zip (Shapefile)")],
                  if_match: IfMatch = None,

@@ -1,0 +1,273 @@
+"""What the routes answer, declared for the OpenAPI document (``/openapi.json``, ``/docs``).
+
+Most routes build their answer once and send it as bytes (GeoJSON straight from PostGIS, or JSON
+encoded in slices off the event loop: api/responses.py), so these models are *declared* on the routes
+(``responses={200: {"model": ...}}``), not used to re-validate every answer at run time. They are kept
+honest by tests/api/test_schemas.py, which checks real answers against the published document.
+
+Models allow extra fields: a field added to an answer is not a breaking change, and the README's
+"Changes clients may notice" lists additions; a field listed here is always present (possibly null).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Open(BaseModel):
+    """Base of every answer model: extra fields allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# --------------------------------------------------------------------------- GeoJSON (RFC 7946)
+
+class Geometry(Open):
+    type: Literal["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+                  "GeometryCollection"]
+    coordinates: Any = Field(default=None, description="WGS84 lon/lat, 8 decimals (about 1 mm)")
+
+
+P = TypeVar("P")
+
+
+class Feature(Open, Generic[P]):
+    type: Literal["Feature"]
+    id: int | str | None = None
+    geometry: Geometry | None
+    properties: P
+
+
+class FeatureCollection(Open, Generic[P]):
+    type: Literal["FeatureCollection"]
+    features: list[Feature[P]]
+
+
+class CommunityProps(Open):
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    pinyin: str | None
+    aliases: list[str]
+
+
+class GridProps(Open):
+    id: int
+    code: str
+    name: str
+    community_code: str
+    community_name: str
+    households: int
+    population: int
+    buildings: int
+    units: int
+    plan_id: int
+    grid_member: str | None
+    grid_member_phone: str | None = Field(default=None, description="viewer role and above only")
+
+
+class BuildingProps(Open):
+    id: int
+    code: str
+    name: str | None = None
+    address: str | None = None
+
+
+class CameraProps(Open):
+    id: int
+    code: str
+    name: str
+    kind: str
+    status: str
+    mount: str
+    lon: float
+    lat: float
+    height_m: float
+    azimuth_deg: float | None
+    hfov_deg: float
+    range_m: float | None
+    resolution_px: int | None
+    building_code: str | None
+
+
+class KeyPlaceProps(Open):
+    id: int
+    kind: str
+    name: str
+
+
+class ViewProps(Open):
+    id: int
+    camera_id: int
+    code: str
+    status: str
+    area_m2: float
+    range_m: float
+    range_level: str | None
+    counted: bool = Field(description="online cameras' views count toward coverage")
+
+
+class SiteProps(Open):
+    """A suggested camera site: where, facing where, and what it adds."""
+
+
+class GapProps(Open):
+    id: int
+    grid_code: str
+    area_m2: float
+
+
+# --------------------------------------------------------------------------- plans
+
+class Plan(Open):
+    id: int
+    name: str
+    status: Literal["draft", "published", "retired"]
+    version: int
+    parent_id: int | None
+    published_at: str | None
+    retired_at: str | None
+
+
+class PlanWithEdit(Plan):
+    last_edit: dict[str, Any] | None = Field(description="who made the latest edit, what and when; null if none")
+
+
+class PlanList(Open):
+    plans: list[Plan]
+
+
+class Edited(Open):
+    """An edit's answer: the plan (its new version is the ETag) and what the edit touched."""
+
+    plan: PlanWithEdit
+    changed: list[str]
+    created: list[str]
+    removed: list[str]
+    seq: int = Field(description="the edit's place in the plan's edit log")
+
+
+class Published(Open):
+    plan: PlanWithEdit
+
+
+class ProblemOut(Open):
+    kind: str
+    severity: Literal["error", "warning"]
+    grids: list[str]
+    buildings: list[str]
+    detail: str
+    geometry: dict[str, Any] | None = Field(description="where the problem is (GeoJSON, WGS84)")
+
+
+class GridMetrics(Open):
+    code: str
+    community_code: str
+    households: int
+    population: int
+    buildings: int
+    units: int
+    area_m2: float
+    perimeter_m: float
+    polsby_popper: float
+    parts: int
+    contiguous: bool
+    households_deviation: int
+    population_deviation: int
+    band: str
+
+
+class Validation(Open):
+    plan: Plan
+    valid: bool
+    publishable: bool
+    community: str | None
+    bands: dict[str, list[int]]
+    problems: list[ProblemOut]
+    metrics: list[GridMetrics]
+
+
+class Diff(Open):
+    plan: Plan
+    against: Plan
+    grids: list[dict[str, Any]]
+    buildings_moved: list[dict[str, Any]]
+    households_moved: int
+
+
+# --------------------------------------------------------------------------- analysis
+
+class Heatmap(Open):
+    bandwidth_m: float
+    cell_m: float
+    crs: str = Field(description="the metric CRS the density was computed in")
+    n_incidents: int
+    bounds: list[list[float]] | None = Field(default=None, description="[[south, west], [north, east]]")
+
+
+class HotspotProps(Open):
+    id: int
+    key: str
+    count: int
+    z: float
+    p: float
+    klass: str = Field(alias="class")
+
+
+class Hotspots(FeatureCollection[HotspotProps]):
+    method: str
+    weights: dict[str, Any]
+    cell_m: float
+    shape: str
+    n_cells: int
+    fdr: bool
+    alpha_levels: list[float]
+    classes: dict[str, int]
+
+
+class MonthlyReport(Open):
+    month: str
+    previous_month: str
+    plan: dict[str, Any] | None
+    generated_at: str
+    town: dict[str, Any]
+    grids: list[dict[str, Any]]
+
+
+# --------------------------------------------------------------------------- service
+
+class Health(Open):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+    plan: Plan | None
+
+
+def answer(model: type[BaseModel], *, status: int = 200, description: str = "Successful Response") -> dict[int | str, Any]:
+    """``responses=`` for a route: its success answer is ``model`` (declared, not re-validated)."""
+    return {status: {"model": model, "description": description}}
+
+
+class Suggested(Edited):
+    """The new draft a suggestion made, the method that won and both methods' scores."""
+
+    method: str
+    scores: dict[str, Any]
+
+
+class EditLog(Open):
+    edits: list[dict[str, Any]]
+
+
+class BatchRow(Open):
+    grid: dict[str, Any] | None = Field(description="the grid, as /v1/lookup answers it; null when not found")
+    error: str | dict[str, Any] | None = Field(description="why this row has no grid; null when it has one")
+
+
+class Batch(Open):
+    """The JSON answer of POST /v1/lookup/batch: one result per input row, in order."""
+
+    plan: dict[str, Any]
+    results: list[BatchRow]
