@@ -9,13 +9,15 @@ demo database, never SQLite, nothing mocked.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, make_url, text
@@ -151,6 +153,32 @@ def keys(engine: Engine) -> dict[str, str]:
 
     return {role: create_key(engine, role=role, name=f"test {role}")[1]
             for role in ("client", "viewer", "operator", "planner", "admin")}
+
+
+ROLES = ("client", "viewer", "operator", "planner", "admin")
+
+
+@contextlib.contextmanager
+def app_env(db: str, var_dir: Path, *, roles: Sequence[str] = ROLES, key_name: str = "tester",
+            raise_server_exceptions: bool = True, **overrides: Any) -> Iterator[dict[str, Any]]:
+    """The app on database ``db`` in a TestClient (lifespan running), with one fresh key per role.
+
+    Yields ``{"client", "engine", "keys", "settings"}``; a module's ``env`` fixture adds what it needs.
+    ``overrides`` are :class:`Settings` fields (e.g. ``lookup_poll_s=0.1``).
+    """
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from geo.keys import create_key
+
+    engine = make_engine(db)
+    keys = {r: create_key(engine, role=r, name=f"{r} {key_name}")[1] for r in roles}
+    settings = Settings(database_url=db, var_dir=var_dir, **overrides)
+    try:
+        with TestClient(create_app(settings), raise_server_exceptions=raise_server_exceptions) as client:
+            yield {"client": client, "engine": engine, "keys": keys, "settings": settings}
+    finally:
+        engine.dispose()
 
 
 def auth(key: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from api.roles import api_routes, route_roles
 from geo.config import Settings
 from geo.keys import create_key
 from geo.store.db import make_engine
-from tests.conftest import auth
+from tests.conftest import app_env, auth
 
 LIMIT = 6_000_000  # max_body_bytes of this module's app (the default is 64 MB)
 
@@ -65,18 +65,16 @@ POINTS: dict[str, tuple[Any, Any]] = {
 
 @pytest.fixture(scope="module")
 def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(module_db)
-    key = create_key(engine, role="admin", name="corpus")[1]
-    settings = Settings(database_url=module_db, var_dir=tmp_path_factory.mktemp("var"), max_body_bytes=LIMIT)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with app_env(module_db, tmp_path_factory.mktemp("var"), roles=("admin",), key_name="corpus",
+                 raise_server_exceptions=False, max_body_bytes=LIMIT) as env:
+        client, key = env["client"], env["keys"]["admin"]
         plan = client.post("/v1/plans", json={"name": "corpus"}, headers=auth(key)).json()
-        with engine.connect() as conn:
+        with env["engine"].connect() as conn:
             ids = {"plan": plan["id"], "version": plan["version"],
                    "code": conn.execute(text("SELECT min(code) FROM grid")).scalar(),
                    "camera": conn.execute(text("SELECT min(id) FROM camera")).scalar(),
                    "incident": conn.execute(text("SELECT min(id) FROM incident")).scalar()}
-        yield {"client": client, "engine": engine, "key": key, "ids": ids}
-    engine.dispose()
+        yield {**env, "key": key, "ids": ids}
 
 
 def snapshot(engine: Any) -> tuple[Any, ...]:

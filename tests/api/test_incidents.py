@@ -15,7 +15,7 @@ from geo.incidents import TRANSITIONS
 from geo.keys import create_key
 from geo.plans import copy_plan, publish
 from geo.store.db import make_engine
-from tests.conftest import auth
+from tests.conftest import app_env, auth
 
 # A path from "reported" to each state, through allowed transitions only.
 PATH = {
@@ -31,15 +31,12 @@ PATH = {
 
 @pytest.fixture(scope="module")
 def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(module_db)
-    keys = {r: create_key(engine, role=r)[1] for r in ("viewer", "operator")}
-    with engine.connect() as conn:
-        x, y = conn.execute(text(
-            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid ORDER BY code LIMIT 1) s")).one()
-    settings = Settings(database_url=module_db, var_dir=tmp_path_factory.mktemp("var"), lookup_poll_s=0.1)
-    with TestClient(create_app(settings)) as client:
-        yield {"client": client, "engine": engine, "keys": keys, "x": x, "y": y}
-    engine.dispose()
+    with app_env(module_db, tmp_path_factory.mktemp("var"), roles=("viewer", "operator"), lookup_poll_s=0.1) as env:
+        with env["engine"].connect() as conn:
+            x, y = conn.execute(text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM grid ORDER BY code LIMIT 1) s"
+            )).one()
+        yield {**env, "x": x, "y": y}
 
 
 def _report(env, **extra) -> dict:  # type: ignore[no-untyped-def]

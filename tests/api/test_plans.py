@@ -22,18 +22,14 @@ from geo.crs import from_metric, to_metric
 from geo.keys import create_key
 from geo.store import coverage_store
 from geo.store.db import make_engine
-from tests.conftest import after_lookup_polls, auth
+from tests.conftest import app_env, after_lookup_polls, auth
 
 
 @pytest.fixture(scope="module")
 def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(module_db)
-    keys = {r: create_key(engine, role=r, name=f"{r} tester")[1] for r in ("viewer", "planner")}
-    keys["planner2"] = create_key(engine, role="planner", name="second planner")[1]
-    settings = Settings(database_url=module_db, var_dir=tmp_path_factory.mktemp("var"), lookup_poll_s=0.1)
-    with TestClient(create_app(settings)) as client:
-        yield {"client": client, "engine": engine, "keys": keys}
-    engine.dispose()
+    with app_env(module_db, tmp_path_factory.mktemp("var"), roles=("viewer", "planner"), lookup_poll_s=0.1) as env:
+        env["keys"]["planner2"] = create_key(env["engine"], role="planner", name="second planner")[1]
+        yield env
 
 
 def _draft(env: dict[str, Any], name: str = "draft") -> tuple[int, int]:

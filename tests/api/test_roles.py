@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
 from api.roles import PUBLIC, route_roles
 from geo.config import Settings
-from geo.keys import create_key
-from geo.store.db import make_engine
-from tests.conftest import auth
+from tests.conftest import app_env, auth
 
 LOWER = {"client": [], "viewer": ["client"], "operator": ["viewer", "planner"],
          "planner": ["viewer", "operator"], "admin": ["operator", "planner"]}
@@ -28,19 +25,15 @@ def test_every_route_declares_a_role() -> None:
 
 @pytest.fixture(scope="module")
 def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
-    engine = make_engine(module_db)
-    keys = {r: create_key(engine, role=r)[1] for r in LOWER}
-    with engine.connect() as conn:
-        ids = {
-            "camera_id": conn.execute(text("SELECT max(id) FROM camera")).scalar(),
-            "incident_id": conn.execute(text("SELECT max(id) FROM incident")).scalar(),
-            "plan_id": conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar(),
-            "code": conn.execute(text("SELECT min(code) FROM grid")).scalar(),
-        }
-    settings = Settings(database_url=module_db, var_dir=tmp_path_factory.mktemp("var"))
-    with TestClient(create_app(settings)) as client:
-        yield client, keys, ids
-    engine.dispose()
+    with app_env(module_db, tmp_path_factory.mktemp("var"), roles=LOWER) as env:
+        with env["engine"].connect() as conn:
+            ids = {
+                "camera_id": conn.execute(text("SELECT max(id) FROM camera")).scalar(),
+                "incident_id": conn.execute(text("SELECT max(id) FROM incident")).scalar(),
+                "plan_id": conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar(),
+                "code": conn.execute(text("SELECT min(code) FROM grid")).scalar(),
+            }
+        yield env["client"], env["keys"], ids
 
 
 def _call(client, method: str, path: str, ids: dict, key: str | None):  # type: ignore[no-untyped-def]

@@ -10,14 +10,9 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from geo.config import Settings
-from geo.keys import create_key
 from geo.store.coverage_store import recompute_all
-from geo.store.db import make_engine
-from tests.conftest import auth
+from tests.conftest import app_env, auth
 
 #: Routes whose success answer is not a JSON document (a file, a redirect, no content, HTML).
 NOT_JSON = {
@@ -31,13 +26,9 @@ NOT_JSON = {
 @pytest.fixture(scope="module")
 def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
     """The demo town with camera views and coverage computed (the session database has none)."""
-    engine = make_engine(module_db)
-    recompute_all(engine)
-    keys = {r: create_key(engine, role=r)[1] for r in ("viewer", "client")}
-    settings = Settings(database_url=module_db, var_dir=tmp_path_factory.mktemp("var"))
-    with TestClient(create_app(settings)) as client:
-        yield client, keys
-    engine.dispose()
+    with app_env(module_db, tmp_path_factory.mktemp("var"), roles=("viewer", "client")) as env:
+        recompute_all(env["engine"])
+        yield env["client"], env["keys"]
 
 
 @pytest.fixture(scope="module")

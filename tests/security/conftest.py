@@ -13,26 +13,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from geo.config import Settings
-from geo.keys import create_key
-from geo.store.db import make_engine
+from tests.conftest import app_env
 from tests.maps.browser import CHROMIUM, acquire_browser, release_browser
-
-ROLES = ("client", "viewer", "operator", "planner", "admin")
 
 
 @pytest.fixture(scope="module")
 def env(module_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``{"client": TestClient, "engine": Engine, "keys": {role: key}, "settings": Settings}``."""
-    engine = make_engine(module_db)
-    keys = {r: create_key(engine, role=r, name=f"{r} attacker")[1] for r in ROLES}
-    settings = Settings(database_url=module_db, var_dir=tmp_path_factory.mktemp("var"), lookup_poll_s=0.1)
-    with TestClient(create_app(settings)) as client:
-        yield {"client": client, "engine": engine, "keys": keys, "settings": settings}
-    engine.dispose()
+    with app_env(module_db, tmp_path_factory.mktemp("var"), key_name="attacker", lookup_poll_s=0.1) as env:
+        yield env
 
 
 @pytest.fixture(scope="module")
