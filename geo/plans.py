@@ -1,9 +1,10 @@
 """Grid plans: drafts, versioned edits with undo/redo, validation, publishing, diffs.
 
-The storage side of the planners' editor. Geometry work is in
-:mod:`geo.partition` (edits) and :mod:`geo.plan_checks` (validation); this
-module loads a plan from PostGIS, applies an edit in one transaction and writes
-what changed.
+The service behind the planners' editor: it holds the transactions and the rules.
+Geometry work is in :mod:`geo.partition` (edits) and :mod:`geo.plan_checks`
+(validation); every SQL statement is in :mod:`geo.store.plans` (plans, grids, the
+edit log) — this module locks, checks, computes, and writes through it, in one
+transaction per edit.
 
 Versions and lost updates
 -------------------------
@@ -21,7 +22,6 @@ validated is what gets published.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely import Geometry
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from geo import partition
 from geo.crs import METRIC_CRS_DEFAULT, from_metric, to_metric
@@ -52,9 +52,10 @@ from geo.errors import (
 )
 from geo.plan_checks import Bands, Problem, Report, validate
 from geo.store import audit
+from geo.store import plans as store
 
 __all__ = [
-    "EDIT_MAX_VERTICES", "Bands", "EditResult", "assign_building", "check_vertices", "copy_plan", "create_draft", "diff", "edits", "merge_grids", "plan_layers", "publish",
+    "EDIT_MAX_VERTICES", "Bands", "EditResult", "assign_building", "check_vertices", "copy_plan", "create_draft", "diff", "edits", "merge_grids", "publish",
     "redo", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "undo", "validate_plan",
 ]
 
@@ -75,54 +76,15 @@ class EditResult:
 # ---------------------------------------------------------------------------- loading
 
 
-def plan_layers(conn: Connection, *, plan_id: int, metric_crs: str = METRIC_CRS_DEFAULT,
-                community_id: int | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(grids, communities, buildings) of a plan in ``metric_crs``, optionally of one community.
-
-    grids: code, name, community_id, community_code; communities: id, code, name;
-    buildings: id, code, address, community_id, community_code, households, population, units.
-    """
-    only = "AND c.id = :c" if community_id is not None else ""
-    params = {"p": plan_id, "c": community_id}
-    g = conn.execute(text(
-        "SELECT g.code, g.name, g.community_id, c.code AS community_code, ST_AsBinary(g.geom) AS wkb "
-        f"FROM grid g JOIN community c ON c.id = g.community_id WHERE g.plan_id = :p {only} ORDER BY g.code"
-    ), params).all()
-    c = conn.execute(text(
-        f"SELECT c.id, c.code, c.name, ST_AsBinary(c.geom) AS wkb FROM community c WHERE true {only} ORDER BY c.code"
-    ), params).all()
-    b = conn.execute(text(
-        "SELECT b.id, b.code, b.address, b.community_id, c.code AS community_code, "
-        "coalesce(sum(u.households), 0) AS households, coalesce(sum(u.population), 0) AS population, "
-        "count(u.id) AS units, ST_AsBinary(b.geom) AS wkb "
-        "FROM building b JOIN community c ON c.id = b.community_id LEFT JOIN unit u ON u.building_id = b.id "
-        f"WHERE true {only} GROUP BY b.id, c.code ORDER BY b.code"
-    ), params).all()
-
-    def frame(rows: list[Any], columns: list[str]) -> gpd.GeoDataFrame:
-        geoms = to_metric(shapely.from_wkb(np.array([bytes(r.wkb) for r in rows], dtype=object)), crs=metric_crs) \
-            if rows else np.array([], dtype=object)
-        data = {col: [getattr(r, col) for r in rows] for col in columns}
-        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=metric_crs), crs=metric_crs)
-
-    return (frame(g, ["code", "name", "community_id", "community_code"]),
-            frame(c, ["id", "code", "name"]),
-            frame(b, ["id", "code", "address", "community_id", "community_code", "households", "population", "units"]))
-
-
 def _plan_row(conn: Connection, plan_id: int, *, lock: bool = False) -> Any:
-    row = conn.execute(text(
-        "SELECT id, town_id, name, status, version FROM grid_plan WHERE id = :id" + (" FOR UPDATE" if lock else "")
-    ), {"id": plan_id}).first()
+    row = store.plan_row(conn, plan_id=plan_id, lock=lock)
     if row is None:
         raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
     return row
 
 
 def last_edit(conn: Connection, *, plan_id: int) -> dict[str, Any] | None:
-    row = conn.execute(text(
-        "SELECT seq, version, at, actor, op, summary, undone FROM plan_edit WHERE plan_id = :p "
-        "ORDER BY version DESC LIMIT 1"), {"p": plan_id}).first()
+    row = store.last_edit(conn, plan_id=plan_id)
     return None if row is None else _edit_dict(row)
 
 
@@ -134,10 +96,7 @@ def _edit_dict(row: Any) -> dict[str, Any]:
 def edits(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
     """The plan's edit log, oldest first."""
     _plan_row(conn, plan_id)
-    rows = conn.execute(text(
-        "SELECT seq, version, at, actor, op, summary, undone FROM plan_edit WHERE plan_id = :p ORDER BY seq"
-    ), {"p": plan_id}).all()
-    return [_edit_dict(r) for r in rows]
+    return [_edit_dict(r) for r in store.edit_rows(conn, plan_id=plan_id)]
 
 
 def _lock_draft(conn: Connection, plan_id: int, version: int | None) -> Any:
@@ -190,62 +149,39 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
     for code, geom in changes.items():
         if geom is not None and geom.is_empty:
             raise BadInput(f"the edit would leave grid {code} without any area; merge it instead")
-    rows = {r.code: r for r in conn.execute(text(
-        "SELECT code, community_id, name FROM grid WHERE plan_id = :p AND code = ANY(:codes)"
-    ), {"p": plan.id, "codes": list(changes)})}
-    seq = (conn.execute(text("SELECT coalesce(max(seq), 0) FROM plan_edit WHERE plan_id = :p AND NOT undone"),
-                        {"p": plan.id}).scalar_one()) + 1
-    # a new edit discards the redo stack
-    conn.execute(text("DELETE FROM plan_edit WHERE plan_id = :p AND undone"), {"p": plan.id})
+    rows = store.grids_by_code(conn, plan_id=plan.id, codes=changes)
+    seq = store.next_edit_seq(conn, plan_id=plan.id)
+    store.drop_redo_stack(conn, plan_id=plan.id)  # a new edit discards the redo stack
     version = plan.version + 1
-    edit_id = conn.execute(text(
-        "INSERT INTO plan_edit (plan_id, seq, version, actor, op, summary) "
-        "VALUES (:p, :s, :v, :a, :op, CAST(:sum AS jsonb)) RETURNING id"
-    ), {"p": plan.id, "s": seq, "v": version, "a": actor, "op": op,
-        "sum": _json({**summary, "grids": sorted(changes)})}).scalar_one()
+    edit_id = store.insert_edit(conn, plan_id=plan.id, seq=seq, version=version, actor=actor, op=op,
+                                summary={**summary, "grids": sorted(changes)})
     created, removed, changed = [], [], []
     for code, geom in sorted(changes.items()):
         old = rows.get(code)
         if old is None and geom is None:
             continue
         community_id, name = (old.community_id, old.name) if old is not None else new_grids[code]
-        key = {"p": plan.id, "code": code}
-        log = {**key, "e": edit_id, "c": community_id, "n": name}
+        grid = {"plan_id": plan.id, "code": code}
+        log = {**grid, "edit_id": edit_id, "community_id": community_id, "name": name}
         if old is not None:  # the grid before the edit ...
-            conn.execute(text(
-                "INSERT INTO plan_edit_grid (edit_id, code, community_id, name, before) VALUES "
-                "(:e, :code, :c, :n, (SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar)))"
-            ), log)
+            store.log_grid_before(conn, **log)
         if old is None:
-            conn.execute(text(
-                "INSERT INTO grid (plan_id, community_id, code, name, geom) "
-                "VALUES (:p, :c, :code, :n, ST_Multi(ST_GeomFromWKB(:g, 4326)))"
-            ), {**key, "c": community_id, "n": name, "g": _to_db(geom, metric_crs)})
+            store.insert_grid(conn, **grid, community_id=community_id, name=name, wkb=_to_db(geom, metric_crs))
             created.append(code)
         elif geom is None:
-            conn.execute(text("DELETE FROM grid WHERE plan_id = :p AND code = :code"), key)
+            store.delete_grid(conn, **grid)
             removed.append(code)
         else:
-            conn.execute(text(
-                "UPDATE grid SET geom = ST_Multi(ST_GeomFromWKB(:g, 4326)) WHERE plan_id = :p AND code = :code"
-            ), {**key, "g": _to_db(geom, metric_crs)})
+            store.update_grid(conn, **grid, wkb=_to_db(geom, metric_crs))
             changed.append(code)
         # ... and after it (NULL when it removed it; a created grid has no "before")
-        after = "(SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar))"
-        conn.execute(text(
-            f"UPDATE plan_edit_grid SET after = {after} WHERE edit_id = :e AND code = :code" if old is not None else
-            f"INSERT INTO plan_edit_grid (edit_id, code, community_id, name, after) VALUES (:e, :code, :c, :n, {after})"
-        ), log)
-    conn.execute(text("UPDATE grid_plan SET version = :v WHERE id = :p"), {"v": version, "p": plan.id})
+        store.log_grid_after(conn, **log, logged_before=old is not None)
+    store.set_version(conn, plan_id=plan.id, version=version)
     audit.record(conn, actor=actor, action=op, entity="grid_plan", entity_id=str(plan.id),
                  before={"version": plan.version},
                  after={"version": version, "edit": seq, **summary,
                         "changed": changed, "created": created, "removed": removed})
     return EditResult(plan.id, version, seq, changed, created, removed)
-
-
-def _json(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, default=str)
 
 
 #: Most vertices of one geometry an edit takes (a drawn boundary, a split line, one imported grid).
@@ -288,8 +224,7 @@ def _edit(engine: Engine, *, plan_id: int, version: int | None, actor: str, op: 
 
 
 def _community_of_grid(conn: Connection, plan_id: int, code: str) -> int:
-    cid = conn.execute(text("SELECT community_id FROM grid WHERE plan_id = :p AND code = :c"),
-                       {"p": plan_id, "c": code}).scalar()
+    cid = store.grid_community(conn, plan_id=plan_id, code=code)
     if cid is None:
         raise NotFound(f"no grid {code!r} in plan {plan_id}: GET /v1/plans/{plan_id}/grids lists them")
     return cid
@@ -297,8 +232,8 @@ def _community_of_grid(conn: Connection, plan_id: int, code: str) -> int:
 
 def _community_grids(conn: Connection, plan_id: int, community_id: int, metric_crs: str
                      ) -> tuple[dict[str, Geometry], Geometry, gpd.GeoDataFrame]:
-    grids, communities, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
-                                                community_id=community_id)
+    grids, communities, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
+                                                      community_id=community_id)
     return dict(zip(grids["code"], grids.geometry, strict=True)), communities.geometry.iloc[0], buildings
 
 
@@ -313,8 +248,7 @@ def assign_building(engine: Engine, *, plan_id: int, version: int | None, buildi
         raise BadInput(f"at most 500 buildings in one assignment, not {len(codes)}")
 
     def compute(conn: Connection, plan: Any):
-        found = {r.code: r.community_id for r in conn.execute(
-            text("SELECT code, community_id FROM building WHERE code = ANY(:c)"), {"c": codes})}
+        found = store.building_communities(conn, codes=codes)
         missing = [c for c in codes if c not in found]
         if missing:
             raise NotFound(f"no building {missing[0]!r}{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}"
@@ -364,12 +298,10 @@ def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str
         if neighbours == "keep":
             return {"grid": code, "neighbours": neighbours}, {code: partition.polygonal(new)}, None
         grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
-        roads = conn.execute(text(
-            "SELECT ST_AsBinary(ST_Collect(r.geom)) FROM road r JOIN community c ON c.id = :c "
-            "WHERE ST_Intersects(r.geom, c.geom)"), {"c": community}).scalar()
+        roads = store.community_roads(conn, community_id=community)
         snap = [region.boundary]
         if roads is not None:
-            snap.append(to_metric(shapely.from_wkb(bytes(roads)), crs=metric_crs))
+            snap.append(to_metric(roads, crs=metric_crs))
         changes = partition.reshape(grids, code=code, geometry=new, region=region,
                                     footprints=list(buildings.geometry), snap_to=shapely.union_all(snap))
         return {"grid": code, "neighbours": neighbours}, changes, None
@@ -379,9 +311,7 @@ def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str
 
 def _next_code(conn: Connection, community_id: int) -> str:
     """A grid code not used by any plan in the community (codes outlive plans: staff and incidents keep them)."""
-    row = conn.execute(text(
-        "SELECT c.code AS community_code, max(g.code) AS last FROM community c "
-        "LEFT JOIN grid g ON g.community_id = c.id WHERE c.id = :c GROUP BY c.code"), {"c": community_id}).one()
+    row = store.last_grid_code(conn, community_id=community_id)
     last = int(row.last[-3:]) if row.last else 0
     if last >= 999:
         raise Conflict(f"community {row.community_code} has used all 999 grid numbers")
@@ -403,7 +333,7 @@ def split_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, 
         hh = mine["households"].to_numpy()
         keep_left = hh[shapely.covers(left, pts)].sum() >= hh[shapely.covers(right, pts)].sum()
         new_code = _next_code(conn, community)
-        name = conn.execute(text("SELECT name FROM community WHERE id = :c"), {"c": community}).scalar_one()
+        name = store.community_name(conn, community_id=community)
         new_name = f"{name}第{int(new_code[-3:])}网格"
         kept, given = (left, right) if keep_left else (right, left)
         return ({"grid": code, "new": new_code}, {code: kept, new_code: given}, {new_code: (community, new_name)})
@@ -440,9 +370,8 @@ def replace_grids(engine: Engine, *, plan_id: int, version: int | None, grids: l
     for i, g in enumerate(grids):
         check_vertices(g["geometry"], what=f"feature {i} (grid {str(g.get('code') or '')[:15]})", limit=max_vertices)
     def compute(conn: Connection, plan: Any):
-        communities = dict(conn.execute(text("SELECT code, id FROM community")).all())
-        current = {r.code: r.community_id for r in conn.execute(
-            text("SELECT code, community_id FROM grid WHERE plan_id = :p"), {"p": plan.id})}
+        communities = store.community_ids(conn)
+        current = store.grid_communities(conn, plan_id=plan.id)
         changes: dict[str, Geometry | None] = {c: None for c in current}
         new: dict[str, tuple[int, str]] = {}
         seen = set()
@@ -482,7 +411,7 @@ def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, b
 
     with engine.connect() as conn:
         _plan_row(conn, plan_id)
-        cid = conn.execute(text("SELECT id FROM community WHERE code = :c"), {"c": community}).scalar()
+        cid = store.community_id(conn, code=community)
         if cid is None:
             raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
         grids, region, buildings = _community_grids(conn, plan_id, cid, metric_crs)
@@ -502,7 +431,7 @@ def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, b
         old = sorted(grids)
         changes: dict[str, Geometry | None] = {c: None for c in old}
         new_grids: dict[str, tuple[int, str]] = {}
-        cname = conn.execute(text("SELECT name FROM community WHERE id = :c"), {"c": cid}).scalar_one()
+        cname = store.community_name(conn, community_id=cid)
         for r, shape in enumerate(shapes):
             if r < len(old):
                 code = old[r]
@@ -524,41 +453,26 @@ def _step(engine: Engine, *, plan_id: int, version: int | None, actor: str, undo
     with engine.begin() as conn:
         plan = _lock_draft(conn, plan_id, version)
         if undo_:
-            edit = conn.execute(text(
-                "SELECT id, seq, op FROM plan_edit WHERE plan_id = :p AND NOT undone ORDER BY seq DESC LIMIT 1"
-            ), {"p": plan_id}).first()
+            edit = store.undo_candidate(conn, plan_id=plan_id)
             if edit is None:
                 raise NothingToUndo(f"plan {plan_id} has no edit to undo")
         else:
-            edit = conn.execute(text(
-                "SELECT id, seq, op FROM plan_edit WHERE plan_id = :p AND undone ORDER BY seq LIMIT 1"
-            ), {"p": plan_id}).first()
+            edit = store.redo_candidate(conn, plan_id=plan_id)
             if edit is None:
                 raise NothingToRedo(f"plan {plan_id} has nothing to redo")
-        column = "before" if undo_ else "after"
+        side = "before" if undo_ else "after"
         created, removed, changed = [], [], []
-        for g in conn.execute(text(
-                f"SELECT code, community_id, name, {column} IS NULL AS gone, "
-                "EXISTS (SELECT 1 FROM grid WHERE plan_id = :p AND code = e.code) AS present "
-                "FROM plan_edit_grid e WHERE edit_id = :e ORDER BY code"), {"e": edit.id, "p": plan_id}).all():
+        for g in store.logged_grids(conn, edit_id=edit.id, plan_id=plan_id, side=side):
             if g.gone:
-                conn.execute(text("DELETE FROM grid WHERE plan_id = :p AND code = :c"), {"p": plan_id, "c": g.code})
+                store.delete_grid(conn, plan_id=plan_id, code=g.code)
                 removed.append(g.code)
-            elif g.present:
-                conn.execute(text(
-                    f"UPDATE grid SET geom = (SELECT {column} FROM plan_edit_grid WHERE edit_id = :e AND code = :c) "
-                    "WHERE plan_id = :p AND code = :c"), {"e": edit.id, "c": g.code, "p": plan_id})
-                changed.append(g.code)
             else:
-                conn.execute(text(
-                    f"INSERT INTO grid (plan_id, community_id, code, name, geom) SELECT :p, community_id, code, name, "
-                    f"{column} FROM plan_edit_grid WHERE edit_id = :e AND code = :c"),
-                    {"e": edit.id, "c": g.code, "p": plan_id})
-                created.append(g.code)
+                store.restore_grid(conn, edit_id=edit.id, plan_id=plan_id, code=g.code, side=side,
+                                   present=g.present)
+                (changed if g.present else created).append(g.code)
         version = plan.version + 1
-        conn.execute(text("UPDATE plan_edit SET undone = :u, version = :v, at = now() WHERE id = :e"),
-                     {"u": undo_, "v": version, "e": edit.id})
-        conn.execute(text("UPDATE grid_plan SET version = :v WHERE id = :p"), {"v": version, "p": plan_id})
+        store.mark_edit(conn, edit_id=edit.id, undone=undo_, version=version)
+        store.set_version(conn, plan_id=plan_id, version=version)
         op = "undo" if undo_ else "redo"
         audit.record(conn, actor=actor, action=op, entity="grid_plan", entity_id=str(plan_id),
                      before={"version": plan.version},
@@ -583,17 +497,11 @@ def redo(engine: Engine, *, plan_id: int, version: int | None, actor: str) -> Ed
 def copy_plan(engine: Engine, *, source_id: int, name: str, actor: str) -> int:
     """A new draft holding a copy of ``source_id``'s grids; returns its id."""
     with engine.begin() as conn:
-        source = conn.execute(text("SELECT id, town_id FROM grid_plan WHERE id = :id"), {"id": source_id}).first()
+        source = store.plan_town(conn, plan_id=source_id)
         if source is None:
             raise NotFound(f"no plan with id {source_id}: GET /v1/plans lists them")
-        plan_id = conn.execute(text(
-            "INSERT INTO grid_plan (town_id, name, status, parent_id, created_by) "
-            "VALUES (:t, :n, 'draft', :p, :a) RETURNING id"
-        ), {"t": source.town_id, "n": name, "p": source_id, "a": actor}).scalar_one()
-        conn.execute(text(
-            "INSERT INTO grid (plan_id, community_id, code, name, geom) "
-            "SELECT :new, community_id, code, name, geom FROM grid WHERE plan_id = :old"
-        ), {"new": plan_id, "old": source_id})
+        plan_id = store.insert_draft(conn, town_id=source.town_id, name=name, parent_id=source_id, actor=actor)
+        store.copy_grids(conn, source_id=source_id, target_id=plan_id)
         audit.record(conn, actor=actor, action="copy", entity="grid_plan", entity_id=str(plan_id),
                      after={"parent_id": source_id, "name": name})
     return plan_id
@@ -608,7 +516,7 @@ def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None
         raise BadInput(f"a plan name has at most 200 characters, not {len(name)}")
     if source_id is None:
         with engine.connect() as conn:
-            source_id = conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar()
+            source_id = store.published_plan_id(conn)
         if source_id is None:
             raise NotFound("no plan is published to copy; name a source plan: {\"source\": id}")
     return copy_plan(engine, source_id=source_id, name=name, actor=actor)
@@ -625,11 +533,11 @@ def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),
     _plan_row(conn, plan_id)
     community_id = None
     if community is not None:
-        community_id = conn.execute(text("SELECT id FROM community WHERE code = :c"), {"c": community}).scalar()
+        community_id = store.community_id(conn, code=community)
         if community_id is None:
             raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
-    grids, communities, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
-                                                community_id=community_id)
+    grids, communities, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
+                                                      community_id=community_id)
     return validate(grids, communities, buildings, bands=bands)
 
 
@@ -660,10 +568,7 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
         the swap (derived data such as per-grid camera coverage).
     """
     with engine.begin() as conn:
-        rows = conn.execute(text(
-            "SELECT id, status, town_id, version FROM grid_plan WHERE id = :id OR status = 'published' "
-            "ORDER BY id FOR UPDATE"
-        ), {"id": plan_id}).all()
+        rows = store.lock_plan_and_published(conn, plan_id=plan_id)
         target = next((r for r in rows if r.id == plan_id), None)
         if target is None:
             raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
@@ -687,12 +592,8 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
                     "publish with {\"acknowledge_warnings\": true} to accept them",
                     details={"problems": [as_json(p) for p in report.warnings]})
         old = [r.id for r in rows if r.status == "published" and r.town_id == target.town_id]
-        conn.execute(text(
-            "UPDATE grid_plan SET status = 'retired', retired_at = now() WHERE id = ANY(:ids)"
-        ), {"ids": old})
-        conn.execute(text(
-            "UPDATE grid_plan SET status = 'published', published_at = now(), version = version + 1 WHERE id = :id"
-        ), {"id": plan_id})
+        store.retire(conn, plan_ids=old)
+        store.mark_published(conn, plan_id=plan_id)
         audit.record(conn, actor=actor, action="publish", entity="grid_plan", entity_id=str(plan_id),
                      before={"published": old, "version": target.version},
                      after={"published": plan_id, "version": target.version + 1,
@@ -708,8 +609,8 @@ def diff(conn: Connection, *, plan_id: int, against: int, metric_crs: str = METR
     """
     _plan_row(conn, plan_id)
     _plan_row(conn, against)
-    new_g, _c, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs)
-    old_g, _c2, _b2 = plan_layers(conn, plan_id=against, metric_crs=metric_crs)
+    new_g, _c, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs)
+    old_g, _c2, _b2 = store.plan_layers(conn, plan_id=against, metric_crs=metric_crs)
     from geo.plan_checks import building_grids
 
     new_owner = building_grids(new_g, buildings)
