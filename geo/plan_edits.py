@@ -149,7 +149,7 @@ def _edit(engine: Engine, *, plan_id: int, version: int | None, actor: str, op: 
                                                      dict[str, tuple[int, str]] | None]],
           metric_crs: str) -> EditResult:
     with engine.begin() as conn:
-        plan = lock_draft(conn, plan_id, version)
+        plan = lock_draft(conn, plan_id=plan_id, version=version)
         try:
             summary, changes, new_grids = compute(conn, plan)
         except shapely.errors.GEOSException as e:  # the geometry engine gave up on this input: the client's problem
@@ -348,7 +348,7 @@ def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, b
     from geo.suggest import suggest_partition
 
     with engine.connect() as conn:
-        plan_row(conn, plan_id)
+        plan_row(conn, plan_id=plan_id)
         cid = store.community_id(conn, code=community)
         if cid is None:
             raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
@@ -389,7 +389,7 @@ def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, b
 
 def _step(engine: Engine, *, plan_id: int, version: int | None, actor: str, undo_: bool) -> EditResult:
     with engine.begin() as conn:
-        plan = lock_draft(conn, plan_id, version)
+        plan = lock_draft(conn, plan_id=plan_id, version=version)
         if undo_:
             edit = store.undo_candidate(conn, plan_id=plan_id)
             if edit is None:

@@ -50,7 +50,7 @@ __all__ = [
 # ---------------------------------------------------------------------------- a plan, its versions and edit log
 
 
-def plan_row(conn: Connection, plan_id: int, *, lock: bool = False) -> Any:
+def plan_row(conn: Connection, *, plan_id: int, lock: bool = False) -> Any:
     """The plan's row (id, town_id, name, status, version), locked with ``lock``; raises NotFound."""
     row = store.plan_row(conn, plan_id=plan_id, lock=lock)
     if row is None:
@@ -70,17 +70,17 @@ def _edit_dict(row: Any) -> dict[str, Any]:
 
 def edits(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
     """The plan's edit log, oldest first."""
-    plan_row(conn, plan_id)
+    plan_row(conn, plan_id=plan_id)
     return [_edit_dict(r) for r in store.edit_rows(conn, plan_id=plan_id)]
 
 
-def lock_draft(conn: Connection, plan_id: int, version: int | None) -> Any:
+def lock_draft(conn: Connection, *, plan_id: int, version: int | None) -> Any:
     """Lock the plan row and check it is a draft at ``version``."""
     if version is None:
         raise VersionRequired(
             "say which plan version this edit was made against: send the header If-Match: \"<version>\" "
             "(the plan's ETag from GET /v1/plans/{id})")
-    row = plan_row(conn, plan_id, lock=True)
+    row = plan_row(conn, plan_id=plan_id, lock=True)
     if row.status != "draft":
         raise NotADraft(f"plan {plan_id} is {row.status}; only drafts are edited: "
                         "POST /v1/plans with {\"source\": %d} makes a draft copy" % plan_id)
@@ -136,7 +136,7 @@ def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),
     there: ~0.1 s instead of seconds at city scale); a grid of another community overlapping it is then
     not seen — publishing always validates the whole plan.
     """
-    plan_row(conn, plan_id)
+    plan_row(conn, plan_id=plan_id)
     community_id = None
     if community is not None:
         community_id = store.community_id(conn, code=community)
@@ -182,7 +182,7 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
             raise NotADraft(f"plan {plan_id} is {target.status}; only a draft can be published "
                             "(copy it into a new draft first)")
         if version is not None and target.version != version:
-            lock_draft(conn, plan_id, version)  # raises StaleVersion with who changed what
+            lock_draft(conn, plan_id=plan_id, version=version)  # raises StaleVersion with who changed what
         if check:
             report = validate_plan(conn, plan_id=plan_id, bands=bands, metric_crs=metric_crs)
             as_json = problem_json or (lambda p: {"kind": p.kind, "severity": p.severity, "grids": list(p.grids),
@@ -213,8 +213,8 @@ def diff(conn: Connection, *, plan_id: int, against: int, metric_crs: str = METR
 
     Grid geometries in the answer are metric: the symmetric difference of old and new.
     """
-    plan_row(conn, plan_id)
-    plan_row(conn, against)
+    plan_row(conn, plan_id=plan_id)
+    plan_row(conn, plan_id=against)
     new_g, _c, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs)
     old_g, _c2, _b2 = store.plan_layers(conn, plan_id=against, metric_crs=metric_crs)
     from geo.plan_checks import building_grids
