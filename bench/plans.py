@@ -12,7 +12,7 @@ timed): *clean* (validated and published), *injected* (problems put in on purpos
 *edits* (buildings moved and moved back). Printed (best and median of ``--repeats``;
 default 5 at town scale, 3 at city scale):
 
-1. load: :func:`geo.plans.plan_layers` (PostGIS → GeoDataFrames in EPSG:4547);
+1. load: :func:`geo.store.plans.plan_layers` (PostGIS → GeoDataFrames in EPSG:4547);
 2. validate: :func:`geo.plan_checks.validate` on the loaded layers (all 8 kinds + the
    per-grid metrics);
 3. the peer: the same checks in PostGIS SQL on the same plan, from the stored WGS84
@@ -76,7 +76,8 @@ import shapely
 import shapely.affinity
 from sqlalchemy import Connection, Engine, text
 
-from geo import plans
+from geo import plan_edits, plans
+from geo.store import plans as plan_store
 from geo.config import Settings
 from geo.crs import METRIC_CRS_DEFAULT, from_metric
 from geo.lookup import build_index
@@ -308,7 +309,7 @@ def inject(engine: Engine, plan_id: int, grids: gpd.GeoDataFrame, communities: g
         d = np.array([c1.x - c0.x, c1.y - c0.y])
         d = d / (np.linalg.norm(d) or 1.0) * SHIFT_M
         moved = shapely.affinity.translate(geoms[a], d[0], d[1])
-        plans.reshape_grid(engine, plan_id=plan_id, version=plan_version(engine, plan_id), code=codes[a],
+        plan_edits.reshape_grid(engine, plan_id=plan_id, version=plan_version(engine, plan_id), code=codes[a],
                            geometry=from_metric(moved), neighbours="keep", actor=ACTOR)
     done.append(f"{len(picked)} grid(s) shifted {SHIFT_M:g} m outwards ({', '.join(codes[picked][:3])}"
                 f"{', ...' if len(picked) > 3 else ''})")
@@ -330,7 +331,7 @@ def inject(engine: Engine, plan_id: int, grids: gpd.GeoDataFrame, communities: g
                 cy, h = (y0 + y1) / 2, SQUARE_M / 2
                 sq = shapely.box(x1 - h, cy - h, x1 + h, cy + h)
                 if geoms[j].contains(sq) and shapely.intersection(sq, fps[k]).area > 5 * SLIVER_M2:
-                    plans.reshape_grid(engine, plan_id=plan_id, version=plan_version(engine, plan_id),
+                    plan_edits.reshape_grid(engine, plan_id=plan_id, version=plan_version(engine, plan_id),
                                        code=codes[b], geometry=from_metric(shapely.union(geoms[b], sq)),
                                        neighbours="keep", actor=ACTOR)
                     done.append(f"grid {codes[b]} given a detached {SQUARE_M:g} × {SQUARE_M:g} m square inside grid "
@@ -431,7 +432,7 @@ def run_scale(scale: str, database: str, repeats: int, args: argparse.Namespace)
         steps_all: list[dict[str, float]] = []
         for r in range(repeats):
             with engine.connect() as conn:
-                dt, layers = timed(lambda: plans.plan_layers(conn, plan_id=clean))
+                dt, layers = timed(lambda: plan_store.plan_layers(conn, plan_id=clean))
             t_load.times.append(dt)
             grids, communities, buildings = layers
             dv, report = timed(lambda: validate(grids, communities, buildings, bands=BANDS))
@@ -456,7 +457,7 @@ def run_scale(scale: str, database: str, repeats: int, args: argparse.Namespace)
         progress(f"{scale}: injecting problems into draft {injected}")
         what = inject(engine, injected, grids, communities, buildings, 1 if scale == "town" else 10)
         with engine.connect() as conn:
-            dl, (g2, c2, b2) = timed(lambda: plans.plan_layers(conn, plan_id=injected))
+            dl, (g2, c2, b2) = timed(lambda: plan_store.plan_layers(conn, plan_id=injected))
         dv2, report2 = timed(lambda: validate(g2, c2, b2, bands=BANDS))
         dp2, (peer2, _s) = timed(lambda: peer_validate(engine, injected, BANDS))
         rows2, bad_inj = compare(ours_found(report2, c2), peer2)
@@ -529,12 +530,12 @@ def run_scale(scale: str, database: str, repeats: int, args: argparse.Namespace)
                 break
             v = plan_version(engine, edits_id)
             try:
-                da, res = timed(lambda: plans.assign_building(engine, plan_id=edits_id, version=v, building=building,
+                da, res = timed(lambda: plan_edits.assign_building(engine, plan_id=edits_id, version=v, building=building,
                                                               grid=target, actor=ACTOR))
             except Exception as e:  # noqa: BLE001 — a refused move is reported, and another building tried
                 print(f"assign_building {building} → {target} refused: {type(e).__name__}: {e}")
                 continue
-            du, _u = timed(lambda: plans.undo(engine, plan_id=edits_id, version=res.version, actor=ACTOR))
+            du, _u = timed(lambda: plan_edits.undo(engine, plan_id=edits_id, version=res.version, actor=ACTOR))
             t_assign.times.append(da)
             t_undo.times.append(du)
             touched = len(res.changed) + len(res.created) + len(res.removed)
@@ -558,9 +559,9 @@ def run_scale(scale: str, database: str, repeats: int, args: argparse.Namespace)
                 v = plan_version(engine, edits_id)
                 holder: dict[str, Any] = {}
                 print(f"\n--- {scale}: profile of one assign_building ({building} → {target}) ---")
-                print(profile_top(lambda: holder.setdefault("r", plans.assign_building(
+                print(profile_top(lambda: holder.setdefault("r", plan_edits.assign_building(
                     engine, plan_id=edits_id, version=v, building=building, grid=target, actor=ACTOR))))
-                plans.undo(engine, plan_id=edits_id, version=holder["r"].version, actor=ACTOR)
+                plan_edits.undo(engine, plan_id=edits_id, version=holder["r"].version, actor=ACTOR)
 
         summary.update(grids=len(grids), buildings=nb, load=t_load.best, validate=t_val.best, both=t_both.best,
                        peer=t_peer.best, ratio=r_both, ratio_val=r_val, bare=bare.best, checked=checked.best,

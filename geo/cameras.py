@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from geo.camera_rules import FIELDS, bad_field, validate
 from geo.errors import Conflict, NotFound
 from geo.store import audit
+from geo.store import cameras as store
 
 __all__ = ["FIELDS", "WALL_TOLERANCE_M", "create", "delete", "get", "update", "validate"]
 
@@ -23,13 +24,9 @@ WALL_TOLERANCE_M = 1.0
 
 def _placement(conn: Connection, clean: dict[str, Any]) -> tuple[int | None, int | None]:
     """(community_id, building_id) for a position, refusing a camera inside a footprint unless wall-mounted."""
-    point = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
-    inside = conn.execute(text(f"SELECT id, code FROM building WHERE ST_Covers(geom, {point}) LIMIT 1"),
-                          clean).first()
-    wall = conn.execute(text(
-        f"SELECT id, code, ST_Distance(ST_Boundary(geom)::geography, {point}::geography) AS d FROM building "
-        f"WHERE ST_DWithin(geom::geography, {point}::geography, :tol) ORDER BY d LIMIT 1"),
-        {**clean, "tol": WALL_TOLERANCE_M}).first()
+    at = {"lon": clean["lon"], "lat": clean["lat"]}
+    inside = store.building_covering(conn, **at)
+    wall = store.nearest_wall(conn, **at, tolerance_m=WALL_TOLERANCE_M)
     if clean["mount"] == "wall":
         if wall is None:
             raise bad_field("mount", f"a wall-mounted camera must be within {WALL_TOLERANCE_M:g} m of a building wall; "
@@ -40,36 +37,26 @@ def _placement(conn: Connection, clean: dict[str, Any]) -> tuple[int | None, int
             raise bad_field("lon", f"the camera lies inside the footprint of building {inside.code}; mount it on "
                               "the wall (mount=wall) or move it outside the building")
         building_id = None
-    community = conn.execute(text(f"SELECT id FROM community WHERE ST_Covers(geom, {point}) LIMIT 1"),
-                             clean).scalar()
+    community = store.community_covering(conn, **at)
     return community, building_id
 
 
 def _row(conn: Connection, camera_id: int) -> dict[str, Any]:
-    row = conn.execute(text(
-        "SELECT id, code, name, kind, status, mount, ST_X(geom) AS lon, ST_Y(geom) AS lat, height_m, azimuth_deg, "
-        "hfov_deg, range_m, resolution_px FROM camera WHERE id = :id"), {"id": camera_id}).mappings().first()
+    row = store.camera(conn, camera_id=camera_id)
     if row is None:
         raise NotFound(f"no camera with id {camera_id}: GET /v1/cameras lists them")
-    return dict(row)
+    return row
 
 
 def _write(conn: Connection, clean: dict[str, Any], *, camera_id: int | None) -> int:
     community_id, building_id = _placement(conn, clean)
-    params = {**clean, "community_id": community_id, "building_id": building_id, "id": camera_id}
-    taken = conn.execute(text("SELECT id FROM camera WHERE code = :code AND id IS DISTINCT FROM :id"), params).first()
+    fields = {**clean, "community_id": community_id, "building_id": building_id}
+    taken = store.code_owner(conn, code=clean["code"], camera_id=camera_id)
     if taken is not None:
-        raise Conflict(f"code {clean['code']} is already camera {taken.id}", details={"field": "code"})
-    columns = ("code, name, kind, status, mount, height_m, azimuth_deg, hfov_deg, range_m, resolution_px, "
-               "community_id, building_id")
-    values = (":code, :name, :kind, :status, :mount, :height_m, :azimuth_deg, :hfov_deg, :range_m, "
-              ":resolution_px, :community_id, :building_id")
-    geom = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+        raise Conflict(f"code {clean['code']} is already camera {taken}", details={"field": "code"})
     if camera_id is None:
-        return conn.execute(text(f"INSERT INTO camera ({columns}, geom) VALUES ({values}, {geom}) RETURNING id"),
-                            params).scalar_one()
-    sets = ", ".join(f"{c} = :{c}" for c in columns.split(", "))
-    conn.execute(text(f"UPDATE camera SET {sets}, geom = {geom} WHERE id = :id"), params)
+        return store.insert(conn, fields=fields)
+    store.update(conn, camera_id=camera_id, fields=fields)
     return camera_id
 
 
@@ -106,7 +93,7 @@ def delete(engine: Engine, camera_id: int, *, actor: str, on_change: Any = None)
         before = _row(conn, camera_id)
         if on_change:
             on_change(conn, [camera_id], deleting=True)
-        conn.execute(text("DELETE FROM camera WHERE id = :id"), {"id": camera_id})
+        store.delete(conn, camera_id=camera_id)
         audit.record(conn, actor=actor, action="delete", entity="camera", entity_id=str(camera_id), before=before)
 
 

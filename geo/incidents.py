@@ -32,13 +32,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from geo.config import Settings
 from geo.errors import BadInput, Conflict, NotFound
 from geo.grid_index import PlanIndex
 from geo.points import point_to_wgs84
 from geo.store import audit
+from geo.store import incidents as store
 from geo.vocabulary import (
     INCIDENT_CATEGORIES,
     INCIDENT_LABELS,
@@ -143,17 +144,10 @@ def create(engine: Engine, data: dict[str, Any], *, index: PlanIndex, actor: str
     clean = validate_new(data, now=now, earliest=earliest)
     grid, _ = index.locate(clean["lon"], clean["lat"])
     with engine.begin() as conn:
-        incident_id = conn.execute(text("""
-            INSERT INTO incident (category, subcategory, source, severity, description, occurred_at, reported_at,
-                                  status, grid_code, plan_id, geom)
-            VALUES (:category, :subcategory, :source, :severity, :description, :occurred_at, :now, 'reported',
-                    :grid, :plan, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-            RETURNING id"""), {**clean, "now": now, "grid": grid.code if grid else None,
-                               "plan": index.plan["id"]}).scalar_one()
-        conn.execute(text(
-            "INSERT INTO incident_event (incident_id, seq, from_status, to_status, at, actor, note) "
-            "VALUES (:id, 1, NULL, 'reported', :now, :actor, :note)"),
-            {"id": incident_id, "now": now, "actor": actor, "note": clean["description"]})
+        incident_id = store.insert_incident(conn, **clean, reported_at=now, grid_code=grid.code if grid else None,
+                                            plan_id=index.plan["id"])
+        store.insert_event(conn, incident_id=incident_id, seq=1, from_status=None, to_status="reported", at=now,
+                           actor=actor, note=clean["description"])
         audit.record(conn, actor=actor, action="create", entity="incident", entity_id=str(incident_id),
                      after={k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in clean.items()}
                      | {"grid_code": grid.code if grid else None})
@@ -166,7 +160,7 @@ def transition(engine: Engine, *, incident_id: int, to: str, actor: str, note: s
     if to not in TRANSITIONS:
         raise BadInput(f"to={to!r} is not a state; states are {', '.join(TRANSITIONS)}", details={"field": "to"})
     with engine.begin() as conn:
-        row = conn.execute(text("SELECT status FROM incident WHERE id = :id FOR UPDATE"), {"id": incident_id}).first()
+        row = store.lock(conn, incident_id=incident_id)
         if row is None:
             raise NotFound(f"no incident with id {incident_id}")
         allowed = TRANSITIONS[row.status]
@@ -179,29 +173,14 @@ def transition(engine: Engine, *, incident_id: int, to: str, actor: str, note: s
         if to == "assigned" and not (assignee and assignee.strip()):
             raise BadInput("assigning needs an assignee (who will handle it)", details={"field": "assignee"})
         now = dt.datetime.now(dt.timezone.utc)
-        seq = conn.execute(text("SELECT coalesce(max(seq), 0) + 1 FROM incident_event WHERE incident_id = :id"),
-                           {"id": incident_id}).scalar_one()
-        conn.execute(text(
-            "INSERT INTO incident_event (incident_id, seq, from_status, to_status, at, actor, note, assignee) "
-            "VALUES (:id, :seq, :from_, :to, :now, :actor, :note, :assignee)"),
-            {"id": incident_id, "seq": seq, "from_": row.status, "to": to, "now": now, "actor": actor,
-             "note": note, "assignee": assignee})
-        conn.execute(text("UPDATE incident SET status = :to WHERE id = :id"), {"to": to, "id": incident_id})
+        seq = store.next_event_seq(conn, incident_id=incident_id)
+        store.insert_event(conn, incident_id=incident_id, seq=seq, from_status=row.status, to_status=to, at=now,
+                           actor=actor, note=note, assignee=assignee)
+        store.set_status(conn, incident_id=incident_id, status=to)
         audit.record(conn, actor=actor, action="transition", entity="incident", entity_id=str(incident_id),
                      before={"status": row.status}, after={"status": to, "assignee": assignee, "note": note})
     return {"seq": seq, "from": row.status, "to": to, "at": now.isoformat(), "actor": actor, "note": note,
             "assignee": assignee}
-
-
-_SELECT = """
-    SELECT i.id, i.ref, i.category, i.subcategory, i.source, i.severity, i.description, i.occurred_at,
-           i.reported_at, i.status, i.grid_code, i.plan_id, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
-           e.at AS since, e.assignee, i.voided_at, i.voided_by, i.void_reason
-    FROM incident i
-    LEFT JOIN LATERAL (SELECT at, (SELECT assignee FROM incident_event a WHERE a.incident_id = i.id
-                                    AND a.assignee IS NOT NULL ORDER BY seq DESC LIMIT 1) AS assignee
-                       FROM incident_event ev WHERE ev.incident_id = i.id ORDER BY seq DESC LIMIT 1) e ON true
-"""
 
 
 def _feature(r: Any, *, now: dt.datetime, limits: dict[str, float]) -> dict[str, Any]:
@@ -232,16 +211,14 @@ def void(engine: Engine, *, incident_id: int, reason: str, actor: str) -> dict[s
     if len(reason) > 500:
         raise BadInput("reason must be at most 500 characters", details={"field": "reason"})
     with engine.begin() as conn:
-        row = conn.execute(text("SELECT status, voided_at, voided_by FROM incident WHERE id = :id FOR UPDATE"),
-                           {"id": incident_id}).first()
+        row = store.lock(conn, incident_id=incident_id)
         if row is None:
             raise NotFound(f"no incident with id {incident_id}")
         if row.voided_at is not None:
             raise Conflict(f"incident {incident_id} was already voided at {row.voided_at.isoformat()} by "
                            f"{row.voided_by}", details={"voided_at": row.voided_at.isoformat()})
         now = dt.datetime.now(dt.timezone.utc)
-        conn.execute(text("UPDATE incident SET voided_at = :now, voided_by = :actor, void_reason = :reason "
-                          "WHERE id = :id"), {"now": now, "actor": actor, "reason": reason, "id": incident_id})
+        store.mark_void(conn, incident_id=incident_id, at=now, actor=actor, reason=reason)
         audit.record(conn, actor=actor, action="void", entity="incident", entity_id=str(incident_id),
                      before={"status": row.status, "voided": False}, after={"voided": True, "reason": reason})
     return {"at": now.isoformat(), "by": actor, "reason": reason}
@@ -259,48 +236,30 @@ def query(conn: Connection, *, settings: Settings, start: dt.datetime | None = N
     for s in statuses or ():
         if s not in TRANSITIONS:
             raise BadInput(f"status={s!r} is not one of {', '.join(TRANSITIONS)}")
-    where, params = ["i.voided_at IS NOT NULL" if voided else "i.voided_at IS NULL"], {}
-    if start:
-        where.append("i.occurred_at >= :start")
-        params["start"] = start
-    if end:
-        where.append("i.occurred_at < :end")
-        params["end"] = end
-    if categories:
-        where.append("i.category = ANY(:cats)")
-        params["cats"] = categories
-    if grid:
-        where.append("i.grid_code = :grid")
-        params["grid"] = grid
-    if statuses:
-        where.append("i.status = ANY(:statuses)")
-        params["statuses"] = statuses
+    filters = {"start": start, "end": end, "categories": categories, "grid": grid, "statuses": statuses,
+               "voided": voided}
     now = dt.datetime.now(dt.timezone.utc)
     lim = limits_h(settings)
-    sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY i.occurred_at DESC, i.id DESC"
     if overdue is None:
-        total = conn.execute(text(f"SELECT count(*) FROM incident i WHERE {' AND '.join(where)}"), params).scalar_one()
-        rows = conn.execute(text(sql + " LIMIT :limit OFFSET :offset"),
-                            {**params, "limit": limit, "offset": offset}).all()
+        total = store.count(conn, **filters)
+        rows = store.rows(conn, **filters, limit=limit, offset=offset)
         features = [_feature(r, now=now, limits=lim) for r in rows]
     else:  # overdue depends on the clock and the settings: filter after computing it
-        every = [_feature(r, now=now, limits=lim) for r in conn.execute(text(sql), params)]
+        every = [_feature(r, now=now, limits=lim) for r in store.rows(conn, **filters)]
         chosen = [f for f in every if f["properties"]["overdue"] == overdue]
         total, features = len(chosen), chosen[offset:offset + limit]
     return {"type": "FeatureCollection", "features": features, "total": total, "limit": limit, "offset": offset}
 
 
 def get(conn: Connection, *, incident_id: int, settings: Settings) -> dict[str, Any]:
-    row = conn.execute(text(_SELECT + " WHERE i.id = :id"), {"id": incident_id}).first()
+    row = store.row(conn, incident_id=incident_id)
     if row is None:
         raise NotFound(f"no incident with id {incident_id}")
     feature = _feature(row, now=dt.datetime.now(dt.timezone.utc), limits=limits_h(settings))
     feature["properties"]["events"] = [
         {"seq": e.seq, "from": e.from_status, "to": e.to_status, "at": e.at.isoformat(), "actor": e.actor,
          "note": e.note, "assignee": e.assignee}
-        for e in conn.execute(text(
-            "SELECT seq, from_status, to_status, at, actor, note, assignee FROM incident_event "
-            "WHERE incident_id = :id ORDER BY seq"), {"id": incident_id})
+        for e in store.events(conn, incident_id=incident_id)
     ]
     return feature
 
@@ -314,11 +273,6 @@ def points(conn: Connection, *, start: dt.datetime | None = None, end: dt.dateti
     for c in categories or ():
         if c not in CATEGORIES:
             raise BadInput(f"category={c!r} is not one of {', '.join(CATEGORIES)}")
-    rows = conn.execute(text(
-        "SELECT ST_X(geom), ST_Y(geom), extract(epoch FROM occurred_at), category FROM incident "
-        "WHERE voided_at IS NULL AND (CAST(:s AS timestamptz) IS NULL OR occurred_at >= :s) "
-        "AND (CAST(:e AS timestamptz) IS NULL OR occurred_at < :e) "
-        "AND (CAST(:c AS text[]) IS NULL OR category = ANY(:c)) ORDER BY id"),
-        {"s": start, "e": end, "c": categories}).all()
+    rows = store.point_rows(conn, start=start, end=end, categories=categories)
     arr = np.array([r[:3] for r in rows], dtype=float).reshape(-1, 3)
     return arr[:, 0], arr[:, 1], arr[:, 2].astype("int64").astype("datetime64[s]"), [r[3] for r in rows]

@@ -16,10 +16,11 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from geo.errors import BadInput, NotFound, Unauthorized
 from geo.store import audit
+from geo.store import keys as store
 from geo.vocabulary import ROLES
 
 #: What each role may act as.
@@ -57,11 +58,7 @@ def create_key(engine: Engine, *, role: str, name: str = "", actor: str = "cli")
     prefix = secrets.token_hex(4)
     key = f"gm_{prefix}_{secrets.token_urlsafe(24)}"
     with engine.begin() as conn:
-        row = conn.execute(
-            text("INSERT INTO api_key (prefix, key_hash, role, name) VALUES (:p, :h, :r, :n) "
-                 "RETURNING id, prefix, role, name, created_at, revoked_at"),
-            {"p": prefix, "h": _hash(key), "r": role, "n": name or f"{role} key"},
-        ).one()
+        row = store.insert_key(conn, prefix=prefix, key_hash=_hash(key), role=role, name=name or f"{role} key")
         audit.record(conn, actor=actor, action="create", entity="api_key", entity_id=prefix,
                      after={"role": role, "name": row.name})
     return KeyInfo(*row), key
@@ -69,19 +66,13 @@ def create_key(engine: Engine, *, role: str, name: str = "", actor: str = "cli")
 
 def list_keys(engine: Engine) -> list[KeyInfo]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            text("SELECT id, prefix, role, name, created_at, revoked_at FROM api_key ORDER BY id")
-        ).all()
+        rows = store.all_keys(conn)
     return [KeyInfo(*r) for r in rows]
 
 
 def revoke_key(engine: Engine, *, prefix: str, actor: str = "cli") -> KeyInfo:
     with engine.begin() as conn:
-        row = conn.execute(
-            text("UPDATE api_key SET revoked_at = now() WHERE prefix = :p AND revoked_at IS NULL "
-                 "RETURNING id, prefix, role, name, created_at, revoked_at"),
-            {"p": prefix},
-        ).one_or_none()
+        row = store.revoke(conn, prefix=prefix)
         if row is None:
             raise NotFound(f"no active key with prefix {prefix!r}: `gridmap keys list` shows the prefixes")
         audit.record(conn, actor=actor, action="revoke", entity="api_key", entity_id=prefix)
@@ -91,11 +82,7 @@ def revoke_key(engine: Engine, *, prefix: str, actor: str = "cli") -> KeyInfo:
 def authenticate(engine: Engine, key: str) -> KeyInfo:
     """The active key matching ``key``; raises :class:`Unauthorized` otherwise."""
     with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT id, prefix, role, name, created_at, revoked_at FROM api_key "
-                 "WHERE key_hash = :h AND revoked_at IS NULL"),
-            {"h": _hash(key)},
-        ).one_or_none()
+        row = store.active_key(conn, key_hash=_hash(key))
     if row is None:
         raise Unauthorized("the API key is unknown or revoked: ask an admin for a key (`gridmap keys create`)")
     return KeyInfo(*row)
@@ -109,9 +96,7 @@ def start_session(engine: Engine, key: str, *, hours: float = 12.0) -> tuple[Key
     info = authenticate(engine, key)
     token = "gms_" + secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO web_session (token_hash, key_id, expires_at) "
-            "VALUES (:h, :k, now() + make_interval(secs => :s))"), {"h": _hash(token), "k": info.id, "s": hours * 3600})
+        store.insert_session(conn, token_hash=_hash(token), key_id=info.id, hours=hours)
         audit.record(conn, actor=f"key:{info.prefix}", action="sign_in", entity="api_key", entity_id=info.prefix,
                      after={"hours": hours})
     return info, token
@@ -120,10 +105,7 @@ def start_session(engine: Engine, key: str, *, hours: float = 12.0) -> tuple[Key
 def authenticate_session(engine: Engine, token: str) -> KeyInfo:
     """The key behind a live session; raises :class:`Unauthorized` when it expired, ended or its key is revoked."""
     with engine.connect() as conn:
-        row = conn.execute(text(
-            "SELECT k.id, k.prefix, k.role, k.name, k.created_at, k.revoked_at FROM web_session s "
-            "JOIN api_key k ON k.id = s.key_id WHERE s.token_hash = :h AND s.ended_at IS NULL "
-            "AND s.expires_at > now() AND k.revoked_at IS NULL"), {"h": _hash(token)}).one_or_none()
+        row = store.session_key(conn, token_hash=_hash(token))
     if row is None:
         raise Unauthorized("the map session has expired or ended: sign in again at /maps/login")
     return KeyInfo(*row)
@@ -132,10 +114,7 @@ def authenticate_session(engine: Engine, token: str) -> KeyInfo:
 def end_session(engine: Engine, token: str) -> None:
     """Sign out: the session stops working at once on this worker, within the cache time on others."""
     with engine.begin() as conn:
-        prefix = conn.execute(text(
-            "UPDATE web_session s SET ended_at = now() FROM api_key k "
-            "WHERE s.token_hash = :h AND s.ended_at IS NULL AND k.id = s.key_id RETURNING k.prefix"),
-            {"h": _hash(token)}).scalar()
+        prefix = store.end_session(conn, token_hash=_hash(token))
         if prefix is not None:
             audit.record(conn, actor=f"key:{prefix}", action="sign_out", entity="api_key", entity_id=prefix)
 

@@ -1,7 +1,7 @@
 """Validation and balance metrics of a grid plan — the server's authority on whether it may be published.
 
 Pure geometry in a metric CRS (metres): the caller passes the plan's grids, the
-communities and the buildings as GeoDataFrames (:func:`geo.plans.plan_layers`
+communities and the buildings as GeoDataFrames (:func:`geo.store.plans.plan_layers`
 loads them from PostGIS).
 
 Problem kinds (severity ``error`` blocks publishing, ``warning`` needs the

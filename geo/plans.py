@@ -1,19 +1,17 @@
-"""Grid plans: drafts, versioned edits with undo/redo, validation, publishing, diffs.
+"""Grid plans: drafts, their versions and edit log, validation, publishing, diffs.
 
-The storage side of the planners' editor. Geometry work is in
-:mod:`geo.partition` (edits) and :mod:`geo.plan_checks` (validation); this
-module loads a plan from PostGIS, applies an edit in one transaction and writes
-what changed.
+The plan service: it holds the transactions and the rules; every SQL statement is in
+:mod:`geo.store.plans`, validation is :mod:`geo.plan_checks`. The edits themselves
+(assign, reshape, split, merge, import, suggest, undo/redo) are :mod:`geo.plan_edits`,
+which locks a draft with :func:`lock_draft` from here.
 
 Versions and lost updates
 -------------------------
-Every edit names the plan version it was made against (HTTP ``If-Match``). The
-edit locks the plan row (``SELECT ... FOR UPDATE``), compares versions and
-raises :class:`StaleVersion` — naming who changed what since — when they
-differ; otherwise it writes the grids, logs the edit (``plan_edit`` with every
-touched grid before and after, for undo/redo), writes an audit row and bumps
-the version, all in one transaction. Two concurrent edits of one version: the
-second waits for the first's lock, then sees the new version and gets 409.
+Every edit names the plan version it was made against (HTTP ``If-Match``).
+:func:`lock_draft` locks the plan row (``SELECT ... FOR UPDATE``), compares versions and
+raises :class:`StaleVersion` — naming who changed what since (:func:`last_edit`) — when
+they differ. Two concurrent edits of one version: the second waits for the first's
+lock, then sees the new version and gets 409.
 
 Publishing validates the plan inside the same locked transaction, so what was
 validated is what gets published.
@@ -21,30 +19,19 @@ validated is what gets published.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely import Geometry
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
-from geo import partition
-from geo.crs import METRIC_CRS_DEFAULT, from_metric, to_metric
+from geo.crs import METRIC_CRS_DEFAULT
 from geo.errors import (
     BadInput,
-    Conflict,
-    InvalidGeometry,
-    excerpt,
     NotADraft,
     NotFound,
-    NothingToRedo,
-    NothingToUndo,
-    OverBudget,
     PlanInvalid,
     StaleVersion,
     VersionRequired,
@@ -52,77 +39,27 @@ from geo.errors import (
 )
 from geo.plan_checks import Bands, Problem, Report, validate
 from geo.store import audit
+from geo.store import plans as store
 
 __all__ = [
-    "EDIT_MAX_VERTICES", "Bands", "EditResult", "assign_building", "check_vertices", "copy_plan", "create_draft", "diff", "edits", "merge_grids", "plan_layers", "publish",
-    "redo", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "undo", "validate_plan",
+    "Bands", "copy_plan", "create_draft", "diff", "edits", "last_edit", "lock_draft", "plan_row", "problems_summary",
+    "publish", "validate_plan",
 ]
 
 
-@dataclass(frozen=True)
-class EditResult:
-    plan_id: int
-    version: int
-    seq: int
-    changed: list[str]
-    created: list[str]
-    removed: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"changed": self.changed, "created": self.created, "removed": self.removed, "seq": self.seq}
+# ---------------------------------------------------------------------------- a plan, its versions and edit log
 
 
-# ---------------------------------------------------------------------------- loading
-
-
-def plan_layers(conn: Connection, *, plan_id: int, metric_crs: str = METRIC_CRS_DEFAULT,
-                community_id: int | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(grids, communities, buildings) of a plan in ``metric_crs``, optionally of one community.
-
-    grids: code, name, community_id, community_code; communities: id, code, name;
-    buildings: id, code, address, community_id, community_code, households, population, units.
-    """
-    only = "AND c.id = :c" if community_id is not None else ""
-    params = {"p": plan_id, "c": community_id}
-    g = conn.execute(text(
-        "SELECT g.code, g.name, g.community_id, c.code AS community_code, ST_AsBinary(g.geom) AS wkb "
-        f"FROM grid g JOIN community c ON c.id = g.community_id WHERE g.plan_id = :p {only} ORDER BY g.code"
-    ), params).all()
-    c = conn.execute(text(
-        f"SELECT c.id, c.code, c.name, ST_AsBinary(c.geom) AS wkb FROM community c WHERE true {only} ORDER BY c.code"
-    ), params).all()
-    b = conn.execute(text(
-        "SELECT b.id, b.code, b.address, b.community_id, c.code AS community_code, "
-        "coalesce(sum(u.households), 0) AS households, coalesce(sum(u.population), 0) AS population, "
-        "count(u.id) AS units, ST_AsBinary(b.geom) AS wkb "
-        "FROM building b JOIN community c ON c.id = b.community_id LEFT JOIN unit u ON u.building_id = b.id "
-        f"WHERE true {only} GROUP BY b.id, c.code ORDER BY b.code"
-    ), params).all()
-
-    def frame(rows: list[Any], columns: list[str]) -> gpd.GeoDataFrame:
-        geoms = to_metric(shapely.from_wkb(np.array([bytes(r.wkb) for r in rows], dtype=object)), crs=metric_crs) \
-            if rows else np.array([], dtype=object)
-        data = {col: [getattr(r, col) for r in rows] for col in columns}
-        return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=metric_crs), crs=metric_crs)
-
-    return (frame(g, ["code", "name", "community_id", "community_code"]),
-            frame(c, ["id", "code", "name"]),
-            frame(b, ["id", "code", "address", "community_id", "community_code", "households", "population", "units"]))
-
-
-def _plan_row(conn: Connection, plan_id: int, *, lock: bool = False) -> Any:
-    row = conn.execute(text(
-        "SELECT id, town_id, name, status, version FROM grid_plan WHERE id = :id" + (" FOR UPDATE" if lock else "")
-    ), {"id": plan_id}).first()
+def plan_row(conn: Connection, *, plan_id: int, lock: bool = False) -> Any:
+    """The plan's row (id, town_id, name, status, version), locked with ``lock``; raises NotFound."""
+    row = store.plan_row(conn, plan_id=plan_id, lock=lock)
     if row is None:
         raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
     return row
 
 
 def last_edit(conn: Connection, *, plan_id: int) -> dict[str, Any] | None:
-    row = conn.execute(text(
-        "SELECT seq, version, at, actor, op, summary, undone FROM plan_edit WHERE plan_id = :p "
-        "ORDER BY version DESC LIMIT 1"), {"p": plan_id}).first()
+    row = store.last_edit(conn, plan_id=plan_id)
     return None if row is None else _edit_dict(row)
 
 
@@ -133,20 +70,17 @@ def _edit_dict(row: Any) -> dict[str, Any]:
 
 def edits(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
     """The plan's edit log, oldest first."""
-    _plan_row(conn, plan_id)
-    rows = conn.execute(text(
-        "SELECT seq, version, at, actor, op, summary, undone FROM plan_edit WHERE plan_id = :p ORDER BY seq"
-    ), {"p": plan_id}).all()
-    return [_edit_dict(r) for r in rows]
+    plan_row(conn, plan_id=plan_id)
+    return [_edit_dict(r) for r in store.edit_rows(conn, plan_id=plan_id)]
 
 
-def _lock_draft(conn: Connection, plan_id: int, version: int | None) -> Any:
+def lock_draft(conn: Connection, *, plan_id: int, version: int | None) -> Any:
     """Lock the plan row and check it is a draft at ``version``."""
     if version is None:
         raise VersionRequired(
             "say which plan version this edit was made against: send the header If-Match: \"<version>\" "
             "(the plan's ETag from GET /v1/plans/{id})")
-    row = _plan_row(conn, plan_id, lock=True)
+    row = plan_row(conn, plan_id=plan_id, lock=True)
     if row.status != "draft":
         raise NotADraft(f"plan {plan_id} is {row.status}; only drafts are edited: "
                         "POST /v1/plans with {\"source\": %d} makes a draft copy" % plan_id)
@@ -163,437 +97,17 @@ def _lock_draft(conn: Connection, plan_id: int, version: int | None) -> Any:
     return row
 
 
-# ---------------------------------------------------------------------------- writing
-
-
-#: Stored grid coordinates are snapped to this grid (degrees; ~1 mm), the demo data's precision and
-#: the GeoJSON output's (``queries.PRECISION``): a hair-thin sliver left by an overlay collapses here,
-#: instead of turning into a self-touching spike when the grid is written out with fewer decimals.
-STORE_PRECISION_DEG = 1e-8
-
-
-def _to_db(geom: Geometry, metric_crs: str) -> bytes:
-    g = partition.polygonal(shapely.make_valid(from_metric(geom, crs=metric_crs)))
-    g = partition.polygonal(shapely.set_precision(g, STORE_PRECISION_DEG))  # valid output, snap-rounded
-    if g.is_empty:
-        raise BadInput("the edit would leave a grid without any area; merge it instead")
-    return shapely.to_wkb(g)
-
-
-def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[str, Any],
-           changes: dict[str, Geometry | None], new_grids: dict[str, tuple[int, str]] | None = None,
-           metric_crs: str) -> EditResult:
-    """Write changed grids (metric geometry, None = remove), log the edit, bump the version."""
-    new_grids = new_grids or {}
-    if not changes:  # nothing to do (e.g. an outline saved unchanged): no edit, no new version
-        return EditResult(plan.id, plan.version, 0, [], [], [])
-    for code, geom in changes.items():
-        if geom is not None and geom.is_empty:
-            raise BadInput(f"the edit would leave grid {code} without any area; merge it instead")
-    rows = {r.code: r for r in conn.execute(text(
-        "SELECT code, community_id, name FROM grid WHERE plan_id = :p AND code = ANY(:codes)"
-    ), {"p": plan.id, "codes": list(changes)})}
-    seq = (conn.execute(text("SELECT coalesce(max(seq), 0) FROM plan_edit WHERE plan_id = :p AND NOT undone"),
-                        {"p": plan.id}).scalar_one()) + 1
-    # a new edit discards the redo stack
-    conn.execute(text("DELETE FROM plan_edit WHERE plan_id = :p AND undone"), {"p": plan.id})
-    version = plan.version + 1
-    edit_id = conn.execute(text(
-        "INSERT INTO plan_edit (plan_id, seq, version, actor, op, summary) "
-        "VALUES (:p, :s, :v, :a, :op, CAST(:sum AS jsonb)) RETURNING id"
-    ), {"p": plan.id, "s": seq, "v": version, "a": actor, "op": op,
-        "sum": _json({**summary, "grids": sorted(changes)})}).scalar_one()
-    created, removed, changed = [], [], []
-    for code, geom in sorted(changes.items()):
-        old = rows.get(code)
-        if old is None and geom is None:
-            continue
-        community_id, name = (old.community_id, old.name) if old is not None else new_grids[code]
-        key = {"p": plan.id, "code": code}
-        log = {**key, "e": edit_id, "c": community_id, "n": name}
-        if old is not None:  # the grid before the edit ...
-            conn.execute(text(
-                "INSERT INTO plan_edit_grid (edit_id, code, community_id, name, before) VALUES "
-                "(:e, :code, :c, :n, (SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar)))"
-            ), log)
-        if old is None:
-            conn.execute(text(
-                "INSERT INTO grid (plan_id, community_id, code, name, geom) "
-                "VALUES (:p, :c, :code, :n, ST_Multi(ST_GeomFromWKB(:g, 4326)))"
-            ), {**key, "c": community_id, "n": name, "g": _to_db(geom, metric_crs)})
-            created.append(code)
-        elif geom is None:
-            conn.execute(text("DELETE FROM grid WHERE plan_id = :p AND code = :code"), key)
-            removed.append(code)
-        else:
-            conn.execute(text(
-                "UPDATE grid SET geom = ST_Multi(ST_GeomFromWKB(:g, 4326)) WHERE plan_id = :p AND code = :code"
-            ), {**key, "g": _to_db(geom, metric_crs)})
-            changed.append(code)
-        # ... and after it (NULL when it removed it; a created grid has no "before")
-        after = "(SELECT geom FROM grid WHERE plan_id = :p AND code = CAST(:code AS varchar))"
-        conn.execute(text(
-            f"UPDATE plan_edit_grid SET after = {after} WHERE edit_id = :e AND code = :code" if old is not None else
-            f"INSERT INTO plan_edit_grid (edit_id, code, community_id, name, after) VALUES (:e, :code, :c, :n, {after})"
-        ), log)
-    conn.execute(text("UPDATE grid_plan SET version = :v WHERE id = :p"), {"v": version, "p": plan.id})
-    audit.record(conn, actor=actor, action=op, entity="grid_plan", entity_id=str(plan.id),
-                 before={"version": plan.version},
-                 after={"version": version, "edit": seq, **summary,
-                        "changed": changed, "created": created, "removed": removed})
-    return EditResult(plan.id, version, seq, changed, created, removed)
-
-
-def _json(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False, default=str)
-
-
-#: Most vertices of one geometry an edit takes (a drawn boundary, a split line, one imported grid).
-#: The town's grids have at most 70; the edit's overlay and snapping work grows with this number
-#: and runs while the plan row is locked. A setting: ``GRIDMAP_EDIT_MAX_VERTICES``.
-EDIT_MAX_VERTICES = 5_000
-
-
-def check_vertices(geometry: Geometry, *, what: str, limit: int = EDIT_MAX_VERTICES) -> None:
-    """Refuse a geometry with more than *limit* vertices before any work (and before the plan is locked).
-
-    Raises
-    ------
-    geo.errors.OverBudget
-        Naming the count, the limit, its setting and how to get under it.
-    """
-    n = int(shapely.get_num_coordinates(geometry))
-    if n > limit:
-        raise OverBudget(
-            f"{what} has {n:,} vertices; an edit takes at most {limit:,} (GRIDMAP_EDIT_MAX_VERTICES): simplify "
-            "it (QGIS: Vector ▸ Geometry Tools ▸ Simplify, 0.1 m) or draw it with fewer points",
-            details={"budget": "edit_vertices", "estimate": n, "limit": limit, "setting": "GRIDMAP_EDIT_MAX_VERTICES"})
-
-
-def _edit(engine: Engine, *, plan_id: int, version: int | None, actor: str, op: str,
-          compute: Callable[[Connection, Any], tuple[dict[str, Any], dict[str, Geometry | None],
-                                                     dict[str, tuple[int, str]] | None]],
-          metric_crs: str) -> EditResult:
-    with engine.begin() as conn:
-        plan = _lock_draft(conn, plan_id, version)
-        try:
-            summary, changes, new_grids = compute(conn, plan)
-        except shapely.errors.GEOSException as e:  # the geometry engine gave up on this input: the client's problem
-            raise InvalidGeometry(
-                f"the {op} could not be computed with this geometry (the geometry engine says: "
-                f"{str(e).splitlines()[0][:160]}); send one valid Polygon or MultiPolygon without rings that touch "
-                "themselves or near-duplicate vertices, or simplify it", details={"op": op}) from None
-        return _write(conn, plan=plan, actor=actor, op=op, summary=summary, changes=changes,
-                      new_grids=new_grids, metric_crs=metric_crs)
-
-
-def _community_of_grid(conn: Connection, plan_id: int, code: str) -> int:
-    cid = conn.execute(text("SELECT community_id FROM grid WHERE plan_id = :p AND code = :c"),
-                       {"p": plan_id, "c": code}).scalar()
-    if cid is None:
-        raise NotFound(f"no grid {code!r} in plan {plan_id}: GET /v1/plans/{plan_id}/grids lists them")
-    return cid
-
-
-def _community_grids(conn: Connection, plan_id: int, community_id: int, metric_crs: str
-                     ) -> tuple[dict[str, Geometry], Geometry, gpd.GeoDataFrame]:
-    grids, communities, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
-                                                community_id=community_id)
-    return dict(zip(grids["code"], grids.geometry, strict=True)), communities.geometry.iloc[0], buildings
-
-
-def assign_building(engine: Engine, *, plan_id: int, version: int | None, building: str | list[str], grid: str,
-                    actor: str, metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
-    """Move one building or several (a brush stroke) — each with its cell of the community
-    (:func:`geo.partition.building_cells`) — to ``grid``, as one edit."""
-    codes = [building] if isinstance(building, str) else list(dict.fromkeys(building))
-    if not codes:
-        raise BadInput("name at least one building: {\"building\": code} or {\"buildings\": [codes]}")
-    if len(codes) > 500:
-        raise BadInput(f"at most 500 buildings in one assignment, not {len(codes)}")
-
-    def compute(conn: Connection, plan: Any):
-        found = {r.code: r.community_id for r in conn.execute(
-            text("SELECT code, community_id FROM building WHERE code = ANY(:c)"), {"c": codes})}
-        missing = [c for c in codes if c not in found]
-        if missing:
-            raise NotFound(f"no building {missing[0]!r}{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}"
-                           ": GET /v1/buildings lists the codes", details={"missing": missing})
-        community = _community_of_grid(conn, plan.id, grid)
-        elsewhere = [c for c in codes if found[c] != community]
-        if elsewhere:
-            raise BadInput(f"building {elsewhere[0]} and grid {grid} are in different communities; "
-                           "a building can only move to a grid of its own community", details={"buildings": elsewhere})
-        grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
-        order = list(buildings["code"])
-        ks = [order.index(c) for c in codes]
-        cells = partition.building_cells(list(buildings.geometry), region, which=ks)
-        current: dict[str, Geometry] = dict(grids)
-        changes: dict[str, Geometry | None] = {}
-        moved_from: set[str] = set()
-        for k, cell in zip(ks, cells, strict=True):
-            moved_from |= {c for c, g in current.items()
-                           if c != grid and g is not None and g.intersects(buildings.geometry.iloc[k])}
-            step = partition.assign(current, cell=cell, target=grid)
-            current.update(step)
-            changes.update(step)
-        summary = {"buildings": codes, "to": grid, "from": sorted(moved_from)}
-        if len(codes) == 1:
-            summary["building"] = codes[0]
-        return summary, changes, None
-    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="assign", compute=compute,
-                 metric_crs=metric_crs)
-
-
-def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, geometry: Geometry,
-                 neighbours: str = "adjust", actor: str, metric_crs: str = METRIC_CRS_DEFAULT,
-                 max_vertices: int = EDIT_MAX_VERTICES) -> EditResult:
-    """Give grid ``code`` a new boundary (``geometry`` in WGS84).
-
-    ``neighbours="adjust"``: snapped and clipped, neighbours follow, buildings kept whole
-    (:func:`geo.partition.reshape`); ``"keep"``: stored as given, validation reports the result.
-    A boundary of more than ``max_vertices`` vertices is refused before the plan is locked.
-    """
-    if neighbours not in ("adjust", "keep"):
-        raise BadInput(f"neighbours must be 'adjust' or 'keep', not {neighbours!r}")
-    check_vertices(geometry, what=f"the new boundary of grid {code}", limit=max_vertices)
-    new = to_metric(geometry, crs=metric_crs)
-
-    def compute(conn: Connection, plan: Any):
-        community = _community_of_grid(conn, plan.id, code)
-        if neighbours == "keep":
-            return {"grid": code, "neighbours": neighbours}, {code: partition.polygonal(new)}, None
-        grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
-        roads = conn.execute(text(
-            "SELECT ST_AsBinary(ST_Collect(r.geom)) FROM road r JOIN community c ON c.id = :c "
-            "WHERE ST_Intersects(r.geom, c.geom)"), {"c": community}).scalar()
-        snap = [region.boundary]
-        if roads is not None:
-            snap.append(to_metric(shapely.from_wkb(bytes(roads)), crs=metric_crs))
-        changes = partition.reshape(grids, code=code, geometry=new, region=region,
-                                    footprints=list(buildings.geometry), snap_to=shapely.union_all(snap))
-        return {"grid": code, "neighbours": neighbours}, changes, None
-    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="reshape", compute=compute,
-                 metric_crs=metric_crs)
-
-
-def _next_code(conn: Connection, community_id: int) -> str:
-    """A grid code not used by any plan in the community (codes outlive plans: staff and incidents keep them)."""
-    row = conn.execute(text(
-        "SELECT c.code AS community_code, max(g.code) AS last FROM community c "
-        "LEFT JOIN grid g ON g.community_id = c.id WHERE c.id = :c GROUP BY c.code"), {"c": community_id}).one()
-    last = int(row.last[-3:]) if row.last else 0
-    if last >= 999:
-        raise Conflict(f"community {row.community_code} has used all 999 grid numbers")
-    return f"{row.community_code}{last + 1:03d}"  # grid code = 12-digit community code + 3 digits
-
-
-def split_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, line: Geometry, actor: str,
-               metric_crs: str = METRIC_CRS_DEFAULT, max_vertices: int = EDIT_MAX_VERTICES) -> EditResult:
-    """Cut grid ``code`` in two along ``line`` (WGS84); the side with more households keeps the code."""
-    check_vertices(line, what="the split line", limit=max_vertices)
-    cut = to_metric(line, crs=metric_crs)
-
-    def compute(conn: Connection, plan: Any):
-        community = _community_of_grid(conn, plan.id, code)
-        grids, _region, buildings = _community_grids(conn, plan.id, community, metric_crs)
-        mine = buildings[buildings.intersects(grids[code])]
-        left, right = partition.split(grids[code], cut, footprints=list(mine.geometry))
-        pts = shapely.point_on_surface(np.asarray(mine.geometry.values))
-        hh = mine["households"].to_numpy()
-        keep_left = hh[shapely.covers(left, pts)].sum() >= hh[shapely.covers(right, pts)].sum()
-        new_code = _next_code(conn, community)
-        name = conn.execute(text("SELECT name FROM community WHERE id = :c"), {"c": community}).scalar_one()
-        new_name = f"{name}第{int(new_code[-3:])}网格"
-        kept, given = (left, right) if keep_left else (right, left)
-        return ({"grid": code, "new": new_code}, {code: kept, new_code: given}, {new_code: (community, new_name)})
-    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="split", compute=compute,
-                 metric_crs=metric_crs)
-
-
-def merge_grids(engine: Engine, *, plan_id: int, version: int | None, codes: list[str], actor: str,
-                metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
-    """Merge two neighbouring grids of one community; the lower code is kept."""
-    if len(codes) != 2 or codes[0] == codes[1]:
-        raise BadInput("merge takes exactly two different grid codes: {\"grids\": [\"…001\", \"…002\"]}")
-    keep, drop = sorted(codes)
-
-    def compute(conn: Connection, plan: Any):
-        ca, cb = (_community_of_grid(conn, plan.id, c) for c in (keep, drop))
-        if ca != cb:
-            raise BadInput(f"grids {keep} and {drop} are in different communities; a grid belongs to one community")
-        grids, _region, _b = _community_grids(conn, plan.id, ca, metric_crs)
-        return {"grids": [keep, drop], "kept": keep}, partition.merge(grids, keep=keep, drop=drop), None
-    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="merge", compute=compute,
-                 metric_crs=metric_crs)
-
-
-def replace_grids(engine: Engine, *, plan_id: int, version: int | None, grids: list[dict[str, Any]], actor: str,
-                  source: str, metric_crs: str = METRIC_CRS_DEFAULT,
-                  max_vertices: int = EDIT_MAX_VERTICES) -> EditResult:
-    """Replace every grid of a draft (an import): ``grids`` = [{code, name, community_code, geometry (WGS84)}].
-
-    The caller has checked each feature's geometry; codes must be unique and
-    communities known; each grid has at most ``max_vertices`` vertices. One edit:
-    undo restores the plan as it was.
-    """
-    for i, g in enumerate(grids):
-        check_vertices(g["geometry"], what=f"feature {i} (grid {str(g.get('code') or '')[:15]})", limit=max_vertices)
-    def compute(conn: Connection, plan: Any):
-        communities = dict(conn.execute(text("SELECT code, id FROM community")).all())
-        current = {r.code: r.community_id for r in conn.execute(
-            text("SELECT code, community_id FROM grid WHERE plan_id = :p"), {"p": plan.id})}
-        changes: dict[str, Geometry | None] = {c: None for c in current}
-        new: dict[str, tuple[int, str]] = {}
-        seen = set()
-        for i, g in enumerate(grids):
-            code, ccode = str(g.get("code") or ""), str(g.get("community_code") or "")
-            if not re.fullmatch(r"\d{15}", code):
-                raise BadInput(f"feature {i}: code must be 15 digits, not {excerpt(code, chars=17)}")
-            if code in seen:
-                raise BadInput(f"feature {i}: grid code {code} appears twice")
-            seen.add(code)
-            if ccode not in communities:
-                raise BadInput(f"feature {i}: unknown community_code {excerpt(ccode, chars=14)}; GET /v1/communities "
-                               "lists them")
-            changes[code] = partition.polygonal(to_metric(g["geometry"], crs=metric_crs))
-            if code not in current or current[code] != communities[ccode]:
-                if code in current:  # moved to another community: remove and re-create
-                    raise BadInput(f"feature {i}: grid {code} belongs to another community in this plan")
-                new[code] = (communities[ccode], str(g.get("name") or f"网格{code[-3:]}"))
-        return {"source": source, "features": len(grids)}, changes, new
-    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="import", compute=compute,
-                 metric_crs=metric_crs)
-
-
-def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, bands: Bands = Bands(),
-                  seed: int = 0, name: str | None = None, metric_crs: str = METRIC_CRS_DEFAULT
-                  ) -> tuple[int, Any, EditResult]:
-    """A new draft copied from ``plan_id`` whose grids in ``community`` are a suggested partition.
-
-    The partition (:func:`geo.suggest.suggest_partition`) groups the community's
-    building cells into contiguous grids inside the bands; grid geometries are the
-    unions of their cells. The community's existing codes are reused in reading
-    order (north to south, west to east), new ones get the next unused numbers.
-    The replacement is the new draft's first edit (``suggest``): undo restores the
-    copy. Returns (new plan id, the suggestion, the edit).
-    """
-    from geo.suggest import suggest_partition
-
-    with engine.connect() as conn:
-        _plan_row(conn, plan_id)
-        cid = conn.execute(text("SELECT id FROM community WHERE code = :c"), {"c": community}).scalar()
-        if cid is None:
-            raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
-        grids, region, buildings = _community_grids(conn, plan_id, cid, metric_crs)
-    if len(buildings) == 0:
-        raise BadInput(f"community {community} has no buildings to group into grids")
-    cells = partition.building_cells(list(buildings.geometry), region)
-    frame = gpd.GeoDataFrame({"code": buildings["code"], "households": buildings["households"],
-                              "population": buildings["population"]},
-                             geometry=gpd.GeoSeries(cells, crs=metric_crs), crs=metric_crs)
-    suggestion = suggest_partition(cells=frame, households_band=bands.households,
-                                   population_band=bands.population, seed=seed)
-    new_id = copy_plan(engine, source_id=plan_id, name=name or f"suggested {community} (seed {seed})", actor=actor)
-    labels = np.asarray(suggestion.labels)
-    shapes = [partition.union(*(cells[i] for i in np.nonzero(labels == r)[0])) for r in range(labels.max() + 1)]
-
-    def compute(conn: Connection, plan: Any):
-        old = sorted(grids)
-        changes: dict[str, Geometry | None] = {c: None for c in old}
-        new_grids: dict[str, tuple[int, str]] = {}
-        cname = conn.execute(text("SELECT name FROM community WHERE id = :c"), {"c": cid}).scalar_one()
-        for r, shape in enumerate(shapes):
-            if r < len(old):
-                code = old[r]
-            else:
-                code = _next_code(conn, cid)
-                while code in new_grids:  # _next_code sees only stored grids
-                    code = code[:-3] + f"{int(code[-3:]) + 1:03d}"
-                new_grids[code] = (cid, f"{cname}第{int(code[-3:])}网格")
-            changes[code] = shape
-        summary = {"community": community, "method": suggestion.method, "seed": seed,
-                   "scores": suggestion.scores, "grids_before": len(old), "grids_after": len(shapes)}
-        return summary, changes, new_grids
-    result = _edit(engine, plan_id=new_id, version=1, actor=actor, op="suggest", compute=compute,
-                   metric_crs=metric_crs)
-    return new_id, suggestion, result
-
-
-def _step(engine: Engine, *, plan_id: int, version: int | None, actor: str, undo_: bool) -> EditResult:
-    with engine.begin() as conn:
-        plan = _lock_draft(conn, plan_id, version)
-        if undo_:
-            edit = conn.execute(text(
-                "SELECT id, seq, op FROM plan_edit WHERE plan_id = :p AND NOT undone ORDER BY seq DESC LIMIT 1"
-            ), {"p": plan_id}).first()
-            if edit is None:
-                raise NothingToUndo(f"plan {plan_id} has no edit to undo")
-        else:
-            edit = conn.execute(text(
-                "SELECT id, seq, op FROM plan_edit WHERE plan_id = :p AND undone ORDER BY seq LIMIT 1"
-            ), {"p": plan_id}).first()
-            if edit is None:
-                raise NothingToRedo(f"plan {plan_id} has nothing to redo")
-        column = "before" if undo_ else "after"
-        created, removed, changed = [], [], []
-        for g in conn.execute(text(
-                f"SELECT code, community_id, name, {column} IS NULL AS gone, "
-                "EXISTS (SELECT 1 FROM grid WHERE plan_id = :p AND code = e.code) AS present "
-                "FROM plan_edit_grid e WHERE edit_id = :e ORDER BY code"), {"e": edit.id, "p": plan_id}).all():
-            if g.gone:
-                conn.execute(text("DELETE FROM grid WHERE plan_id = :p AND code = :c"), {"p": plan_id, "c": g.code})
-                removed.append(g.code)
-            elif g.present:
-                conn.execute(text(
-                    f"UPDATE grid SET geom = (SELECT {column} FROM plan_edit_grid WHERE edit_id = :e AND code = :c) "
-                    "WHERE plan_id = :p AND code = :c"), {"e": edit.id, "c": g.code, "p": plan_id})
-                changed.append(g.code)
-            else:
-                conn.execute(text(
-                    f"INSERT INTO grid (plan_id, community_id, code, name, geom) SELECT :p, community_id, code, name, "
-                    f"{column} FROM plan_edit_grid WHERE edit_id = :e AND code = :c"),
-                    {"e": edit.id, "c": g.code, "p": plan_id})
-                created.append(g.code)
-        version = plan.version + 1
-        conn.execute(text("UPDATE plan_edit SET undone = :u, version = :v, at = now() WHERE id = :e"),
-                     {"u": undo_, "v": version, "e": edit.id})
-        conn.execute(text("UPDATE grid_plan SET version = :v WHERE id = :p"), {"v": version, "p": plan_id})
-        op = "undo" if undo_ else "redo"
-        audit.record(conn, actor=actor, action=op, entity="grid_plan", entity_id=str(plan_id),
-                     before={"version": plan.version},
-                     after={"version": version, "edit": edit.seq, "op": edit.op,
-                            "changed": changed, "created": created, "removed": removed})
-        return EditResult(plan_id, version, edit.seq, changed, created, removed)
-
-
-def undo(engine: Engine, *, plan_id: int, version: int | None, actor: str) -> EditResult:
-    """Take back the plan's latest edit (whoever made it)."""
-    return _step(engine, plan_id=plan_id, version=version, actor=actor, undo_=True)
-
-
-def redo(engine: Engine, *, plan_id: int, version: int | None, actor: str) -> EditResult:
-    """Re-apply the edit undo took back last (a new edit empties the redo stack)."""
-    return _step(engine, plan_id=plan_id, version=version, actor=actor, undo_=False)
-
-
-# ---------------------------------------------------------------------------- plans
+# ---------------------------------------------------------------------------- drafts, validation, publishing
 
 
 def copy_plan(engine: Engine, *, source_id: int, name: str, actor: str) -> int:
     """A new draft holding a copy of ``source_id``'s grids; returns its id."""
     with engine.begin() as conn:
-        source = conn.execute(text("SELECT id, town_id FROM grid_plan WHERE id = :id"), {"id": source_id}).first()
+        source = store.plan_town(conn, plan_id=source_id)
         if source is None:
             raise NotFound(f"no plan with id {source_id}: GET /v1/plans lists them")
-        plan_id = conn.execute(text(
-            "INSERT INTO grid_plan (town_id, name, status, parent_id, created_by) "
-            "VALUES (:t, :n, 'draft', :p, :a) RETURNING id"
-        ), {"t": source.town_id, "n": name, "p": source_id, "a": actor}).scalar_one()
-        conn.execute(text(
-            "INSERT INTO grid (plan_id, community_id, code, name, geom) "
-            "SELECT :new, community_id, code, name, geom FROM grid WHERE plan_id = :old"
-        ), {"new": plan_id, "old": source_id})
+        plan_id = store.insert_draft(conn, town_id=source.town_id, name=name, parent_id=source_id, actor=actor)
+        store.copy_grids(conn, source_id=source_id, target_id=plan_id)
         audit.record(conn, actor=actor, action="copy", entity="grid_plan", entity_id=str(plan_id),
                      after={"parent_id": source_id, "name": name})
     return plan_id
@@ -608,7 +122,7 @@ def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None
         raise BadInput(f"a plan name has at most 200 characters, not {len(name)}")
     if source_id is None:
         with engine.connect() as conn:
-            source_id = conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar()
+            source_id = store.published_plan_id(conn)
         if source_id is None:
             raise NotFound("no plan is published to copy; name a source plan: {\"source\": id}")
     return copy_plan(engine, source_id=source_id, name=name, actor=actor)
@@ -622,14 +136,14 @@ def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),
     there: ~0.1 s instead of seconds at city scale); a grid of another community overlapping it is then
     not seen — publishing always validates the whole plan.
     """
-    _plan_row(conn, plan_id)
+    plan_row(conn, plan_id=plan_id)
     community_id = None
     if community is not None:
-        community_id = conn.execute(text("SELECT id FROM community WHERE code = :c"), {"c": community}).scalar()
+        community_id = store.community_id(conn, code=community)
         if community_id is None:
             raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
-    grids, communities, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
-                                                community_id=community_id)
+    grids, communities, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
+                                                      community_id=community_id)
     return validate(grids, communities, buildings, bands=bands)
 
 
@@ -660,10 +174,7 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
         the swap (derived data such as per-grid camera coverage).
     """
     with engine.begin() as conn:
-        rows = conn.execute(text(
-            "SELECT id, status, town_id, version FROM grid_plan WHERE id = :id OR status = 'published' "
-            "ORDER BY id FOR UPDATE"
-        ), {"id": plan_id}).all()
+        rows = store.lock_plan_and_published(conn, plan_id=plan_id)
         target = next((r for r in rows if r.id == plan_id), None)
         if target is None:
             raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
@@ -671,7 +182,7 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
             raise NotADraft(f"plan {plan_id} is {target.status}; only a draft can be published "
                             "(copy it into a new draft first)")
         if version is not None and target.version != version:
-            _lock_draft(conn, plan_id, version)  # raises StaleVersion with who changed what
+            lock_draft(conn, plan_id=plan_id, version=version)  # raises StaleVersion with who changed what
         if check:
             report = validate_plan(conn, plan_id=plan_id, bands=bands, metric_crs=metric_crs)
             as_json = problem_json or (lambda p: {"kind": p.kind, "severity": p.severity, "grids": list(p.grids),
@@ -687,12 +198,8 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
                     "publish with {\"acknowledge_warnings\": true} to accept them",
                     details={"problems": [as_json(p) for p in report.warnings]})
         old = [r.id for r in rows if r.status == "published" and r.town_id == target.town_id]
-        conn.execute(text(
-            "UPDATE grid_plan SET status = 'retired', retired_at = now() WHERE id = ANY(:ids)"
-        ), {"ids": old})
-        conn.execute(text(
-            "UPDATE grid_plan SET status = 'published', published_at = now(), version = version + 1 WHERE id = :id"
-        ), {"id": plan_id})
+        store.retire(conn, plan_ids=old)
+        store.mark_published(conn, plan_id=plan_id)
         audit.record(conn, actor=actor, action="publish", entity="grid_plan", entity_id=str(plan_id),
                      before={"published": old, "version": target.version},
                      after={"published": plan_id, "version": target.version + 1,
@@ -706,10 +213,10 @@ def diff(conn: Connection, *, plan_id: int, against: int, metric_crs: str = METR
 
     Grid geometries in the answer are metric: the symmetric difference of old and new.
     """
-    _plan_row(conn, plan_id)
-    _plan_row(conn, against)
-    new_g, _c, buildings = plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs)
-    old_g, _c2, _b2 = plan_layers(conn, plan_id=against, metric_crs=metric_crs)
+    plan_row(conn, plan_id=plan_id)
+    plan_row(conn, plan_id=against)
+    new_g, _c, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs)
+    old_g, _c2, _b2 = store.plan_layers(conn, plan_id=against, metric_crs=metric_crs)
     from geo.plan_checks import building_grids
 
     new_owner = building_grids(new_g, buildings)

@@ -15,13 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geo import hotspots
 from geo.config import TOWN_TIMEZONE, Settings
 from geo.errors import BadInput
 from geo.incidents import CATEGORIES, OPEN_STATES, limits_h, points
+from geo.store import queries
+from geo.store import reports as store
 
 
 #: The months a briefing can cover: a report reads the month before too, and the time zone shifts its
@@ -71,18 +72,7 @@ class Month:
 
 
 def _incident_rows(conn: Connection, month: Month) -> list[Any]:
-    return conn.execute(text("""
-        SELECT i.id, i.grid_code, i.category, i.status, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
-               r.at AS reported_at, c.at AS closed_at, last.at AS since
-        FROM incident i
-        LEFT JOIN LATERAL (SELECT min(at) AS at FROM incident_event WHERE incident_id = i.id
-                           AND to_status = 'reported') r ON true
-        LEFT JOIN LATERAL (SELECT min(at) AS at FROM incident_event WHERE incident_id = i.id
-                           AND to_status = 'closed') c ON true
-        LEFT JOIN LATERAL (SELECT at FROM incident_event WHERE incident_id = i.id ORDER BY seq DESC LIMIT 1) last
-          ON true
-        WHERE i.voided_at IS NULL AND i.occurred_at >= :start AND i.occurred_at < :end
-        ORDER BY i.id"""), {"start": month.start(), "end": month.next().start()}).all()
+    return store.month_incidents(conn, start=month.start(), end=month.next().start())
 
 
 def _points(conn: Connection, month: Month) -> tuple[np.ndarray, np.ndarray]:
@@ -97,14 +87,8 @@ def monthly(conn: Connection, *, month: str, settings: Settings, now: dt.datetim
     now = now or dt.datetime.now(dt.timezone.utc)
     limits = limits_h(settings)
     total_limit = sum(limits.values())
-    plan = conn.execute(text(
-        "SELECT id, name FROM grid_plan WHERE published_at < :end AND (retired_at IS NULL OR retired_at >= :end) "
-        "ORDER BY published_at DESC LIMIT 1"), {"end": m.next().start()}).first() or conn.execute(text(
-        "SELECT id, name FROM grid_plan WHERE status = 'published'")).first()
-    grids = conn.execute(text(
-        "SELECT g.code, g.name, c.code AS community_code, c.name AS community_name FROM grid g "
-        "JOIN community c ON c.id = g.community_id WHERE g.plan_id = :p ORDER BY g.code"),
-        {"p": plan.id if plan else -1}).all()
+    plan = store.plan_in_force(conn, before=m.next().start()) or store.published_plan(conn)
+    grids = store.plan_grids(conn, plan_id=plan.id if plan else -1)
     per_grid: dict[str | None, dict[str, Any]] = {
         g.code: {"code": g.code, "name": g.name, "community_code": g.community_code,
                  "community_name": g.community_name} for g in grids}
@@ -163,24 +147,19 @@ def monthly(conn: Connection, *, month: str, settings: Settings, now: dt.datetim
 
 def _hotspot_changes(conn: Connection, month: Month, *, cell_m: float) -> dict[str, dict[str, int]]:
     """Per grid: hot cells (≥ 95 %) new this month, still hot, and no longer hot, against the previous month."""
-    extent = conn.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM community")).scalar()
+    extent = queries.community_union(conn)
     if extent is None:
         return {}
     cur, prev = _points(conn, month), _points(conn, month.previous())
     if len(cur[0]) < 3 or len(prev[0]) < 3:
         return {}
-    a = hotspots.hotspots(lon=prev[0], lat=prev[1], cell_m=cell_m, mask=shapely.from_wkb(bytes(extent)))
+    a = hotspots.hotspots(lon=prev[0], lat=prev[1], cell_m=cell_m, mask=extent)
     b = hotspots.hotspots(lon=cur[0], lat=cur[1], cell_m=cell_m, lattice_=a.lattice)  # the same cells
     hot = ("hot_99", "hot_95")
     was = np.array([c in hot for c in a.classes])
     now_hot = np.array([c in hot for c in b.classes])
     centres = b.lattice.centres
-    owners = conn.execute(text(
-        "SELECT q.i, (SELECT g.code FROM grid g JOIN grid_plan p ON p.id = g.plan_id AND p.status = 'published' "
-        "WHERE ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(q.x, q.y), 4326)) ORDER BY g.code LIMIT 1) "
-        "FROM unnest(CAST(:i AS int[]), CAST(:x AS float8[]), CAST(:y AS float8[])) AS q(i, x, y)"),
-        {"i": list(range(len(centres))), "x": [float(c[0]) for c in centres],
-         "y": [float(c[1]) for c in centres]}).all()
+    owners = store.published_grid_at(conn, x=[float(c[0]) for c in centres], y=[float(c[1]) for c in centres])
     out: dict[str, dict[str, int]] = {}
     for i, code in owners:
         if code is None or not (was[i] or now_hot[i]):

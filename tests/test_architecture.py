@@ -114,3 +114,134 @@ def test_the_private_name_check_sees_a_private_import() -> None:
         "bench/probe.py:1 from geo.batch import _json_repr",
         "bench/probe.py:3 crs._proj",
     ]
+
+
+# ---------------------------------------------------------------------------- one home for SQL
+
+#: Modules outside geo/store that may still hold SQL, with the reason. Empty: geo/coverage, geo/demo,
+#: geo/hotspots and geo/suggest (being split into packages by other helpers) hold no SQL of their own
+#: (their storage is geo/store/coverage_store.py and geo/store/load.py), and api/cli.py reaches the
+#: database only through geo.store and the services. A path here must still hold SQL
+#: (test_the_sql_allowlist_is_not_stale), so the list can only shrink.
+SQL_ALLOWED: dict[str, str] = {}
+
+#: Where SQL lives: every statement of the service modules and routes is a function of geo/store.
+SQL_HOME = "geo/store/"
+
+
+def _is_string(node: ast.expr) -> bool:
+    """A literal, an f-string, or a string built with + or % or .format() from one."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        return _is_string(node.left) or _is_string(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _is_string(node.func.value)
+    return False
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _sql_calls(source: str, rel: Path) -> list[str]:
+    """Calls in ``source`` (the file ``rel``) that run SQL: ``sqlalchemy.text(...)`` however imported
+    (``from sqlalchemy import text [as t]``, ``import sqlalchemy as sa; sa.text``, ``sqlalchemy.sql.text``),
+    ``exec_driver_sql(...)``, and ``.execute(<a string>)`` (a driver-level statement).
+
+    ``.execute`` on a name bound to ``sqlite3.connect(...)`` is not ours: that is Python's sqlite3 reading an
+    uploaded GeoPackage (geo/file_safety.py), not the database.
+    """
+    tree = ast.parse(source, filename=str(rel))
+    text_names: set[str] = set()   # local names of sqlalchemy's text()
+    sa_names: set[str] = set()     # local names of sqlalchemy or of its sql / expression modules
+    sqlite: set[str] = set()       # names bound to sqlite3.connect(...)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "sqlalchemy":
+            for a in node.names:
+                if a.name == "text":
+                    text_names.add(a.asname or a.name)
+                elif a.name in ("sql", "expression"):
+                    sa_names.add(a.asname or a.name)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "sqlalchemy":
+                    sa_names.add(a.asname or "sqlalchemy")
+        elif isinstance(node, (ast.Assign, ast.withitem)):
+            value = node.value if isinstance(node, ast.Assign) else node.context_expr
+            targets = node.targets if isinstance(node, ast.Assign) else [node.optional_vars]
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                    and value.func.attr == "connect" and _root_name(value.func) == "sqlite3":
+                sqlite |= {t.id for t in targets if isinstance(t, ast.Name)}
+    found: list[tuple[int, int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        f, at = node.func, (node.lineno, node.col_offset)
+        if isinstance(f, ast.Name) and f.id in text_names:
+            found.append((*at, f"{rel}:{node.lineno} {f.id}(...)"))
+        elif isinstance(f, ast.Attribute) and f.attr == "text" and _root_name(f.value) in sa_names:
+            found.append((*at, f"{rel}:{node.lineno} {ast.unparse(f)}(...)"))
+        elif isinstance(f, ast.Attribute) and f.attr == "exec_driver_sql":
+            found.append((*at, f"{rel}:{node.lineno} .exec_driver_sql(...)"))
+        elif isinstance(f, ast.Attribute) and f.attr == "execute" and node.args and _is_string(node.args[0]) \
+                and _root_name(f.value) not in sqlite:
+            found.append((*at, f"{rel}:{node.lineno} .execute(<a string>)"))
+    return [what for *_, what in sorted(found)]
+
+
+def _sql_outside_store() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            if rel.as_posix().startswith(SQL_HOME):
+                continue
+            found = _sql_calls(path.read_text(), rel)
+            if found:
+                out[rel.as_posix()] = found
+    return out
+
+
+def _allowed(rel: str) -> bool:
+    return any(rel == a or rel.startswith(a.rstrip("*")) for a in SQL_ALLOWED)
+
+
+def test_sql_lives_in_geo_store() -> None:
+    """One home for SQL: services (geo/plans.py, incidents, ...) and routes call geo/store functions."""
+    found = [f for rel, calls in _sql_outside_store().items() if not _allowed(rel) for f in calls]
+    assert not found, "move these statements into geo/store/<resource>.py:\n" + "\n".join(found)
+
+
+def test_the_sql_allowlist_is_not_stale() -> None:
+    holding = _sql_outside_store()
+    stale = [a for a in SQL_ALLOWED if not any(rel == a or rel.startswith(a.rstrip("*")) for rel in holding)]
+    assert not stale, f"these hold no SQL any more: remove them from SQL_ALLOWED: {stale}"
+
+
+def test_the_sql_check_sees_sql() -> None:
+    src = (
+        "import sqlite3\nimport sqlalchemy as sa\nfrom sqlalchemy import text\nfrom sqlalchemy import text as t\n"
+        "conn.execute(text('SELECT 1'))\n"                         # 5
+        "conn.execute(sa.text('SELECT 2'))\n"                      # 6
+        "conn.execute(t(f'SELECT {n}'))\n"                         # 7
+        "cur.execute('SELECT 3')\n"                                # 8
+        "cur.execute('SELECT ' + name)\n"                          # 9
+        "conn.exec_driver_sql(sql)\n"                              # 10
+        "db = sqlite3.connect('x.gpkg')\ndb.execute('SELECT 4')\n"  # 12: sqlite on a file: not ours
+        "store.rows(conn, limit=3)\nconn.execute(statement)\nax.text(0, 0, 'label')\n"
+    )
+    assert _sql_calls(src, Path("geo/probe.py")) == [
+        "geo/probe.py:5 text(...)",
+        "geo/probe.py:6 sa.text(...)",
+        "geo/probe.py:7 t(...)",
+        "geo/probe.py:8 .execute(<a string>)",
+        "geo/probe.py:9 .execute(<a string>)",
+        "geo/probe.py:10 .exec_driver_sql(...)",
+    ]
+    assert _sql_calls("from sqlalchemy import sql\nsql.text('SELECT 1')\n", Path("api/x.py")) == [
+        "api/x.py:2 sql.text(...)"]

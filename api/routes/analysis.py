@@ -17,7 +17,7 @@ import orjson
 import shapely
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from api.deps import Viewer
 from api.heavy import run_heavy
@@ -43,8 +43,7 @@ def _utc_naive(when: dt.datetime) -> np.datetime64:
 
 
 def _mask(conn: Connection) -> Any:
-    wkb = conn.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM community")).scalar()
-    return shapely.from_wkb(bytes(wkb)) if wkb is not None else None
+    return queries.community_union(conn)
 
 
 def _metric_bounds(mask: Any) -> tuple[float, float, float, float] | None:

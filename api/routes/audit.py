@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import text
 
 from api.deps import Admin, ConnDep
 from api.params import parse_at
+from geo.store import audit
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -21,9 +21,5 @@ def audit_log(
     since: Annotated[str | None, Query(description="ISO date/time")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
 ) -> dict[str, Any]:
-    rows = conn.execute(text(
-        "SELECT id, at, actor, action, entity, entity_id, before, after FROM audit_log "
-        "WHERE (CAST(:e AS text) IS NULL OR entity = :e) AND (CAST(:a AS text) IS NULL OR actor = :a) "
-        "AND (CAST(:s AS timestamptz) IS NULL OR at >= :s) ORDER BY id DESC LIMIT :n"),
-        {"e": entity, "a": actor, "s": parse_at(since), "n": limit}).mappings().all()
+    rows = audit.entries(conn, entity=entity, actor=actor, since=parse_at(since), limit=limit)
     return {"entries": [dict(r, at=r["at"].isoformat()) for r in rows]}

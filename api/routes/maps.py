@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import folium
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, caller
 from api.security import csp_nonce
@@ -39,6 +39,7 @@ from geo.config import TOWN_TIMEZONE, Settings
 from geo.errors import GridmapError, NotFound
 from geo.keys import KeyInfo, authenticate, end_session, role_allows, start_session
 from geo.plan_checks import Bands
+from geo.store import incidents as incident_store
 from geo.store import queries
 from maps.base import render
 from maps.command import build_command_map
@@ -210,18 +211,14 @@ def incident_months(conn: Connection, settings: Settings) -> tuple[tuple[str, st
     The API refuses other times, but records stored before it did (or by SQL, or an import) may hold
     anything PostgreSQL holds: year 1 in local mean time (the month pickers once failed on it and the page
     answered 500), 4713 BC, the year 20000 (past what Python's datetime holds). So the months are made in
-    SQL, from the plausible records only, and no stored time is ever turned into a Python datetime here.
+    SQL (:func:`geo.store.incidents.plausible_months`), from the plausible records only, and no stored time
+    is ever turned into a Python datetime here.
     """
-    first, last, implausible = conn.execute(text("""
-        WITH i AS (SELECT occurred_at, occurred_at >= :earliest AND occurred_at <= now() + interval '1 day' AS ok
-                   FROM incident WHERE voided_at IS NULL)
-        SELECT to_char(min(occurred_at) FILTER (WHERE ok) AT TIME ZONE :tz, 'YYYY-MM'),
-               to_char(max(occurred_at) FILTER (WHERE ok) AT TIME ZONE :tz, 'YYYY-MM'),
-               count(*) FILTER (WHERE NOT ok)
-        FROM i"""), {"earliest": settings.incident_earliest, "tz": TOWN_TIMEZONE}).one()
+    first, last, implausible = incident_store.plausible_months(conn, earliest=settings.incident_earliest,
+                                                               timezone=TOWN_TIMEZONE)
     if first is None:  # no incidents yet (or none plausible): the pickers offer this month
         first = last = dt.datetime.now(TOWN_TZ).strftime("%Y-%m")
-    return (first, last), int(implausible)
+    return (first, last), implausible
 
 
 @router.get("/coverage", response_class=HTMLResponse,

@@ -26,7 +26,7 @@ from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer
 from api.responses import GEOJSON, GeoJSONResponse
 from api.schemas import (Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
                          Suggested, Validation, answer)
-from geo import plans
+from geo import plan_edits, plans
 from geo.config import Settings
 from geo.crs import from_metric
 from geo.errors import BadInput, VersionRequired, excerpt
@@ -75,7 +75,7 @@ def _plan_response(conn: Any, plan_id: int, *, status: int = 200, extra: dict[st
     return JSONResponse(body, status_code=status, headers={"ETag": f'"{plan["version"]}"'})
 
 
-def _edit_response(engine: Any, result: plans.EditResult) -> JSONResponse:
+def _edit_response(engine: Any, result: plan_edits.EditResult) -> JSONResponse:
     with engine.connect() as conn:
         return _plan_response(conn, result.plan_id, extra=result.as_dict())
 
@@ -164,7 +164,7 @@ def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, 
              body: Annotated[GridGeometryIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     version = parse_if_match(if_match)
     geom = geometry_in(body.geometry, what=f"grid {code} boundary", types={"Polygon", "MultiPolygon"}, crs=body.crs)
-    result = plans.reshape_grid(engine, plan_id=plan_id, version=version, code=code, geometry=geom,
+    result = plan_edits.reshape_grid(engine, plan_id=plan_id, version=version, code=code, geometry=geom,
                                 neighbours=body.neighbours, actor=_actor(key), metric_crs=settings.metric_crs,
                                 max_vertices=settings.edit_max_vertices)
     return _edit_response(engine, result)
@@ -176,7 +176,7 @@ def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
            body: Annotated[AssignIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     if (body.building is None) == (body.buildings is None):
         raise BadInput('send either {"building": code} or {"buildings": [codes]}, with "grid"')
-    result = plans.assign_building(engine, plan_id=plan_id, version=parse_if_match(if_match),
+    result = plan_edits.assign_building(engine, plan_id=plan_id, version=parse_if_match(if_match),
                                    building=body.building if body.building is not None else body.buildings or [],
                                    grid=body.grid, actor=_actor(key), metric_crs=settings.metric_crs)
     return _edit_response(engine, result)
@@ -188,7 +188,7 @@ def split(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
           body: Annotated[SplitIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     version = parse_if_match(if_match)
     line = geometry_in(body.line, what="split line", types={"LineString"}, crs=body.crs)
-    result = plans.split_grid(engine, plan_id=plan_id, version=version, code=body.grid, line=line,
+    result = plan_edits.split_grid(engine, plan_id=plan_id, version=version, code=body.grid, line=line,
                               actor=_actor(key), metric_crs=settings.metric_crs,
                               max_vertices=settings.edit_max_vertices)
     return _edit_response(engine, result)
@@ -198,20 +198,20 @@ def split(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
              responses=answer(Edited))
 def merge(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
           body: Annotated[MergeIn, Body()], if_match: IfMatch = None) -> JSONResponse:
-    result = plans.merge_grids(engine, plan_id=plan_id, version=parse_if_match(if_match), codes=body.grids,
+    result = plan_edits.merge_grids(engine, plan_id=plan_id, version=parse_if_match(if_match), codes=body.grids,
                                actor=_actor(key), metric_crs=settings.metric_crs)
     return _edit_response(engine, result)
 
 
 @router.post("/{plan_id}/undo", summary="Take back the latest edit", responses=answer(Edited))
 def undo(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> JSONResponse:
-    return _edit_response(engine, plans.undo(engine, plan_id=plan_id, version=parse_if_match(if_match),
+    return _edit_response(engine, plan_edits.undo(engine, plan_id=plan_id, version=parse_if_match(if_match),
                                              actor=_actor(key)))
 
 
 @router.post("/{plan_id}/redo", summary="Re-apply the edit undo took back last", responses=answer(Edited))
 def redo(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> JSONResponse:
-    return _edit_response(engine, plans.redo(engine, plan_id=plan_id, version=parse_if_match(if_match),
+    return _edit_response(engine, plan_edits.redo(engine, plan_id=plan_id, version=parse_if_match(if_match),
                                              actor=_actor(key)))
 
 
@@ -259,7 +259,7 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
              responses=answer(Suggested, status=201))
 def suggest(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
             body: Annotated[SuggestIn, Body()]) -> JSONResponse:
-    new_id, suggestion, result = plans.suggest_draft(
+    new_id, suggestion, result = plan_edits.suggest_draft(
         engine, plan_id=plan_id, community=body.community, actor=_actor(key), bands=Bands.of(settings),
         seed=body.seed, name=body.name, metric_crs=settings.metric_crs)
     with engine.connect() as conn:
@@ -328,7 +328,7 @@ def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Pl
         grids = exchange.read_plan_file(path, crs=crs, layer=layer, name=_client_name(file.filename, suffix),
                                         max_unzipped_bytes=settings.upload_max_unzipped_bytes,
                                         max_archive_members=settings.upload_max_archive_members)
-        result = plans.replace_grids(engine, plan_id=plan_id, version=version, grids=grids, actor=_actor(key),
+        result = plan_edits.replace_grids(engine, plan_id=plan_id, version=version, grids=grids, actor=_actor(key),
                                      source=_client_name(file.filename, suffix), metric_crs=settings.metric_crs,
                                      max_vertices=settings.edit_max_vertices)
     finally:

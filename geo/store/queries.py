@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import shapely
+from shapely import Geometry
 from sqlalchemy import Connection, text
 
 from geo.errors import NotFound
@@ -184,6 +186,13 @@ def bounds(conn: Connection) -> tuple[float, float, float, float] | None:
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM community) s"
     )).one()
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def community_union(conn: Connection) -> Geometry | None:
+    """The union of every community's polygon (WGS84): the town's extent, the analyses' mask; None when
+    there are no communities."""
+    wkb = conn.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM community")).scalar()
+    return shapely.from_wkb(bytes(wkb)) if wkb is not None else None
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -318,7 +318,7 @@ def test_geojson_with_thousands_of_property_names_is_bounded(env) -> None:  # ty
 # --- echoes ---------------------------------------------------------------------------------------------------
 
 def test_unknown_community_code_is_echoed_only_in_part(env) -> None:  # type: ignore[no-untyped-def]
-    """read_plan_file checks that community_code is present, not its form; plans.replace_grids then
+    """read_plan_file checks that community_code is present, not its form; plan_edits.replace_grids then
     answers "unknown community_code '<the whole value>'"."""
     long_value = "1402" + "Z" * 5000 + "TAIL"
     r = _import(env, "grids.geojson", _fc([_feature("140214000000001", long_value)]))
