@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     import esda
     import libpysal
 
-    from geo import hotspots as hs
+    from geo import analysis
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=1_000_000)
@@ -67,18 +67,18 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"bench/hotspots — {os.cpu_count()} CPUs, {args.points:,} points, best of {args.repeat}")
     lon, lat = synthetic(args.points)
-    tk, tkm, grid = _best(lambda: hs.kde(lon=lon, lat=lat, bandwidth_m=50, cell_m=10), args.repeat)
+    tk, tkm, grid = _best(lambda: analysis.kde(lon=lon, lat=lat, bandwidth_m=50, cell_m=10), args.repeat)
     print(f"kde      10 m cells, 50 m bandwidth: {grid.density.size:,} cells   best {tk * 1e3:7.1f} ms  "
           f"median {tkm * 1e3:7.1f} ms  (mass {grid.mass:,.0f} of {args.points:,})")
-    th, thm, res = _best(lambda: hs.hotspots(lon=lon, lat=lat, cell_m=100), args.repeat)
+    th, thm, res = _best(lambda: analysis.hotspots(lon=lon, lat=lat, cell_m=100), args.repeat)
     lattice = res.lattice
     print(f"hotspots 100 m cells, {res.spec.as_dict()['kind']} {res.spec.as_dict().get('threshold_m')} m, "
           f"{res.spec.as_dict()['transform']}: {lattice.n:,} cells  best {th * 1e3:7.1f} ms  median {thm * 1e3:7.1f} ms")
     total = tk + th
     print(f"TOTAL kde + hotspots: best {total * 1e3:.0f} ms (target < 1000 ms: {'met' if total < 1 else 'MISSED'})")
 
-    w, _ = hs.weights(lattice, kind="distance_band", transform="B")
-    to, _, (z, _) = _best(lambda: hs.gi_star(lattice.counts, w), max(args.repeat, 20))
+    w, _ = analysis.weights(lattice, kind="distance_band", transform="B")
+    to, _, (z, _) = _best(lambda: analysis.gi_star(lattice.counts, w), max(args.repeat, 20))
     W = libpysal.weights.WSP(w).to_W(silence_warnings=True)
 
     def esda_run(permutations: int) -> Any:

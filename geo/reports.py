@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import Connection
 
-from geo import hotspots
+from geo import analysis
 from geo.config import TOWN_TIMEZONE, Settings
 from geo.errors import BadInput
 from geo.incidents import CATEGORIES, OPEN_STATES, limits_h, points
@@ -127,7 +127,7 @@ def monthly(conn: Connection, *, month: str, settings: Settings, now: dt.datetim
         entry["closure_hours_mean"] = round(float(np.mean(hours)), 2) if hours else None
         return entry
 
-    changes = _hotspot_changes(conn, m, cell_m=hotspot_cell_m)
+    changes = _hotspot_changes(conn, m, cell_m=hotspot_cell_m, crs=settings.metric_crs)
     grid_list = []
     for code, entry in per_grid.items():
         finish(entry)
@@ -145,16 +145,17 @@ def monthly(conn: Connection, *, month: str, settings: Settings, now: dt.datetim
     }
 
 
-def _hotspot_changes(conn: Connection, month: Month, *, cell_m: float) -> dict[str, dict[str, int]]:
-    """Per grid: hot cells (≥ 95 %) new this month, still hot, and no longer hot, against the previous month."""
+def _hotspot_changes(conn: Connection, month: Month, *, cell_m: float, crs: str) -> dict[str, dict[str, int]]:
+    """Per grid: hot cells (≥ 95 %) new this month, still hot, and no longer hot, against the previous month
+    (cells in metres of the metric *crs*)."""
     extent = queries.community_union(conn)
     if extent is None:
         return {}
     cur, prev = _points(conn, month), _points(conn, month.previous())
     if len(cur[0]) < 3 or len(prev[0]) < 3:
         return {}
-    a = hotspots.hotspots(lon=prev[0], lat=prev[1], cell_m=cell_m, mask=extent)
-    b = hotspots.hotspots(lon=cur[0], lat=cur[1], cell_m=cell_m, lattice_=a.lattice)  # the same cells
+    a = analysis.hotspots(lon=prev[0], lat=prev[1], cell_m=cell_m, mask=extent, crs=crs)
+    b = analysis.hotspots(lon=cur[0], lat=cur[1], cell_m=cell_m, lattice_=a.lattice, crs=crs)  # the same cells
     hot = ("hot_99", "hot_95")
     was = np.array([c in hot for c in a.classes])
     now_hot = np.array([c in hot for c in b.classes])

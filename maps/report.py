@@ -22,7 +22,7 @@ from matplotlib.patches import Polygon as PolygonPatch  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
-from geo.crs import METRIC_CRS_DEFAULT  # noqa: E402
+from geo.crs import WGS84, require_metric, transformer  # noqa: E402
 from geo.incidents import CATEGORIES  # noqa: E402
 
 FONT_FAMILY = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
@@ -59,10 +59,11 @@ def _rings(geom: Any, t: Transformer) -> list[np.ndarray]:
 
 
 def map_png(*, communities: dict, grids: dict, incidents: list[tuple[float, float, str]],
-            hot_cells: dict | None, title: str) -> str:
-    """Communities, grids, the month's incidents by category and the hot cells, in metres (EPSG:4547)."""
+            hot_cells: dict | None, title: str, metric_crs: str) -> str:
+    """Communities, grids, the month's incidents by category and the hot cells, drawn in metres of
+    *metric_crs* (the deployment's ``metric_crs``, checked by :func:`geo.crs.require_metric`)."""
     _use_fonts()
-    t = Transformer.from_crs("EPSG:4326", METRIC_CRS_DEFAULT, always_xy=True)
+    t = transformer(WGS84, require_metric(metric_crs))
     fig, ax = plt.subplots(figsize=(8.5, 7.5))
     grid_patches = [PolygonPatch(r, closed=True) for f in grids["features"] for r in _rings(shape(f["geometry"]), t)]
     ax.add_collection(PatchCollection(grid_patches, facecolor="#f3f4f6", edgecolor="#9ca3af", linewidth=0.6))

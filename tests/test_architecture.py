@@ -118,10 +118,9 @@ def test_the_private_name_check_sees_a_private_import() -> None:
 
 # ---------------------------------------------------------------------------- one home for SQL
 
-#: Modules outside geo/store that may still hold SQL, with the reason. Empty: geo/coverage, geo/demo,
-#: geo/hotspots and geo/suggest (being split into packages by other helpers) hold no SQL of their own
-#: (their storage is geo/store/coverage_store.py and geo/store/load.py), and api/cli.py reaches the
-#: database only through geo.store and the services. A path here must still hold SQL
+#: Modules outside geo/store that may still hold SQL, with the reason. Empty: the pure packages
+#: (geo/analysis, geo/coverage, geo/demo, geo/suggest) have no database at all, and api/cli.py reaches it
+#: only through geo.store and the services. A path here must still hold SQL
 #: (test_the_sql_allowlist_is_not_stale), so the list can only shrink.
 SQL_ALLOWED: dict[str, str] = {}
 

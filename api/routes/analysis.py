@@ -24,12 +24,14 @@ from api.heavy import run_heavy
 from api.params import TOWN_TZ, csv_list, window
 from api.responses import JSON, GeoJSONResponse, json_bytes
 from api.schemas import Heatmap, Hotspots, MonthlyReport, answer
-from geo import hotspots, incidents, reports
+from geo import analysis, incidents, reports
 from geo.budgets import Budgets, Pacer
 from geo.config import Settings
+from geo.crs import require_metric
 from geo.errors import BadInput
 from geo.store import queries
 from maps import report as report_page
+from maps.heatmap_png import kde_png
 
 router = APIRouter(prefix="/v1", tags=["analysis"])
 
@@ -46,17 +48,22 @@ def _mask(conn: Connection) -> Any:
     return queries.community_union(conn)
 
 
-def _metric_bounds(mask: Any) -> tuple[float, float, float, float] | None:
-    """The communities' extent in metres: every heatmap of the town shares one lattice."""
+def _metric_bounds(mask: Any, crs: str) -> tuple[float, float, float, float] | None:
+    """The communities' extent in metres of *crs*: every heatmap of the town shares one lattice."""
     if mask is None:
         return None
     xy = shapely.get_coordinates(mask)
-    x, y = hotspots.project(lon=xy[:, 0], lat=xy[:, 1])
+    x, y = analysis.project(lon=xy[:, 0], lat=xy[:, 1], crs=crs)
     return float(x.min()), float(y.min()), float(x.max()), float(y.max())
 
 
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def _metric_crs(request: Request) -> str:
+    """The deployment's metric CRS (``GRIDMAP_METRIC_CRS``), checked by the one rule, geo.crs.require_metric."""
+    return require_metric(_settings(request).metric_crs)
 
 
 def _engine(request: Request) -> Engine:
@@ -78,17 +85,18 @@ async def heatmap(
     cats = csv_list(category)
     body = await run_heavy(request, _heatmap, _engine(request), Budgets.from_settings(_settings(request)),
                            s=s, e=e, cats=cats, bandwidth_m=bandwidth_m, cell_m=cell_m, format=format,
-                           min_fraction=min_fraction)
+                           min_fraction=min_fraction, crs=_metric_crs(request))
     return Response(body, media_type=JSON)
 
 
 def _heatmap(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.datetime | None,
-             cats: list[str] | None, bandwidth_m: float, cell_m: float, format: str, min_fraction: float) -> bytes:
+             cats: list[str] | None, bandwidth_m: float, cell_m: float, format: str, min_fraction: float,
+             crs: str) -> bytes:
     with engine.connect() as conn:
         lon, lat, t, _ = incidents.points(conn, start=s, end=e, categories=cats)
-        bounds = _metric_bounds(_mask(conn))
+        bounds = _metric_bounds(_mask(conn), crs)
     common = {"from": s.isoformat() if s else None, "to": e.isoformat() if e else None, "categories": cats,
-              "bandwidth_m": bandwidth_m, "cell_m": cell_m, "crs": "EPSG:4547", "n_incidents": int(len(lon))}
+              "bandwidth_m": bandwidth_m, "cell_m": cell_m, "crs": crs, "n_incidents": int(len(lon))}
     if format == "weekly":
         if len(t) == 0:
             return json_bytes({**common, "frames": []})
@@ -96,28 +104,30 @@ def _heatmap(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.d
         last = e or dt.datetime.fromtimestamp(int(t.max().astype("int64")) + 1, dt.timezone.utc)
         # Weeks start on Monday 00:00 town time; frames are labelled with that Monday's date.
         monday = (first - dt.timedelta(days=first.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-        frames = hotspots.weekly_series(lon=lon, lat=lat, t=t, start=_utc_naive(monday), end=_utc_naive(last),
-                                        bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds, budgets=budgets)
+        frames = analysis.weekly_series(lon=lon, lat=lat, t=t, start=_utc_naive(monday), end=_utc_naive(last),
+                                        bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds, crs=crs,
+                                        budgets=budgets)
         vmax = max((float(g.density.max()) for _, g in frames), default=0.0) or None
         return json_bytes({**common, "bounds": frames[0][1].wgs84_bounds if frames else None, "vmax": vmax,
                            "frames": [{"week": (monday + dt.timedelta(days=7 * k)).date().isoformat(),
                                        "n": int(g.n_points), "points": g.points_array(min_fraction, vmax=vmax)}
                                       for k, (_, g) in enumerate(frames)]})
-    grid = hotspots.kde(lon=lon, lat=lat, bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds, budgets=budgets)
+    grid = analysis.kde(lon=lon, lat=lat, bandwidth_m=bandwidth_m, cell_m=cell_m, bounds_m=bounds, crs=crs,
+                        budgets=budgets)
     out: dict[str, Any] = {**common, "bounds": grid.wgs84_bounds,
                            "max_density_per_km2": float(grid.density.max()) * 1e6}
     if format == "png":
-        out["png"] = "data:image/png;base64," + base64.b64encode(grid.to_png()).decode()
+        out["png"] = "data:image/png;base64," + base64.b64encode(kde_png(grid)).decode()
     else:
         out["points"] = grid.points_array(min_fraction)
     return json_bytes(out)
 
 
 def _hotspot_result(conn: Connection, *, start: dt.datetime | None, end: dt.datetime | None,
-                    categories: list[str] | None, budgets: Budgets | None = None, **kwargs: Any
-                    ) -> hotspots.HotspotResult:
+                    categories: list[str] | None, crs: str, budgets: Budgets | None = None, **kwargs: Any
+                    ) -> analysis.HotspotResult:
     lon, lat, _, _ = incidents.points(conn, start=start, end=end, categories=categories)
-    return hotspots.hotspots(lon=lon, lat=lat, mask=_mask(conn), budgets=budgets, **kwargs)
+    return analysis.hotspots(lon=lon, lat=lat, mask=_mask(conn), crs=crs, budgets=budgets, **kwargs)
 
 
 #: Cells per slice of a hot-spot answer (built, encoded and dropped before the next; ~2 ms each).
@@ -144,7 +154,7 @@ async def hotspot_cells(
     if periods >= 2 and not (s and e):
         raise BadInput("emerging hot spots need a window: give from= and to= with periods=")
     kwargs = {"cell_m": cell_m, "shape": shape, "weights_kind": weights, "threshold_m": threshold_m, "k": k,
-              "transform": transform, "fdr": fdr}
+              "transform": transform, "fdr": fdr, "crs": _metric_crs(request)}
     body = await run_heavy(request, _hotspots, _engine(request), Budgets.from_settings(_settings(request)),
                            s=s, e=e, cats=cats, periods=periods, kwargs=kwargs)
     return Response(body, media_type="application/geo+json")
@@ -154,8 +164,9 @@ def _hotspots(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.
               cats: list[str] | None, periods: int, kwargs: dict[str, Any]) -> bytes:
     with engine.connect() as conn:
         if periods >= 2:  # the emerging budget before any Gi*
-            cells = hotspots.estimate_cells(cell_m=kwargs["cell_m"], shape=kwargs["shape"], mask=_mask(conn))
-            hotspots.check_emerging_budget(budgets, cells=cells, periods=periods, cell_m=kwargs["cell_m"])
+            cells = analysis.estimate_cells(cell_m=kwargs["cell_m"], shape=kwargs["shape"], mask=_mask(conn),
+                                            crs=kwargs["crs"])
+            analysis.check_emerging_budget(budgets, cells=cells, periods=periods, cell_m=kwargs["cell_m"])
         result = _hotspot_result(conn, start=s, end=e, categories=cats, budgets=budgets, **kwargs)
         labels: list[str] | None = None
         fc = result.to_geojson(features=False)
@@ -164,7 +175,7 @@ def _hotspots(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.
             assert s and e
             edges = [s + (e - s) * i / periods for i in range(periods + 1)]
             series = [incidents.points(conn, start=a, end=b, categories=cats)[:2] for a, b in zip(edges, edges[1:])]
-            labels = hotspots.emerging(periods=series, lattice_=result.lattice, budgets=budgets,
+            labels = analysis.emerging(periods=series, lattice_=result.lattice, budgets=budgets,
                                        **{k_: v for k_, v in kwargs.items() if k_ not in ("cell_m", "fdr")})
             fc["emerging"] = {"periods": [[a.isoformat(), b.isoformat()] for a, b in zip(edges, edges[1:])]}
     head = json_bytes(fc)
@@ -208,14 +219,15 @@ def _monthly_html(engine: Engine, settings: Settings, month: str) -> str:
         m = reports.Month.parse(month)
         previous = reports.monthly(conn, month=str(m.previous()), settings=settings)
         lon, lat, _, cats = incidents.points(conn, start=m.start(), end=m.next().start())
-        hot = _hotspot_result(conn, start=m.start(), end=m.next().start(), categories=None).to_geojson() \
-            if len(lon) >= 3 else None
+        crs = require_metric(settings.metric_crs)
+        hot = _hotspot_result(conn, start=m.start(), end=m.next().start(), categories=None,
+                              crs=crs).to_geojson() if len(lon) >= 3 else None
         plan = queries.resolve_plan(conn, plan_id=(data.get("plan") or {}).get("id"))
         communities = json.loads(queries.communities_geojson(conn))
         grids = json.loads(queries.grids_geojson(conn, plan_id=plan["id"]))
     map_src = report_page.map_png(
         communities=communities, grids=grids,
-        incidents=list(zip(lon.tolist(), lat.tolist(), cats)), hot_cells=hot,
+        incidents=list(zip(lon.tolist(), lat.tolist(), cats)), hot_cells=hot, metric_crs=crs,
         title=f"高山镇 {data['month']} 事件与热点 incidents and hot spots")
     chart_src = report_page.chart_png(report=data, previous=previous)
     return report_page.monthly_html(report=data, previous=previous, map_src=map_src, chart_src=chart_src)

@@ -151,3 +151,22 @@ def test_weekly_frames_are_labelled_with_town_mondays(client, keys) -> None:  # 
                         headers=auth(keys["viewer"])).json()["frames"]
     assert [f["week"] for f in frames] == ["2026-08-31", "2026-09-07", "2026-09-14", "2026-09-21"]
     assert all(dt.date.fromisoformat(f["week"]).weekday() == 0 for f in frames)
+
+
+def test_the_deployments_metric_crs_is_used(client, keys, settings) -> None:  # type: ignore[no-untyped-def]
+    """GRIDMAP_METRIC_CRS=EPSG:32649 (UTM 49N): the heatmap says so and the hot spots are computed in it."""
+    h = auth(keys["viewer"])
+    window = {"from": "2026-06-01", "to": "2026-09-01"}
+    ref_heat = client.get("/v1/heatmap", params=window, headers=h).json()
+    ref_hot = client.get("/v1/hotspots", params=window, headers=h).json()
+    with TestClient(create_app(settings.model_copy(update={"metric_crs": "EPSG:32649"}))) as utm:
+        heat = utm.get("/v1/heatmap", params=window, headers=h).json()
+        hot = utm.get("/v1/hotspots", params=window, headers=h).json()
+        emerging = utm.get("/v1/hotspots", params={**window, "periods": 3}, headers=h)
+        page = utm.get("/v1/reports/monthly.html", params={"month": "2026-07"}, headers=h)
+    assert ref_heat["crs"] == "EPSG:4547" and heat["crs"] == "EPSG:32649"
+    assert heat["n_incidents"] == ref_heat["n_incidents"]
+    assert ref_hot["crs_metric"] == "EPSG:4547" and hot["crs_metric"] == "EPSG:32649"
+    assert hot["n_points"] + hot["n_outside"] == ref_hot["n_points"] + ref_hot["n_outside"]
+    assert emerging.status_code == 200 and emerging.json()["crs_metric"] == "EPSG:32649"
+    assert page.status_code == 200 and page.text.count("data:image/png;base64,") == 2
