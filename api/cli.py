@@ -71,7 +71,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from geo.store.coverage_store import recompute_all
+    from geo.coverage_service import recompute_all
     from geo.store.load import database_is_empty, load_dataset
     from geo.store.setup import prepare
 
@@ -93,7 +93,7 @@ def serve(
                 counts = load_dataset(engine, settings.demo_dir, progress=Progress())
                 typer.echo("loaded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
                 typer.echo("computing camera views and coverage ...")
-                recompute_all(engine, progress=Progress())
+                recompute_all(engine, progress=Progress(), metric_crs=settings.metric_crs)
             key = _local_admin_key(settings, engine)
             engine.dispose()
         else:
@@ -255,8 +255,8 @@ def demo_load(
     coverage: Annotated[bool, typer.Option(help="compute camera views and coverage after loading")] = True,
 ) -> None:
     """Load a generated data set into the database (all or nothing), then compute coverage."""
+    from geo.coverage_service import recompute_all
     from geo.store import migrate
-    from geo.store.coverage_store import recompute_all
     from geo.store.load import load_dataset
     from geo.store.setup import prepare
 
@@ -273,7 +273,7 @@ def demo_load(
         typer.echo(f"loaded in {time.monotonic() - t0:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         if coverage:
             t0 = time.monotonic()
-            recompute_all(engine, progress=Progress())
+            recompute_all(engine, progress=Progress(), metric_crs=settings.metric_crs)
             typer.echo(f"camera views and coverage computed in {time.monotonic() - t0:.1f} s")
     except GridmapError as exc:
         raise _fail(exc.message) from None
@@ -335,11 +335,11 @@ app.add_typer(coverage_app, name="coverage")
 def coverage_recompute(force: Annotated[bool, typer.Option("--force", help="recompute every view, "
                                                                          "not only stale ones")] = False) -> None:
     """Recompute stale camera views, then every grid's coverage and gaps (with progress)."""
-    from geo.store.coverage_store import recompute_all
+    from geo.coverage_service import recompute_all
 
     t0 = time.monotonic()
     try:
-        counts = recompute_all(_engine(), force=force, progress=Progress())
+        counts = recompute_all(_engine(), force=force, progress=Progress(), metric_crs=_settings().metric_crs)
     except GridmapError as exc:
         raise _fail(exc.message) from None
     typer.echo(f"coverage recomputed in {time.monotonic() - t0:.1f} s: views computed {counts['computed']:,}, "
@@ -390,14 +390,17 @@ def plans_publish(
                                                        help="publish despite band warnings")] = False,
 ) -> None:
     """Validate and publish a draft atomically (the published plan is retired)."""
+    from functools import partial
+
+    from geo.coverage_service import on_plan_published
     from geo.plans import Bands, publish
-    from geo.store.coverage_store import on_plan_published
 
     settings = _settings()
     t0 = time.monotonic()
     try:
         publish(_engine(), plan_id=plan, actor="cli", acknowledge_warnings=acknowledge_warnings,
-                bands=Bands.of(settings), metric_crs=settings.metric_crs, on_published=on_plan_published)
+                bands=Bands.of(settings), metric_crs=settings.metric_crs,
+                on_published=partial(on_plan_published, metric_crs=settings.metric_crs))
     except GridmapError as exc:
         problems = (exc.details or {}).get("problems", []) if isinstance(exc.details, dict) else []
         for p in problems:

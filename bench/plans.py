@@ -30,7 +30,7 @@ default 5 at town scale, 3 at city scale):
    validate alone;
 4. publish: ``publish(check=False)`` (the bare swap), ``publish(check=True,
    acknowledge_warnings=True)`` and, when ``publish`` takes ``on_published``, the API's call
-   (with :func:`geo.store.coverage_store.on_plan_published`); ratio checked ÷ bare. Each
+   (with :func:`geo.coverage_service.on_plan_published`); ratio checked ÷ bare. Each
    publish runs in a transaction the bench rolls back (``publish`` gets a stand-in whose
    ``begin()`` hands out that transaction's connection), after ``SET CONSTRAINTS ALL
    IMMEDIATE`` has run the deferred checks a COMMIT would run; the published plan never
@@ -476,12 +476,12 @@ def run_scale(scale: str, database: str, repeats: int, args: argparse.Namespace)
         # 4. publish, rolled back
         hook = None
         if "on_published" in inspect.signature(plans.publish).parameters:
-            from geo.store.coverage_store import on_plan_published as hook
+            from geo.coverage_service import on_plan_published as hook
         variants: list[tuple[str, dict[str, Any]]] = [
             ("publish(check=False): the bare swap", {"check": False}),
             ("publish(check=True, acknowledge_warnings=True)", {"check": True, "acknowledge_warnings": True})]
         if hook is not None:
-            variants.append(("  + on_published=coverage_store.on_plan_published (the API's call)",
+            variants.append(("  + on_published=coverage_service.on_plan_published (the API's call)",
                              {"check": True, "acknowledge_warnings": True, "on_published": hook}))
         t_pub = {label: Timing(label) for label, _ in variants}
         t_switch = Timing("lookup switch: published_plan + build_index (places reused)")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ConnDep, EngineDep, Operator, Viewer
+from api.deps import ConnDep, EngineDep, Operator, SettingsDep, Viewer
 from api.responses import GEOJSON, GeoJSONResponse
 from api.schemas import CameraProps, Feature, ViewProps, answer
-from geo import cameras
-from geo.store import coverage_store, queries
+from geo import cameras, coverage_service
+from geo.config import Settings
+from geo.store import coverage as stored_coverage
+from geo.store import queries
 
 router = APIRouter(prefix="/v1/cameras", tags=["cameras"])
 
@@ -44,11 +47,17 @@ def _actor(key: Any) -> str:
     return f"key:{key.prefix}"
 
 
-@router.post("", status_code=201, summary="Add a camera; its view is computed now", response_class=GeoJSONResponse, 
+def _coverage_follows(settings: Settings) -> Any:
+    """The camera change's callback: its view and the grids it touches recomputed in the deployment's metric CRS."""
+    return partial(coverage_service.on_cameras_changed, metric_crs=settings.metric_crs)
+
+
+@router.post("", status_code=201, summary="Add a camera; its view is computed now", response_class=GeoJSONResponse,
              responses=answer(Feature[CameraProps], status=201))
-def create_camera(engine: EngineDep, conn: ConnDep, key: Operator, body: Annotated[CameraIn, Body()]) -> Response:
+def create_camera(engine: EngineDep, conn: ConnDep, settings: SettingsDep, key: Operator,
+                  body: Annotated[CameraIn, Body()]) -> Response:
     camera_id = cameras.create(engine, body.model_dump(exclude_unset=False), actor=_actor(key),
-                               on_change=coverage_store.on_cameras_changed)
+                               on_change=_coverage_follows(settings))
     return Response(queries.camera_feature(conn, camera_id=camera_id), status_code=201, media_type=GEOJSON)
 
 
@@ -57,23 +66,23 @@ def get_camera(camera_id: int, conn: ConnDep, _: Viewer) -> Response:
     return Response(queries.camera_feature(conn, camera_id=camera_id), media_type=GEOJSON)
 
 
-@router.patch("/{camera_id}", summary="Change a camera; its view is recomputed", response_class=GeoJSONResponse, 
+@router.patch("/{camera_id}", summary="Change a camera; its view is recomputed", response_class=GeoJSONResponse,
               responses=answer(Feature[CameraProps]))
-def patch_camera(camera_id: int, engine: EngineDep, conn: ConnDep, key: Operator,
+def patch_camera(camera_id: int, engine: EngineDep, conn: ConnDep, settings: SettingsDep, key: Operator,
                  body: Annotated[dict[str, Any], Body(examples=[{"azimuth_deg": 135, "status": "fault"}])]
                  ) -> Response:
-    cameras.update(engine, camera_id, body, actor=_actor(key), on_change=coverage_store.on_cameras_changed)
+    cameras.update(engine, camera_id, body, actor=_actor(key), on_change=_coverage_follows(settings))
     return Response(queries.camera_feature(conn, camera_id=camera_id), media_type=GEOJSON)
 
 
 @router.delete("/{camera_id}", status_code=204, summary="Remove a camera")
-def delete_camera(camera_id: int, engine: EngineDep, key: Operator) -> Response:
-    cameras.delete(engine, camera_id, actor=_actor(key), on_change=coverage_store.on_cameras_changed)
+def delete_camera(camera_id: int, engine: EngineDep, settings: SettingsDep, key: Operator) -> Response:
+    cameras.delete(engine, camera_id, actor=_actor(key), on_change=_coverage_follows(settings))
     return Response(status_code=204)
 
 
 @router.get("/{camera_id}/view", summary="The camera's visible polygon after occlusion by buildings, and its area",
             response_class=GeoJSONResponse, responses=answer(Feature[ViewProps]))
 def camera_view(camera_id: int, conn: ConnDep, _: Viewer) -> Response:
-    return Response(json.dumps(coverage_store.view_feature(conn, camera_id=camera_id), ensure_ascii=False),
+    return Response(json.dumps(stored_coverage.view_feature(conn, camera_id=camera_id), ensure_ascii=False),
                     media_type=GEOJSON)

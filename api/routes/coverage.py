@@ -9,33 +9,35 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from api.deps import ConnDep, Viewer
+from api.deps import ConnDep, SettingsDep, Viewer
 from api.heavy import run_heavy
 from api.responses import GEOJSON, GeoJSONResponse, json_bytes
 from api.schemas import FeatureCollection, GapProps, SiteProps, ViewProps, answer
 from geo.budgets import Budgets
-from geo.store import coverage_store
+from geo import coverage_service
+from geo.config import Settings
+from geo.store import coverage as stored_coverage
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 
 
 @router.get("", summary="Per-grid coverage (watchable, covered, ratio, largest gap), town totals, key places")
-def coverage(conn: ConnDep, _: Viewer) -> dict[str, Any]:
-    return coverage_store.summary(conn)
+def coverage(conn: ConnDep, settings: SettingsDep, _: Viewer) -> dict[str, Any]:
+    return coverage_service.summary(conn, metric_crs=settings.metric_crs)
 
 
 @router.get("/gaps", summary="Watchable space no online camera sees (GeoJSON), largest first",
             response_class=GeoJSONResponse, responses=answer(FeatureCollection[GapProps]))
 def gaps(conn: ConnDep, _: Viewer,
          grid: Annotated[str | None, Query(description="a grid code of the published plan")] = None) -> Response:
-    return Response(json.dumps(coverage_store.gaps_geojson(conn, grid_code=grid), ensure_ascii=False),
+    return Response(json.dumps(stored_coverage.gaps_geojson(conn, grid_code=grid), ensure_ascii=False),
                     media_type=GEOJSON)
 
 
 @router.get("/views", summary="Every camera's visible view (GeoJSON); offline and faulty ones are marked not counted",
             response_class=GeoJSONResponse, responses=answer(FeatureCollection[ViewProps]))
 def views(conn: ConnDep, _: Viewer) -> Response:
-    return Response(json.dumps(coverage_store.views_geojson(conn), ensure_ascii=False), media_type=GEOJSON)
+    return Response(json.dumps(stored_coverage.views_geojson(conn), ensure_ascii=False), media_type=GEOJSON)
 
 
 class SuggestIn(BaseModel):
@@ -54,12 +56,13 @@ class SuggestIn(BaseModel):
 async def suggest(request: Request, _: Viewer, body: Annotated[SuggestIn, Body()]) -> Response:
     """Runs in a worker thread (api/heavy.py, ``run_heavy``), its work budget checked before any view is
     cast (geo/budgets.py)."""
-    fc = await run_heavy(request, _suggest, request.app.state.engine,
-                         Budgets.from_settings(request.app.state.settings), body)
+    settings = request.app.state.settings
+    fc = await run_heavy(request, _suggest, request.app.state.engine, settings, Budgets.from_settings(settings), body)
     return Response(fc, media_type=GEOJSON)
 
 
-def _suggest(engine: Engine, budgets: Budgets, body: SuggestIn) -> bytes:
+def _suggest(engine: Engine, settings: Settings, budgets: Budgets, body: SuggestIn) -> bytes:
     with engine.connect() as conn:
-        return json_bytes(coverage_store.suggest_sites(conn, k=body.k, grid_code=body.grid, hfov_deg=body.hfov_deg,
-                                                       range_m=body.range_m, budgets=budgets))
+        return json_bytes(coverage_service.suggest_sites(conn, k=body.k, grid_code=body.grid, hfov_deg=body.hfov_deg,
+                                                         range_m=body.range_m, budgets=budgets,
+                                                         metric_crs=settings.metric_crs))

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,12 +27,12 @@ from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer
 from api.responses import GEOJSON, GeoJSONResponse
 from api.schemas import (Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
                          Suggested, Validation, answer)
-from geo import plan_edits, plans
+from geo import coverage_service, plan_edits, plans
 from geo.config import Settings
 from geo.crs import from_metric
 from geo.errors import BadInput, VersionRequired, excerpt
 from geo.plan_checks import Bands, Problem, problem_dict
-from geo.store import coverage_store, exchange, queries
+from geo.store import exchange, queries
 from geo.validation import geometry_in
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -248,7 +249,7 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
     plans.publish(engine, plan_id=plan_id, actor=_actor(key), version=version,
                   acknowledge_warnings=bool(body and body.acknowledge_warnings), bands=Bands.of(settings),
                   metric_crs=settings.metric_crs, problem_json=_problem_json(settings),
-                  on_published=coverage_store.on_plan_published)
+                  on_published=partial(coverage_service.on_plan_published, metric_crs=settings.metric_crs))
     with engine.connect() as conn:
         return _plan_response(conn, plan_id, extra={})
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from api.app import create_app
 from geo.config import Settings
 from geo.keys import create_key
-from geo.store.coverage_store import recompute_all
+from geo.coverage_service import recompute_all
 from geo.store.db import make_engine
 from tests.conftest import auth
 

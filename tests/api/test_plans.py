@@ -17,10 +17,10 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import text
 
 from api.app import create_app
+from geo import coverage_service
 from geo.config import Settings
 from geo.crs import from_metric, to_metric
 from geo.keys import create_key
-from geo.store import coverage_store
 from geo.store.db import make_engine
 from tests.conftest import app_env, after_lookup_polls, auth
 
@@ -341,7 +341,7 @@ def publishing(private_db: str, tmp_path):  # type: ignore[no-untyped-def]
 def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing) -> None:  # type: ignore[no-untyped-def]
     env = publishing
     c = env["client"]
-    coverage_store.recompute_all(env["engine"])
+    coverage_service.recompute_all(env["engine"])
     coverage_before = {g["code"]: g for g in c.get("/v1/coverage", headers=auth(env["keys"]["viewer"])).json()["grids"]}
     plan, v = _draft(env)
     old = _parent(env, plan)

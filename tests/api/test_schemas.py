@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from geo.store.coverage_store import recompute_all
+from geo.coverage_service import recompute_all
 from tests.conftest import app_env, auth
 
 #: Routes whose success answer is not a JSON document (a file, a redirect, no content, HTML).

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 import maps.coverage
-from geo.store import coverage_store
+from geo import coverage_service
 from maps.assets import assert_no_cdn
 from maps.coverage import DORI_LABELS, KIND_LABELS, LAYER_NAMES, MOUNT_LABELS, STATUS_LABELS, ratio_class
 from tests.conftest import auth, sign_in_cookie
@@ -35,7 +35,7 @@ def coverage_computed(engine) -> None:
     with engine.connect() as conn:
         done = conn.execute(text("SELECT count(*) FROM grid_coverage")).scalar()
     if not done:
-        coverage_store.recompute_all(engine)
+        coverage_service.recompute_all(engine)
 
 
 def _api(live_server: str, keys, path: str, **params):

@@ -101,12 +101,12 @@ def test_gap_polygons_are_made_storable() -> None:
     """A gap polygon that reprojection left invalid is repaired before it is snapped for storage."""
     from shapely import Polygon
 
-    from geo.store.coverage_store import _storable
+    from geo.store.coverage import storable
 
     # a hole touching its shell along an edge (invalid), in degrees
     shell = [(113.2, 40.05), (113.201, 40.05), (113.201, 40.051), (113.2, 40.051)]
     hole = [(113.2, 40.0502), (113.2005, 40.0502), (113.2005, 40.0505), (113.2, 40.0505)]
     bad = Polygon(shell, [hole])
     assert not bad.is_valid
-    good = _storable(bad)
+    good = storable(bad)
     assert good.is_valid and good.area > 0
