@@ -7,7 +7,8 @@ and every geometry, name, phone number and incident is made up.
 
 How the data are built
 ----------------------
-All geometry is computed in metres in EPSG:4547 (CGCS2000 / 3-degree Gauss–Krüger CM 114E)
+All geometry is computed in metres in :data:`geo.demo.model.AUTHORING_CRS`, which is
+:data:`geo.crs.METRIC_CRS_DEFAULT` (EPSG:4547, CGCS2000 / 3-degree Gauss–Krüger CM 114E),
 and converted to EPSG:4326 (RFC 7946 GeoJSON, 8 decimals) only when written.
 
 A *community* (a walled compound, 小区) is laid out by :func:`layout_community` in local

@@ -26,7 +26,7 @@ from geo.demo.incidents import (
     local_seconds,
     simulate_incidents,
 )
-from geo.demo.model import Building, Community, Progress, seeded_rng
+from geo.demo.model import AUTHORING_CRS, Building, Community, Progress, seeded_rng
 from geo.demo.names import fake_names, fake_phones
 from geo.demo.sites import (
     CITY_LONLAT,
@@ -40,15 +40,14 @@ from geo.demo.sites import (
     largest_remainder,
 )
 
-METRIC_CRS = "EPSG:4547"
 PLAN = {"name": "2026 年网格方案", "published_at": "2026-01-01T00:00:00+08:00"}
 
 
 class _Wgs84:
-    """EPSG:4547 -> EPSG:4326, rounded to 8 decimals, valid polygons, RFC 7946 winding."""
+    """AUTHORING_CRS (metres) -> EPSG:4326, rounded to 8 decimals, valid polygons, RFC 7946 winding."""
 
     def __init__(self) -> None:
-        self.tr = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+        self.tr = Transformer.from_crs(AUTHORING_CRS, "EPSG:4326", always_xy=True)
         self.fixed = 0
 
     def xy(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -357,7 +356,7 @@ def _nearest_building(xy: np.ndarray, community: np.ndarray, comms: list[Communi
 
 
 def _centre_offset(site: Site, lonlat: tuple[float, float]) -> tuple[float, float]:
-    tr = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+    tr = Transformer.from_crs("EPSG:4326", AUTHORING_CRS, always_xy=True)
     cx, cy = tr.transform(*lonlat)
     allb = shapely.union_all([cm.polygon.envelope for cm in site.communities])
     x0, y0, x1, y1 = allb.bounds
@@ -410,6 +409,6 @@ def generate(*, seed: int = 1, scale: Literal["town", "city"] = "town", out_dir:
     for r in site.streets:
         r.geom = shapely.transform(r.geom, lambda c: c + off)
     meta["synthetic"] = True
-    meta["metric_crs"] = METRIC_CRS
+    meta["metric_crs"] = AUTHORING_CRS
     return write_site(site, out_dir, seed=seed, scale=scale, town_meta=meta, n_incidents=n_inc, ref_prefix=prefix,
                   rng=seeded_rng([seed, 8]), progress=progress)

@@ -11,6 +11,14 @@ import numpy as np
 import shapely
 from shapely import LineString, Polygon
 
+from geo.crs import METRIC_CRS_DEFAULT
+
+#: The CRS every generated geometry is authored in (metres), converted to EPSG:4326 only when written.
+#: It is the default metric CRS (EPSG:4547) on purpose and must stay so: camera azimuths are grid bearings
+#: there, and the committed data set is defined by it; a deployment's other metric CRS changes how the data
+#: are measured, not how they were made.
+AUTHORING_CRS = METRIC_CRS_DEFAULT
+
 #: ``progress(stage, done, total)``, called per community and per 100,000 incidents.
 Progress = Callable[[str, int, int], None]
 

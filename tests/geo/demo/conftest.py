@@ -16,11 +16,12 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from geo.demo import generate
+from geo.demo.model import AUTHORING_CRS
 
 COMMITTED = Path(__file__).resolve().parents[3] / "data" / "boundaries"
 FILES = ("town.json", "communities.geojson", "grids.geojson", "buildings.geojson", "units.csv", "roads.geojson",
          "key_places.geojson", "cameras.geojson", "staff.csv", "incidents.csv", "incident_events.csv")
-TO_METRIC = Transformer.from_crs("EPSG:4326", "EPSG:4547", always_xy=True)
+TO_METRIC = Transformer.from_crs("EPSG:4326", AUTHORING_CRS, always_xy=True)
 
 
 # -- fixtures ------------------------------------------------------------------------------
