@@ -30,12 +30,12 @@ Two styles exist: ``highrise`` (11–18 floors, the Gaoshan resettlement blocks)
 ``walkup`` (5–7 floors, ~13 m units, rows 23–28 m apart: the older estates that make up
 most of the city scale).
 
-:func:`partition_community` then divides the community into grids: the Voronoi cells of
-points sampled every ``sample_m`` metres along every building outline are merged per
-building (each building lies wholly in its own region because buildings are further
-apart than half the sampling step) and clipped to the wall; buildings taken in snake
+:func:`partition_community` then divides the community into grids: each building's cell
+(the land nearer to it than to any other, clipped to the wall) comes from
+:func:`geo.partition.building_cells`, the tessellation the planner's edits use, with outline
+points every ``sample_m`` metres; buildings taken in snake
 order along the rows are grouped by dynamic programming into contiguous runs whose
-household capacity fits the band; each grid is the union of its buildings' regions,
+household capacity fits the band; each grid is the union of its buildings' cells,
 simplified as a coverage and snapped to a 1 cm grid, and the community polygon is
 rebuilt as the union of its grids, so the grids tile it exactly. Households and
 population are then drawn per grid inside the band and spread over its units.

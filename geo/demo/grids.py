@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely import Polygon, box
+from shapely import Polygon
 
 from geo.demo.model import Community, Grid, seeded_rng
 from geo.numbering import reading_order
+from geo.partition import building_cells
 
 # What is drawn inside the bands (a little margin on both sides).
 _HH_DRAW = (203, 297)
@@ -25,34 +26,16 @@ _CAP_BOUNDS = (math.ceil(_HH_DRAW[0] / _OCCUPANCY[1]), math.floor(_HH_DRAW[1] / 
 
 
 def building_regions(c: Community) -> np.ndarray:
-    """The part of the community nearer to each building than to any other (clipped)."""
-    fps = np.array([b.footprint for b in c.buildings], dtype=object)
-    seg = shapely.segmentize(fps, c.sample_m)
-    coords, owner = shapely.get_coordinates(seg, return_index=True)
-    keep = np.r_[owner[1:] == owner[:-1], False]  # drop each ring's closing point
-    pts, owner = coords[keep], owner[keep]
-    # A millimetre of (fixed) jitter: points sampled on parallel walls are cocircular, which
-    # makes degenerate, self-intersecting Voronoi cells.
-    pts = pts + np.random.default_rng(0).normal(0.0, 0.001, pts.shape)
-    env = box(*c.polygon.buffer(100.0).bounds)
-    cells = np.asarray(shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=env,
-                                                                   ordered=True)))
-    if len(cells) != len(pts):
-        raise AssertionError("voronoi cells do not match their sites")
-    bad = ~shapely.is_valid(cells)
-    if bad.any():
-        cells[bad] = shapely.make_valid(cells[bad])
-    cuts = np.flatnonzero(np.diff(owner)) + 1
-    regions = np.array([_merge_cells(part) for part in np.split(cells, cuts)], dtype=object)
-    regions = shapely.intersection(regions, c.polygon)
-    return shapely.set_precision(regions, 0.001)
+    """The part of the community nearer to each building than to any other (clipped to the wall).
 
-
-def _merge_cells(cells: np.ndarray) -> Any:
-    try:  # fast path: Voronoi cells share their edges exactly
-        return shapely.coverage_union_all(cells)
-    except shapely.errors.GEOSException:  # cells cut by the envelope may not be noded alike
-        return shapely.union_all(cells)
+    These are the buildings' cells of :func:`geo.partition.building_cells` (one implementation of
+    the tessellation: the planner's edits move the same cells), with outline points sampled every
+    ``c.sample_m`` metres (1 m in high-rise compounds, 2.5 m in walk-up estates).
+    """
+    cells = building_cells([b.footprint for b in c.buildings], c.polygon, spacing=c.sample_m)
+    regions = np.empty(len(cells), dtype=object)
+    regions[:] = cells
+    return regions
 
 
 def _snake(c: Community) -> list[int]:
