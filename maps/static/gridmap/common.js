@@ -1,5 +1,5 @@
 /*
- * gridmap map pages: what the page scripts (lookup.js, command.js, coverage.js, editor.js) share.
+ * gridmap map pages: what the page scripts (lookup.js, command.js, coverage.js, editor/*.js) share.
  * Loaded with <script defer> just before the page's own script (maps/base.py add_page_assets), so
  * it runs after leaflet.js; it only defines window.gridmapCommon and touches nothing on the page.
  *
