@@ -90,6 +90,34 @@ def test_page_loads_the_vendored_geoman_after_leaflet_and_nothing_from_outside()
         assert (STATIC_DIR / path).is_file(), path
 
 
+def _editor_scripts(html: str) -> list[str]:
+    """The page's script paths under gridmap/editor/, in the order the page loads them."""
+    return re.findall(r'<script defer src="/static/(gridmap/editor/[^"]+)"></script>', html)
+
+
+def test_every_editor_script_is_loaded_once_and_main_last() -> None:
+    """A file added to maps/static/gridmap/editor/ but not to SCRIPT_PATHS (or the start page's) would
+    never run: each is loaded by the editor page or the start page, by neither twice, main.js last."""
+    files = sorted(f"gridmap/editor/{p.name}" for p in (STATIC_DIR / "gridmap/editor").iterdir())
+    assert files and all(f.endswith(".js") for f in files), files
+    editor = _editor_scripts(_page())
+    start = _editor_scripts(plans_page(plans=[], published=None))
+    assert editor == list(SCRIPT_PATHS) and start == list(PLANS_SCRIPT_PATHS)
+    assert len(set(editor)) == len(editor) and len(set(start)) == len(start), (editor, start)
+    assert sorted(set(editor) | set(start)) == files
+    assert editor[-1] == "gridmap/editor/main.js"  # makes the editor from the parts before it
+    assert start[-1] == "gridmap/editor/plans.js"
+    # each part a page loads is defined before the script that uses it
+    for page in (editor, start):
+        defined: set[str] = set()
+        for path in page:
+            source = (STATIC_DIR / path).read_text(encoding="utf-8")
+            used = set(re.findall(r"\bM\.(\w+)\b", source))
+            own = set(re.findall(r"\bM\.(\w+) = ", source))
+            assert used - own <= defined, (path, sorted(used - own - defined))
+            defined |= own
+
+
 def test_static_url_reaches_every_asset() -> None:
     html = _page(static_url="/gm/static")
     assert f'"/gm/static/{GEOMAN_JS}"' in html
