@@ -1,8 +1,9 @@
 """The planners' editor (``/maps/editor?plan=ID``): redraw a draft plan's grids on the map.
 
-The page embeds the draft's grids and buildings (folium ``GeoJson`` layers that
-``maps/static/gridmap/editor.js`` takes over), the community outlines (snap
-targets), the plan (id, version, status) and the household and population bands.
+The page embeds the draft's grids and buildings (folium ``GeoJson`` layers that the
+scripts in ``maps/static/gridmap/editor/`` take over, :data:`SCRIPT_PATHS`), the
+community outlines (snap targets), the plan (id, version, status) and the household
+and population bands.
 Everything else goes through the planners' JSON API, same origin (the page's
 session cookie authenticates; a write needs the ``planner`` role, and a viewer
 sees the API's 403 message):
@@ -82,7 +83,8 @@ __all__ = [
     "LAYER_NAMES",
     "MODES",
     "PANEL_ID",
-    "SCRIPT_PATH",
+    "PLANS_SCRIPT_PATHS",
+    "SCRIPT_PATHS",
     "STYLESHEET_PATH",
     "build_editor_map",
     "deviation_class",
@@ -91,13 +93,27 @@ __all__ = [
 ]
 
 #: Paths under ``maps/static/`` (served at the map's ``static_url``).
-SCRIPT_PATH = "gridmap/editor.js"
+#: The editor's scripts, run in this order after ``gridmap/common.js`` (each is one part of
+#: ``window.gridmapEditorModules``; ``main.js``, last, makes the editor from them).
+SCRIPT_PATHS = tuple(f"gridmap/editor/{name}.js" for name in (
+    "text",  # words and number texts
+    "geometry",  # geometry clean-up before a PUT
+    "api",  # one call to the planners' API (If-Match, the error envelope)
+    "sync",  # reload, the write queue and the writes
+    "render",  # styles, tooltips, the grids, buildings, labels and problems on the map
+    "table",  # grid metrics and the metrics table
+    "panel",  # plan, problems list, diff, edits, publish box
+    "modes",  # paint, boundary, split, merge
+    "main",  # state, the view, wiring, window.gridmapEditor
+))
+#: The start page's scripts (after ``gridmap/common.js``): the API call and the "new draft" form.
+PLANS_SCRIPT_PATHS = ("gridmap/editor/api.js", "gridmap/editor/plans.js")
 STYLESHEET_PATH = "gridmap/editor.css"
 #: Leaflet-Geoman (vendored by :mod:`maps.vendor_assets`): vertex editing with snapping, line drawing.
 GEOMAN_JS = "vendor/leaflet-geoman/leaflet-geoman.min.js"
 GEOMAN_CSS = "vendor/leaflet-geoman/leaflet-geoman-layers.css"
 
-#: ``id`` of the side panel's root element (editor.js reads its ``data-*`` settings).
+#: ``id`` of the side panel's root element (editor/main.js reads its ``data-*`` settings).
 PANEL_ID = "gm-editor"
 #: ``id`` of the plans list's root element (the page without ``?plan=``).
 PLANS_ID = "gm-editor-plans"
@@ -195,7 +211,7 @@ def _legend_html(bands: dict) -> str:
 
 def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str | None,
                 scope: str | None = None) -> str:
-    """The side panel: trusted, static HTML; editor.js writes every number and message with textContent."""
+    """The side panel: trusted, static HTML; the editor's scripts write every number and message with textContent."""
     esc = _html.escape
     settings = {
         "api-base": api_base,
@@ -254,7 +270,7 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
 
 
 def _metrics_html() -> str:
-    """The metrics table (filled by editor.js) and its community filter."""
+    """The metrics table (filled by editor/table.js) and its community filter."""
     heads = [
         ("code", "网格 Grid"), ("households", "户数 HH"), ("population", "人口 Pop."), ("buildings", "楼 Bldg"),
         ("units", "单元 Units"), ("area_m2", "面积 m²"), ("polsby_popper", "紧凑 PP"),
@@ -337,10 +353,10 @@ def build_editor_map(
     _Geoman(static_url).add_to(m)
     # no /favicon.ico request (the app has none: it would be a 404 in the console)
     m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'), name="gridmap_editor_icon")
-    # editor.js runs after leaflet.js, geoman and folium's inline script have made the map and layers.
+    # the editor's scripts run after leaflet.js, geoman and folium's inline script have made the map and layers.
     # branca writes the title unescaped: a plan's name is data
     add_page_assets(m, page="editor", title=_html.escape(f"{title} · {plan.get('name', plan['id'])}"),
-                    stylesheet=STYLESHEET_PATH, scripts=(SCRIPT_PATH,), static_url=static_url)
+                    stylesheet=STYLESHEET_PATH, scripts=SCRIPT_PATHS, static_url=static_url)
     # Panes, bottom to top: grids, problems, diff, buildings (labels sit in the marker pane, Geoman's
     # vertex handles above them).
     for name, z in (("gm-ed-grids", 410), ("gm-ed-problems", 420), ("gm-ed-diff", 425), ("gm-ed-buildings", 430)):
@@ -386,7 +402,7 @@ def build_editor_map(
 def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v1", static_url: str = "/static",
                error: str = "") -> str:
     """The editor's start page (``/maps/editor`` without ``?plan=``): the plans, and a button that
-    makes a new draft from the published plan (``POST /v1/plans``; editor.js does it and opens the draft).
+    makes a new draft from the published plan (``POST /v1/plans``; editor/plans.js does it and opens the draft).
     """
     esc = _html.escape
     status_label = {"draft": "草稿 draft", "published": "已发布 published", "retired": "已停用 retired"}
@@ -415,7 +431,7 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="{esc(local_url(STYLESHEET_PATH, static_url))}">
-{script_tags((COMMON_SCRIPT_PATH, SCRIPT_PATH), static_url)}
+{script_tags((COMMON_SCRIPT_PATH, *PLANS_SCRIPT_PATHS), static_url)}
 </head><body class="gm-ed-plans-body">
 <main id="{PLANS_ID}" class="gm-ed-plans" data-api-base="{esc(api_base)}" data-source="{esc(str(source))}">
 <h1>网格规划 Grid plans</h1>

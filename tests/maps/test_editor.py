@@ -19,6 +19,8 @@ from maps.editor import (
     GEOMAN_JS,
     LAYER_NAMES,
     MODES,
+    PLANS_SCRIPT_PATHS,
+    SCRIPT_PATHS,
     build_editor_map,
     deviation_class,
     plans_page,
@@ -81,16 +83,45 @@ def test_page_loads_the_vendored_geoman_after_leaflet_and_nothing_from_outside()
     geoman = html.index(f'<script src="/static/{GEOMAN_JS}"></script>')
     assert leaflet < geoman  # Geoman's init hooks must exist before folium makes the map and layers
     assert f'href="/static/{GEOMAN_CSS}"' in html
-    assert ('<script defer src="/static/gridmap/common.js"></script>'
-            '<script defer src="/static/gridmap/editor.js"></script>') in html
+    assert '<script defer src="/static/gridmap/common.js"></script>' + "".join(
+        f'<script defer src="/static/{path}"></script>' for path in SCRIPT_PATHS) in html
     assert 'href="/static/gridmap/editor.css"' in html
-    for path in (GEOMAN_JS, GEOMAN_CSS, "gridmap/common.js", "gridmap/editor.js", "gridmap/editor.css"):
+    for path in (GEOMAN_JS, GEOMAN_CSS, "gridmap/common.js", *SCRIPT_PATHS, "gridmap/editor.css"):
         assert (STATIC_DIR / path).is_file(), path
+
+
+def _editor_scripts(html: str) -> list[str]:
+    """The page's script paths under gridmap/editor/, in the order the page loads them."""
+    return re.findall(r'<script defer src="/static/(gridmap/editor/[^"]+)"></script>', html)
+
+
+def test_every_editor_script_is_loaded_once_and_main_last() -> None:
+    """A file added to maps/static/gridmap/editor/ but not to SCRIPT_PATHS (or the start page's) would
+    never run: each is loaded by the editor page or the start page, by neither twice, main.js last."""
+    files = sorted(f"gridmap/editor/{p.name}" for p in (STATIC_DIR / "gridmap/editor").iterdir())
+    assert files and all(f.endswith(".js") for f in files), files
+    editor = _editor_scripts(_page())
+    start = _editor_scripts(plans_page(plans=[], published=None))
+    assert editor == list(SCRIPT_PATHS) and start == list(PLANS_SCRIPT_PATHS)
+    assert len(set(editor)) == len(editor) and len(set(start)) == len(start), (editor, start)
+    assert sorted(set(editor) | set(start)) == files
+    assert editor[-1] == "gridmap/editor/main.js"  # makes the editor from the parts before it
+    assert start[-1] == "gridmap/editor/plans.js"
+    # each part a page loads is defined before the script that uses it
+    for page in (editor, start):
+        defined: set[str] = set()
+        for path in page:
+            source = (STATIC_DIR / path).read_text(encoding="utf-8")
+            used = set(re.findall(r"\bM\.(\w+)\b", source))
+            own = set(re.findall(r"\bM\.(\w+) = ", source))
+            assert used - own <= defined, (path, sorted(used - own - defined))
+            defined |= own
 
 
 def test_static_url_reaches_every_asset() -> None:
     html = _page(static_url="/gm/static")
-    assert f'"/gm/static/{GEOMAN_JS}"' in html and '"/gm/static/gridmap/editor.js"' in html
+    assert f'"/gm/static/{GEOMAN_JS}"' in html
+    assert all(f'"/gm/static/{path}"' in html for path in SCRIPT_PATHS)
     assert '"/gm/static/gridmap/common.js"' in html
     assert "/static/vendor/leaflet-geoman" not in html.replace("/gm/static/", "")
 
@@ -168,8 +199,8 @@ def test_plans_page_lists_plans_and_offers_a_new_draft() -> None:
     html = plans_page(plans=plans, published=plans[1])
     assert_no_cdn(html)
     assert 'id="gm-editor-plans"' in html and 'data-source="2"' in html
-    assert ('<script defer src="/static/gridmap/common.js"></script>'
-            '<script defer src="/static/gridmap/editor.js"></script>') in html
+    assert '<script defer src="/static/gridmap/common.js"></script>' + "".join(
+        f'<script defer src="/static/{path}"></script>' for path in PLANS_SCRIPT_PATHS) in html
     assert "<script>" not in html  # no inline script: the CSP allows none that is not hashed
     assert 'id="gm-ed-newest" href="/maps/editor?plan=5"' in html
     assert html.index('data-plan="5"') < html.index('data-plan="3"') < html.index('data-plan="1"')

@@ -25,6 +25,7 @@ from geo.crs import to_metric
 from geo.keys import create_key
 from geo.store.db import make_engine
 from maps.assets import assert_no_cdn
+from maps.editor import PLANS_SCRIPT_PATHS, SCRIPT_PATHS
 from tests.conftest import SERVED_APPS, after_lookup_polls, auth, serve, sign_in_cookie
 
 _READY = "() => !!(window.gridmapEditor && window.gridmapEditor.ready)"
@@ -405,15 +406,19 @@ def test_the_start_page_lists_plans_and_makes_a_new_draft(browser, open_map, env
     editor = _call(env, "GET", "/maps/editor?plan=1", who="viewer")
     assert editor.status_code == 200
     assert_no_cdn(editor.text)
-    for asset, kind in (("gridmap/editor.js", "javascript"), ("gridmap/editor.css", "css"),
+    for asset, kind in (*((path, "javascript") for path in SCRIPT_PATHS), ("gridmap/editor.css", "css"),
                         ("gridmap/common.js", "javascript"),
                         ("vendor/leaflet-geoman/leaflet-geoman.min.js", "javascript"),
                         ("vendor/leaflet-geoman/leaflet-geoman-layers.css", "css")):
         r = httpx.get(f"{base}/static/{asset}")
         assert r.status_code == 200 and kind in r.headers["content-type"], asset
         assert f"/static/{asset}" in editor.text, asset
-    for name in ("editor.js", "common.js"):
-        script = httpx.get(f"{base}/static/gridmap/{name}").text
+    for path in PLANS_SCRIPT_PATHS:
+        r = httpx.get(f"{base}/static/{path}")
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"], path
+        assert f"/static/{path}" in page.text, path
+    for path in ("gridmap/common.js", *SCRIPT_PATHS, *PLANS_SCRIPT_PATHS):
+        script = httpx.get(f"{base}/static/{path}").text
         assert not re.search(r"\.(innerHTML|outerHTML)\s*[+]?=|insertAdjacentHTML|document\.write", script)  # text only
 
     # in the browser: the button makes a draft of the published plan and opens it in the editor

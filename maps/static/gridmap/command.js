@@ -27,6 +27,7 @@
 
   var C = window.gridmapCommon;
   var el = C.el;
+  var number = C.number;
   var PANEL_ID = "gm-command";
   var OPEN_STATES = { reported: 1, accepted: 1, assigned: 1, assisting: 1 };
   var MAX_INCIDENTS = 50000; // drawn at most (the API pages at 10,000)
@@ -36,10 +37,6 @@
   var HEAT_GRADIENT = { 0.25: "#2c7bb6", 0.45: "#00c4d4", 0.6: "#7fdc4a", 0.78: "#ffe03a", 1.0: "#e0241b" };
 
   /* ---------- small helpers (text only) ---------- */
-
-  function number(n) {
-    return typeof n === "number" ? n.toLocaleString("zh-CN") : String(n);
-  }
 
   function nextMonth(month) { // "2026-11" -> "2026-12"
     var y = parseInt(month.slice(0, 4), 10);
@@ -261,7 +258,7 @@
         heat.setLatLngs(list[k].points || []);
         weekIndexText.textContent = "第 " + (k + 1) + "/" + list.length + " 周 Week";
         weekText.textContent = list[k].week;
-        weekCountText.textContent = number(list[k].n);
+        weekCountText.textContent = String(number(list[k].n));
         slider.value = String(k);
         slider.classList.add("gm-active");
       } else {
@@ -271,7 +268,7 @@
         weekIndexText.textContent = "全部 All";
         var f = current.filters;
         weekText.textContent = f ? f.from + " – " + f.to : "全时段 Whole window";
-        weekCountText.textContent = current.aggregate ? number(current.aggregate.n_incidents) : "–";
+        weekCountText.textContent = current.aggregate ? String(number(current.aggregate.n_incidents)) : "–";
         slider.classList.remove("gm-active");
       }
       allButton.disabled = current.frame < 0;
@@ -491,18 +488,15 @@
     }
 
     function setStatus(kind, text) {
-      statusBox.setAttribute("data-state", kind);
-      statusBox.textContent = text;
+      C.setStatus(statusBox, kind, text);
     }
 
     function updateLegend() {
-      if (!legend) return;
-      Array.prototype.forEach.call(legend.querySelectorAll("[data-count]"), function (node) {
-        var key = node.getAttribute("data-count");
+      C.legendCounts(legend, function (key) {
         var n = key === "overdue" ? current.overdue
           : Object.prototype.hasOwnProperty.call(STATES, key) ? current.states[key] || 0
             : current.classes[key] || 0;
-        node.textContent = "(" + number(n) + ")";
+        return number(n);
       });
     }
 
@@ -520,8 +514,7 @@
     function load(what) {
       var f = readFilters();
       var mine = ++current.sequence;
-      if (current.controller) current.controller.abort();
-      current.controller = typeof AbortController === "function" ? new AbortController() : null;
+      current.controller = C.newController(current.controller);
       var signal = current.controller ? current.controller.signal : undefined;
       current.filters = f;
       current.error = null;
@@ -543,7 +536,7 @@
       }
 
       current.loading = true;
-      setStatus("loading", "加载中 Loading…");
+      setStatus("loading", C.LOADING);
       var params = windowParams(f);
       var jobs = [];
       // each job applies its answer only if no newer load has started since
@@ -581,10 +574,10 @@
         if (mine !== current.sequence) return; // superseded (and aborted) by a newer load
         current.loading = false;
         current.loads += 1;
-        current.error = String(err && err.message ? err.message : err);
+        current.error = C.errorText(err);
         showHeat();
         updateLegend();
-        setStatus("error", "加载失败 Failed to load: " + current.error);
+        setStatus("error", C.LOAD_FAILED + current.error);
         if (!api.ready) api.ready = true;
       });
     }
@@ -608,20 +601,6 @@
 
     var EVERYTHING = { heat: true, hotspots: true, incidents: true };
 
-    /* ---------- the view: the whole town, between the panel and the legend ---------- */
-
-    function fitTown() {
-      var bounds = layers.grids ? layers.grids.getBounds() : null;
-      if (!bounds || !bounds.isValid()) return;
-      var width = map.getSize().x;
-      var box = panel.parentNode && panel.parentNode.offsetWidth ? panel.parentNode : panel;
-      var left = width > 2 * box.offsetWidth + 240 ? box.offsetWidth + 30 : 20;
-      var right = legend && width > left + legend.offsetWidth + 480 ? legend.offsetWidth + 30 : 20;
-      map.fitBounds(bounds, {
-        paddingTopLeft: [left, 20], paddingBottomRight: [right, 20], maxZoom: 18, animate: false,
-      });
-    }
-
     /* ---------- wiring ---------- */
 
     panel.querySelector("form").addEventListener("submit", function (e) { e.preventDefault(); });
@@ -644,7 +623,7 @@
 
     setPlayButton();
     updateSlider();
-    fitTown();
+    C.fitTown(map, layers.grids ? layers.grids.getBounds() : null, panel, legend);
 
     var api = {
       ready: false,

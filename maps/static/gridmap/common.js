@@ -1,5 +1,5 @@
 /*
- * gridmap map pages: what the page scripts (lookup.js, command.js, coverage.js, editor.js) share.
+ * gridmap map pages: what the page scripts (lookup.js, command.js, coverage.js, editor/*.js) share.
  * Loaded with <script defer> just before the page's own script (maps/base.py add_page_assets), so
  * it runs after leaflet.js; it only defines window.gridmapCommon and touches nothing on the page.
  *
@@ -12,8 +12,17 @@
  *  - apiBase(root): the API's URL prefix from the panel's data-api-base;
  *  - fetchJSON / requestJSON / getJSON: same-origin calls to the JSON API (the HttpOnly session
  *    cookie authenticates); apiError: its error envelope {"error": {code, message, details}};
- *  - el, parseJSON, present, gridLabel: small helpers (text only: nothing from the API is ever
- *    written as HTML);
+ *  - errorText(err): the message of an Error (or the thing itself), as text;
+ *  - el, clear, parseJSON, present, gridLabel: small DOM and text helpers (text only: nothing from the
+ *    API is ever written as HTML);
+ *  - isNum, grouped(n, digits) ("12,345.6", "–" for no number), number(n) (zh-CN grouping, anything
+ *    else as it is): the pages' number formats;
+ *  - setStatus(node, state, text): a page's status line (its data-state and text); LOADING, LOAD_FAILED:
+ *    its words for loading and for a failed load; legendCounts(legend, countOf): "(n)" in each
+ *    [data-count] of a legend;
+ *  - sidePadding(map, panel, legend), fitTown(map, bounds, panel, legend): the town between the side
+ *    panel (left) and the legend (right), when the map is wide enough;
+ *  - newController(previous): aborts the previous request set and gives a new AbortController (or null);
  *  - pane(map, name, zIndex, noPointer), addHatches(className, hatches): map panes, SVG hatch fills;
  *  - start(init, failure): runs the page's init() once the DOM is ready.
  */
@@ -70,6 +79,31 @@
 
   function present(value) {
     return value !== undefined && value !== null && value !== "";
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function errorText(err) {
+    return String(err && err.message ? err.message : err);
+  }
+
+  /* ---------- numbers ---------- */
+
+  function isNum(n) {
+    return typeof n === "number" && isFinite(n);
+  }
+
+  // 12345.6 -> "12,346" (digits 0) or "12,345.6" (digits 1); "–" when n is no finite number
+  function grouped(n, digits) {
+    if (!isNum(n)) return "–";
+    return Number(n).toLocaleString("en-US", { minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0 });
+  }
+
+  // a count in the town's locale (12345 -> "12,345"); anything but a number as it is
+  function number(value) {
+    return typeof value === "number" ? value.toLocaleString("zh-CN") : value;
   }
 
   // the grid's number: the last 3 digits of a 15-digit grid code; other codes as they are
@@ -130,7 +164,53 @@
     return requestJSON(base, "GET", path, { params: params, signal: signal });
   }
 
+  /* ---------- status line and legend ---------- */
+
+  var LOADING = "加载中 Loading…";
+  var LOAD_FAILED = "加载失败 Failed to load: ";
+
+  // the status line *node* says *text*; its data-state (loading, ok, error, ...) picks the style
+  function setStatus(node, state, text) {
+    node.setAttribute("data-state", state);
+    node.textContent = text;
+  }
+
+  // "(n)" in every [data-count] element of *legend* (none: nothing), n = countOf(its data-count)
+  function legendCounts(legend, countOf) {
+    if (!legend) return;
+    Array.prototype.forEach.call(legend.querySelectorAll("[data-count]"), function (node) {
+      node.textContent = "(" + countOf(node.getAttribute("data-count")) + ")";
+    });
+  }
+
+  /* ---------- requests in flight ---------- */
+
+  // Aborts *previous* (an AbortController or null) and gives the next request set's controller (null where
+  // the browser has none).
+  function newController(previous) {
+    if (previous) previous.abort();
+    return typeof AbortController === "function" ? new AbortController() : null;
+  }
+
   /* ---------- the map ---------- */
+
+  // {left, right} padding (px) that keeps the map's content clear of the side panel (its control box,
+  // else the panel) and the legend, each only when the map is wide enough to spare it
+  function sidePadding(map, panel, legend) {
+    var width = map.getSize().x;
+    var box = panel.parentNode && panel.parentNode.offsetWidth ? panel.parentNode : panel;
+    var left = width > 2 * box.offsetWidth + 240 ? box.offsetWidth + 30 : 20;
+    var right = legend && width > left + legend.offsetWidth + 480 ? legend.offsetWidth + 30 : 20;
+    return { left: left, right: right };
+  }
+
+  // the whole town (*bounds*: its grids') between the panel and the legend; nothing when bounds is empty
+  function fitTown(map, bounds, panel, legend) {
+    if (!bounds || !bounds.isValid()) return;
+    var pad = sidePadding(map, panel, legend);
+    map.fitBounds(bounds, { paddingTopLeft: [pad.left, 20], paddingBottomRight: [pad.right, 20],
+                            maxZoom: 18, animate: false });
+  }
 
   // The pane *name* (made if missing) at *zIndex*; noPointer: clicks go through it.
   function pane(map, name, zIndex, noPointer) {
@@ -198,8 +278,20 @@
     findLeaflet: findLeaflet,
     findPage: findPage,
     el: el,
+    clear: clear,
+    errorText: errorText,
     parseJSON: parseJSON,
     present: present,
+    isNum: isNum,
+    grouped: grouped,
+    number: number,
+    LOADING: LOADING,
+    LOAD_FAILED: LOAD_FAILED,
+    setStatus: setStatus,
+    legendCounts: legendCounts,
+    newController: newController,
+    sidePadding: sidePadding,
+    fitTown: fitTown,
     gridLabel: gridLabel,
     apiBase: apiBase,
     fetchJSON: fetchJSON,

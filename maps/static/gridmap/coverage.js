@@ -36,19 +36,15 @@
 
   // 0.3887 -> "38.9%" (one decimal, as the tests format the API's ratio)
   function percent(ratio) {
-    return typeof ratio === "number" && isFinite(ratio) ? (ratio * 100).toFixed(1) + "%" : "–";
-  }
-
-  function grouped(n, digits) {
-    return Number(n).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    return C.isNum(ratio) ? (ratio * 100).toFixed(1) + "%" : "–";
   }
 
   function squareMetres(n, digits) {
-    return typeof n === "number" && isFinite(n) ? grouped(n, digits || 0) + " m²" : "–";
+    return C.isNum(n) ? C.grouped(n, digits) + " m²" : "–";
   }
 
   function plain(n, unit) { // 3.7 -> "3.7 m"; 52 -> "52°"
-    if (typeof n !== "number" || !isFinite(n)) return "–";
+    if (!C.isNum(n)) return "–";
     var s = Number.isInteger(n) ? String(n) : String(Math.round(n * 10) / 10);
     return s + unit;
   }
@@ -124,8 +120,7 @@
     };
 
     function setStatus(kind, text) {
-      statusBox.setAttribute("data-state", kind);
-      statusBox.textContent = text;
+      C.setStatus(statusBox, kind, text);
     }
 
     function request(method, path, params, body, signal) {
@@ -514,7 +509,7 @@
 
     function clearSuggestions() {
       layers.suggestions.clearLayers();
-      while (list.firstChild) list.removeChild(list.firstChild);
+      C.clear(list);
       current.suggestions = [];
       current.counts.suggestions = 0;
       current.counts.suggestionViews = 0;
@@ -604,7 +599,8 @@
         }));
       }
       if (bounds.isValid()) {
-        map.fitBounds(bounds, { paddingTopLeft: [leftPadding(), 30], paddingBottomRight: [rightPadding(), 30],
+        var pad = C.sidePadding(map, panel, legend);
+        map.fitBounds(bounds, { paddingTopLeft: [pad.left, 30], paddingBottomRight: [pad.right, 30],
                                 maxZoom: 18, animate: false });
       }
     }
@@ -617,8 +613,7 @@
       }
       var req = { k: k, grid: grid || null };
       var mine = ++current.suggestSequence;
-      if (current.suggestController) current.suggestController.abort();
-      current.suggestController = typeof AbortController === "function" ? new AbortController() : null;
+      current.suggestController = C.newController(current.suggestController);
       current.suggesting = true;
       current.suggestRequest = req;
       suggestButton.disabled = true;
@@ -637,7 +632,7 @@
         return fc;
       }, function (err) {
         if (mine !== current.suggestSequence) return null;
-        setStatus("error", "建议失败 Suggestion failed: " + String(err && err.message ? err.message : err));
+        setStatus("error", "建议失败 Suggestion failed: " + C.errorText(err));
         return null;
       }).then(function (result) {
         if (mine === current.suggestSequence) {
@@ -651,38 +646,16 @@
     /* ---------- legend counts ---------- */
 
     function updateLegend() {
-      if (!legend) return;
-      Array.prototype.forEach.call(legend.querySelectorAll("[data-count]"), function (node) {
-        var key = node.getAttribute("data-count");
-        var n;
-        if (key.indexOf("view-") === 0) n = current.viewStatus[key.slice(5)] || 0;
-        else if (key === "gaps") n = current.counts.gaps;
-        else if (key === "key-uncovered") n = current.counts.keyUncovered;
-        else if (key === "key-covered") n = current.counts.keyCovered;
-        else n = current.gridClasses[key] || 0;
-        node.textContent = "(" + n + ")";
+      C.legendCounts(legend, function (key) {
+        if (key.indexOf("view-") === 0) return current.viewStatus[key.slice(5)] || 0;
+        if (key === "gaps") return current.counts.gaps;
+        if (key === "key-uncovered") return current.counts.keyUncovered;
+        if (key === "key-covered") return current.counts.keyCovered;
+        return current.gridClasses[key] || 0;
       });
     }
 
-    /* ---------- the view: the whole town, between the panel and the legend ---------- */
-
-    function leftPadding() {
-      var box = panel.parentNode && panel.parentNode.offsetWidth ? panel.parentNode : panel;
-      var width = map.getSize().x;
-      return width > 2 * box.offsetWidth + 240 ? box.offsetWidth + 30 : 20;
-    }
-
-    function rightPadding() {
-      var width = map.getSize().x;
-      return legend && width > leftPadding() + legend.offsetWidth + 480 ? legend.offsetWidth + 30 : 20;
-    }
-
-    function fitTown() {
-      var bounds = layers.grids.getBounds();
-      if (!bounds || !bounds.isValid()) return;
-      map.fitBounds(bounds, { paddingTopLeft: [leftPadding(), 20], paddingBottomRight: [rightPadding(), 20],
-                              maxZoom: 18, animate: false });
-    }
+    /* ---------- the view ---------- */
 
     // names of uncovered key places only when zoomed in enough to read them; camera dots sized to the zoom
     function onZoom() {
@@ -699,11 +672,11 @@
       current.loading = true;
       current.error = null;
       current.viewsLoaded = false;
-      setStatus("loading", "加载中 Loading…");
+      setStatus("loading", C.LOADING);
       var failures = [];
       function job(promise, apply) {
         return promise.then(apply, function (err) {
-          failures.push(String(err && err.message ? err.message : err));
+          failures.push(C.errorText(err));
         });
       }
       var coverage = request("GET", "/coverage");
@@ -728,7 +701,7 @@
         updateLegend();
         if (failures.length) {
           current.error = failures.join("; ");
-          setStatus("error", "加载失败 Failed to load: " + current.error);
+          setStatus("error", C.LOAD_FAILED + current.error);
         } else {
           setStatus("ok", current.counts.views + " 个视域 views · " + current.counts.gaps + " 处盲区 gaps · " +
             current.counts.grids + " 个网格 grids");
@@ -753,7 +726,8 @@
     });
     map.on("zoomend", onZoom);
 
-    fitTown();
+    // the whole town, between the panel and the legend
+    C.fitTown(map, layers.grids.getBounds(), panel, legend);
     onZoom();
 
     var api = {

@@ -21,6 +21,7 @@
 
   var C = window.gridmapCommon;
   var el = C.el;
+  var number = C.number;
   var PANEL_ID = "gm-lookup";
   var HIGHLIGHT = { color: "#b2182b", weight: 4, opacity: 1, fillOpacity: 0.5, dashArray: null };
   var BUILDING_HIGHLIGHT = { color: "#1d3f7a", weight: 3, fillColor: "#2b5fad", fillOpacity: 0.8 };
@@ -37,10 +38,6 @@
 
   function present(value) { // "–": no value (the API's placeholder)
     return C.present(value) && value !== "–";
-  }
-
-  function number(value) {
-    return typeof value === "number" ? value.toLocaleString("zh-CN") : value;
   }
 
   function definitionList(rows) {

@@ -1,0 +1,283 @@
+/*
+ * gridmap editor: the editing modes and the target grid. Part of the editor's scripts (see main.js):
+ * window.gridmapEditorModules.modes = {install(ed)}, which gives the editor
+ *  - ed.setMode(mode) (paint, boundary, split, merge), setTarget(code), showTarget();
+ *  - the grids' and buildings' handlers ed.onGridClick, onGridContext, onGridPicked, onBuildingDown,
+ *    onBuildingOver, onBuildingContext (render.js binds them);
+ *  - paint: click a building or brush several (ed.endBrush(cancel));
+ *  - boundary: Geoman's vertex editing (ed.startEditing(code), stopEditing());
+ *  - split: Geoman's line drawing (ed.stopDrawing()), ended by a double-click or "Finish line".
+ */
+(function () {
+  "use strict";
+
+  var M = (window.gridmapEditorModules = window.gridmapEditorModules || {});
+
+  var MODE_HINTS = {
+    paint: "选目标网格（点表格一行，或 Alt/Ctrl/Shift 点击、右键点击地图），再点击或按住拖刷楼栋 " +
+      "Pick a target grid (a table row, or Alt/Ctrl/Shift-click or right-click the map), then click or brush buildings",
+    boundary: "点击网格，拖动其顶点（吸附到社区边界和相邻网格）；松开即保存，相邻网格随之调整 " +
+      "Click a grid and drag its vertices (they snap to communities and neighbours); each drop saves, neighbours adjust",
+    split: "点击要拆分的网格，再画一条穿过它的线，双击结束 Click the grid to split, then draw a line across it; " +
+      "double-click ends it",
+    merge: "依次点击两个相邻网格即合并（保留较小的编号） Click two neighbouring grids to merge them (the lower code stays)",
+  };
+
+  function install(ed) {
+    var S = ed.S;
+    var map = ed.map;
+    var hasGeoman = ed.hasGeoman;
+    var gridNumber = M.text.gridNumber;
+
+    var hintBox = document.getElementById("gm-ed-hint");
+    var targetBox = document.getElementById("gm-ed-target");
+    var targetSwatch = document.getElementById("gm-ed-target-swatch");
+    var splitActions = document.getElementById("gm-ed-split-actions");
+
+    /* ---------- modes ---------- */
+
+    function setMode(mode) {
+      if (!MODE_HINTS[mode]) return;
+      endBrush(true);
+      stopEditing();
+      stopDrawing();
+      S.mode = mode;
+      S.selected = null;
+      ed.modeButtons.forEach(function (b) {
+        var on = b.getAttribute("data-mode") === mode;
+        b.classList.toggle("gm-ed-on", on);
+        b.setAttribute("aria-pressed", on ? "true" : "false");
+      });
+      map.getContainer().setAttribute("data-gm-mode", mode);
+      if (mode === "split") map.doubleClickZoom.disable(); // a double-click ends the line
+      else map.doubleClickZoom.enable();
+      hintBox.textContent = MODE_HINTS[mode];
+      showTarget();
+      ed.restyle();
+      ed.fillTable();
+    }
+
+    function setTarget(code) {
+      S.target = code && S.grids[code] ? code : null;
+      if (S.target && S.community && (S.grids[S.target] || {}).community_code !== S.community) {
+        ed.resetCommunity();
+      }
+      showTarget();
+      ed.restyle();
+      ed.fillTable();
+      if (S.target) ed.scrollToRow(S.target);
+    }
+
+    function showTarget() {
+      if (S.target) {
+        var p = S.grids[S.target] || {};
+        targetBox.textContent = gridNumber(S.target) + " " + (p.name || "");
+        targetSwatch.style.background = ed.gridColour(S.target);
+        targetSwatch.hidden = false;
+      } else {
+        targetBox.textContent = "–";
+        targetSwatch.hidden = true;
+      }
+    }
+
+    function modifier(e) {
+      var o = e && e.originalEvent;
+      return !!(o && (o.altKey || o.ctrlKey || o.metaKey || o.shiftKey));
+    }
+
+    function onGridClick(e) {
+      var code = e.target.feature.properties.code;
+      if (S.mode === "paint") {
+        if (modifier(e)) setTarget(code);
+        return;
+      }
+      if (S.mode === "split" && hasGeoman && map.pm.globalDrawModeEnabled()) return; // a click of the line
+      onGridPicked(code);
+    }
+
+    function onGridContext(e) {
+      if (S.mode !== "paint") return;
+      L.DomEvent.preventDefault(e.originalEvent);
+      setTarget(e.target.feature.properties.code);
+    }
+
+    function onGridPicked(code) {
+      if (!ed.isDraft()) return;
+      if (S.mode === "boundary") {
+        S.selected = code;
+        ed.restyle();
+        startEditing(code);
+        ed.setStatus("ok", "拖动 " + gridNumber(code) + " 的顶点 Drag the vertices of grid " + gridNumber(code));
+      } else if (S.mode === "split") {
+        if (Date.now() - S.drewAt < 600) return; // the last clicks of the double-click that ended a line
+        S.selected = code;
+        ed.restyle();
+        // after this click is handled: Geoman would take the very click that picked the grid as a vertex
+        setTimeout(function () { if (S.mode === "split" && S.selected === code) startDrawing(); }, 0);
+        ed.setStatus("ok", "画一条穿过 " + gridNumber(code) + " 的线 Draw a line across grid " + gridNumber(code) +
+          " (双击结束 double-click ends)");
+      } else if (S.mode === "merge") {
+        if (!S.selected || S.selected === code) {
+          S.selected = S.selected === code ? null : code;
+          ed.restyle();
+          if (S.selected) ed.setStatus("ok", "再点击相邻网格 Now click a neighbour of grid " + gridNumber(code));
+          return;
+        }
+        var first = S.selected;
+        S.selected = null;
+        ed.restyle();
+        ed.merge(first, code);
+      }
+    }
+
+    /* ---------- paint: click or brush ---------- */
+
+    function onBuildingDown(e) {
+      if (S.mode !== "paint" || !ed.isDraft()) return;
+      var o = e.originalEvent;
+      if (o && o.button !== undefined && o.button !== 0) return;
+      var p = e.target.feature.properties;
+      if (modifier(e)) {
+        if (p.grid_code) setTarget(p.grid_code); // the eyedropper
+        return;
+      }
+      if (!S.target) {
+        ed.setStatus("warning", "先选择目标网格 Pick a target grid first: 点击表格中的一行 click a row of the table " +
+          "(或 Alt+点击地图 or Alt-click the map)");
+        return;
+      }
+      S.brushing = [p.code];
+      map.dragging.disable(); // the drag paints instead of panning
+      e.target.setStyle(ed.buildingStyle(e.target.feature));
+      document.addEventListener("mouseup", onBrushUp, true);
+    }
+
+    function onBuildingOver(e) {
+      if (!S.brushing) return;
+      var code = e.target.feature.properties.code;
+      if (S.brushing.indexOf(code) < 0) {
+        S.brushing.push(code);
+        e.target.setStyle(ed.buildingStyle(e.target.feature));
+      }
+    }
+
+    function onBuildingContext(e) {
+      if (S.mode !== "paint") return;
+      L.DomEvent.preventDefault(e.originalEvent);
+      var p = e.target.feature.properties;
+      if (p.grid_code) setTarget(p.grid_code);
+    }
+
+    function onBrushUp() {
+      endBrush(false);
+    }
+
+    function endBrush(cancel) {
+      document.removeEventListener("mouseup", onBrushUp, true);
+      if (!S.brushing) return null;
+      var codes = S.brushing;
+      S.brushing = null;
+      map.dragging.enable();
+      ed.restyle();
+      if (cancel || !S.target) return null;
+      var target = S.target;
+      var moving = codes.filter(function (c) { return (S.buildings[c] || {}).grid_code !== target; });
+      if (!moving.length) {
+        ed.setStatus("ok", "已在目标网格 Already in grid " + gridNumber(target));
+        return null;
+      }
+      return ed.assignMany(moving, target);
+    }
+
+    /* ---------- boundary: Geoman's vertex editing ---------- */
+
+    function startEditing(code) {
+      stopEditing();
+      var layer = S.gridLayers[code];
+      if (!layer || !hasGeoman || !layer.pm) {
+        if (!hasGeoman) ed.setStatus("error", "Leaflet-Geoman 未加载 is not loaded: boundary editing is unavailable");
+        return;
+      }
+      layer.pm.enable({ snappable: true, snapDistance: 14, allowSelfIntersection: false, draggable: false });
+      layer.on("pm:edit", onBoundaryEdit);
+      S.editing = layer;
+    }
+
+    function stopEditing() {
+      var layer = S.editing;
+      S.editing = null;
+      if (!layer) return;
+      layer.off("pm:edit", onBoundaryEdit);
+      if (layer.pm && layer.pm.enabled()) layer.pm.disable();
+    }
+
+    function onBoundaryEdit(e) {
+      var layer = e.layer || e.target;
+      var code = layer.feature && layer.feature.properties.code;
+      if (!code) return;
+      ed.reshape(code, layer.toGeoJSON(7).geometry, "adjust");
+    }
+
+    /* ---------- split: Geoman's line drawing ---------- */
+
+    function startDrawing() {
+      if (!hasGeoman) {
+        ed.setStatus("error", "Leaflet-Geoman 未加载 is not loaded: drawing a split line is unavailable");
+        return;
+      }
+      map.pm.enableDraw("Line", {
+        snappable: true, snapDistance: 14, finishOn: "dblclick", continueDrawing: false,
+        templineStyle: { color: "#0b5cad", weight: 3 }, hintlineStyle: { color: "#0b5cad", dashArray: "5 5" },
+        pathOptions: { color: "#0b5cad", weight: 3 },
+      });
+      splitActions.hidden = false;
+    }
+
+    function stopDrawing() {
+      if (hasGeoman && map.pm.globalDrawModeEnabled()) map.pm.disableDraw();
+      splitActions.hidden = true;
+    }
+
+    if (hasGeoman) {
+      map.pm.setGlobalOptions({ snappable: true, snapDistance: 14, allowSelfIntersection: false });
+      map.on("pm:create", function (e) {
+        if (e.shape !== "Line") return;
+        S.drewAt = Date.now();
+        var line = e.layer.toGeoJSON(7).geometry;
+        map.removeLayer(e.layer);
+        splitActions.hidden = true;
+        if (S.mode === "split" && S.selected) {
+          var code = S.selected;
+          S.selected = null;
+          ed.split(code, line);
+        }
+      });
+    }
+
+    document.getElementById("gm-ed-split-finish").addEventListener("click", function () {
+      var draw = hasGeoman && map.pm.Draw && map.pm.Draw.Line;
+      if (draw && draw._enabled && typeof draw._finishShape === "function") draw._finishShape();
+    });
+    document.getElementById("gm-ed-split-cancel").addEventListener("click", function () {
+      stopDrawing();
+      S.selected = null;
+      ed.restyle();
+    });
+
+    ed.setMode = setMode;
+    ed.setTarget = setTarget;
+    ed.showTarget = showTarget;
+    ed.onGridClick = onGridClick;
+    ed.onGridContext = onGridContext;
+    ed.onGridPicked = onGridPicked;
+    ed.onBuildingDown = onBuildingDown;
+    ed.onBuildingOver = onBuildingOver;
+    ed.onBuildingContext = onBuildingContext;
+    ed.endBrush = endBrush;
+    ed.startEditing = startEditing;
+    ed.stopEditing = stopEditing;
+    ed.stopDrawing = stopDrawing;
+  }
+
+  M.modes = { install: install };
+})();
