@@ -292,7 +292,7 @@ def import_(
                                                                       "report the others")] = False,
 ) -> None:
     """Import a layer from a file: every invalid feature is reported; nothing is imported unless all are valid."""
-    from geo.store.exchange import import_file
+    from geo.exchange import import_file
 
     try:
         result = import_file(_engine(), path, layer=layer, crs=crs, skip_invalid=skip_invalid)
@@ -315,7 +315,7 @@ def export(
     plan: Annotated[Optional[int], typer.Option(help="plan id (default: the published plan)")] = None,
 ) -> None:
     """Export a layer to a file."""
-    from geo.store.exchange import export_file
+    from geo.exchange import export_file
 
     try:
         n = export_file(_engine(), path, layer=layer, crs=crs, plan_id=plan)

@@ -27,12 +27,12 @@ from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer
 from api.responses import GEOJSON, GeoJSONResponse
 from api.schemas import (Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
                          Suggested, Validation, answer)
-from geo import coverage_service, plan_edits, plans
+from geo import coverage_service, exchange, plan_edits, plans
 from geo.config import Settings
 from geo.crs import from_metric
 from geo.errors import BadInput, VersionRequired, excerpt
 from geo.plan_checks import Bands, Problem, problem_dict
-from geo.store import exchange, queries
+from geo.store import queries
 from geo.validation import geometry_in
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])

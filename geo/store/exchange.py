@@ -1,187 +1,39 @@
-"""Import and export of layers between vector files and the database.
-
-Import is all or nothing: every feature is checked first (geometry, required
-properties, value ranges, references, duplicates) and every problem is reported
-with the feature's index and the reason; nothing is written unless all features
-are valid, or ``skip_invalid`` is given (then the valid ones are written and the
-others reported). The write is one transaction with an audit row.
-"""
+"""The rows an import writes (communities, buildings with their units, cameras, key places) and the
+lookups its checks need; geo/exchange.py reads and checks the files."""
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
-from geo.errors import BadInput, excerpt
-from geo.file_safety import extract_shapefile
-from geo.io import FeatureProblem, read_features, validate_features, write_features
-from geo.validation import MAX_VERTICES
-from geo.store import audit, queries
-from geo import camera_rules
-from geo.vocabulary import KEY_PLACE_KINDS
+from geo.errors import BadInput
 
-Check = Callable[[dict[str, Any]], str | None]
+#: Tables whose natural key an import checks for duplicates (the only names interpolated into SQL).
+KEYED_TABLES = {("community", "code"), ("building", "code"), ("camera", "code")}
 
 
-def _digits(name: str, n: int) -> Check:
-    def check(p: dict[str, Any]) -> str | None:
-        v = str(p.get(name) or "")
-        return None if len(v) == n and v.isdigit() else f"{name} must be {n} digits, not {excerpt(v, chars=n + 2)}"
-    return check
+def community_ids(conn: Connection) -> dict[str, int]:
+    """Community code → id."""
+    return dict(conn.execute(text("SELECT code, id FROM community")).all())
 
 
-def _one_of(name: str, values: tuple[str, ...]) -> Check:
-    def check(p: dict[str, Any]) -> str | None:
-        return None if p.get(name) in values else \
-            f"{name} must be one of {', '.join(values)}, not {excerpt(p.get(name))}"
-    return check
+def existing_keys(conn: Connection, *, table: str, key: str) -> set[str]:
+    """The natural keys already stored in ``table`` (one of :data:`KEYED_TABLES`)."""
+    if (table, key) not in KEYED_TABLES:
+        raise ValueError(f"{table}.{key} is not a keyed table")
+    return set(conn.execute(text(f"SELECT {key} FROM {table}")).scalars())
 
 
-def _number(name: str, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False,
-            optional: bool = False) -> Check:
-    def check(p: dict[str, Any]) -> str | None:
-        v = p.get(name)
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return None if optional else f"{name} is required"
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            return f"{name} must be a number, not {excerpt(v)}"
-        ok = (lo < x if lo_open else lo <= x) and (x < hi if hi_open else x <= hi)
-        if not ok:
-            return f"{name}={x:g} is outside {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        return None
-    return check
-
-
-def _present(*names: str) -> Check:
-    def check(p: dict[str, Any]) -> str | None:
-        missing = [n for n in names if p.get(n) in (None, "") or (isinstance(p.get(n), float) and math.isnan(p[n]))]
-        return f"missing required {', '.join(missing)}" if missing else None
-    return check
-
-
-def _camera(p: dict[str, Any]) -> str | None:
-    """The camera rules of the API (geo.camera_rules), on a file's properties; the position is the
-    feature's geometry, which validate_features checks."""
-    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in p.items()
-              if k in camera_rules.FIELDS and k not in ("lon", "lat")}
-    for k in ("resolution_px",):
-        if isinstance(record.get(k), float) and record[k].is_integer():
-            record[k] = int(record[k])  # a file's integer column with gaps reads as float
-    record["code"] = str(record.get("code") or "")
-    try:
-        camera_rules.validate({**record, "lon": 0.0, "lat": 0.0})
-    except BadInput as e:
-        return e.message
-    return None
-
-
-@dataclass(frozen=True)
-class Layer:
-    name: str
-    table: str
-    geometry_types: frozenset[str]
-    key: str | None
-    checks: tuple[Check, ...] = field(default_factory=tuple)
-
-
-LAYERS: dict[str, Layer] = {
-    "communities": Layer("communities", "community", frozenset({"Polygon", "MultiPolygon"}), "code",
-                         (_present("code", "name"), _digits("code", 12))),
-    "buildings": Layer("buildings", "building", frozenset({"Polygon"}), "code", (
-        _present("code", "community_code", "number", "floors", "height_m"),
-        _number("number", 1, 10_000), _number("floors", 1, 200), _number("height_m", 0, 700, lo_open=True),
-        _number("units", 0, 50, optional=True),
-    )),
-    "cameras": Layer("cameras", "camera", frozenset({"Point"}), "code", (_camera,)),
-    "key_places": Layer("key_places", "key_place", frozenset({"Point", "Polygon", "MultiPolygon"}), None, (
-        _present("kind", "name"), _one_of("kind", KEY_PLACE_KINDS),
-    )),
-}
-
-
-@dataclass
-class ImportResult:
-    layer: str
-    imported: int
-    skipped: list[FeatureProblem]
-
-
-def _props(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    cols = [c for c in gdf.columns if c != gdf.geometry.name]
-    records = gdf[cols].to_dict("records")
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in records]
-
-
-def check_layer(conn: Connection, layer: Layer, gdf: gpd.GeoDataFrame) -> list[FeatureProblem]:
-    """Every problem of every feature: geometry first, then properties and references."""
-    problems = {p.index: p.reason for p in validate_features(gdf, geometry_types=layer.geometry_types)}
-    props = _props(gdf)
-    communities = dict(conn.execute(text("SELECT code, id FROM community")).all())
-    existing: set[str] = set()
-    if layer.key:
-        existing = set(conn.execute(text(f"SELECT {layer.key} FROM {layer.table}")).scalars())
-    seen: dict[str, int] = {}
-    for p in props:
-        idx = int(p["feature_index"])
-        reasons = [r for r in (check(p) for check in layer.checks) if r]
-        if layer.key and p.get(layer.key) not in (None, ""):
-            k = str(p[layer.key])
-            if k in existing:
-                reasons.append(f"{layer.key} {excerpt(k, chars=24)} already exists in the database")
-            elif k in seen:
-                reasons.append(f"{layer.key} {excerpt(k, chars=24)} repeats feature {seen[k]}")
-            seen.setdefault(k, idx)
-        cc = p.get("community_code")
-        if layer.name == "buildings" and cc and str(cc) not in communities:
-            reasons.append(f"community_code {excerpt(cc, chars=14)} is not a known community")
-        if reasons:
-            problems[idx] = "; ".join(([problems[idx]] if idx in problems else []) + reasons)
-    return [FeatureProblem(i, r) for i, r in sorted(problems.items())]
-
-
-def import_file(engine: Engine, path: Path, *, layer: str, crs: str | None = None,
-                skip_invalid: bool = False, actor: str = "cli") -> ImportResult:
-    """Import a vector file into a layer; see the module docstring for the all-or-nothing rule."""
-    if layer not in LAYERS:
-        raise BadInput(f"unknown layer {layer!r}: use one of {', '.join(LAYERS)}")
-    spec = LAYERS[layer]
-    gdf = read_features(Path(path), crs=crs)
-    with engine.begin() as conn:
-        problems = check_layer(conn, spec, gdf)
-        if problems and not skip_invalid:
-            listing = "; ".join(f"feature {p.index}: {p.reason}" for p in problems[:20])
-            more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-            raise BadInput(
-                f"{len(problems)} of {len(gdf)} features are invalid, nothing was imported: {listing}{more}. "
-                "Fix them, or pass --skip-invalid to import the valid ones only.",
-                details=[p.as_dict() for p in problems],
-            )
-        bad = {p.index for p in problems}
-        rows = [(p, g) for p, g in zip(_props(gdf), gdf.geometry.values) if int(p["feature_index"]) not in bad]
-        _INSERT[layer](conn, rows)
-        audit.record(conn, actor=actor, action="import", entity=spec.table,
-                     after={"file": Path(path).name, "imported": len(rows),
-                            "skipped": [p.as_dict() for p in problems]})
-    return ImportResult(layer, len(rows), problems)
-
-
-def _ewkt(geom: Any, *, multi: bool = False) -> str:
+def ewkt(geom: Any, *, multi: bool = False) -> str:
     if multi and geom.geom_type == "Polygon":
         geom = shapely.MultiPolygon([geom])
     return "SRID=4326;" + shapely.to_wkt(geom, rounding_precision=-1)
 
 
-def _insert_communities(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) -> None:
+def insert_communities(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) -> None:
     town = conn.execute(text("SELECT id FROM town ORDER BY id LIMIT 1")).scalar()
     if town is None:
         raise BadInput("no town in the database: load the town first (`gridmap demo load`)")
@@ -190,10 +42,10 @@ def _insert_communities(conn: Connection, rows: list[tuple[dict[str, Any], Any]]
             "INSERT INTO community (town_id, code, name, name_en, pinyin, geom) "
             "VALUES (:t, :code, :name, :en, :py, ST_GeomFromEWKT(:g))"
         ), {"t": town, "code": str(p["code"]), "name": p["name"], "en": p.get("name_en"), "py": p.get("pinyin"),
-            "g": _ewkt(g, multi=True)})
+            "g": ewkt(g, multi=True)})
 
 
-def _insert_buildings(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) -> None:
+def insert_buildings(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) -> None:
     for p, g in rows:
         community = conn.execute(text("SELECT id, name FROM community WHERE code = :c"),
                                  {"c": str(p["community_code"])}).one()
@@ -203,7 +55,7 @@ def _insert_buildings(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) 
             "VALUES (:c, :code, :n, :name, :addr, :f, :h, ST_GeomFromEWKT(:g)) RETURNING id"
         ), {"c": community.id, "code": str(p["code"]), "n": number, "name": p.get("name") or f"{number}号楼",
             "addr": p.get("address") or f"{community.name}{number}号楼", "f": int(p["floors"]),
-            "h": float(p["height_m"]), "g": _ewkt(g)}).scalar_one()
+            "h": float(p["height_m"]), "g": ewkt(g)}).scalar_one()
         # Optional unit counts: households and population are split evenly over the units.
         units = int(p.get("units") or 0)
         hh, pop = int(p.get("households") or 0), int(p.get("population") or 0)
@@ -212,7 +64,7 @@ def _insert_buildings(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) 
                          {"b": bid, "n": u + 1, "h": hh // units + (u < hh % units), "p": pop // units + (u < pop % units)})
 
 
-def _insert_cameras(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) -> None:
+def insert_cameras(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) -> None:
     for p, g in rows:
         conn.execute(text(
             "INSERT INTO camera (code, name, kind, status, mount, height_m, azimuth_deg, hfov_deg, range_m, "
@@ -220,123 +72,21 @@ def _insert_cameras(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) ->
             ":px, (SELECT id FROM community WHERE ST_Covers(geom, ST_GeomFromEWKT(:g)) LIMIT 1), ST_GeomFromEWKT(:g))"
         ), {"code": str(p["code"]), "name": p["name"], "kind": p["kind"], "status": p["status"], "mount": p["mount"],
             "h": float(p.get("height_m") or 3.0), "az": float(p["azimuth_deg"]), "fov": float(p["hfov_deg"]),
-            "r": p.get("range_m"), "px": p.get("resolution_px"), "g": _ewkt(g)})
+            "r": p.get("range_m"), "px": p.get("resolution_px"), "g": ewkt(g)})
 
 
-def _insert_key_places(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) -> None:
+def insert_key_places(conn: Connection, rows: list[tuple[dict[str, Any], Any]]) -> None:
     for p, g in rows:
         conn.execute(text(
             "INSERT INTO key_place (community_id, kind, name, geom) VALUES "
             "((SELECT id FROM community WHERE code = :cc), :kind, :name, ST_GeomFromEWKT(:g))"
-        ), {"cc": str(p.get("community_code") or ""), "kind": p["kind"], "name": p["name"], "g": _ewkt(g)})
+        ), {"cc": str(p.get("community_code") or ""), "kind": p["kind"], "name": p["name"], "g": ewkt(g)})
 
 
-_INSERT: dict[str, Callable[[Connection, list[tuple[dict[str, Any], Any]]], None]] = {
-    "communities": _insert_communities,
-    "buildings": _insert_buildings,
-    "cameras": _insert_cameras,
-    "key_places": _insert_key_places,
+#: Layer name → the function that writes its rows (property dict, WGS84 geometry).
+INSERT: dict[str, Callable[[Connection, list[tuple[dict[str, Any], Any]]], None]] = {
+    "communities": insert_communities,
+    "buildings": insert_buildings,
+    "cameras": insert_cameras,
+    "key_places": insert_key_places,
 }
-
-EXPORTS: dict[str, Callable[..., str]] = {
-    "communities": lambda conn, plan_id: queries.communities_geojson(conn),
-    "grids": lambda conn, plan_id: queries.grids_geojson(conn, plan_id=plan_id),
-    "buildings": lambda conn, plan_id: queries.buildings_geojson(conn, plan_id=plan_id),
-    "cameras": lambda conn, plan_id: queries.cameras_geojson(conn),
-    "key_places": lambda conn, plan_id: queries.key_places_geojson(conn),
-}
-
-
-def export_file(engine: Engine, path: Path, *, layer: str, crs: str = "wgs84", plan_id: int | None = None) -> int:
-    """Write a layer (of the published plan, or ``plan_id``) to a file; returns the feature count."""
-    if layer not in EXPORTS:
-        raise BadInput(f"unknown layer {layer!r}: use one of {', '.join(EXPORTS)}")
-    with engine.connect() as conn:
-        plan = queries.resolve_plan(conn, plan_id=plan_id)
-        fc = json.loads(EXPORTS[layer](conn, plan["id"]))
-    gdf = gpd.GeoDataFrame.from_features(fc["features"], crs="EPSG:4326")
-    for col in gdf.columns:  # lists/dicts (aliases) do not fit every format: store them as JSON text
-        if gdf[col].map(lambda v: isinstance(v, (list, dict))).any():
-            gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
-    write_features(gdf, Path(path), crs=crs, layer=layer)
-    return len(gdf)
-
-
-#: File formats a plan is exported to: the extension and the media type.
-PLAN_FORMATS = {"geojson": (".geojson", "application/geo+json"), "gpkg": (".gpkg", "application/geopackage+sqlite3"),
-                "shp": (".zip", "application/zip")}
-
-
-def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs: str = "wgs84") -> Path:
-    """Write a plan's grids (code, name, community_code, households, population, ...) to a file in ``directory``.
-
-    ``fmt``: ``geojson``, ``gpkg`` or ``shp`` (a zip of the shapefile's parts, named ``plan-<id>``).
-    """
-    if fmt not in PLAN_FORMATS:
-        raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(PLAN_FORMATS)}")
-    with engine.connect() as conn:
-        queries.get_plan(conn, plan_id=plan_id)
-    stem = f"plan-{plan_id}"
-    if fmt == "shp":
-        import zipfile
-
-        folder = Path(directory) / stem
-        folder.mkdir(parents=True, exist_ok=True)
-        export_file(engine, folder / f"{stem}.shp", layer="grids", crs=crs, plan_id=plan_id)
-        out = Path(directory) / f"{stem}.zip"
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for part in sorted(folder.iterdir()):
-                z.write(part, part.name)
-        return out
-    out = Path(directory) / f"{stem}{PLAN_FORMATS[fmt][0]}"
-    export_file(engine, out, layer="grids", crs=crs, plan_id=plan_id)
-    return out
-
-
-def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = None, name: str | None = None,
-                   max_unzipped_bytes: int, max_archive_members: int) -> list[dict[str, Any]]:
-    """The grids of a plan file (GeoPackage, GeoJSON, or a zipped Shapefile), checked feature by feature.
-
-    Every feature needs a valid Polygon/MultiPolygon, a 15-digit ``code`` (unique in
-    the file) and a ``community_code``; all problems are reported together
-    (:class:`geo.errors.BadInput` with ``details.problems`` = [{index, reason}]).
-    The file is opened as :mod:`geo.file_safety` says (a zip is bounded by
-    ``max_unzipped_bytes`` and ``max_archive_members`` before anything is extracted);
-    ``name`` is the file's name as the user knows it, for messages.
-    """
-    path = Path(path)
-    name = name or path.name
-    if path.suffix.lower() == ".zip":
-        path = extract_shapefile(path, path.with_suffix(""), name=name, max_total_bytes=max_unzipped_bytes,
-                                 max_members=max_archive_members)
-    gdf = read_features(path, crs=crs, layer=layer, name=name)
-    kind = str(gdf.attrs.get("source_geometry_type") or "")
-    if kind.endswith("Z") or kind.endswith("ZM"):
-        raise BadInput(f"the file's grids are 3-D ({kind}): a grid boundary has no height; save the layer as 2-D "
-                       "(QGIS: Vector ▸ Geometry Tools ▸ Drop M/Z Values) and import it again")
-    if "community_code" not in gdf.columns and "community_" in gdf.columns:  # a Shapefile's 10-character names
-        gdf = gdf.rename(columns={"community_": "community_code"})
-    problems = {p.index: p.reason for p in validate_features(gdf, geometry_types={"Polygon", "MultiPolygon"})}
-    seen: dict[str, int] = {}
-    grids = []
-    for p, geom in zip(_props(gdf), gdf.geometry, strict=True):
-        idx = int(p["feature_index"])
-        reasons = [r for r in (_digits("code", 15)(p), _present("community_code")(p)) if r]
-        code = str(p.get("code") or "")
-        if geom is not None and shapely.get_num_coordinates(geom) > MAX_VERTICES:
-            reasons.append(f"{shapely.get_num_coordinates(geom):,} vertices, more than the limit of "
-                           f"{MAX_VERTICES:,}; simplify it")
-        if code in seen:
-            reasons.append(f"code {excerpt(code, chars=17)} repeats feature {seen[code]}")
-        seen.setdefault(code, idx)
-        if reasons:
-            problems[idx] = "; ".join(([problems[idx]] if idx in problems else []) + reasons)
-        grids.append({"code": code, "name": p.get("name"), "community_code": str(p.get("community_code") or ""),
-                      "geometry": geom})
-    if problems:
-        listed = [FeatureProblem(i, r).as_dict() for i, r in sorted(problems.items())]
-        raise BadInput(f"{len(listed)} of {len(gdf)} features cannot be imported; nothing was changed. First: "
-                       f"feature {listed[0]['index']}: {listed[0]['reason']}", details={"problems": listed})
-    if not grids:
-        raise BadInput("the file holds no grids")
-    return grids

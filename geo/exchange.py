@@ -1,0 +1,279 @@
+"""Import and export of layers between vector files and the database.
+
+Import is all or nothing: every feature is checked first (geometry, required
+properties, value ranges, references, duplicates) and every problem is reported
+with the feature's index and the reason; nothing is written unless all features
+are valid, or ``skip_invalid`` is given (then the valid ones are written and the
+others reported). The write is one transaction with an audit row. The statements that write the
+rows are geo/store/exchange.py's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import Connection, Engine
+
+from geo.errors import BadInput, excerpt
+from geo.file_safety import extract_shapefile
+from geo.io import FeatureProblem, read_features, validate_features, write_features
+from geo.validation import MAX_VERTICES
+from geo.store import audit, queries
+from geo.store import exchange as stored
+from geo import camera_rules
+from geo.vocabulary import KEY_PLACE_KINDS
+
+Check = Callable[[dict[str, Any]], str | None]
+
+
+def _digits(name: str, n: int) -> Check:
+    def check(p: dict[str, Any]) -> str | None:
+        v = str(p.get(name) or "")
+        return None if len(v) == n and v.isdigit() else f"{name} must be {n} digits, not {excerpt(v, chars=n + 2)}"
+    return check
+
+
+def _one_of(name: str, values: tuple[str, ...]) -> Check:
+    def check(p: dict[str, Any]) -> str | None:
+        return None if p.get(name) in values else \
+            f"{name} must be one of {', '.join(values)}, not {excerpt(p.get(name))}"
+    return check
+
+
+def _number(name: str, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False,
+            optional: bool = False) -> Check:
+    def check(p: dict[str, Any]) -> str | None:
+        v = p.get(name)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None if optional else f"{name} is required"
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return f"{name} must be a number, not {excerpt(v)}"
+        ok = (lo < x if lo_open else lo <= x) and (x < hi if hi_open else x <= hi)
+        if not ok:
+            return f"{name}={x:g} is outside {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        return None
+    return check
+
+
+def _present(*names: str) -> Check:
+    def check(p: dict[str, Any]) -> str | None:
+        missing = [n for n in names if p.get(n) in (None, "") or (isinstance(p.get(n), float) and math.isnan(p[n]))]
+        return f"missing required {', '.join(missing)}" if missing else None
+    return check
+
+
+def _camera(p: dict[str, Any]) -> str | None:
+    """The camera rules of the API (geo.camera_rules), on a file's properties; the position is the
+    feature's geometry, which validate_features checks."""
+    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in p.items()
+              if k in camera_rules.FIELDS and k not in ("lon", "lat")}
+    for k in ("resolution_px",):
+        if isinstance(record.get(k), float) and record[k].is_integer():
+            record[k] = int(record[k])  # a file's integer column with gaps reads as float
+    record["code"] = str(record.get("code") or "")
+    try:
+        camera_rules.validate({**record, "lon": 0.0, "lat": 0.0})
+    except BadInput as e:
+        return e.message
+    return None
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    table: str
+    geometry_types: frozenset[str]
+    key: str | None
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+
+LAYERS: dict[str, Layer] = {
+    "communities": Layer("communities", "community", frozenset({"Polygon", "MultiPolygon"}), "code",
+                         (_present("code", "name"), _digits("code", 12))),
+    "buildings": Layer("buildings", "building", frozenset({"Polygon"}), "code", (
+        _present("code", "community_code", "number", "floors", "height_m"),
+        _number("number", 1, 10_000), _number("floors", 1, 200), _number("height_m", 0, 700, lo_open=True),
+        _number("units", 0, 50, optional=True),
+    )),
+    "cameras": Layer("cameras", "camera", frozenset({"Point"}), "code", (_camera,)),
+    "key_places": Layer("key_places", "key_place", frozenset({"Point", "Polygon", "MultiPolygon"}), None, (
+        _present("kind", "name"), _one_of("kind", KEY_PLACE_KINDS),
+    )),
+}
+
+
+@dataclass
+class ImportResult:
+    layer: str
+    imported: int
+    skipped: list[FeatureProblem]
+
+
+def _props(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    records = gdf[cols].to_dict("records")
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in records]
+
+
+def check_layer(conn: Connection, layer: Layer, gdf: gpd.GeoDataFrame) -> list[FeatureProblem]:
+    """Every problem of every feature: geometry first, then properties and references."""
+    problems = {p.index: p.reason for p in validate_features(gdf, geometry_types=layer.geometry_types)}
+    props = _props(gdf)
+    communities = stored.community_ids(conn)
+    existing = stored.existing_keys(conn, table=layer.table, key=layer.key) if layer.key else set()
+    seen: dict[str, int] = {}
+    for p in props:
+        idx = int(p["feature_index"])
+        reasons = [r for r in (check(p) for check in layer.checks) if r]
+        if layer.key and p.get(layer.key) not in (None, ""):
+            k = str(p[layer.key])
+            if k in existing:
+                reasons.append(f"{layer.key} {excerpt(k, chars=24)} already exists in the database")
+            elif k in seen:
+                reasons.append(f"{layer.key} {excerpt(k, chars=24)} repeats feature {seen[k]}")
+            seen.setdefault(k, idx)
+        cc = p.get("community_code")
+        if layer.name == "buildings" and cc and str(cc) not in communities:
+            reasons.append(f"community_code {excerpt(cc, chars=14)} is not a known community")
+        if reasons:
+            problems[idx] = "; ".join(([problems[idx]] if idx in problems else []) + reasons)
+    return [FeatureProblem(i, r) for i, r in sorted(problems.items())]
+
+
+def import_file(engine: Engine, path: Path, *, layer: str, crs: str | None = None,
+                skip_invalid: bool = False, actor: str = "cli") -> ImportResult:
+    """Import a vector file into a layer; see the module docstring for the all-or-nothing rule."""
+    if layer not in LAYERS:
+        raise BadInput(f"unknown layer {layer!r}: use one of {', '.join(LAYERS)}")
+    spec = LAYERS[layer]
+    gdf = read_features(Path(path), crs=crs)
+    with engine.begin() as conn:
+        problems = check_layer(conn, spec, gdf)
+        if problems and not skip_invalid:
+            listing = "; ".join(f"feature {p.index}: {p.reason}" for p in problems[:20])
+            more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+            raise BadInput(
+                f"{len(problems)} of {len(gdf)} features are invalid, nothing was imported: {listing}{more}. "
+                "Fix them, or pass --skip-invalid to import the valid ones only.",
+                details=[p.as_dict() for p in problems],
+            )
+        bad = {p.index for p in problems}
+        rows = [(p, g) for p, g in zip(_props(gdf), gdf.geometry.values) if int(p["feature_index"]) not in bad]
+        stored.INSERT[layer](conn, rows)
+        audit.record(conn, actor=actor, action="import", entity=spec.table,
+                     after={"file": Path(path).name, "imported": len(rows),
+                            "skipped": [p.as_dict() for p in problems]})
+    return ImportResult(layer, len(rows), problems)
+
+
+EXPORTS: dict[str, Callable[..., str]] = {
+    "communities": lambda conn, plan_id: queries.communities_geojson(conn),
+    "grids": lambda conn, plan_id: queries.grids_geojson(conn, plan_id=plan_id),
+    "buildings": lambda conn, plan_id: queries.buildings_geojson(conn, plan_id=plan_id),
+    "cameras": lambda conn, plan_id: queries.cameras_geojson(conn),
+    "key_places": lambda conn, plan_id: queries.key_places_geojson(conn),
+}
+
+
+def export_file(engine: Engine, path: Path, *, layer: str, crs: str = "wgs84", plan_id: int | None = None) -> int:
+    """Write a layer (of the published plan, or ``plan_id``) to a file; returns the feature count."""
+    if layer not in EXPORTS:
+        raise BadInput(f"unknown layer {layer!r}: use one of {', '.join(EXPORTS)}")
+    with engine.connect() as conn:
+        plan = queries.resolve_plan(conn, plan_id=plan_id)
+        fc = json.loads(EXPORTS[layer](conn, plan["id"]))
+    gdf = gpd.GeoDataFrame.from_features(fc["features"], crs="EPSG:4326")
+    for col in gdf.columns:  # lists/dicts (aliases) do not fit every format: store them as JSON text
+        if gdf[col].map(lambda v: isinstance(v, (list, dict))).any():
+            gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+    write_features(gdf, Path(path), crs=crs, layer=layer)
+    return len(gdf)
+
+
+#: File formats a plan is exported to: the extension and the media type.
+PLAN_FORMATS = {"geojson": (".geojson", "application/geo+json"), "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+                "shp": (".zip", "application/zip")}
+
+
+def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs: str = "wgs84") -> Path:
+    """Write a plan's grids (code, name, community_code, households, population, ...) to a file in ``directory``.
+
+    ``fmt``: ``geojson``, ``gpkg`` or ``shp`` (a zip of the shapefile's parts, named ``plan-<id>``).
+    """
+    if fmt not in PLAN_FORMATS:
+        raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(PLAN_FORMATS)}")
+    with engine.connect() as conn:
+        queries.get_plan(conn, plan_id=plan_id)
+    stem = f"plan-{plan_id}"
+    if fmt == "shp":
+        import zipfile
+
+        folder = Path(directory) / stem
+        folder.mkdir(parents=True, exist_ok=True)
+        export_file(engine, folder / f"{stem}.shp", layer="grids", crs=crs, plan_id=plan_id)
+        out = Path(directory) / f"{stem}.zip"
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for part in sorted(folder.iterdir()):
+                z.write(part, part.name)
+        return out
+    out = Path(directory) / f"{stem}{PLAN_FORMATS[fmt][0]}"
+    export_file(engine, out, layer="grids", crs=crs, plan_id=plan_id)
+    return out
+
+
+def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = None, name: str | None = None,
+                   max_unzipped_bytes: int, max_archive_members: int) -> list[dict[str, Any]]:
+    """The grids of a plan file (GeoPackage, GeoJSON, or a zipped Shapefile), checked feature by feature.
+
+    Every feature needs a valid Polygon/MultiPolygon, a 15-digit ``code`` (unique in
+    the file) and a ``community_code``; all problems are reported together
+    (:class:`geo.errors.BadInput` with ``details.problems`` = [{index, reason}]).
+    The file is opened as :mod:`geo.file_safety` says (a zip is bounded by
+    ``max_unzipped_bytes`` and ``max_archive_members`` before anything is extracted);
+    ``name`` is the file's name as the user knows it, for messages.
+    """
+    path = Path(path)
+    name = name or path.name
+    if path.suffix.lower() == ".zip":
+        path = extract_shapefile(path, path.with_suffix(""), name=name, max_total_bytes=max_unzipped_bytes,
+                                 max_members=max_archive_members)
+    gdf = read_features(path, crs=crs, layer=layer, name=name)
+    kind = str(gdf.attrs.get("source_geometry_type") or "")
+    if kind.endswith("Z") or kind.endswith("ZM"):
+        raise BadInput(f"the file's grids are 3-D ({kind}): a grid boundary has no height; save the layer as 2-D "
+                       "(QGIS: Vector ▸ Geometry Tools ▸ Drop M/Z Values) and import it again")
+    if "community_code" not in gdf.columns and "community_" in gdf.columns:  # a Shapefile's 10-character names
+        gdf = gdf.rename(columns={"community_": "community_code"})
+    problems = {p.index: p.reason for p in validate_features(gdf, geometry_types={"Polygon", "MultiPolygon"})}
+    seen: dict[str, int] = {}
+    grids = []
+    for p, geom in zip(_props(gdf), gdf.geometry, strict=True):
+        idx = int(p["feature_index"])
+        reasons = [r for r in (_digits("code", 15)(p), _present("community_code")(p)) if r]
+        code = str(p.get("code") or "")
+        if geom is not None and shapely.get_num_coordinates(geom) > MAX_VERTICES:
+            reasons.append(f"{shapely.get_num_coordinates(geom):,} vertices, more than the limit of "
+                           f"{MAX_VERTICES:,}; simplify it")
+        if code in seen:
+            reasons.append(f"code {excerpt(code, chars=17)} repeats feature {seen[code]}")
+        seen.setdefault(code, idx)
+        if reasons:
+            problems[idx] = "; ".join(([problems[idx]] if idx in problems else []) + reasons)
+        grids.append({"code": code, "name": p.get("name"), "community_code": str(p.get("community_code") or ""),
+                      "geometry": geom})
+    if problems:
+        listed = [FeatureProblem(i, r).as_dict() for i, r in sorted(problems.items())]
+        raise BadInput(f"{len(listed)} of {len(gdf)} features cannot be imported; nothing was changed. First: "
+                       f"feature {listed[0]['index']}: {listed[0]['reason']}", details={"problems": listed})
+    if not grids:
+        raise BadInput("the file holds no grids")
+    return grids
