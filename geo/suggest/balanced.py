@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from geo.suggest.cells import Bands, Part
+from geo.suggest.cells import BandLimits, Part
 from geo.suggest.score import polsby_popper
 
 # Cost of one grid in the local search: a violation outweighs any deviation, a deviation
@@ -33,7 +33,7 @@ _EXACT_PP_GAP = 1e-3
 class _Cost:
     """Cost of one grid from its sums: violation, then deviation, then 1 − Polsby–Popper."""
 
-    def __init__(self, bands: Bands):
+    def __init__(self, bands: BandLimits):
         self.b = bands
 
     def __call__(self, hh: float, pop: float, area: float, perim: float) -> float:
@@ -46,7 +46,7 @@ class _Cost:
         return c
 
 
-def _k_candidates(part: Part, bands: Bands) -> list[int]:
+def _k_candidates(part: Part, bands: BandLimits) -> list[int]:
     """Plausible numbers of grids, nearest the target first."""
     hh, pop, m = float(part.h.sum()), float(part.p.sum()), part.m
     target = 0.5 * (hh / (0.5 * (bands.h_lo + bands.h_hi)) + pop / (0.5 * (bands.p_lo + bands.p_hi)))
@@ -95,7 +95,7 @@ def _hilbert(xy: np.ndarray, bits: int = 16) -> np.ndarray:
     return np.argsort(d, kind="stable")
 
 
-def _dp_cuts(part: Part, order: np.ndarray, ks: list[int], cost: _Cost, bands: Bands) -> dict[int, np.ndarray]:
+def _dp_cuts(part: Part, order: np.ndarray, ks: list[int], cost: _Cost, bands: BandLimits) -> dict[int, np.ndarray]:
     """For each k in ``ks``, the cheapest cut of ``order`` into k runs that are each
     connected (labels per local cell), when one exists."""
     m = part.m
@@ -377,7 +377,7 @@ def _connected_sets(part: Part, h_cap: float, p_cap: float, cap: int
     return out
 
 
-def _exact(part: Part, bands: Bands) -> np.ndarray | None:
+def _exact(part: Part, bands: BandLimits) -> np.ndarray | None:
     """The best division into connected sets of at most 1.5 × the upper household band
     and 2 × the upper population band, by set partitioning (HiGHS through
     :func:`scipy.optimize.milp`), or None when there are more such sets than
@@ -467,7 +467,7 @@ def _exact(part: Part, bands: Bands) -> np.ndarray | None:
     return labels(pick(best_x))
 
 
-def solve_balanced(part: Part, bands: Bands, rng: np.random.Generator) -> np.ndarray:
+def solve_balanced(part: Part, bands: BandLimits, rng: np.random.Generator) -> np.ndarray:
     # Large cells (a town: 2-4 per grid) jump over the band in one move, so the local search
     # alone misses divisions that exist: with few candidate grids, solve exactly instead.
     exact = _exact(part, bands)

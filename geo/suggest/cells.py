@@ -28,7 +28,10 @@ REQUIRED_COLUMNS = ("code", "households", "population", "geometry")
 
 
 @dataclass(frozen=True)
-class Bands:
+class BandLimits:
+    """The solver's float view of the bands (geo.plan_checks.Bands is the one definition; the caller
+    passes its tuples to :func:`geo.suggest.suggest_partition`), with the widths the scores divide by."""
+
     h_lo: float
     h_hi: float
     p_lo: float

@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from geo.suggest.cells import Bands, Part
+from geo.suggest.cells import BandLimits, Part
 
 # Max-p: at most this many of its maximal constructions are annealed (see _maxp_labels).
 MAXP_ANNEALED = 3
@@ -71,7 +71,7 @@ def _maxp_labels(frame: gpd.GeoDataFrame, w: Any, threshold: float, *, annealed:
     return best_labels
 
 
-def solve_maxp(part: Part, bands: Bands, seed: int, *, annealed: int | None = MAXP_ANNEALED) -> np.ndarray:
+def solve_maxp(part: Part, bands: BandLimits, seed: int, *, annealed: int | None = MAXP_ANNEALED) -> np.ndarray:
     W, _ = import_spopt()
     frame = gpd.GeoDataFrame({"x": part.xy[:, 0], "y": part.xy[:, 1], "households": part.h},
                              geometry=gpd.points_from_xy(part.xy[:, 0], part.xy[:, 1]))

@@ -11,7 +11,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo.suggest.cells import Bands
+from geo.suggest.cells import BandLimits
 
 
 def polsby_popper(area: float, perimeter: float) -> float:
@@ -25,7 +25,7 @@ def dissolve(members: np.ndarray) -> Any:
         return shapely.union_all(members)
 
 
-def score_labels(labels: np.ndarray, geoms: np.ndarray, h: np.ndarray, p: np.ndarray, bands: Bands,
+def score_labels(labels: np.ndarray, geoms: np.ndarray, h: np.ndarray, p: np.ndarray, bands: BandLimits,
            graph: csr_matrix) -> dict[str, float]:
     k = int(labels.max()) + 1
     hs = np.bincount(labels, weights=h, minlength=k)

@@ -15,7 +15,7 @@ from scipy.sparse import csr_matrix
 from geo.errors import BadInput
 from geo.numbering import reading_order
 from geo.suggest.balanced import solve_balanced
-from geo.suggest.cells import Bands, Part, check_band, check_cells, connected_parts
+from geo.suggest.cells import BandLimits, Part, check_band, check_cells, connected_parts
 from geo.suggest.maxp import import_spopt, solve_maxp
 from geo.suggest.score import rank, score_labels
 
@@ -49,7 +49,7 @@ class Suggestion:
     scores: dict[str, dict[str, float]]
 
 
-def _per_part(parts: list[Part], n: int, bands: Bands,
+def _per_part(parts: list[Part], n: int, bands: BandLimits,
               solve: Callable[[Part, int], np.ndarray]) -> np.ndarray:
     """Run ``solve`` on every part (a part too small for one grid is one grid)."""
     labels = np.empty(n, dtype=int)
@@ -120,7 +120,7 @@ def suggest_partition(*, cells: gpd.GeoDataFrame, households_band: tuple[int, in
         raise BadInput(f"seed must be an integer >= 0, not {seed!r}", details={"field": "seed"})
     h_lo, h_hi = check_band("households_band", households_band)
     p_lo, p_hi = check_band("population_band", population_band)
-    bands = Bands(h_lo, h_hi, p_lo, p_hi)
+    bands = BandLimits(h_lo, h_hi, p_lo, p_hi)
     geoms, h, p = check_cells(cells)
     if h.sum() < h_lo:
         raise BadInput(f"the community has {h.sum():g} households, fewer than the lower band {h_lo:g}: "

@@ -81,7 +81,7 @@ def test_exact_division_is_the_brute_force_best_on_a_small_infeasible_community(
 
     geoms_a, h, p = sgc.check_cells(cells)
     (part,) = sgc.connected_parts(geoms_a, h, p)
-    lab = sgb._exact(part, sgc.Bands(*HH, *POP))
+    lab = sgb._exact(part, sgc.BandLimits(*HH, *POP))
     assert lab is not None
     s = sg.suggest_partition(cells=cells, households_band=HH, population_band=POP)
     sc = s.scores["balanced"]
@@ -96,14 +96,14 @@ def test_heuristic_alone_keeps_a_town_in_band(monkeypatch, towns) -> None:
     for s, c in enumerate(towns):
         geoms, h, p = sgc.check_cells(c.cells)
         (part,) = sgc.connected_parts(geoms, h, p)
-        assert sgb._exact(part, sgc.Bands(*HH, *POP)) is None
+        assert sgb._exact(part, sgc.BandLimits(*HH, *POP)) is None
         r = suggest(c, seed=s)
         check_partition(c, r.labels)
         assert r.scores["balanced"]["band_violations"] == 0
 
 
 def test_exact_engine_runs_for_a_town_not_for_a_city(towns) -> None:
-    bands = sgc.Bands(*HH, *POP)
+    bands = sgc.BandLimits(*HH, *POP)
     geoms, h, p = sgc.check_cells(towns[0].cells)
     (part,) = sgc.connected_parts(geoms, h, p)
     sets = sgb._connected_sets(part, 1.5 * HH[1], 2 * POP[1], sgb._EXACT_CAP)

@@ -22,7 +22,7 @@ def test_bounded_maxp_is_spopts_maxp() -> None:
     c = town(2)
     geoms, h, p = sgc.check_cells(c.cells)
     (part,) = sgc.connected_parts(geoms, h, p)
-    bands = sgc.Bands(*HH, *POP)
+    bands = sgc.BandLimits(*HH, *POP)
     for seed in (0, 1):
         public = sgm.solve_maxp(part, bands, seed, annealed=None)
         bounded = sgm.solve_maxp(part, bands, seed, annealed=10_000)
