@@ -11,10 +11,14 @@ from geo.errors import BadInput, excerpt
 from geo.points import point_to_wgs84
 from geo.vocabulary import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES
 
-__all__ = ["FIELDS", "bad_field", "validate"]
+__all__ = ["FIELDS", "MAX_RANGE_M", "bad_field", "validate"]
 
 FIELDS = ("code", "name", "kind", "status", "mount", "lon", "lat", "height_m", "azimuth_deg", "hfov_deg",
           "range_m", "resolution_px")
+
+
+#: The longest range a camera may have, metres (the coverage geometry refuses longer ones too).
+MAX_RANGE_M = 2000.0
 
 
 def bad_field(field: str, message: str) -> BadInput:
@@ -51,8 +55,8 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     if hfov is None or not 0 < hfov <= 360:
         raise bad_field("hfov_deg", f"the horizontal field of view must be in (0, 360] degrees, not {excerpt(data.get('hfov_deg'))}")
     rng = _number(data, "range_m")
-    if rng is not None and not 0 < rng <= 2000:
-        raise bad_field("range_m", f"must be in (0, 2000] metres, not {rng:g}")
+    if rng is not None and not 0 < rng <= MAX_RANGE_M:
+        raise bad_field("range_m", f"must be in (0, {MAX_RANGE_M:g}] metres, not {rng:g}")
     px = data.get("resolution_px")
     if px is not None and (isinstance(px, bool) or not isinstance(px, int) or not 0 < px <= 20000):
         raise bad_field("resolution_px", f"must be a whole number of horizontal pixels (1 to 20000), not {excerpt(px)}")

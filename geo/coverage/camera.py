@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from geo.camera_rules import MAX_RANGE_M
 from geo.errors import BadInput
 from geo.vocabulary import CAMERA_KINDS, CAMERA_MOUNTS, CAMERA_STATUSES
 
@@ -44,8 +45,7 @@ DoriLevel = Literal["detect", "observe", "recognise", "identify"]
 DORI_PPM: dict[str, float] = {"detect": 25.0, "observe": 62.5, "recognise": 125.0, "identify": 250.0}
 #: DORI levels, best first.
 DORI_LEVELS: tuple[str, ...] = ("identify", "recognise", "observe", "detect")
-#: The longest range a camera may have (the API's limit). Kinds, mounts and statuses are geo.vocabulary's.
-MAX_RANGE_M = 2000.0
+# The longest range (MAX_RANGE_M) is geo.camera_rules'; kinds, mounts and statuses are geo.vocabulary's.
 
 
 @dataclass(frozen=True)
