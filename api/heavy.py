@@ -6,7 +6,7 @@ the event loop. Its route awaits :func:`run_heavy`, which runs the work in a wor
 requests wait for their turn without holding a thread, and the threads light requests run on
 (Starlette's pool) are never all taken by heavy ones. The heavy work itself is written to give the
 interpreter back often — no single call into C that holds the GIL for more than a few milliseconds
-(see geo/batch.py), few long-lived objects for the garbage collector to walk — and its answer is
+(see geo/batch/), few long-lived objects for the garbage collector to walk — and its answer is
 encoded by :func:`api.responses.json_bytes`, a few thousand items per call.
 """
 

@@ -1,0 +1,44 @@
+"""Helpers of the geo.io tests: geodesic metres, comparing a read-back layer with what was written, GeoJSON
+features and squares to write test files with."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from pyproj import Geod
+from shapely import MultiPolygon, Point
+from shapely.testing import assert_geometries_equal
+
+from geo.io import FEATURE_INDEX
+
+GEOD = Geod(ellps="WGS84")
+#: The four formats, by extension.
+FORMATS = ["geojson", "gpkg", "shp", "csv"]
+
+
+def metres(a: Point, b: Point) -> float:
+    return abs(GEOD.inv(a.x, a.y, b.x, b.y)[2])
+
+
+def unwrap(a, like):
+    """Shapefile and GeoPackage writers promote mixed Polygon/MultiPolygon layers to Multi*."""
+    if isinstance(a, MultiPolygon) and len(a.geoms) == 1 and not isinstance(like, MultiPolygon):
+        return a.geoms[0]
+    return a
+
+
+def assert_same(actual: gpd.GeoDataFrame, expected: gpd.GeoDataFrame, *, tolerance: float = 1e-7):
+    assert len(actual) == len(expected)
+    assert actual.crs.to_epsg() == 4326
+    assert actual[FEATURE_INDEX].tolist() == list(range(len(expected)))
+    for a, e in zip(actual.geometry, expected.geometry):
+        assert_geometries_equal(unwrap(a, e), e, tolerance=tolerance, normalize=True)
+    for column in expected.columns.drop("geometry"):
+        assert actual[column].tolist() == expected[column].tolist(), column
+
+
+def feature(geometry, i):
+    return {"type": "Feature", "properties": {"name": f"grid {i}"}, "geometry": geometry}
+
+
+def square(x, y, d=0.001):
+    return {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]}
