@@ -70,7 +70,7 @@ def grid_bearings(lon: np.ndarray, lat: np.ndarray, bearing_deg: np.ndarray, *, 
     """Bearings measured from the grid north of ``src`` at WGS84 points, as bearings from the grid north of ``dst``.
 
     A stored camera azimuth is a bearing from the grid north of :data:`geo.crs.METRIC_CRS_DEFAULT`
-    (the demo data's convention, geo/demo.py; about 0.6° from true north at Gaoshan). Another metric
+    (the demo data's convention, geo/demo/model.py AUTHORING_CRS; about 0.6° from true north at Gaoshan). Another metric
     CRS has its grid north elsewhere (EPSG:32649's is 1.9° from it at Gaoshan: its meridian convergence
     differs), so a view cast in it must turn each camera by that much, or the town's coverage would
     depend on the CRS it is computed in. The direction is carried by a 1 m step along it, projected
