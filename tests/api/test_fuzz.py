@@ -23,6 +23,9 @@ MAX_EXAMPLES = 12  # per operation: bounded so `make test` stays quick
 #: Operations whose every call is seconds of work get fewer examples.
 HEAVY = {"/v1/coverage/suggest": 2, "/v1/reports/monthly.html": 3, "/v1/heatmap": 5, "/v1/lookup/batch": 6}
 
+#: Hundreds of generated requests per test: left out of `make test-fast`, run by `make test`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def fuzz_target(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
