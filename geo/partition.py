@@ -205,9 +205,11 @@ def building_cells(footprints: Sequence[Geometry], region: Geometry, *,
     # boolean mask per building would give them), and the footprints in a tree: cutting out only the
     # footprints that reach this building's polygons keeps the work per cell independent of the
     # number of buildings (the union of all footprints made it grow with it). Cutting out the other
-    # footprints themselves, rather than "all footprints minus this one", also closes sub-millimetre
-    # holes: snap-rounding that difference left slivers of the building's own outline (up to ~0.015 m²
-    # along a 20 m wall) in what was cut away, land no cell covered.
+    # footprints themselves, rather than "all footprints minus this one", and the unrounded coverage
+    # union also close sub-millimetre holes the old overlays left along a building's own walls (up to
+    # ~0.015 m² along a 20 m wall; 20 in 200 cells of rotated rectangles), land no cell covered:
+    # snap-rounding that difference left slivers of the building's outline in what was cut away, and
+    # snap-rounding the union of its Voronoi polygons left slivers out of it.
     order = np.argsort(poly_owner, kind="stable")
     starts = np.searchsorted(poly_owner[order], np.arange(len(fps) + 1))
     fp_arr = np.asarray(fps, dtype=object)
@@ -230,7 +232,8 @@ def _voronoi_union(pieces: np.ndarray, *, repaired: bool) -> Geometry:
     Polygons of one Voronoi diagram meet along identical edges (they are a coverage), so
     GEOS's coverage union, which only drops the shared edges, gives their union several
     times faster than the overlay (unrounded: the overlays after it round to
-    :data:`GRID_SIZE`). Where that premise may fail — a polygon GEOS returned invalid and
+    :data:`GRID_SIZE`; and without the sub-millimetre slivers snap-rounding the pieces' edges
+    along a wall leaves). Where that premise may fail — a polygon GEOS returned invalid and
     ``make_valid`` repaired (``repaired``), or a result that is invalid or whose area is not
     the sum of the pieces' — the snap-rounded overlay union is used, as before.
     """
