@@ -144,7 +144,8 @@ def building_cells(footprints: Sequence[Geometry], region: Geometry, *,
     spacing : float
         Distance (m) between points sampled along each outline.
     which : sequence of int, optional
-        Only these footprints' cells (an edit needs one; all of them cost ~20x more).
+        Only these footprints' cells (an edit needs one). The Voronoi diagram of every outline is
+        built either way; each cell then costs about the same, whatever the number of buildings.
 
     Returns
     -------
@@ -188,6 +189,7 @@ def building_cells(footprints: Sequence[Geometry], region: Geometry, *,
     vor = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=envelope))
     # GEOS may return Voronoi polygons that self-intersect by round-off (edges sampled at uneven spacing):
     # repaired first, or the union below fails with a TopologyException.
+    repaired = ~shapely.is_valid(vor)
     vor = shapely.make_valid(vor)
     generators = shapely.points(xy)
     tree = shapely.STRtree(generators)
@@ -199,15 +201,48 @@ def building_cells(footprints: Sequence[Geometry], region: Geometry, *,
         _, nearest = tree.query_nearest(shapely.point_on_surface(vor[lost]), all_matches=False)
         poly_owner[lost] = owner_of[nearest]
     wanted = range(len(fps)) if which is None else which
-    all_fps = shapely.union_all(fps, grid_size=GRID_SIZE)
+    # Each building's Voronoi polygons, grouped by owner once (a stable sort: in diagram order, as a
+    # boolean mask per building would give them), and the footprints in a tree: cutting out only the
+    # footprints that reach this building's polygons keeps the work per cell independent of the
+    # number of buildings (the union of all footprints made it grow with it). Cutting out the other
+    # footprints themselves, rather than "all footprints minus this one", and the unrounded coverage
+    # union also close sub-millimetre holes the old overlays left along a building's own walls (up to
+    # ~0.015 m² along a 20 m wall; 20 in 200 cells of rotated rectangles), land no cell covered:
+    # snap-rounding that difference left slivers of the building's outline in what was cut away, and
+    # snap-rounding the union of its Voronoi polygons left slivers out of it.
+    order = np.argsort(poly_owner, kind="stable")
+    starts = np.searchsorted(poly_owner[order], np.arange(len(fps) + 1))
+    fp_arr = np.asarray(fps, dtype=object)
+    fp_tree = shapely.STRtree(fp_arr)
     cells = []
     for i in wanted:
         fp = fps[i]
-        mine = shapely.union_all(vor[poly_owner == i], grid_size=GRID_SIZE)
-        others = _diff(all_fps, fp)
-        cell = union(_diff(mine, others), fp)
-        cells.append(_inter(cell, region))
+        own = order[starts[i]:starts[i + 1]]
+        mine = _voronoi_union(vor[own], repaired=bool(repaired[own].any()))
+        near = fp_tree.query(mine, predicate="dwithin", distance=GRID_SIZE)
+        near = near[near != i]
+        cut = _diff(mine, shapely.union_all(fp_arr[near], grid_size=GRID_SIZE)) if len(near) else mine
+        cells.append(_inter(union(cut, fp), region))
     return cells
+
+
+def _voronoi_union(pieces: np.ndarray, *, repaired: bool) -> Geometry:
+    """The union of Voronoi polygons of one diagram (one building's), snap-rounded or exact.
+
+    Polygons of one Voronoi diagram meet along identical edges (they are a coverage), so
+    GEOS's coverage union, which only drops the shared edges, gives their union several
+    times faster than the overlay (unrounded: the overlays after it round to
+    :data:`GRID_SIZE`; and without the sub-millimetre slivers snap-rounding the pieces' edges
+    along a wall leaves). Where that premise may fail — a polygon GEOS returned invalid and
+    ``make_valid`` repaired (``repaired``), or a result that is invalid or whose area is not
+    the sum of the pieces' — the snap-rounded overlay union is used, as before.
+    """
+    if not repaired:
+        merged = shapely.coverage_union_all(pieces)
+        total = float(shapely.area(pieces).sum())
+        if merged.is_valid and abs(merged.area - total) <= 1e-9 * max(total, 1.0):
+            return merged
+    return shapely.union_all(pieces, grid_size=GRID_SIZE)
 
 
 def keep_buildings_whole(grids: Grids, footprints: Sequence[Geometry]) -> Changes:
