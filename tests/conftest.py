@@ -54,13 +54,28 @@ def server_url() -> Iterator[str]:
     started = False
     if uses_embedded(base):
         cluster = cluster_for(base)
-        started = cluster.start()
+        with _cluster_lock(base.var_dir):  # pytest-xdist workers (make test-fast) start it once between them
+            started = cluster.start()
         url = cluster.url("postgres")
     else:
         url = make_url(database_url(base)).set(database="postgres").render_as_string(hide_password=False)
     yield url
-    if started and not os.environ.get("GRIDMAP_KEEP_CLUSTER"):
+    # A worker of several may finish while the others still use the cluster: only a lone run stops it.
+    if started and not os.environ.get("GRIDMAP_KEEP_CLUSTER") and not os.environ.get("PYTEST_XDIST_WORKER"):
         cluster.stop()
+
+
+@contextlib.contextmanager
+def _cluster_lock(var_dir: Path) -> Iterator[None]:
+    import fcntl
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    with open(var_dir / "pg-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def create_database(server_url: str, prefix: str = "gridmap_test") -> tuple[str, str]:
