@@ -7,9 +7,13 @@ and needs nothing from the network.
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import functools
 import io
 from html import escape
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import matplotlib
 
@@ -22,10 +26,23 @@ from matplotlib.patches import Polygon as PolygonPatch  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
+from geo.config import TOWN_TIMEZONE  # noqa: E402
 from geo.crs import WGS84, require_metric, transformer  # noqa: E402
+from geo.errors import Unavailable  # noqa: E402
 from geo.incidents import CATEGORIES  # noqa: E402
 
-FONT_FAMILY = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
+#: CJK font files looked for, first found wins (Debian: fonts-wqy-microhei, which the bootstrap installs;
+#: fonts-noto-cjk). By file, not by family name: matplotlib's font cache may predate the font's install,
+#: and a family it does not know falls back to a font without CJK glyphs (every label an empty box).
+CJK_FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+)
+#: A character every label style uses; a font is taken only if it has a glyph for it.
+CJK_PROBE = "网"
+
 CATEGORY_LABELS = {
     "dispute": "矛盾纠纷 dispute", "safety_hazard": "安全隐患 safety hazard", "public_order": "治安秩序 public order",
     "environment": "环境卫生 environment", "facilities": "公共设施 facilities", "other": "其他 other",
@@ -36,10 +53,41 @@ CATEGORY_COLOURS = {
 }
 
 
+@functools.cache
+def cjk_font() -> str:
+    """The family name of the installed CJK font the pictures use, registered with matplotlib by file.
+
+    Raises :class:`geo.errors.Unavailable` (503, naming the package to install) when none of
+    :data:`CJK_FONT_FILES` is installed or has Chinese glyphs: a briefing with empty boxes for every
+    label is worse than no briefing.
+    """
+    from matplotlib.ft2font import FT2Font
+
+    for path in CJK_FONT_FILES:
+        if not Path(path).is_file():
+            continue
+        if not FT2Font(path).get_char_index(ord(CJK_PROBE)):
+            continue
+        font_manager.fontManager.addfont(path)
+        return font_manager.FontProperties(fname=path).get_name()
+    raise Unavailable("no CJK font is installed for the briefing's map and chart: install Debian's "
+                      "fonts-wqy-microhei (apt-get install fonts-wqy-microhei) and restart the service",
+                      details={"looked_for": list(CJK_FONT_FILES)})
+
+
+def town_time(iso: str) -> str:
+    """An ISO timestamp as the town's wall-clock time, with the zone said.
+
+    >>> town_time("2026-12-02T08:03:41.5+00:00")
+    '2026-12-02 16:03 (UTC+8)'
+    """
+    when = dt.datetime.fromisoformat(iso).astimezone(ZoneInfo(TOWN_TIMEZONE))
+    hours = when.utcoffset().total_seconds() / 3600  # type: ignore[union-attr]
+    return f"{when:%Y-%m-%d %H:%M} (UTC{hours:+g})"
+
+
 def _use_fonts() -> None:
-    """A CJK font for the labels when one is installed (Debian: fonts-wqy-microhei), else DejaVu."""
-    available = {f.name for f in font_manager.fontManager.ttflist}
-    plt.rcParams["font.family"] = [f for f in FONT_FAMILY if f in available] or ["DejaVu Sans"]
+    plt.rcParams["font.family"] = [cjk_font(), "DejaVu Sans"]
 
 
 def _png(fig: Any) -> str:
@@ -163,7 +211,7 @@ img {{ max-width: 100% }}
 </style></head>
 <body>
 <h1>高山镇网格化管理月度分析 · Monthly briefing {escape(report['month'])}</h1>
-<p>方案 Plan: {escape((report.get('plan') or {}).get('name') or '–')} · 生成 generated {escape(report['generated_at'][:16])}
+<p>方案 Plan: {escape((report.get('plan') or {}).get('name') or '–')} · 生成 generated {escape(town_time(report['generated_at']))}
 · 热点: Getis–Ord Gi*, {report['hotspot_cell_m']:.0f} m cells, 95 %</p>
 <div class=kpis>
 <div class=kpi><b>{town['incidents']:,}</b>事件 incidents {escape(delta)}</div>
