@@ -7,6 +7,7 @@ the one with the lowest grid code wins**), are explained in :mod:`geo.lookup`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,16 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
-from geo.address import Gazetteer
+from geo.address import Gazetteer, chinese_numeral_to_int, normalise
+
+#: "<community> [第] <n> 网格" after :func:`geo.address.normalise` (which drops spaces, turns 第4 into 4
+#: but keeps Chinese numerals after 第).
+_GRID_NUMBER = re.compile(r"(?P<c>.+?)第?(?P<n>\d+|[零〇一二两三四五六七八九十百]+)网格")
+
+
+def _grid_number(name: str) -> int | None:
+    m = re.search(r"第(\d+)网格$", name)
+    return int(m.group(1)) if m else None
 
 NO_MATCH = -1
 
@@ -140,6 +150,44 @@ class PlanIndex:
     def grid_of_building(self, building_code: str) -> GridRecord | None:
         g = self.building_grid.get(building_code, NO_MATCH)
         return self.grids[g] if g != NO_MATCH else None
+
+    def grid_named(self, q: str) -> GridRecord | None:
+        """The grid a query names, if it names one: its code (``140214101002004``), its name
+        (``宁丰社区第4网格``) or a community and a grid number (``宁丰第四网格``, ``宁丰社区4网格``),
+        the community as loosely as an address's (aliases, pinyin, typos; see :mod:`geo.address`).
+
+        People type grid names where an address is asked for; read as an address, "第4网格" would be
+        building 4, which lies in another grid.
+
+        Examples
+        --------
+        >>> from geo.address import Building, Community
+        >>> gaz = Gazetteer(communities=[Community(code="C1", name="宁丰社区", aliases=("宁丰",))],
+        ...                 buildings=[Building(code="C1-04", community_code="C1", number=4, units=2)])
+        >>> g = GridRecord(7, "C1004", "宁丰社区第4网格", "C1", "宁丰社区", None, None)
+        >>> places = make_places(fingerprint=(), buildings=(), wkb=[], gazetteer=gaz)
+        >>> index = PlanIndex({"id": 1}, (g,), Polygons(np.asarray([], dtype=object)), places, {})
+        >>> [index.grid_named(q).code for q in ("宁丰社区第4网格", "宁丰第四网格", " c1004 ")]
+        ['C1004', 'C1004', 'C1004']
+        >>> index.grid_named("宁丰社区4号楼") is None, index.grid_named("宁丰第9网格") is None
+        (True, True)
+        """
+        text = normalise(q)
+        for g in self.grids:
+            if text == g.code.lower() or text == normalise(g.name):
+                return g
+        m = _GRID_NUMBER.fullmatch(text)
+        if m is None:
+            return None
+        number = m.group("n")
+        n = int(number) if number.isdigit() else chinese_numeral_to_int(number)
+        resolved = self.gazetteer.resolve_community(m.group("c")) if m.group("c") else None
+        if not resolved or n is None:
+            return None
+        best = resolved[0][1]
+        communities = {code for code, score in resolved if score == best}
+        found = [g for g in self.grids if g.community_code in communities and _grid_number(g.name) == n]
+        return found[0] if len(found) == 1 else None
 
     def locate_many(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Index into ``grids`` for each point, or ``NO_MATCH`` (−1)."""

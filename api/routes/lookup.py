@@ -82,7 +82,7 @@ def lookup_point(
 
 
 def match_json(m: Any) -> dict[str, Any]:
-    return {"address": m.address, "community_code": m.community_code, "building": m.building_code,
+    return {"kind": "building", "address": m.address, "community_code": m.community_code, "building": m.building_code,
             "building_number": m.building, "unit": m.unit, "room": m.room, "score": round(m.score, 1)}
 
 
@@ -97,6 +97,15 @@ def lookup_address(
     limit: Annotated[int, Query(ge=1, le=20, description="how many candidates")] = 5,
 ) -> dict[str, Any]:
     index = choose_index(lookup_service(request), plan=plan, at=at)
+    named = index.grid_named(q)
+    if named is not None:  # a grid's name or code: that grid, not a building the words also fit
+        return {"match": {"kind": "grid", "address": named.name, "community_code": named.community_code,
+                          "building": None, "building_number": None, "unit": None, "room": None, "score": 100.0},
+                "grid": grid_json(named, with_phone=role_allows(key.role, "viewer")), "candidates": [],
+                "plan": plan_json(index)}
+    if "网格" in q:
+        raise NoMatch(f"no grid of plan {index.plan['id']} is named {q!r}; give a grid's name as the map shows it "
+                      "(e.g. 宁丰社区第4网格) or its 15-digit code", details={"threshold": THRESHOLD})
     ranked = index.gazetteer.lookup(q, limit=limit)
     if not ranked or ranked[0].score < THRESHOLD:
         raise NoMatch(

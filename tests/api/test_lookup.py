@@ -146,6 +146,28 @@ def test_address_lookup(client, keys, engine, q, community, building_number, uni
     assert body["candidates"][0]["building"] == body["match"]["building"]
 
 
+@pytest.mark.parametrize("q", ["宁丰社区第4网格", "宁丰社区 第4网格", "宁丰第四网格", "宁丰社区4网格"])
+def test_a_grid_name_is_that_grid_not_a_building(client, keys, engine, q) -> None:
+    """Grid names are what people type too: read as an address, "第4网格" was building 4 (another grid)."""
+    with engine.connect() as conn:
+        code, name = conn.execute(text(
+            "SELECT g.code, g.name FROM grid g JOIN grid_plan p ON p.id = g.plan_id AND p.status = 'published' "
+            "WHERE g.name = '宁丰社区第4网格'")).one()
+    body = client.get("/v1/lookup/address", params={"q": q}, headers=auth(keys["client"])).json()
+    assert body["match"]["kind"] == "grid" and body["match"]["address"] == name
+    assert body["grid"]["code"] == code and "phone" not in body["grid"]["grid_member"]  # client: no phone
+    by_code = client.get("/v1/lookup/address", params={"q": code}, headers=auth(keys["client"])).json()
+    assert by_code["grid"]["code"] == code
+
+
+def test_a_grid_name_that_does_not_exist_is_no_match(client, keys) -> None:
+    r = client.get("/v1/lookup/address", params={"q": "宁丰社区第99网格"}, headers=auth(keys["client"]))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "no_match"
+    assert "宁丰社区第4网格" in r.json()["error"]["message"]  # says what a grid name looks like
+    building = client.get("/v1/lookup/address", params={"q": "宁丰社区4号楼"}, headers=auth(keys["client"])).json()
+    assert building["match"]["kind"] == "building" and building["match"]["building_number"] == 4
+
+
 def test_ambiguous_address_lists_candidates(client, keys) -> None:
     r = client.get("/v1/lookup/address", params={"q": "3号楼2单元"}, headers=auth(keys["client"]))
     body = r.json()

@@ -254,3 +254,22 @@ def test_lookup_page_needs_a_viewer_and_loads_nothing_from_outside(live_server: 
                         ("gridmap/common.js", "javascript")):
         r = httpx.get(f"{live_server}/static/{asset}")
         assert r.status_code == 200 and kind in r.headers["content-type"]
+
+
+def test_a_grid_name_finds_that_grid_and_a_miss_zooms_back_out(browser, open_map, live_server: str, keys,
+                                                               tmp_path: Path) -> None:
+    """Issue 15 (9): "宁丰社区第4网格" is the grid of that name (it answered building 4 in another grid);
+    after a query with no match the map shows the whole town again, not the last answer's grid."""
+    grid = next(f["properties"] for f in _api(live_server, keys, "/v1/grids").json()["features"]
+                if f["properties"]["name"].endswith("第4网格") and f["properties"]["community_name"] == "宁丰社区")
+    report = _open(browser, open_map, live_server, keys, tmp_path / "lookup-grid-name.png")
+    page = report.page
+    whole_town = page.evaluate("window.gridmapLookup.map.getZoom()")
+    assert _search(page, "宁丰社区第4网格") == "grid"
+    assert _card_code(page) == grid["code"] and page.evaluate(_HIGHLIGHTED_PATHS) == [grid["code"]]
+    assert page.evaluate("window.gridmapLookup.map.getZoom()") > whole_town
+    page.screenshot(path=str(tmp_path / "lookup-grid-name-result.png"))
+    assert _search(page, "北京市朝阳区") == "no_match"
+    assert page.evaluate("window.gridmapLookup.map.getZoom()") == whole_town
+    console, failed = _unexpected_errors(report)
+    assert console == [] and report.page_errors == [] and failed == [] and report.external_requests == []

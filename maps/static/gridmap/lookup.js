@@ -375,6 +375,7 @@
         } else if (result.status === 404 && body.error && body.error.code === "no_match") {
           highlight(null);
           highlightBuilding(null);
+          fitBeside(grids.getBounds(), 18); // back to the whole town: the old view answered another query
           var cands = (body.error.details && body.error.details.candidates) || [];
           setCard("no_match", [
             status("未找到匹配地址 No matching address", "warn"),
