@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
@@ -73,6 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # its one inline script (no data in the page) carries the response's CSP nonce
         return HTMLResponse(stamp_scripts(bytes(page.body).decode(), csp_nonce(request)))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        """The tab icon browsers ask for on every page (it was a 404 in every page's console)."""
+        return FileResponse(STATIC_DIR / "gridmap" / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     app.include_router(health.router)
     app.include_router(lookup.router)

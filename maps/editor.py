@@ -66,7 +66,7 @@ import html as _html
 import json
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import CustomPane
 from folium.template import Template
@@ -351,8 +351,6 @@ def build_editor_map(
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
     _Geoman(static_url).add_to(m)
-    # no /favicon.ico request (the app has none: it would be a 404 in the console)
-    m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'), name="gridmap_editor_icon")
     # the editor's scripts run after leaflet.js, geoman and folium's inline script have made the map and layers.
     # branca writes the title unescaped: a plan's name is data
     add_page_assets(m, page="editor", title=_html.escape(f"{title} · {plan.get('name', plan['id'])}"),

@@ -30,3 +30,15 @@ def test_openapi_docs_are_served(client) -> None:  # type: ignore[no-untyped-def
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/v1/grids" in spec["paths"] and "/health" in spec["paths"]
+
+
+def test_the_favicon_is_served(client) -> None:  # type: ignore[no-untyped-def]
+    """Browsers ask every page for /favicon.ico: a real icon, not a 404 in the console (issue 15, item 8)."""
+    import io
+
+    from PIL import Image
+
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/x-icon"
+    icon = Image.open(io.BytesIO(r.content))
+    assert icon.format == "ICO" and (32, 32) in icon.info["sizes"]
