@@ -480,6 +480,33 @@ def test_geopackage_export_reads_without_warnings_in_gdal_3_6(env, tmp_path) -> 
     assert "Layer name: grids" in info.stdout and "Feature Count: 50" in ogrinfo("-al", "-so", str(path)).stdout
 
 
+def test_a_shapefile_with_gdals_laundered_names_still_imports(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Zipped Shapefiles gridmap exported before the chosen names (GDAL laundered them: community_,
+    communit_1, grid_membe, grid_mem_1) import as they did."""
+    import io
+    import warnings
+    import zipfile
+
+    import geopandas as gpd
+
+    from tests.geo.io.features import dbf_field_names
+
+    c = env["client"]
+    plan, v = _draft(env, "legacy shapefile")
+    fc = c.get(f"/v1/plans/{plan}/grids", headers=auth(env["keys"]["viewer"])).json()
+    gdf = gpd.GeoDataFrame.from_features(fc["features"], crs=4326)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "Normalized/laundered field name": the point here
+        gdf.to_file(tmp_path / "old.shp", engine="pyogrio", encoding="UTF-8")
+    assert {"community_", "communit_1", "grid_membe"} <= set(dbf_field_names(tmp_path / "old.dbf"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for ext in ("shp", "shx", "dbf", "prj", "cpg"):
+            z.write(tmp_path / f"old.{ext}", f"old.{ext}")
+    r = c.post(f"/v1/plans/{plan}/import", files={"file": ("old.zip", buf.getvalue())}, headers=_h(env, v))
+    assert r.status_code == 200, r.text
+
+
 def test_gbk_export_refuses_what_gbk_cannot_encode(env) -> None:  # type: ignore[no-untyped-def]
     c = env["client"]
     plan, _ = _draft(env, "gbk refusal")

@@ -152,3 +152,14 @@ def test_geopackage_reads_without_warnings_in_gdal_3_6(tmp_path, grids, cameras)
         extensions = db.execute("SELECT table_name, extension_name FROM gpkg_extensions").fetchall()
     assert ("grids", "gpkg_rtree_index") in extensions and ("cameras", "gpkg_rtree_index") in extensions
     assert_same(read_features(path, layer="grids"), grids)
+
+
+def test_doctests():
+    import doctest
+
+    import geo.io.formats
+    import geo.io.shapefile_names
+
+    for module in (geo.io.shapefile_names, geo.io.formats):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
