@@ -313,15 +313,19 @@ def export(
     path: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .shp or .csv")],
     crs: Annotated[str, typer.Option(help="wgs84 | cgcs2000 | gcj02 | bd09 | EPSG:n")] = "wgs84",
     plan: Annotated[Optional[int], typer.Option(help="plan id (default: the published plan)")] = None,
+    encoding: Annotated[str, typer.Option(help="Shapefile attributes: utf-8 (.cpg UTF-8) or gbk (.cpg CP936); "
+                                               "other formats are UTF-8")] = "utf-8",
 ) -> None:
-    """Export a layer to a file."""
-    from geo.exchange import export_file
+    """Export a layer to a file (a .shp gets 10-character field names, listed in <name>.fields.txt beside it)."""
+    from geo.exchange import export_file, fields_file
 
     try:
-        n = export_file(_engine(), path, layer=layer, crs=crs, plan_id=plan)
+        n = export_file(_engine(), path, layer=layer, crs=crs, plan_id=plan, encoding=encoding)
     except GridmapError as exc:
         raise _fail(exc.message) from None
     typer.echo(f"exported {n} {layer} to {path}")
+    if path.suffix.lower() == ".shp":
+        typer.echo(f"field names: {fields_file(path)}")
 
 
 # -- coverage --------------------------------------------------------------------------------

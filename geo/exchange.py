@@ -24,6 +24,8 @@ from sqlalchemy import Connection, Engine
 from geo.errors import BadInput, excerpt
 from geo.file_safety import extract_shapefile
 from geo.io import FeatureProblem, read_features, validate_features, write_features
+from geo.io.formats import encoding_for, shapefile_encoding
+from geo.io.shapefile_names import describe, full_names, short_names
 from geo.validation import MAX_VERTICES
 from geo.store import audit, queries
 from geo.store import exchange as stored
@@ -155,7 +157,7 @@ def import_file(engine: Engine, path: Path, *, layer: str, crs: str | None = Non
     if layer not in LAYERS:
         raise BadInput(f"unknown layer {layer!r}: use one of {', '.join(LAYERS)}")
     spec = LAYERS[layer]
-    gdf = read_features(Path(path), crs=crs)
+    gdf = _full_names(read_features(Path(path), crs=crs), Path(path), layer=layer)
     with engine.begin() as conn:
         problems = check_layer(conn, spec, gdf)
         if problems and not skip_invalid:
@@ -184,10 +186,29 @@ EXPORTS: dict[str, Callable[..., str]] = {
 }
 
 
-def export_file(engine: Engine, path: Path, *, layer: str, crs: str = "wgs84", plan_id: int | None = None) -> int:
-    """Write a layer (of the published plan, or ``plan_id``) to a file; returns the feature count."""
+def _full_names(gdf: gpd.GeoDataFrame, path: Path, *, layer: str) -> gpd.GeoDataFrame:
+    """A Shapefile's short field names (geo.io.shapefile_names) back to the layer's column names."""
+    if path.suffix.lower() != ".shp":
+        return gdf
+    return gdf.rename(columns=full_names(gdf.columns, layer=layer))
+
+
+def fields_file(shp: Path) -> Path:
+    """The text file written beside an exported Shapefile: its field names and the full names."""
+    return shp.with_name(f"{shp.stem}.fields.txt")
+
+
+def export_file(engine: Engine, path: Path, *, layer: str, crs: str = "wgs84", plan_id: int | None = None,
+                encoding: str = "utf-8") -> int:
+    """Write a layer (of the published plan, or ``plan_id``) to a file; returns the feature count.
+
+    A Shapefile (``.shp``) gets the short field names of :mod:`geo.io.shapefile_names`, its attributes in
+    ``encoding`` (``utf-8`` or ``gbk``, with the matching ``.cpg``) and, beside it, ``<stem>.fields.txt``
+    listing every field and its full name. Other formats are UTF-8 and keep the full names.
+    """
     if layer not in EXPORTS:
         raise BadInput(f"unknown layer {layer!r}: use one of {', '.join(EXPORTS)}")
+    enc = encoding_for(path, encoding)  # refused before the database is read
     with engine.connect() as conn:
         plan = queries.resolve_plan(conn, plan_id=plan_id)
         fc = json.loads(EXPORTS[layer](conn, plan["id"]))
@@ -195,7 +216,11 @@ def export_file(engine: Engine, path: Path, *, layer: str, crs: str = "wgs84", p
     for col in gdf.columns:  # lists/dicts (aliases) do not fit every format: store them as JSON text
         if gdf[col].map(lambda v: isinstance(v, (list, dict))).any():
             gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
-    write_features(gdf, Path(path), crs=crs, layer=layer)
+    path = Path(path)
+    write_features(gdf, path, crs=crs, layer=layer, encoding=enc.name)
+    if path.suffix.lower() == ".shp":
+        renames = short_names([c for c in gdf.columns if c != gdf.geometry.name], layer=layer)
+        fields_file(path).write_text(describe(renames, layer=layer, encoding=enc.cpg), encoding="utf-8")
     return len(gdf)
 
 
@@ -204,13 +229,19 @@ PLAN_FORMATS = {"geojson": (".geojson", "application/geo+json"), "gpkg": (".gpkg
                 "shp": (".zip", "application/zip")}
 
 
-def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs: str = "wgs84") -> Path:
+def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs: str = "wgs84",
+                encoding: str = "utf-8") -> Path:
     """Write a plan's grids (code, name, community_code, households, population, ...) to a file in ``directory``.
 
-    ``fmt``: ``geojson``, ``gpkg`` or ``shp`` (a zip of the shapefile's parts, named ``plan-<id>``).
+    ``fmt``: ``geojson``, ``gpkg`` or ``shp`` (a zip of the shapefile's parts, named ``plan-<id>``, with a
+    ``README.txt`` listing the short field names and the full ones). ``encoding`` (``utf-8`` or ``gbk``) is
+    the Shapefile's; GeoJSON and GeoPackage are always UTF-8.
     """
     if fmt not in PLAN_FORMATS:
         raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(PLAN_FORMATS)}")
+    if fmt != "shp" and shapefile_encoding(encoding).name != "utf-8":
+        raise BadInput(f"encoding={encoding} is for format=shp only: {fmt} files are always UTF-8; leave encoding "
+                       "out, or ask for format=shp", details={"encoding": encoding, "format": fmt})
     with engine.connect() as conn:
         queries.get_plan(conn, plan_id=plan_id)
     stem = f"plan-{plan_id}"
@@ -219,11 +250,12 @@ def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs:
 
         folder = Path(directory) / stem
         folder.mkdir(parents=True, exist_ok=True)
-        export_file(engine, folder / f"{stem}.shp", layer="grids", crs=crs, plan_id=plan_id)
+        shp = folder / f"{stem}.shp"
+        export_file(engine, shp, layer="grids", crs=crs, plan_id=plan_id, encoding=encoding)
         out = Path(directory) / f"{stem}.zip"
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             for part in sorted(folder.iterdir()):
-                z.write(part, part.name)
+                z.write(part, "README.txt" if part == fields_file(shp) else part.name)
         return out
     out = Path(directory) / f"{stem}{PLAN_FORMATS[fmt][0]}"
     export_file(engine, out, layer="grids", crs=crs, plan_id=plan_id)
@@ -251,8 +283,7 @@ def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = No
     if kind.endswith("Z") or kind.endswith("ZM"):
         raise BadInput(f"the file's grids are 3-D ({kind}): a grid boundary has no height; save the layer as 2-D "
                        "(QGIS: Vector ▸ Geometry Tools ▸ Drop M/Z Values) and import it again")
-    if "community_code" not in gdf.columns and "community_" in gdf.columns:  # a Shapefile's 10-character names
-        gdf = gdf.rename(columns={"community_": "community_code"})
+    gdf = _full_names(gdf, path, layer="grids")  # a Shapefile's 10-character field names
     problems = {p.index: p.reason for p in validate_features(gdf, geometry_types={"Polygon", "MultiPolygon"})}
     seen: dict[str, int] = {}
     grids = []

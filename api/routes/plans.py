@@ -289,12 +289,16 @@ def diff(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer,
 @router.get("/{plan_id}/export", summary="The plan's grids as GeoJSON, GeoPackage or a zipped Shapefile")
 def export(plan_id: int, engine: EngineDep, _: Viewer,
            format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "gpkg",
-           crs: Annotated[str, Query(description="wgs84 | cgcs2000 | gcj02 | bd09 | EPSG:n")] = "wgs84") -> Response:
+           crs: Annotated[str, Query(description="wgs84 | cgcs2000 | gcj02 | bd09 | EPSG:n")] = "wgs84",
+           encoding: Annotated[Literal["utf-8", "gbk"], Query(
+               description="Shapefile attributes: utf-8 (.cpg UTF-8) or gbk (.cpg CP936, for older Chinese GIS "
+                           "tools); a value GBK cannot encode is a 422 naming the grid and the field. GeoJSON and "
+                           "GeoPackage are always UTF-8")] = "utf-8") -> Response:
     from starlette.background import BackgroundTask
 
     folder = Path(tempfile.mkdtemp(prefix="gridmap-export-"))
     try:
-        out = exchange.export_plan(engine, folder, plan_id=plan_id, fmt=format, crs=crs)
+        out = exchange.export_plan(engine, folder, plan_id=plan_id, fmt=format, crs=crs, encoding=encoding)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

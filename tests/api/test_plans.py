@@ -392,11 +392,12 @@ def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft"
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "shp", "geojson"])
-def test_export_then_import_round_trips(env, fmt: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("fmt, encoding", [("gpkg", None), ("shp", None), ("shp", "gbk"), ("geojson", None)])
+def test_export_then_import_round_trips(env, fmt: str, encoding: str | None, tmp_path) -> None:  # type: ignore[no-untyped-def]
     c = env["client"]
-    plan, v = _draft(env, f"exchange {fmt}")
-    r = c.get(f"/v1/plans/{plan}/export", params={"format": fmt}, headers=auth(env["keys"]["viewer"]))
+    plan, v = _draft(env, f"exchange {fmt} {encoding}")
+    params = {"format": fmt, **({"encoding": encoding} if encoding else {})}
+    r = c.get(f"/v1/plans/{plan}/export", params=params, headers=auth(env["keys"]["viewer"]))
     assert r.status_code == 200, r.text
     name = {"gpkg": "grids.gpkg", "shp": "grids.zip", "geojson": "grids.geojson"}[fmt]
     import geopandas as gpd
@@ -406,8 +407,8 @@ def test_export_then_import_round_trips(env, fmt: str, tmp_path) -> None:  # typ
         exported = gpd.read_file(tmp_path / name)
         assert len(exported) == 50 and {"code", "community_code", "households"} <= set(exported.columns)
     before = _grids(env, plan)
-    # a second draft imports the file: same grids, one edit that undo can take back
-    other, ov = _draft(env, f"import {fmt}")
+    # a second draft imports the file: same grids and names, one edit that undo can take back
+    other, ov = _draft(env, f"import {fmt} {encoding}")
     r = c.post(f"/v1/plans/{other}/import", files={"file": (name, r.content)}, headers=_h(env, ov))
     assert r.status_code == 200, r.text
     after = _grids(env, other)
@@ -415,9 +416,118 @@ def test_export_then_import_round_trips(env, fmt: str, tmp_path) -> None:  # typ
     for code in before:
         a, b = to_metric(shape(before[code]["geometry"])), to_metric(shape(after[code]["geometry"]))
         assert a.symmetric_difference(b).area < 0.5
+    # the file's names and communities read back as served (the import keeps an existing grid's name, so ask
+    # the reader: a GBK Shapefile read without its .cpg would give other strings)
+    from geo.exchange import read_plan_file
+
+    read = read_plan_file(tmp_path / name, max_unzipped_bytes=1 << 24, max_archive_members=16)
+    assert {g["code"]: (g["name"], g["community_code"]) for g in read} == {
+        code: (f["properties"]["name"], f["properties"]["community_code"]) for code, f in before.items()}
     assert [p for p in _validation(env, other)["problems"] if p["severity"] == "error"] == []
     edits = c.get(f"/v1/plans/{other}/edits", headers=auth(env["keys"]["viewer"])).json()["edits"]
     assert [e["op"] for e in edits] == ["import"]
+
+
+#: The plan export's Shapefile fields, as chosen in geo/io/shapefile_names.py (GDAL would launder them into
+#: community_, communit_1, grid_membe, grid_mem_1).
+SHAPEFILE_GRID_FIELDS = ["id", "code", "name", "comm_code", "comm_name", "households", "population", "buildings",
+                         "units", "plan_id", "gm_name", "gm_phone"]
+
+
+@pytest.mark.parametrize("encoding, cpg", [("utf-8", "UTF-8"), ("gbk", "CP936")])
+def test_shapefile_export_has_chosen_names_its_encoding_and_a_readme(env, encoding: str, cpg: str,
+                                                                     tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    from tests.geo.io.features import dbf_field_names, gdal_complaints, ogrinfo
+
+    c = env["client"]
+    plan, _ = _draft(env, f"shapefile {encoding}")
+    r = c.get(f"/v1/plans/{plan}/export", params={"format": "shp", "encoding": encoding},
+              headers=auth(env["keys"]["viewer"]))
+    assert r.status_code == 200, r.text
+    (tmp_path / "grids.zip").write_bytes(r.content)
+    with zipfile.ZipFile(tmp_path / "grids.zip") as z:
+        stem = f"plan-{plan}"
+        assert sorted(z.namelist()) == sorted(["README.txt"] + [f"{stem}.{x}" for x in ("cpg", "dbf", "prj", "shp", "shx")])
+        z.extractall(tmp_path)
+        readme = z.read("README.txt").decode("utf-8")
+    shp = tmp_path / f"{stem}.shp"
+    assert dbf_field_names(shp.with_suffix(".dbf")) == SHAPEFILE_GRID_FIELDS
+    assert (tmp_path / f"{stem}.cpg").read_text() == cpg
+    assert "comm_code   community_code" in readme and "gm_phone    grid_member_phone" in readme and cpg in readme
+    # GDAL 3.6 (Debian's ogrinfo) reads the Chinese names the API serves
+    first = _grids(env, plan)[min(_grids(env, plan))]["properties"]
+    info = ogrinfo("-al", "-where", f"code = '{first['code']}'", str(shp))
+    assert gdal_complaints(info.stderr) == []
+    assert f"name (String) = {first['name']}" in info.stdout
+    assert f"comm_name (String) = {first['community_name']}" in info.stdout
+    assert f"gm_name (String) = {first['grid_member']}" in info.stdout
+
+
+def test_geopackage_export_reads_without_warnings_in_gdal_3_6(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.geo.io.features import gdal_complaints, ogrinfo
+
+    plan, _ = _draft(env, "geopackage")
+    r = env["client"].get(f"/v1/plans/{plan}/export", params={"format": "gpkg"}, headers=auth(env["keys"]["viewer"]))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"].endswith(f'filename="plan-{plan}.gpkg"')
+    path = tmp_path / "download.gpkg"
+    path.write_bytes(r.content)
+    for args in (["-al", "-so"], ["-al"]):
+        info = ogrinfo(*args, str(path))
+        assert gdal_complaints(info.stderr) == [], info.stderr
+    assert "Layer name: grids" in info.stdout and "Feature Count: 50" in ogrinfo("-al", "-so", str(path)).stdout
+
+
+def test_a_shapefile_with_gdals_laundered_names_still_imports(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Zipped Shapefiles gridmap exported before the chosen names (GDAL laundered them: community_,
+    communit_1, grid_membe, grid_mem_1) import as they did."""
+    import io
+    import warnings
+    import zipfile
+
+    import geopandas as gpd
+
+    from tests.geo.io.features import dbf_field_names
+
+    c = env["client"]
+    plan, v = _draft(env, "legacy shapefile")
+    fc = c.get(f"/v1/plans/{plan}/grids", headers=auth(env["keys"]["viewer"])).json()
+    gdf = gpd.GeoDataFrame.from_features(fc["features"], crs=4326)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "Normalized/laundered field name": the point here
+        gdf.to_file(tmp_path / "old.shp", engine="pyogrio", encoding="UTF-8")
+    assert {"community_", "communit_1", "grid_membe"} <= set(dbf_field_names(tmp_path / "old.dbf"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for ext in ("shp", "shx", "dbf", "prj", "cpg"):
+            z.write(tmp_path / f"old.{ext}", f"old.{ext}")
+    r = c.post(f"/v1/plans/{plan}/import", files={"file": ("old.zip", buf.getvalue())}, headers=_h(env, v))
+    assert r.status_code == 200, r.text
+
+
+def test_gbk_export_refuses_what_gbk_cannot_encode(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, _ = _draft(env, "gbk refusal")
+    code = sorted(_grids(env, plan))[4]
+    with env["engine"].begin() as conn:
+        conn.execute(text("UPDATE grid SET name = '春安😀网格' WHERE plan_id = :p AND code = :c"), {"p": plan, "c": code})
+    r = c.get(f"/v1/plans/{plan}/export", params={"format": "shp", "encoding": "gbk"},
+              headers=auth(env["keys"]["viewer"]))
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert f"feature 4 (code {code})" in error["message"] and "its name" in error["message"]
+    assert "U+1F600" in error["message"] and "encoding=utf-8" in error["message"]
+    assert error["details"]["field"] == "name" and error["details"]["code"] == code
+    assert c.get(f"/v1/plans/{plan}/export", params={"format": "shp"},
+                 headers=auth(env["keys"]["viewer"])).status_code == 200
+    r = c.get(f"/v1/plans/{plan}/export", params={"format": "gpkg", "encoding": "gbk"},
+              headers=auth(env["keys"]["viewer"]))
+    assert r.status_code == 422 and "encoding=gbk is for format=shp only" in r.json()["error"]["message"]
+    r = c.get(f"/v1/plans/{plan}/export", params={"format": "shp", "encoding": "latin-1"},
+              headers=auth(env["keys"]["viewer"]))
+    assert r.status_code == 422 and "encoding" in r.text
 
 
 def test_import_refuses_bad_features_and_changes_nothing(env, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -42,3 +42,37 @@ def feature(geometry, i):
 
 def square(x, y, d=0.001):
     return {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]}
+
+
+#: Debian's GDAL command line tools (gdal-bin, GDAL 3.6 on Debian 12: what QGIS 3.22 there reads with),
+#: not the newer GDAL bundled in pyogrio's wheel.
+OGRINFO = "/usr/bin/ogrinfo"
+
+
+def ogrinfo(*args: str):
+    """Run Debian's ``ogrinfo`` read-only; the CompletedProcess (text, stdout and stderr apart)."""
+    import os
+    import subprocess
+
+    assert os.access(OGRINFO, os.X_OK), "Debian's gdal-bin is needed: scripts/bootstrap.sh test installs it"
+    return subprocess.run([OGRINFO, "-ro", *args], capture_output=True, text=True, errors="replace", check=True,
+                          env={**os.environ, "LC_ALL": "C.UTF-8"})
+
+
+def gdal_complaints(stderr: str) -> list[str]:
+    """The lines of GDAL's stderr that are a warning or an error."""
+    return [line for line in stderr.splitlines() if "warning" in line.lower() or "error" in line.lower()]
+
+
+def dbf_field_names(dbf) -> list[str]:
+    """The field names in a .dbf header, read byte by byte (32-byte descriptors after the 32-byte header)."""
+    from pathlib import Path
+
+    data = Path(dbf).read_bytes()
+    header_len = int.from_bytes(data[8:10], "little")
+    names = []
+    for at in range(32, header_len - 1, 32):
+        if data[at] == 0x0D:
+            break
+        names.append(data[at:at + 11].split(b"\0")[0].decode("ascii"))
+    return names
