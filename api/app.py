@@ -13,10 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.compression import cors, cors_origins, gzip
 from api.ratelimit import AddressLimit, TokenBuckets, proxy_trust, trusted_proxies
 from api.security import BodyLimit, SecurityHeaders, csp_nonce, stamp_scripts
 import maps as map_package
 from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, plans
+from api.routes import tiles
 from api.routes import maps as map_pages
 from geo.config import Settings, get_settings
 from geo.keys import KeyCache
@@ -55,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AddressLimit, buckets=TokenBuckets(per_s=settings.rate_limit_address_per_s,
                                                          burst=settings.rate_limit_address_burst))
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # chunked bodies too
+    app.add_middleware(cors, origins=cors_origins(settings.cors_origins))  # none by default; ValueError: bad entry
     app.add_middleware(SecurityHeaders, basemap=settings.basemap)
+    app.add_middleware(gzip)  # outside the headers middleware: it sees the final body
     # outermost: everything above sees the client's address (X-Forwarded-For only from GRIDMAP_TRUSTED_PROXIES)
     app.add_middleware(proxy_trust, trusted=trusted_proxies(settings.trusted_proxies))  # ValueError: bad entry
 
@@ -84,5 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(plans.router)
     app.include_router(map_pages.router)
+    app.include_router(tiles.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
