@@ -98,7 +98,8 @@ class VectorLayer:
 
     id: str
     description: str
-    fields: Mapping[str, str]  # name -> "Number" | "String" (TileJSON's words)
+    #: name -> "Number" | "String" (TileJSON's words); the row's id is the MVT feature id, not a field
+    fields: Mapping[str, str]
     minzoom: int = MIN_ZOOM
     maxzoom: int = MAX_ZOOM
 
@@ -138,33 +139,32 @@ LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
         "grid member (no phone numbers)",
         tables=("grid_plan", "grid", "community", "building", "unit", "staff"), plan=True,
         vector_layers=(VectorLayer("grids", "grid polygons", {
-            "id": N, "code": S, "name": S, "community_code": S, "households": N, "population": N,
+            "code": S, "name": S, "community_code": S, "households": N, "population": N,
             "grid_member": S}),)),
     TileLayer(
         "communities", "Communities", "the resettlement communities' boundaries",
         tables=("community",), minzoom=10,
-        vector_layers=(VectorLayer("communities", "community polygons", {"id": N, "code": S, "name": S,
-                                                                         "name_en": S}),)),
+        vector_layers=(VectorLayer("communities", "community polygons", {"code": S, "name": S, "name_en": S}),)),
     TileLayer(
         "buildings", "Buildings", "building footprints", tables=("building", "community"), minzoom=14,
         vector_layers=(VectorLayer("buildings", "footprints", {
-            "id": N, "code": S, "name": S, "community_code": S, "floors": N, "height_m": N}),)),
+            "code": S, "name": S, "community_code": S, "floors": N, "height_m": N}),)),
     TileLayer(
         "cameras", "Cameras", f"cameras as points; from zoom {CAMERA_VIEWS_MINZOOM} their stored views "
         "(visible polygons after occlusion) as a second layer",
         tables=("camera", "camera_view"), geometry="point", minzoom=13,
         vector_layers=(
             VectorLayer("cameras", "camera positions", {
-                "id": N, "code": S, "name": S, "kind": S, "status": S, "mount": S, "azimuth_deg": N,
+                "code": S, "name": S, "kind": S, "status": S, "mount": S, "azimuth_deg": N,
                 "hfov_deg": N, "range_m": N}),
-            VectorLayer("camera_views", "what each camera sees", {
-                "camera_id": N, "status": S, "range_level": S, "area_m2": N}, minzoom=CAMERA_VIEWS_MINZOOM),
+            VectorLayer("camera_views", "what each camera sees (the feature id is the camera's)", {
+                "status": S, "range_level": S, "area_m2": N}, minzoom=CAMERA_VIEWS_MINZOOM),
         )),
     TileLayer(
         "gaps", "Coverage gaps", "blind spots of the online cameras in the published plan's grids (plan=ID: "
         "another plan's, where computed)",
         tables=("coverage_gap", "grid", "grid_plan"), plan=True, minzoom=14,
-        vector_layers=(VectorLayer("gaps", "gap polygons", {"id": N, "grid_code": S, "area_m2": N}),)),
+        vector_layers=(VectorLayer("gaps", "gap polygons", {"grid_code": S, "area_m2": N}),)),
     TileLayer(
         "incidents", "Incidents", f"incidents not voided (datetime= interval of occurred_at, category= list); "
         f"below zoom {INCIDENT_POINTS_MINZOOM} counted in {INCIDENT_CELLS_PER_TILE}×{INCIDENT_CELLS_PER_TILE} "
@@ -174,7 +174,7 @@ LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (
             VectorLayer("incident_clusters", "incidents counted per cell (the point: their mean position)",
                         {"count": N, "top_category": S}, maxzoom=INCIDENT_POINTS_MINZOOM - 1),
             VectorLayer("incidents", "one point per incident", {
-                "id": N, "category": S, "status": S, "severity": N, "occurred_at": S},
+                "category": S, "status": S, "severity": N, "occurred_at": S},
                 minzoom=INCIDENT_POINTS_MINZOOM),
         )),
 )}

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import ConnDep, Viewer
 from api.params import csv_list, parse_at
+from api.schemas import Open, answer
 from geo import tiles
 from geo.errors import BadInput
 from geo.store import queries
@@ -130,6 +131,61 @@ def ogc_tile(request: Request, conn: ConnDep, _: Viewer, layer: str, z: str, y: 
 # ------------------------------------------------------------------------------------------ metadata
 
 
+class VectorLayerInfo(Open):
+    id: str
+    fields: dict[str, str]
+    minzoom: int
+    maxzoom: int
+
+
+class TileJSON(Open):
+    """TileJSON 3.0.0."""
+
+    tilejson: str
+    tiles: list[str]
+    minzoom: int
+    maxzoom: int
+    bounds: list[float]
+    vector_layers: list[VectorLayerInfo]
+
+
+class Link(Open):
+    rel: str
+    href: str
+    type: str | None = None
+
+
+class Tileset(Open):
+    """An OGC API – Tiles tileset description."""
+
+    title: str
+    dataType: str
+    crs: str
+    tileMatrixSetURI: str
+    links: list[Link]
+
+
+class Tilesets(Open):
+    tilesets: list[Tileset]
+    links: list[Link]
+
+
+class TileMatrixSet(Open):
+    """OGC Two Dimensional Tile Matrix Set 2.0."""
+
+    id: str
+    crs: str
+    tileMatrices: list[dict[str, Any]]
+
+
+class Style(Open):
+    """A MapLibre style (version 8)."""
+
+    version: int
+    sources: dict[str, Any]
+    layers: list[dict[str, Any]]
+
+
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -182,7 +238,7 @@ def _tileset(request: Request, lay: tiles.TileLayer) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="The tilesets (OGC API – Tiles)")
+@router.get("", summary="The tilesets (OGC API – Tiles)", responses=answer(Tilesets))
 def tilesets(request: Request, _: Viewer) -> dict[str, Any]:
     base = _base(request)
     return {"tilesets": [_tileset(request, lay) for lay in tiles.LAYERS.values()],
@@ -191,12 +247,14 @@ def tilesets(request: Request, _: Viewer) -> dict[str, Any]:
                        "href": f"{base}/tiles/style.json", "title": "MapLibre style of every layer"}]}
 
 
-@router.get("/tileMatrixSets/WebMercatorQuad", summary="The WebMercatorQuad tile matrix set (OGC 2DTMS)")
+@router.get("/tileMatrixSets/WebMercatorQuad", summary="The WebMercatorQuad tile matrix set (OGC 2DTMS)",
+            responses=answer(TileMatrixSet))
 def tile_matrix_set(_: Viewer) -> dict[str, Any]:
     return tiles.web_mercator_quad()
 
 
-@router.get("/style.json", summary="A MapLibre style of every layer (no glyphs, sprites or basemap: works offline)")
+@router.get("/style.json", summary="A MapLibre style of every layer (no glyphs, sprites or basemap: works offline)",
+            responses=answer(Style))
 def style(request: Request, conn: ConnDep, _: Viewer, plan: int | None = PlanParam,
           datetime: str | None = DatetimeParam, category: Annotated[list[str] | None, CategoryParam] = None
           ) -> dict[str, Any]:
@@ -216,14 +274,14 @@ def style(request: Request, conn: ConnDep, _: Viewer, plan: int | None = PlanPar
     }
 
 
-@router.get("/{layer}/tilejson.json", summary="TileJSON 3.0 of a layer")
+@router.get("/{layer}/tilejson.json", summary="TileJSON 3.0 of a layer", responses=answer(TileJSON))
 def layer_tilejson(request: Request, conn: ConnDep, _: Viewer, layer: str, plan: int | None = PlanParam,
                    datetime: str | None = DatetimeParam,
                    category: Annotated[list[str] | None, CategoryParam] = None) -> dict[str, Any]:
     return tilejson(request, conn, tiles.layer(layer), plan=plan, datetime=datetime, category=csv_list(category))
 
 
-@router.get("/{layer}", summary="One tileset (OGC API – Tiles)")
+@router.get("/{layer}", summary="One tileset (OGC API – Tiles)", responses=answer(Tileset))
 def tileset(request: Request, _: Viewer, layer: str) -> dict[str, Any]:
     return _tileset(request, tiles.layer(layer))
 
