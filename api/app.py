@@ -13,10 +13,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.compression import cors, cors_origins, gzip
 from api.ratelimit import AddressLimit, TokenBuckets, proxy_trust, trusted_proxies
 from api.security import BodyLimit, SecurityHeaders, csp_nonce, stamp_scripts
 import maps as map_package
 from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, plans
+from api.routes import tiles
 from api.routes import maps as map_pages
 from geo.config import Settings, get_settings
 from geo.keys import KeyCache
@@ -55,6 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AddressLimit, buckets=TokenBuckets(per_s=settings.rate_limit_address_per_s,
                                                          burst=settings.rate_limit_address_burst))
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # chunked bodies too
+    app.add_middleware(cors, origins=cors_origins(settings.cors_origins))  # none by default; ValueError: bad entry
+    # inside the headers middleware (a BaseHTTPMiddleware re-sends every body as a stream, which gzip would
+    # compress however small): it sees the route's own response, one message with its size known
+    app.add_middleware(gzip)
     app.add_middleware(SecurityHeaders, basemap=settings.basemap)
     # outermost: everything above sees the client's address (X-Forwarded-For only from GRIDMAP_TRUSTED_PROXIES)
     app.add_middleware(proxy_trust, trusted=trusted_proxies(settings.trusted_proxies))  # ValueError: bad entry
@@ -90,5 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(plans.router)
     app.include_router(map_pages.router)
+    app.include_router(tiles.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -27,9 +27,11 @@ from geo.errors import (
     Unavailable,
     VersionRequired,
 )
+from geo.tiles import BadTile
 
 #: Domain error → HTTP status. The first class in an error's MRO found here wins.
 STATUS: dict[type[GridmapError], int] = {
+    BadTile: 400,  # a tile address outside the tile matrix set: the URL names no resource
     OverBudget: 422,
     TooLarge: 413,
     NotFound: 404,

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     #: CIDRs (``10.0.0.5, 192.168.0.0/24``; ``*`` trusts every peer). Empty: none, and the client address
     #: (the per-address limit, the sign-in's origin check) is the connection's peer.
     trusted_proxies: str = ""
+    #: Origins (``https://wall.example.org``, comma-separated; ``*`` for any) whose pages may call the API
+    #: from a browser (CORS: Authorization and If-None-Match admitted, ETag exposed, no cookies). Empty: no
+    #: CORS headers at all, and browsers keep other sites' pages out.
+    cors_origins: str = ""
     #: Public deployments: lookups (GET /v1/lookup, /v1/lookup/address, POST /v1/lookup/batch) without a key,
     #: limited per address. Everything else still needs a key.
     anonymous_lookups: bool = False

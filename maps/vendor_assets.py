@@ -168,6 +168,20 @@ PACKAGES: list[Package] = [
             ),
         },
     ),
+    Package(
+        name="maplibre-gl",
+        version="5.24.1",
+        dest="maplibre-gl",
+        licence="BSD-3-Clause",
+        homepage="https://maplibre.org/",
+        why="the vector-tile page (/maps/tiles); the CSP build: its worker is a file of the app, not a blob: URL",
+        files={
+            "dist/maplibre-gl-csp.js": "maplibre-gl-csp.js",
+            "dist/maplibre-gl-csp-worker.js": "maplibre-gl-csp-worker.js",
+            "dist/maplibre-gl.css": "maplibre-gl.css",
+            "LICENSE.txt": "LICENSE.txt",
+        },
+    ),
 ]
 
 

@@ -48,6 +48,7 @@ from maps.editor import build_editor_map, plans_page
 from maps.lookup import build_lookup_map
 from maps.overview import build_overview_map
 from maps.pages import login_page, message_page
+from maps.tiles import tiles_page
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -201,6 +202,13 @@ def command_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapVi
     months, implausible = incident_months(conn, settings)
     return _map_page(request, build_command_map, conn, settings, months=months, implausible=implausible,
                      earliest=settings.incident_earliest.isoformat(), api_base=API_BASE)
+
+
+@router.get("/tiles", response_class=HTMLResponse,
+            summary="Vector-tile map (MapLibre): every /tiles layer, loaded by view")
+def tiles_map(_: MapViewer, plan: int | None = None) -> HTMLResponse:
+    return HTMLResponse(tiles_page(static_url=STATIC_URL,
+                                   style_url="/tiles/style.json" + (f"?plan={plan}" if plan else "")))
 
 
 def incident_months(conn: Connection, settings: Settings) -> tuple[tuple[str, str], int]:

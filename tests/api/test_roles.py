@@ -32,6 +32,7 @@ def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
                 "incident_id": conn.execute(text("SELECT max(id) FROM incident")).scalar(),
                 "plan_id": conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar(),
                 "code": conn.execute(text("SELECT min(code) FROM grid")).scalar(),
+                "layer": "grids", "z": 14, "x": 13339, "y": 6199,  # the tile holding the town
             }
         yield env["client"], env["keys"], ids
 

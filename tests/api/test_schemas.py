@@ -20,6 +20,8 @@ NOT_JSON = {
     ("GET", "/v1/plans/{plan_id}/export"),
     ("POST", "/maps/login"),
     ("POST", "/maps/logout"),
+    ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt"),  # Mapbox Vector Tiles (tests/api/test_tiles.py decodes them)
+    ("GET", "/tiles/{layer}/WebMercatorQuad/{z}/{y}/{x}"),
 }
 
 
@@ -104,6 +106,11 @@ SAMPLES = [
     ("GET", "/v1/lookup", "/v1/lookup?lon=113.1&lat=40.05", "client"),
     ("GET", "/v1/reports/monthly", "/v1/reports/monthly?month=2026-10", "viewer"),
     ("GET", "/v1/heatmap", "/v1/heatmap?format=weekly&from=2026-09-01&to=2026-11-01", "viewer"),
+    ("GET", "/tiles", "/tiles", "viewer"),
+    ("GET", "/tiles/{layer}", "/tiles/grids", "viewer"),
+    ("GET", "/tiles/{layer}/tilejson.json", "/tiles/cameras/tilejson.json", "viewer"),
+    ("GET", "/tiles/style.json", "/tiles/style.json", "viewer"),
+    ("GET", "/tiles/tileMatrixSets/WebMercatorQuad", "/tiles/tileMatrixSets/WebMercatorQuad", "viewer"),
 ]
 
 

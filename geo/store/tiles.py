@@ -1,0 +1,150 @@
+"""Mapbox Vector Tiles made by PostGIS (ST_TileEnvelope, ST_AsMVTGeom, ST_AsMVT), and the change
+counters their keys are made of (``data_version``, migration 0006).
+
+Rows are found with the GiST index on the stored WGS84 geometry (the tile's Web Mercator envelope,
+widened by the MVT buffer, is a lon/lat rectangle exactly: Mercator maps meridians and parallels to
+straight lines), then projected to EPSG:3857, simplified to a quarter pixel of the zoom
+(:func:`geo.tiles.simplify_tolerance_m`) and clipped and quantised by ST_AsMVTGeom. Measured on the
+town's z14 tile (bench/README.md): ST_AsMVTGeom alone leaves the coverage gaps at 50.8 kB in 22.6 ms;
+ST_Simplify(…, true) first gives 10.4 kB in 15.9 ms (ST_SimplifyPreserveTopology: 10.8 kB, 75 ms). Each layer
+carries only the properties a map draws or labels (:data:`geo.tiles.LAYERS` lists them); no phone
+numbers. An empty tile is ``b""`` (no layers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from geo.tiles import (
+    BUFFER,
+    CAMERA_VIEWS_MINZOOM,
+    EXTENT,
+    INCIDENT_CELLS_PER_TILE,
+    INCIDENT_POINTS_MINZOOM,
+    simplify_tolerance_m,
+    tile_width_m,
+)
+
+__all__ = ["data_versions", "mvt"]
+
+
+def data_versions(conn: Connection, tables: tuple[str, ...]) -> dict[str, int]:
+    """The change counters of *tables*, plus ``epoch`` (the schema's random number)."""
+    rows = conn.execute(text("SELECT table_name, version FROM data_version WHERE table_name = ANY(:t)"),
+                        {"t": [*tables, "epoch"]}).all()
+    return {r.table_name: r.version for r in rows}
+
+
+# The tile's envelope in 3857 (clip box of ST_AsMVTGeom) and, widened by the buffer, in 4326 (index box).
+_BOUNDS = f"""
+    bounds AS (
+      SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+             ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4326) AS box,
+             ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS inner_box
+    )"""
+
+
+def _geom(column: str, *, simplify: bool) -> str:
+    projected = f"ST_Transform({column}, 3857)"
+    if simplify:
+        projected = f"ST_Simplify({projected}, :tol, true)"  # keeps collapsed parts; ST_AsMVTGeom mends validity
+    return f"ST_AsMVTGeom({projected}, bounds.env, {EXTENT}, {BUFFER}, true)"
+
+
+def _tile(conn: Connection, name: str, select: str, params: dict[str, Any], *, id_column: str | None = "id") -> bytes:
+    fid = f", '{id_column}'" if id_column else ""
+    sql = (f"WITH {_BOUNDS}, rows AS ({select}) "
+           f"SELECT coalesce(ST_AsMVT(rows.*, '{name}', {EXTENT}, 'geom'{fid}), ''::bytea) FROM rows "
+           "WHERE geom IS NOT NULL")
+    return bytes(conn.execute(text(sql), params).scalar_one())
+
+
+def _grids(conn: Connection, p: dict[str, Any]) -> bytes:
+    return _tile(conn, "grids", f"""
+        SELECT g.id, g.code, g.name, c.code AS community_code,
+               coalesce(h.households, 0)::int AS households, coalesce(h.population, 0)::int AS population,
+               m.name AS grid_member, {_geom("g.geom", simplify=True)} AS geom
+        FROM grid g JOIN community c ON c.id = g.community_id CROSS JOIN bounds
+        LEFT JOIN LATERAL (
+          SELECT sum(u.households) AS households, sum(u.population) AS population
+          FROM building b JOIN unit u ON u.building_id = b.id
+          WHERE b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))) h ON true
+        LEFT JOIN LATERAL (SELECT s.name FROM staff s WHERE s.role = 'grid_member' AND s.grid_code = g.code
+                           ORDER BY s.id LIMIT 1) m ON true
+        WHERE g.plan_id = :plan AND g.geom && bounds.box""", p)
+
+
+def _communities(conn: Connection, p: dict[str, Any]) -> bytes:
+    return _tile(conn, "communities", f"""
+        SELECT c.id, c.code, c.name, c.name_en, {_geom("c.geom", simplify=True)} AS geom
+        FROM community c CROSS JOIN bounds WHERE c.geom && bounds.box""", p)
+
+
+def _buildings(conn: Connection, p: dict[str, Any]) -> bytes:
+    return _tile(conn, "buildings", f"""
+        SELECT b.id, b.code, b.name, c.code AS community_code, b.floors::int AS floors, b.height_m,
+               {_geom("b.geom", simplify=True)} AS geom
+        FROM building b JOIN community c ON c.id = b.community_id CROSS JOIN bounds WHERE b.geom && bounds.box""", p)
+
+
+def _cameras(conn: Connection, p: dict[str, Any]) -> bytes:
+    points = _tile(conn, "cameras", f"""
+        SELECT k.id, k.code, k.name, k.kind, k.status, k.mount, k.azimuth_deg, k.hfov_deg, k.range_m,
+               {_geom("k.geom", simplify=False)} AS geom
+        FROM camera k CROSS JOIN bounds WHERE k.geom && bounds.box""", p)
+    if p["z"] < CAMERA_VIEWS_MINZOOM:
+        return points
+    views = _tile(conn, "camera_views", f"""
+        SELECT v.camera_id, k.status, v.range_level, round(v.area_m2::numeric, 1)::float8 AS area_m2,
+               {_geom("ST_CollectionExtract(v.geom, 3)", simplify=True)} AS geom
+        FROM camera_view v JOIN camera k ON k.id = v.camera_id CROSS JOIN bounds
+        WHERE v.geom && bounds.box""", p, id_column="camera_id")
+    return points + views  # two MVT layers: protobuf messages concatenate
+
+
+def _gaps(conn: Connection, p: dict[str, Any]) -> bytes:
+    return _tile(conn, "gaps", f"""
+        SELECT cg.id, g.code AS grid_code, round(cg.area_m2::numeric, 1)::float8 AS area_m2,
+               {_geom("cg.geom", simplify=True)} AS geom
+        FROM coverage_gap cg JOIN grid g ON g.id = cg.grid_id CROSS JOIN bounds
+        WHERE g.plan_id = :plan AND cg.geom && bounds.box""", p)
+
+
+_INCIDENT_FILTER = """
+        i.voided_at IS NULL
+        AND (CAST(:start AS timestamptz) IS NULL OR i.occurred_at >= :start)
+        AND (CAST(:end AS timestamptz) IS NULL OR i.occurred_at <= :end)
+        AND (CAST(:categories AS text[]) IS NULL OR i.category = ANY(:categories))"""
+
+
+def _incidents(conn: Connection, p: dict[str, Any]) -> bytes:
+    if p["z"] >= INCIDENT_POINTS_MINZOOM:
+        return _tile(conn, "incidents", f"""
+            SELECT i.id, i.category, i.status, i.severity::int AS severity,
+                   to_char(i.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS occurred_at,
+                   {_geom("i.geom", simplify=False)} AS geom
+            FROM incident i CROSS JOIN bounds WHERE i.geom && bounds.box AND {_INCIDENT_FILTER}""", p)
+    # Cells of a grid aligned with the tiles (floor, not ST_SnapToGrid's rounding), so a cell lies in one
+    # tile and a cluster is drawn once; only the tile's own points (inner_box), its mean position.
+    return _tile(conn, "incident_clusters", f"""
+        SELECT count(*)::int AS count, mode() WITHIN GROUP (ORDER BY category) AS top_category,
+               ST_AsMVTGeom(ST_Centroid(ST_Collect(g)), (SELECT env FROM bounds), {EXTENT}, 0, true) AS geom
+        FROM (SELECT ST_Transform(i.geom, 3857) AS g, i.category FROM incident i CROSS JOIN bounds
+              WHERE i.geom && bounds.inner_box AND ST_Intersects(i.geom, bounds.inner_box) AND {_INCIDENT_FILTER}) pts
+        GROUP BY floor(ST_X(g) / :cell), floor(ST_Y(g) / :cell)""", p, id_column=None)
+
+
+_BUILDERS = {"grids": _grids, "communities": _communities, "buildings": _buildings, "cameras": _cameras,
+             "gaps": _gaps, "incidents": _incidents}
+
+
+def mvt(conn: Connection, layer: str, z: int, x: int, y: int, *, plan_id: int | None = None,
+        start: dt.datetime | None = None, end: dt.datetime | None = None,
+        categories: list[str] | None = None) -> bytes:
+    """The MVT of *layer* (a :data:`geo.tiles.LAYERS` name) at z/x/y; ``b""`` when the tile is empty."""
+    params = {"z": z, "x": x, "y": y, "tol": simplify_tolerance_m(z), "plan": plan_id, "start": start,
+              "end": end, "categories": categories, "cell": tile_width_m(z) / INCIDENT_CELLS_PER_TILE}
+    return _BUILDERS[layer](conn, params)
