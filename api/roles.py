@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 #: Routes anyone may call: health, the API documentation, the maps' sign-in.
 PUBLIC = {
     ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"),
-    ("GET", "/maps/login"), ("POST", "/maps/login"), ("POST", "/maps/logout"),
+    ("GET", "/maps/login"), ("POST", "/maps/login"), ("POST", "/maps/logout"), ("GET", "/favicon.ico"),
 }
 
 
