@@ -151,6 +151,8 @@ def _collection_json(request: Request, conn: Any, c: Collection, bounds: Any) ->
             {"href": f"{base}/items?f=html", "rel": "items", "type": HTML, "title": "its features as HTML"},
             {"href": f"{base}/queryables", "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
              "type": "application/schema+json", "title": "what filter and sortby may name"},
+            # the draft's rel, which GDAL 3.6's OAPIF driver looks for
+            {"href": f"{base}/queryables", "rel": "queryables", "type": JSON, "title": "queryables"},
         ],
         "extent": extent,
         "crs": [x.uri for x in CRSS], "storageCrs": STORAGE_CRS,
@@ -203,7 +205,9 @@ def queryables_schema(request: Request, c: Collection, key: KeyInfo) -> dict[str
         props[p.name] = entry
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"{_base(request)}/collections/{c.id}/queryables", "type": "object", "title": c.title,
-            "properties": props, "additionalProperties": False}
+            "properties": props, "additionalProperties": False,
+            # the draft's list (GDAL 3.6's OAPIF driver reads it to know what it may send in a filter)
+            "queryables": [{"id": n, "type": p.get("type", "geometry")} for n, p in props.items()]}
 
 
 @router.get("/collections/{collection_id}/queryables", summary="What filter and sortby may name (JSON Schema)",
@@ -218,7 +222,8 @@ def queryables(collection_id: str, request: Request, key: KeyHolder, f: F = None
                        f"<td>{html.escape(p['description'])}</td></tr>" for n, p in body["properties"].items())
         return _page(f"{c.title}: queryables", f"<table><tr><th>name</th><th>type</th><th>description</th></tr>"
                      f"{rows}</table>")
-    return _json(body, media_type="application/schema+json")
+    schema_json = "application/schema+json" in request.headers.get("accept", "")
+    return _json(body, media_type="application/schema+json" if schema_json else JSON)
 
 
 # ---------------------------------------------------------------------------- items

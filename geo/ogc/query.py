@@ -201,7 +201,7 @@ def parse_window(value: str | None, *, parameter: str = "datetime") -> Window | 
         inclusive = not is_date
     if start is None and end is None:
         raise _bad(parameter, f"{parameter}={value} is open at both ends: leave datetime out to get every time")
-    if start is not None and end is not None and end < start:
+    if start is not None and end is not None and (end < start or (end == start and not inclusive)):
         raise _bad(parameter, f"{parameter}={value} ends before it starts: give start/end with start <= end")
     return Window(start, end, inclusive)
 
@@ -271,7 +271,7 @@ def parse_sortby(value: str | None, props: tuple[Property, ...]) -> tuple[tuple[
 def parse_filter(value: str | None, lang: str | None, *, props: tuple[Property, ...]) -> Any:
     """``filter`` in ``filter-lang`` (``cql2-text``, the default, or ``cql2-json``) as checked CQL2-JSON."""
     if value is None or value.strip() == "":
-        if lang not in (None, "", "cql2-text", "cql2-json"):
+        if lang not in (None, "", "cql2-text", "cql2-json", "cql-text"):
             raise _bad("filter-lang", f"filter-lang={excerpt(lang)} is not offered: use cql2-text or cql2-json")
         return None
     import cql2  # the standard's grammar (a Rust parser); imported here, when a filter is given
@@ -280,6 +280,8 @@ def parse_filter(value: str | None, lang: str | None, *, props: tuple[Property, 
         raise _bad("filter", f"the filter is {len(value):,} characters, over the limit of {FILTER_MAX_CHARS:,}: "
                    "split the request or simplify its geometries")
     lang = lang or "cql2-text"
+    if lang == "cql-text":  # the draft's name, which GDAL 3.6 sends: its comparisons are CQL2 text
+        lang = "cql2-text"
     try:
         if lang == "cql2-text":
             expr = cql2.parse_text(value)

@@ -329,7 +329,8 @@ class _Builder:
     def instant(self, node: Any) -> dt.datetime:
         from geo.ogc.query import parse_window
 
-        text_ = node.get("timestamp") or node.get("date") if isinstance(node, dict) else None
+        # a plain string is taken as a time too (GDAL 3.6 sends occurred_at > '2026-10-01T00:00:00Z')
+        text_ = (node.get("timestamp") or node.get("date")) if isinstance(node, dict) else node
         if not isinstance(text_, str):
             raise InvalidParameter(f"the filter compares a time with {excerpt(json.dumps(node), chars=40)}: give "
                                    "TIMESTAMP('2026-10-01T00:00:00Z') or DATE('2026-10-01')",
