@@ -24,6 +24,7 @@ fi
 if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
+  command -v ogr2ogr >/dev/null || missing+=(gdal-bin)  # tests/api/test_ogc_gdal.py: GDAL's OAPIF client
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""

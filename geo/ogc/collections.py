@@ -35,6 +35,9 @@ class OutputCrs:
     north_first: bool
     decimals: int
     title: str
+    #: Where coordinates in this CRS may lie, in PostGIS x/y order (a box or a filter geometry outside
+    #: is refused before PROJ is asked to transform it).
+    bounds: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
 
 
 #: The CRSs of every collection, the default (CRS84, lon/lat) first. Axis orders are EPSG's:
@@ -44,8 +47,10 @@ CRSS: tuple[OutputCrs, ...] = (
     OutputCrs(CRS84, 4326, False, 8, "WGS 84 longitude/latitude (OGC CRS84), the default"),
     OutputCrs(epsg_uri(4326), 4326, True, 8, "WGS 84 (EPSG:4326), latitude/longitude"),
     OutputCrs(epsg_uri(4490), 4490, True, 8, "CGCS2000 (EPSG:4490), latitude/longitude"),
-    OutputCrs(epsg_uri(4547), 4547, True, 3, "CGCS2000 / 3-degree Gauss-Kruger CM 114E (EPSG:4547), northing/easting, metres"),
-    OutputCrs(epsg_uri(3857), 3857, False, 3, "WGS 84 / Pseudo-Mercator (EPSG:3857), easting/northing, metres"),
+    OutputCrs(epsg_uri(4547), 4547, True, 3, "CGCS2000 / 3-degree Gauss-Kruger CM 114E (EPSG:4547), northing/easting, metres",
+              (-500_000.0, 0.0, 1_500_000.0, 10_000_000.0)),
+    OutputCrs(epsg_uri(3857), 3857, False, 3, "WGS 84 / Pseudo-Mercator (EPSG:3857), easting/northing, metres",
+              (-20_037_508.35, -20_048_966.11, 20_037_508.35, 20_048_966.11)),
 )
 CRS_BY_URI = {c.uri: c for c in CRSS}
 #: Geometries are stored in EPSG:4326 with longitude first, which is what CRS84 names.

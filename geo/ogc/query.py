@@ -151,10 +151,14 @@ def parse_bbox(value: str | None, crs: OutputCrs) -> Bbox | None:
     if miny > maxy or minx > maxx:
         raise _bad("bbox", f"bbox {value} has its lower corner above or right of its upper corner (boxes across "
                    f"the antimeridian are not supported): give minimum values first in {crs.uri}'s axis order")
-    if crs.srid in (4326, 4490) and not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        hint = " (EPSG:4326 and EPSG:4490 are latitude first; CRS84 is longitude first)" if crs.north_first \
-            else " (did you give latitude first? CRS84 is longitude first)"
-        raise _bad("bbox", f"bbox {value} is outside longitude -180..180 / latitude -90..90{hint}")
+    x0, y0, x1, y1 = crs.bounds
+    if not (x0 <= minx <= maxx <= x1 and y0 <= miny <= maxy <= y1):
+        if crs.srid in (4326, 4490):
+            hint = (" (EPSG:4326 and EPSG:4490 are latitude first; CRS84 is longitude first)" if crs.north_first
+                    else " (did you give latitude first? CRS84 is longitude first)")
+            raise _bad("bbox", f"bbox {value} is outside longitude -180..180 / latitude -90..90{hint}")
+        raise _bad("bbox", f"bbox {value} is outside the area of {crs.uri} ({x0:g}..{x1:g}, {y0:g}..{y1:g} in x/y "
+                   "order; give the box in the bbox-crs axis order)")
     return Bbox(minx, miny, maxx, maxy, crs.srid)
 
 
@@ -268,7 +272,8 @@ def parse_sortby(value: str | None, props: tuple[Property, ...]) -> tuple[tuple[
 # ---------------------------------------------------------------------------- CQL2
 
 
-def parse_filter(value: str | None, lang: str | None, *, props: tuple[Property, ...]) -> Any:
+def parse_filter(value: str | None, lang: str | None, *, props: tuple[Property, ...],
+                 crs: OutputCrs | None = None) -> Any:
     """``filter`` in ``filter-lang`` (``cql2-text``, the default, or ``cql2-json``) as checked CQL2-JSON."""
     if value is None or value.strip() == "":
         if lang not in (None, "", "cql2-text", "cql2-json", "cql-text"):
@@ -299,12 +304,35 @@ def parse_filter(value: str | None, lang: str | None, *, props: tuple[Property, 
     except Exception as e:  # cql2.ParseError / ValidationError: the message says where
         where = str(e).strip()
         raise _bad("filter", f"the {lang} filter does not parse: {where[:600]}", where=where[:600]) from None
-    check_filter(tree, props)
+    check_filter(tree, props, crs)
     return tree
 
 
-def check_filter(tree: Any, props: tuple[Property, ...]) -> None:
+def _check_geometry(node: dict[str, Any], crs: OutputCrs) -> None:
+    """A geometry literal must be a valid GeoJSON geometry inside ``crs``'s area (axis order as sent)."""
+    import shapely
+    from shapely.geometry import shape
+
+    try:
+        g = shape(node)
+    except Exception:
+        raise _bad("filter", f"the filter holds a geometry that is not well-formed ({excerpt(node.get('type'))}): "
+                   "give WKT such as POLYGON((x y, ...)) with closed rings of 4 or more points") from None
+    if g.is_empty or not g.is_valid:
+        raise _bad("filter", f"the filter's {g.geom_type} is not a valid geometry "
+                   f"({shapely.is_valid_reason(g) if not g.is_empty else 'empty'}): fix its rings")
+    minx, miny, maxx, maxy = g.bounds
+    if crs.north_first:
+        minx, miny, maxx, maxy = miny, minx, maxy, maxx
+    x0, y0, x1, y1 = crs.bounds
+    if not (x0 <= minx and maxx <= x1 and y0 <= miny and maxy <= y1):
+        raise _bad("filter", f"the filter's geometry lies outside the area of filter-crs {crs.uri}: give it in "
+                   "that CRS's axis order (CRS84, the default, is longitude first)")
+
+
+def check_filter(tree: Any, props: tuple[Property, ...], crs: OutputCrs | None = None) -> None:
     """The filter names only queryables and uses only translated operators, within the size limits."""
+    crs = crs or CRS_BY_URI[CRS84]
     names = {p.name for p in props if p.queryable} | {GEOMETRY}
     counter = {"nodes": 0, "vertices": 0}
 
@@ -337,6 +365,16 @@ def check_filter(tree: Any, props: tuple[Property, ...]) -> None:
             if counter["vertices"] > 2 * FILTER_MAX_VERTICES:
                 raise _bad("filter", f"the filter's geometries have more than {FILTER_MAX_VERTICES:,} vertices: "
                            "simplify them")
+            _check_geometry(node, crs)
+            return
+        if "bbox" in node:
+            box = node["bbox"]
+            if not (isinstance(box, list) and len(box) in (4, 6) and all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in box)):
+                raise _bad("filter", "a BBOX in the filter needs 4 (or 6) finite numbers")
+            b = [box[0], box[1], box[2], box[3]] if len(box) == 4 else [box[0], box[1], box[3], box[4]]
+            _check_geometry({"type": "Polygon", "coordinates": [[[b[0], b[1]], [b[2], b[1]], [b[2], b[3]],
+                                                                 [b[0], b[3]], [b[0], b[1]]]]}, crs)
 
     walk(tree, 0)
 
@@ -386,6 +424,7 @@ def items_query(collection: Collection, params: dict[str, str], *, allows: Calla
         return ItemsQuery(1, 0, None, None, parse_properties(get("properties"), props), (), crs, None,
                           crs, plan_id, plan_at)
     bbox_crs = parse_crs(get("bbox-crs"), parameter="bbox-crs")
+    filter_crs = parse_crs(get("filter-crs"), parameter="filter-crs")
     return ItemsQuery(
         limit=parse_limit(get("limit")),
         offset=parse_int(get("offset"), parameter="offset", default=0, minimum=0, example="offset=100"),
@@ -394,7 +433,7 @@ def items_query(collection: Collection, params: dict[str, str], *, allows: Calla
         properties=parse_properties(get("properties"), props),
         sort=parse_sortby(get("sortby"), props),
         crs=crs,
-        filter=parse_filter(get("filter"), get("filter-lang"), props=props),
-        filter_crs=parse_crs(get("filter-crs"), parameter="filter-crs"),
+        filter=parse_filter(get("filter"), get("filter-lang"), props=props, crs=filter_crs),
+        filter_crs=filter_crs,
         plan_id=plan_id, plan_at=plan_at,
     )

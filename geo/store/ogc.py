@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import InternalError
 
 from geo.errors import InvalidParameter, NotFound, excerpt
 from geo.ogc.collections import BY_ID, GEOMETRY, Collection
@@ -453,7 +454,13 @@ def items_page(conn: Connection, collection: Collection, q: ItemsQuery) -> tuple
         SELECT (SELECT count(*) {build.from_clause(filter_joins)} AND {where}) AS matched,
                (SELECT count(*) FROM page) AS returned,
                (SELECT coalesce(json_agg(f ORDER BY n), '[]'::json)::text FROM page) AS features"""
-    row = conn.execute(text(sql), build.params).one()
+    try:
+        row = conn.execute(text(sql), build.params).one()
+    except InternalError:  # PostGIS refusing a geometry or a transform the checks let through
+        conn.rollback()
+        raise InvalidParameter("PostGIS could not evaluate the bbox or the filter's geometry (a geometry it cannot "
+                               "use, or coordinates it cannot transform): check the geometry and its CRS",
+                               details={"parameter": "filter"}) from None
     return row.matched, row.returned, row.features, plan
 
 

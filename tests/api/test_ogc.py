@@ -286,6 +286,12 @@ def test_filter_errors_name_the_problem(client, viewer) -> None:  # type: ignore
         assert r.status_code == 400, (bad, r.text)
     r = client.get(INCIDENTS, params={"filter": "{not json", "filter-lang": "cql2-json"}, headers=viewer)
     assert r.status_code == 400
+    for bad_geometry in ("S_INTERSECTS(geometry, POLYGON((113 40, 113.1 40.1, 113.1 40, 113 40.1, 113 40)))",
+                         "S_INTERSECTS(geometry, POLYGON((113 40, 113.1 40, 113 40)))",
+                         "S_INTERSECTS(geometry, POINT(40.05 113.1))"):  # a bow tie, 3 points, lat/lon in CRS84
+        assert client.get(INCIDENTS, params={"filter": bad_geometry}, headers=viewer).status_code == 400, bad_geometry
+    r = client.get(INCIDENTS, params={"bbox": "1e9,1e9,2e9,2e9", "bbox-crs": "EPSG:3857"}, headers=viewer)
+    assert r.status_code == 400
     deep = "NOT (" * 200 + "severity = 1" + ")" * 200
     assert client.get(INCIDENTS, params={"filter": deep}, headers=viewer).status_code == 400
 

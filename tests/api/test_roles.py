@@ -33,6 +33,8 @@ def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
                 "plan_id": conn.execute(text("SELECT id FROM grid_plan WHERE status = 'published'")).scalar(),
                 "code": conn.execute(text("SELECT min(code) FROM grid")).scalar(),
             }
+            # OGC API: grids is the collection a client key may read; its features are identified by code
+            ids.update(collection_id="grids", fid=ids["code"])
         yield env["client"], env["keys"], ids
 
 

@@ -104,6 +104,14 @@ SAMPLES = [
     ("GET", "/v1/lookup", "/v1/lookup?lon=113.1&lat=40.05", "client"),
     ("GET", "/v1/reports/monthly", "/v1/reports/monthly?month=2026-10", "viewer"),
     ("GET", "/v1/heatmap", "/v1/heatmap?format=weekly&from=2026-09-01&to=2026-11-01", "viewer"),
+    ("GET", "/ogc", "/ogc", None),
+    ("GET", "/ogc/conformance", "/ogc/conformance", None),
+    ("GET", "/ogc/collections", "/ogc/collections", "viewer"),
+    ("GET", "/ogc/collections/{collection_id}", "/ogc/collections/incidents", "viewer"),
+    ("GET", "/ogc/collections/{collection_id}/queryables", "/ogc/collections/grids/queryables", "client"),
+    ("GET", "/ogc/collections/{collection_id}/items", "/ogc/collections/camera-views/items?limit=20", "viewer"),
+    ("GET", "/ogc/collections/{collection_id}/items", "/ogc/collections/grids/items?crs=EPSG:4547", "client"),
+    ("GET", "/ogc/collections/{collection_id}/items/{fid}", "/ogc/collections/incidents/items/1", "viewer"),
 ]
 
 
