@@ -384,3 +384,15 @@ def test_the_openapi_document_declares_the_bearer_scheme(client) -> None:  # typ
     assert doc["paths"]["/ogc/collections/{collection_id}/items"]["get"]["security"] == [{"bearer": []}]
     assert doc["paths"]["/v1/grids"]["get"]["security"] == [{"bearer": []}]
     assert "security" not in doc["paths"]["/health"]["get"]
+
+
+def test_the_registry_and_the_sql_agree() -> None:
+    """Every property of the registry has exactly one SQL column, and nothing else is exposed."""
+    from geo.ogc.collections import COLLECTIONS, TYPES
+    from geo.store.ogc import SOURCES
+
+    assert set(SOURCES) == {c.id for c in COLLECTIONS}
+    for c in COLLECTIONS:
+        assert [p.name for p in c.properties] == list(SOURCES[c.id].columns), c.id
+        assert all(p.type in TYPES and p.name.replace("_", "").isalnum() for p in c.properties)
+        assert c.role in ("client", "viewer") and all(p.role in ("client", "viewer") for p in c.properties)
