@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
 from geo.config import Settings
@@ -67,13 +68,21 @@ def caller(request: Request) -> KeyInfo | None:
     return None
 
 
-def require(role: str) -> Callable[..., KeyInfo]:
-    """A dependency admitting keys whose role grants ``role``; 401 without a key, 403 below it."""
+#: Declares the Bearer scheme in the OpenAPI document (``components.securitySchemes.bearer`` and each
+#: keyed operation's ``security``); the key itself is read and checked by :func:`caller`.
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="an API key: `Authorization: Bearer <key>` (`gridmap keys create --role ROLE`)")
 
-    def dependency(request: Request) -> KeyInfo:
+
+def require(role: str, *, anonymous: bool = True) -> Callable[..., KeyInfo]:
+    """A dependency admitting keys whose role grants ``role``; 401 without a key, 403 below it.
+    ``anonymous``: whether ``GRIDMAP_ANONYMOUS_LOOKUPS`` lets a caller without a key in as a client."""
+
+    def dependency(request: Request,
+                   _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> KeyInfo:
         info = caller(request)
         if info is None:
-            if role == "client" and request.app.state.settings.anonymous_lookups:
+            if role == "client" and anonymous and request.app.state.settings.anonymous_lookups:
                 request.state.key = ANONYMOUS  # limited per address by api.ratelimit.AddressLimit
                 return ANONYMOUS
             raise Unauthorized(
@@ -90,6 +99,8 @@ def require(role: str) -> Callable[..., KeyInfo]:
 
 
 Client = Annotated[KeyInfo, Depends(require("client"))]
+#: Any key (client and up), never the anonymous caller: the OGC API's collections.
+KeyHolder = Annotated[KeyInfo, Depends(require("client", anonymous=False))]
 Viewer = Annotated[KeyInfo, Depends(require("viewer"))]
 Operator = Annotated[KeyInfo, Depends(require("operator"))]
 Planner = Annotated[KeyInfo, Depends(require("planner"))]

@@ -19,6 +19,7 @@ from geo.errors import (
     Conflict,
     Forbidden,
     GridmapError,
+    InvalidParameter,
     NotFound,
     OverBudget,
     RateLimited,
@@ -32,6 +33,7 @@ from geo.tiles import BadTile
 #: Domain error → HTTP status. The first class in an error's MRO found here wins.
 STATUS: dict[type[GridmapError], int] = {
     BadTile: 400,  # a tile address outside the tile matrix set: the URL names no resource
+    InvalidParameter: 400,
     OverBudget: 422,
     TooLarge: 413,
     NotFound: 404,
@@ -62,6 +64,23 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": _json_safe(details)}}
 
 
+#: Paths of the OGC API: its errors also carry OGC API's exception members (``code``, ``description``)
+#: beside the envelope, and a query parameter that fails validation is 400 there (not 422).
+OGC_PREFIX = "/ogc"
+
+
+def _ogc(request: Request) -> bool:
+    path = request.url.path
+    return path == OGC_PREFIX or path.startswith(OGC_PREFIX + "/")
+
+
+def _body(request: Request, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    body = error_body(code, message, details)
+    if _ogc(request):
+        body.update(code=code, description=message)
+    return body
+
+
 def status_for(exc: GridmapError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -82,7 +101,7 @@ async def _domain(request: Request, exc: GridmapError) -> JSONResponse:
     headers = _headers(status)
     if status == 429 and isinstance(exc.details, dict):
         headers["Retry-After"] = str(exc.details.get("retry_after_s", 1))
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers)
+    return JSONResponse(_body(request, exc.code, exc.message, exc.details), status_code=status, headers=headers)
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -91,8 +110,10 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
         for e in exc.errors()
     ]
     message = "; ".join(f"{p['where']}: {p['problem']}" for p in problems) or "invalid request"
-    return JSONResponse(error_body("invalid_request", message + " (see /docs for the expected fields)", problems),
-                        status_code=422)
+    ogc = _ogc(request)
+    return JSONResponse(_body(request, "invalid_parameter" if ogc else "invalid_request",
+                              message + " (see /docs for the expected fields)", problems),
+                        status_code=400 if ogc else 422)
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -108,7 +129,7 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "unreadable_body"
         message = ("the request body could not be read as JSON: send UTF-8 encoded JSON (RFC 8259) with "
                    "'Content-Type: application/json', nested no deeper than about 500 levels")
-    return JSONResponse(error_body(code, message), status_code=exc.status_code,
+    return JSONResponse(_body(request, code, message), status_code=exc.status_code,
                         headers={**_headers(exc.status_code), **(exc.headers or {})})
 
 

@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-#: Routes anyone may call: health, the API documentation, the maps' sign-in.
+#: Routes anyone may call: health, the API documentation, the maps' sign-in, the OGC API's landing page
+#: and conformance declaration (they hold no data; its collections need a key).
 PUBLIC = {
-    ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"),
+    ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/ogc"), ("GET", "/ogc/conformance"),
     ("GET", "/maps/login"), ("POST", "/maps/login"), ("POST", "/maps/logout"), ("GET", "/favicon.ico"),
 }
 

@@ -271,3 +271,61 @@ class Batch(Open):
 
     plan: dict[str, Any]
     results: list[BatchRow]
+
+
+# --------------------------------------------------------------------------- OGC API – Features (/ogc)
+
+class OgcLink(Open):
+    href: str
+    rel: str
+    type: str | None = None
+    title: str | None = None
+
+
+class OgcLanding(Open):
+    title: str
+    description: str
+    links: list[OgcLink]
+
+
+class OgcConformance(Open):
+    conformsTo: list[str]
+
+
+class OgcCollection(Open):
+    id: str
+    title: str
+    description: str
+    links: list[OgcLink]
+    extent: dict[str, Any]
+    itemType: Literal["feature"]
+    crs: list[str] = Field(description="the CRSs items can be given in (crs=, bbox-crs=, filter-crs=)")
+    storageCrs: str
+
+
+class OgcCollections(Open):
+    links: list[OgcLink]
+    collections: list[OgcCollection]
+
+
+class OgcQueryables(Open):
+    """A JSON Schema of the properties a filter and sortby may name."""
+
+    type: Literal["object"]
+    properties: dict[str, dict[str, Any]]
+
+
+class OgcFeature(Open):
+    type: Literal["Feature"]
+    id: int | str
+    geometry: dict[str, Any] | None = Field(description="GeoJSON geometry in the crs asked for (Content-Crs)")
+    properties: dict[str, Any]
+
+
+class OgcFeatureCollection(Open):
+    type: Literal["FeatureCollection"]
+    numberMatched: int
+    numberReturned: int
+    timeStamp: str
+    links: list[OgcLink]
+    features: list[OgcFeature]

@@ -189,3 +189,10 @@ def excerpt(value: object, *, chars: int = EXCERPT_CHARS) -> str:
         return f"{value:g}" if isinstance(value, float) else str(value)
     s = str(value)
     return repr(s) if len(s) <= chars else repr(s[:chars])[:-1] + "…'"
+
+
+class InvalidParameter(BadInput):
+    """A query parameter of an OGC API request that cannot be used (a malformed bbox, an unknown
+    property, a CQL2 filter that does not parse): HTTP 400, as OGC API – Features requires."""
+
+    code = "invalid_parameter"

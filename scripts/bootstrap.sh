@@ -24,7 +24,7 @@ fi
 if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
-  [ -x /usr/bin/ogrinfo ] || missing+=(gdal-bin)  # Debian's GDAL 3.6: the tests read exports and OAPIF with it
+  command -v ogr2ogr >/dev/null || missing+=(gdal-bin)  # Debian's GDAL 3.6: the tests read exports, OAPIF and MVT with it
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""

@@ -34,6 +34,8 @@ def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
                 "code": conn.execute(text("SELECT min(code) FROM grid")).scalar(),
                 "layer": "grids", "z": 14, "x": 13339, "y": 6199,  # the tile holding the town
             }
+            # OGC API: grids is the collection a client key may read; its features are identified by code
+            ids.update(collection_id="grids", fid=ids["code"])
         yield env["client"], env["keys"], ids
 
 

@@ -111,6 +111,14 @@ SAMPLES = [
     ("GET", "/tiles/{layer}/tilejson.json", "/tiles/cameras/tilejson.json", "viewer"),
     ("GET", "/tiles/style.json", "/tiles/style.json", "viewer"),
     ("GET", "/tiles/tileMatrixSets/WebMercatorQuad", "/tiles/tileMatrixSets/WebMercatorQuad", "viewer"),
+    ("GET", "/ogc", "/ogc", None),
+    ("GET", "/ogc/conformance", "/ogc/conformance", None),
+    ("GET", "/ogc/collections", "/ogc/collections", "viewer"),
+    ("GET", "/ogc/collections/{collection_id}", "/ogc/collections/incidents", "viewer"),
+    ("GET", "/ogc/collections/{collection_id}/queryables", "/ogc/collections/grids/queryables", "viewer"),
+    ("GET", "/ogc/collections/{collection_id}/items", "/ogc/collections/camera-views/items?limit=20", "viewer"),
+    ("GET", "/ogc/collections/{collection_id}/items", "/ogc/collections/grids/items?crs=EPSG:4547", "viewer"),
+    ("GET", "/ogc/collections/{collection_id}/items/{fid}", "/ogc/collections/incidents/items/1", "viewer"),
 ]
 
 
