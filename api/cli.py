@@ -84,13 +84,6 @@ def serve(
                                                              "one per CPU core")] = None,
 ) -> None:
     """Serve the API and maps (http://127.0.0.1:8000 by default) with several worker processes."""
-    import uvicorn
-
-    from api.app import create_app
-    from geo.coverage_service import recompute_all
-    from geo.store.load import database_is_empty, load_dataset
-    from geo.store.setup import prepare
-
     overrides: dict[str, object] = {}
     if host:
         overrides["host"] = host
@@ -99,8 +92,28 @@ def serve(
     if workers:
         overrides["workers"] = workers
     # The workers build their own settings from the environment (create_app() with none): the options
-    # above reach them as GRIDMAP_* variables, set before any worker starts.
-    os.environ.update(settings_environment(overrides))
+    # above reach them as GRIDMAP_* variables, set while uvicorn starts them (and put back after).
+    environment = settings_environment(overrides)
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        _serve(setup)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _serve(setup: bool) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from geo.coverage_service import recompute_all
+    from geo.store.load import database_is_empty, load_dataset
+    from geo.store.setup import prepare
+
     try:
         settings = get_settings()
         create_app(settings)  # nothing runs until served; checks the settings now, once, in this process
