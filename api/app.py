@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.compression import cors, cors_origins, gzip
-from api.ratelimit import AddressLimit, TokenBuckets, proxy_trust, trusted_proxies
+from api.ratelimit import AddressLimit, proxy_trust, trusted_proxies
 from api.security import BodyLimit, SecurityHeaders, csp_nonce, stamp_scripts
 import maps as map_package
 from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, ogc, plans
@@ -23,6 +23,7 @@ from api.routes import maps as map_pages
 from geo.config import Settings, get_settings
 from geo.keys import KeyCache
 from geo.lookup import LookupService
+from geo.ratelimit import SharedBuckets
 from geo.store.db import database_url, make_engine
 
 STATIC_DIR = Path(map_package.__file__).resolve().parent / "static"
@@ -37,10 +38,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.keys = KeyCache(app.state.engine, ttl_s=settings.key_cache_s)
         app.state.lookup = LookupService(app.state.engine, poll_s=settings.lookup_poll_s)
         app.state.lookup.start()
+        for limits in (app.state.key_limits, app.state.address_limits):
+            limits.attach(app.state.engine)  # shared by every worker: leased from PostgreSQL
         try:
             yield
         finally:
             app.state.lookup.stop()
+            for limits in (app.state.key_limits, app.state.address_limits):
+                limits.attach(None)
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -53,9 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    app.state.key_limits = TokenBuckets(per_s=settings.rate_limit_key_per_s, burst=settings.rate_limit_key_burst)
-    app.add_middleware(AddressLimit, buckets=TokenBuckets(per_s=settings.rate_limit_address_per_s,
-                                                         burst=settings.rate_limit_address_burst))
+    app.state.key_limits = SharedBuckets(kind="key", per_s=settings.rate_limit_key_per_s,
+                                         burst=settings.rate_limit_key_burst, lease=settings.rate_limit_lease)
+    app.state.address_limits = SharedBuckets(kind="address", per_s=settings.rate_limit_address_per_s,
+                                             burst=settings.rate_limit_address_burst, lease=settings.rate_limit_lease)
+    app.add_middleware(AddressLimit, buckets=app.state.address_limits)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # chunked bodies too
     app.add_middleware(cors, origins=cors_origins(settings.cors_origins))  # none by default; ValueError: bad entry
     # inside the headers middleware (a BaseHTTPMiddleware re-sends every body as a stream, which gzip would

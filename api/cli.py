@@ -54,11 +54,25 @@ def _settings() -> Settings:
 
 # -- serve ---------------------------------------------------------------------------
 
-#: How ``serve`` runs uvicorn, besides host and port. uvicorn believes X-Forwarded-For from 127.0.0.1 by
-#: default (``proxy_headers=True``, ``forwarded_allow_ips``), so anyone on the same host, or a client
-#: whose request a local proxy passes on, could pick their address; the app decides instead, from
-#: GRIDMAP_TRUSTED_PROXIES (api.ratelimit.proxy_trust).
-UVICORN_OPTIONS: dict[str, object] = {"proxy_headers": False}
+#: How ``serve`` runs uvicorn, besides host, port and workers. uvicorn believes X-Forwarded-For from
+#: 127.0.0.1 by default (``proxy_headers=True``, ``forwarded_allow_ips``), so anyone on the same host, or
+#: a client whose request a local proxy passes on, could pick their address; the app decides instead,
+#: from GRIDMAP_TRUSTED_PROXIES (api.ratelimit.proxy_trust). uvloop and httptools: the fast event loop
+#: and HTTP parser (uvicorn[standard]), named so that a missing one fails at start instead of falling
+#: back to asyncio/h11 unnoticed.
+UVICORN_OPTIONS: dict[str, object] = {"proxy_headers": False, "loop": "uvloop", "http": "httptools"}
+
+#: What every worker process imports and calls: it builds its settings from the GRIDMAP_* environment.
+APP_FACTORY = "api.app:create_app"
+
+
+def settings_environment(overrides: dict[str, object]) -> dict[str, str]:
+    """The GRIDMAP_* variables that give worker processes the settings the command line chose.
+
+    >>> settings_environment({"host": "0.0.0.0", "port": 8080, "workers": 2})
+    {'GRIDMAP_HOST': '0.0.0.0', 'GRIDMAP_PORT': '8080', 'GRIDMAP_WORKERS': '2'}
+    """
+    return {f"GRIDMAP_{name.upper()}": str(value) for name, value in overrides.items()}
 
 
 @app.command()
@@ -66,8 +80,33 @@ def serve(
     setup: Annotated[bool, typer.Option(help="start the cluster, migrate and load the demo data when empty")] = True,
     host: Annotated[Optional[str], typer.Option(help="default: GRIDMAP_HOST or 127.0.0.1")] = None,
     port: Annotated[Optional[int], typer.Option(help="default: GRIDMAP_PORT or 8000")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="worker processes; default: GRIDMAP_WORKERS or "
+                                                             "one per CPU core")] = None,
 ) -> None:
-    """Serve the API and maps (http://127.0.0.1:8000 by default)."""
+    """Serve the API and maps (http://127.0.0.1:8000 by default) with several worker processes."""
+    overrides: dict[str, object] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    if workers:
+        overrides["workers"] = workers
+    # The workers build their own settings from the environment (create_app() with none): the options
+    # above reach them as GRIDMAP_* variables, set while uvicorn starts them (and put back after).
+    environment = settings_environment(overrides)
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        _serve(setup)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _serve(setup: bool) -> None:
     import uvicorn
 
     from api.app import create_app
@@ -75,18 +114,13 @@ def serve(
     from geo.store.load import database_is_empty, load_dataset
     from geo.store.setup import prepare
 
-    overrides: dict[str, object] = {}
-    if host:
-        overrides["host"] = host
-    if port:
-        overrides["port"] = port
-    settings = get_settings(**overrides)
     try:
-        application = create_app(settings)  # nothing runs until served; checks the settings now
-    except ValueError as exc:  # a setting the app cannot use (GRIDMAP_TRUSTED_PROXIES)
+        settings = get_settings()
+        create_app(settings)  # nothing runs until served; checks the settings now, once, in this process
+    except ValueError as exc:  # a setting the app cannot use (GRIDMAP_TRUSTED_PROXIES, GRIDMAP_WORKERS)
         raise _fail(str(exc)) from None
     try:
-        if setup:
+        if setup:  # once, here, before the workers start: they find the cluster up and the schema at head
             engine = prepare(settings)
             if database_is_empty(engine):
                 typer.echo(f"loading the Gaoshan demo data from {settings.demo_dir} ...")
@@ -102,7 +136,7 @@ def serve(
         raise _fail(exc.message) from None
     base = f"http://{settings.host}:{settings.port}"
     typer.echo("")
-    typer.echo(f"gridmap on {base}")
+    typer.echo(f"gridmap on {base} ({settings.workers} worker{'s' if settings.workers > 1 else ''})")
     typer.echo(f"  maps:   {base}/maps/   (sign in with the key below)")
     typer.echo(f"  API:    {base}/docs")
     typer.echo(f"  health: {base}/health")
@@ -111,7 +145,8 @@ def serve(
     if key:
         typer.echo(f"  local admin key (also in {settings.var_dir / 'admin.key'}):")
         typer.echo(f"  {key}")
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", **UVICORN_OPTIONS)
+    uvicorn.run(APP_FACTORY, factory=True, host=settings.host, port=settings.port, workers=settings.workers,
+                log_level="info", access_log=settings.access_log, **UVICORN_OPTIONS)
 
 
 def _local_admin_key(settings: Settings, engine: object) -> str:

@@ -6,8 +6,9 @@ every ``/v1/`` request and to the sign-in form, before authentication, so a floo
 of bad keys is limited too; the per-key limit applies after authentication. A
 batch lookup counts as one request (its size is limited separately).
 
-Buckets live in each worker's memory: with N workers a client may reach N times
-the limit.
+The buckets are shared by every worker on every machine: rows in PostgreSQL, leased a few
+tokens at a time and spent from memory (:mod:`geo.ratelimit` says how, and the bound: at most
+``workers × rate_limit_lease`` requests over the limit).
 
 The client's address is the connection's peer. ``X-Forwarded-For`` is believed only
 from the proxies listed in ``GRIDMAP_TRUSTED_PROXIES`` (addresses or CIDRs; empty by
@@ -16,76 +17,29 @@ changes nothing, so rotating it does not escape the limit. (uvicorn believes it 
 127.0.0.1 by default: ``gridmap serve`` turns that off, and the app decides.) Behind a
 reverse proxy, list the proxy there, or every client shares the proxy's bucket.
 
-Hand-written rather than a library (slowapi, limits): a token bucket is twenty
-lines, and those libraries bring their own storage backends and decorators that
-would have to be threaded through every route.
+Hand-written rather than a library (slowapi, limits): the shared bucket is one SQL
+statement on the database the app already has, and those libraries bring their own
+storage backends (Redis, memcached) and decorators that would have to be threaded
+through every route.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import math
-import threading
-import time
 
+import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import error_body
 from geo.errors import RateLimited
-
-
-class TokenBuckets:
-    """Token buckets by key; ``per_s <= 0`` disables the limit."""
-
-    def __init__(self, *, per_s: float, burst: int, max_keys: int = 100_000, clock=time.monotonic) -> None:
-        self.per_s = float(per_s)
-        self.burst = max(1, int(burst))
-        self.max_keys = max_keys
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
-        self._lock = threading.Lock()
-
-    @property
-    def enabled(self) -> bool:
-        return self.per_s > 0
-
-    def take(self, key: str) -> float:
-        """Take one token for ``key``: 0.0 when allowed, else the seconds until one is available."""
-        if not self.enabled:
-            return 0.0
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.per_s)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                if len(self._buckets) > self.max_keys:
-                    self._prune(now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.per_s
-
-    def _prune(self, now: float) -> None:
-        """Forget buckets that have refilled completely (they are the same as new ones)."""
-        full_after = self.burst / self.per_s
-        for k in [k for k, (_, last) in self._buckets.items() if now - last >= full_after]:
-            del self._buckets[k]
-
-    def check(self, key: str, *, what: str) -> None:
-        """Raise :class:`geo.errors.RateLimited` when ``key`` is over its limit."""
-        wait = self.take(key)
-        if wait > 0:
-            retry = max(1, math.ceil(wait))
-            raise RateLimited(
-                f"too many requests for this {what}: the limit is {self.per_s:g} a second (bursts of {self.burst}); "
-                f"retry after {retry} s", details={"retry_after_s": retry, "per_s": self.per_s, "burst": self.burst})
+from geo.ratelimit import SharedBuckets, limited
 
 
 class AddressLimit:
     """ASGI middleware: the per-address limit on ``/v1/`` and ``/maps/login``."""
 
-    def __init__(self, app: ASGIApp, *, buckets: TokenBuckets) -> None:
+    def __init__(self, app: ASGIApp, *, buckets: SharedBuckets) -> None:
         self.app = app
         self.buckets = buckets
 
@@ -97,9 +51,11 @@ class AddressLimit:
             return
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        try:
-            self.buckets.check(address, what="address")
-        except RateLimited as exc:
+        wait = self.buckets.take_local(address)  # from memory: a held token, or a known refusal
+        if wait is None:  # a lease: one round trip to PostgreSQL, off the event loop
+            wait = await anyio.to_thread.run_sync(self.buckets.take, address)
+        if wait > 0:
+            exc: RateLimited = limited("address", per_s=self.buckets.per_s, burst=self.buckets.burst, wait_s=wait)
             from starlette.responses import JSONResponse
 
             response = JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=429,

@@ -691,6 +691,202 @@ def report(args: argparse.Namespace, drafts: list[Draft], order: list[int], kind
     return 1 if bad else 0
 
 
+# --------------------------------------------------------------------------- 1 vs N workers (issue 12)
+
+#: wrk's Lua: every request a lookup of the next sample point, with the key (wrk.format builds it).
+WRK_LUA = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i], {["Authorization"] = "Bearer %s"})
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    errors: str
+
+
+def parse_wrk(out: str) -> WrkResult:
+    """Requests/sec, the 50 % and 99 % latencies (``--latency``), non-2xx answers and socket errors."""
+    import re
+
+    def latency(pct: str) -> float:
+        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    non = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    err = re.search(r"Socket errors: (.*)", out)
+    return WrkResult(float(rps.group(1)) if rps else 0.0, latency("50"), latency("99"),
+                     int(total.group(1)) if total else 0, int(non.group(1)) if non else 0,
+                     err.group(1).strip() if err else "")
+
+
+def wrk(base: str, path: str, *, seconds: float, connections: int, threads: int, script: str | None) -> WrkResult:
+    import subprocess
+
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--latency", "--timeout", "10s"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [base + path], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+class Serve:
+    """``gridmap serve --no-setup --workers N`` (``python -m api.cli``) in a subprocess: the real command,
+    uvloop + httptools, rate limits off, the access log off (a log line per request would be measured)."""
+
+    def __init__(self, url: str, workers: int, var_dir: str) -> None:
+        from bench.lookup import free_port
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.env = os.environ | {"GRIDMAP_DATABASE_URL": url, "GRIDMAP_VAR_DIR": var_dir,
+                                 "GRIDMAP_RATE_LIMIT_KEY_PER_S": "0", "GRIDMAP_RATE_LIMIT_ADDRESS_PER_S": "0",
+                                 "GRIDMAP_ACCESS_LOG": "false"}
+        self.proc: Any = None
+
+    def __enter__(self) -> Serve:
+        import subprocess
+
+        from bench.lookup import ROOT
+
+        self.proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--no-setup", "--workers",
+                                      str(self.workers), "--port", str(self.port)], cwd=ROOT, env=self.env,
+                                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        ready = 0
+        while ready < 3 * self.workers:  # several answers in a row: every worker has started
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gridmap serve exited with {self.proc.returncode}")
+            try:
+                ready = ready + 1 if httpx.get(self.base + "/health", timeout=5).status_code == 200 else 0
+            except httpx.TransportError:
+                ready = 0
+            if time.monotonic() > deadline:
+                raise RuntimeError("gridmap serve did not answer /health within 120 s")
+            time.sleep(0.2)
+        time.sleep(2)  # the other workers' lookup indexes (each builds its own)
+        return self
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes (uvicorn spawns them; with one worker the server process itself serves)."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        spawned = b"spawn_main" in f.read()
+                except OSError:
+                    continue
+                if ppid == self.proc.pid and spawned:
+                    pids.append(int(entry))
+        return sorted(pids) or [self.proc.pid]
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+        import subprocess
+
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+def scale_out(args: argparse.Namespace) -> int:
+    """/v1/lookup (auth from the key cache) and the cheapest endpoints, 1 vs N workers, with wrk."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk (scripts/bootstrap.sh test installs it)")
+    url = database_url(args.db)
+    engine = make_engine(url, pool_size=2)
+    with engine.connect() as conn:
+        plan = published_plan(conn)
+        if plan is None:
+            raise SystemExit(f"{args.db}: no published plan; load the data first (see bench/README.md)")
+        pts = conn.execute(text(
+            "SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 20, :seed))).geom AS p "
+            "FROM grid WHERE plan_id = :p ORDER BY code) s"), {"p": plan["id"], "seed": SEED}).all()
+    info, key = create_key(engine, role="client", name="bench/load --wrk")
+    counts = [int(n) for n in args.workers.split(",")]
+    print(f"bench/load --wrk — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {args.db}: plan "
+          f"{plan['id']}, {len(pts):,} sample points; wrk -t{args.threads} -c{args.connections}, "
+          f"{args.seconds:g} s per line; load {loadavg()}", flush=True)
+    rows: list[list[str]] = []
+    lookup_rps: dict[int, float] = {}
+    cheap_rps: dict[int, float] = {}
+    bad = 0
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            script = os.path.join(tmp, "lookup.lua")
+            with open(script, "w") as f:
+                f.write(WRK_LUA % (",".join(f'"/v1/lookup?lon={r.x:.7f}&lat={r.y:.7f}"' for r in pts), key))
+            for n in counts:
+                progress(f"gridmap serve --workers {n}")
+                with Serve(url, n, tmp) as server:
+                    r = httpx.get(f"{server.base}/v1/lookup", params={"lon": pts[0].x, "lat": pts[0].y},
+                                  headers={"Authorization": f"Bearer {key}"})
+                    expect(r, 200, "a lookup")
+                    expect(httpx.get(server.base + "/bench-404"), 404, "the 404")
+                    wrk(server.base, "/bench-404", seconds=2, connections=args.connections, threads=args.threads,
+                        script=script)  # warm-up: every worker's pool, caches and index
+                    for label, path, lua in (("/v1/lookup (Bearer key)", "/v1/lookup", script),
+                                             ("404 (cheapest: no auth, no DB)", "/bench-404", None),
+                                             ("/health (a DB round trip)", "/health", None)):
+                        from bench.lookup import proc_cpu_s
+
+                        pids = server.worker_pids()
+                        cpu0 = [proc_cpu_s(p) for p in pids]
+                        res = wrk(server.base, path, seconds=args.seconds, connections=args.connections,
+                                  threads=args.threads, script=lua)
+                        cpu = [proc_cpu_s(p) - c for p, c in zip(pids, cpu0)]
+                        expected_non_2xx = res.requests if path == "/bench-404" else 0
+                        if res.non_2xx != expected_non_2xx or res.errors:
+                            bad += 1
+                            print(f"!! {label}, {n} workers: {res.non_2xx:,} non-2xx of {res.requests:,}; "
+                                  f"socket errors: {res.errors or 'none'}", flush=True)
+                        if path == "/v1/lookup":
+                            lookup_rps[n] = res.rps
+                        elif path == "/bench-404":
+                            cheap_rps[n] = res.rps
+                        rows.append([label, str(n), f"{res.rps:,.0f}", f"{res.p50_ms:.2f} ms", f"{res.p99_ms:.2f} ms",
+                                     f"{res.requests:,}", " + ".join(f"{c:.1f}" for c in cpu)])
+                        progress(f"{label}, {n} workers: {res.rps:,.0f} req/s")
+    finally:
+        revoke_key(engine, prefix=info.prefix, actor="bench")
+        engine.dispose()
+    print()
+    print(table(rows, ["endpoint", "workers", "req/s", "p50", "p99", "requests", "CPU s per worker"]))
+    print()
+    for n in counts:
+        print(f"lookup / cheapest (404), {n} worker{'s' if n > 1 else ''}: {lookup_rps[n] / cheap_rps[n]:.2f}")
+    base_n = counts[0]
+    for n in counts[1:]:
+        print(f"{n} workers / {base_n} worker: lookup {lookup_rps[n] / lookup_rps[base_n]:.2f}, "
+              f"404 {cheap_rps[n] / cheap_rps[base_n]:.2f}")
+    print(f"load after: {loadavg()}")
+    return 1 if bad else 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
     ap.add_argument("--db", default="gridmap", help="database name in the embedded cluster, or a SQLAlchemy URL "
@@ -701,7 +897,20 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8, help="concurrent client threads (default 8)")
     ap.add_argument("--publishes", type=int, default=4, help="drafts published during B (default 4)")
     ap.add_argument("--points", type=int, default=2000, help="query points in the sample (default 2,000)")
+    ap.add_argument("--wrk", action="store_true",
+                    help="instead: 1 vs N workers (gridmap serve --workers) for /v1/lookup, a 404 and /health, "
+                         "driven by wrk (issue 12)")
+    ap.add_argument("--workers", default="1,2", help="with --wrk: the worker counts, first is the base (default 1,2)")
+    ap.add_argument("--connections", type=int, default=32, help="with --wrk: wrk's connections (default 32)")
+    ap.add_argument("--threads", type=int, default=1, help="with --wrk: wrk's threads (default 1: it shares the "
+                                                          "machine's cores with the server)")
     args = ap.parse_args()
+    if args.wrk:
+        if "--seconds" not in sys.argv:
+            args.seconds = 8
+        code = scale_out(args)
+        progress("done")
+        sys.exit(code)
     if args.seconds <= 0 or args.clients < 1 or args.publishes < 1 or args.points < 1:
         ap.error("--seconds, --clients, --publishes and --points must be positive")
     code = run(args)

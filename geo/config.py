@@ -7,6 +7,7 @@ needed, so tests and the CLI can build settings explicitly.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Worker processes of ``gridmap serve`` (uvicorn, uvloop + httptools); default: one per CPU core.
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    #: uvicorn's access log (a line per request) in ``gridmap serve``; off costs a worker less per request.
+    access_log: bool = True
 
     #: Projected CRS for lengths and areas: CGCS2000 / 3-degree Gauss-Kruger CM 114E.
     metric_crs: str = "EPSG:4547"
@@ -72,12 +77,16 @@ class Settings(BaseSettings):
     #: How long a worker trusts a verified API key before checking it again (seconds);
     #: a revoked key stops working within this time.
     key_cache_s: float = 5.0
-    #: Rate limits (token buckets per worker): requests a second and burst size, per API key and
-    #: per client address; 0 requests a second turns a limit off.
+    #: Rate limits: requests a second and burst size, per API key and per client address, one budget
+    #: across all workers and machines (buckets in PostgreSQL); 0 requests a second turns a limit off.
     rate_limit_key_per_s: float = 100.0
     rate_limit_key_burst: int = 1000
     rate_limit_address_per_s: float = 200.0
     rate_limit_address_burst: int = 2000
+    #: Tokens a worker takes from a shared bucket at once and spends from memory: one database round trip
+    #: per this many requests of a key (or address) per worker; a client may exceed its limit by at most
+    #: workers × this (1: exact, a round trip per request).
+    rate_limit_lease: int = Field(default=20, ge=1)
     #: Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses or
     #: CIDRs (``10.0.0.5, 192.168.0.0/24``; ``*`` trusts every peer). Empty: none, and the client address
     #: (the per-address limit, the sign-in's origin check) is the connection's peer.

@@ -25,6 +25,7 @@ if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
   command -v ogr2ogr >/dev/null || missing+=(gdal-bin)  # Debian's GDAL 3.6: the tests read exports, OAPIF and MVT with it
+  command -v wrk >/dev/null || missing+=(wrk)  # bench/load --workers: 1 vs N workers
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""

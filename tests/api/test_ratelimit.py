@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.ratelimit import TokenBuckets
+from geo.ratelimit import TokenBuckets
 from geo.config import Settings
 from geo.errors import RateLimited
 from tests.conftest import auth

@@ -58,6 +58,19 @@ def _served(app: Any, options: dict[str, Any]) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@pytest.fixture(autouse=True)
+def full_buckets(module_db: str) -> None:
+    """Each test starts with full buckets, as each had an app of its own when buckets lived in memory:
+    they live in the database now (shared by every worker, kept across restarts), and every test here
+    is the same client, 127.0.0.1."""
+    from sqlalchemy import text
+
+    engine = make_engine(module_db)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM rate_bucket"))
+    engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def key(module_db: str) -> str:
     engine = make_engine(module_db)
