@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
@@ -14,6 +15,7 @@ from geo.config import Settings
 from geo.errors import Forbidden, Unauthorized
 from geo.keys import KeyInfo, role_allows
 from geo.lookup import LookupService
+from geo.ratelimit import limited
 
 #: Name of the cookie the map pages' sign-in sets (HttpOnly, SameSite=Strict): a session token.
 SESSION_COOKIE = "gridmap_session"
@@ -68,6 +70,17 @@ def caller(request: Request) -> KeyInfo | None:
     return None
 
 
+async def caller_async(request: Request) -> KeyInfo | None:
+    """:func:`caller` for the event loop: a key or session verified within ``key_cache_s`` is answered
+    from memory on the loop; only a check against the database goes to a worker thread."""
+    secret = presented_key(request) or request.cookies.get(SESSION_COOKIE)
+    if secret:
+        known = request.app.state.keys.cached(secret)
+        if known is not None:
+            return known
+    return await anyio.to_thread.run_sync(caller, request)
+
+
 #: Declares the Bearer scheme in the OpenAPI document (``components.securitySchemes.bearer`` and each
 #: keyed operation's ``security``); the key itself is read and checked by :func:`caller`.
 BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
@@ -78,9 +91,11 @@ def require(role: str, *, anonymous: bool = True) -> Callable[..., KeyInfo]:
     """A dependency admitting keys whose role grants ``role``; 401 without a key, 403 below it.
     ``anonymous``: whether ``GRIDMAP_ANONYMOUS_LOOKUPS`` lets a caller without a key in as a client."""
 
-    def dependency(request: Request,
-                   _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> KeyInfo:
-        info = caller(request)
+    async def dependency(request: Request,
+                         _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> KeyInfo:
+        # async, so a request whose key is in the cache costs no thread hop (a sync dependency runs in
+        # Starlette's thread pool): only a database check (a cache miss, a rate-limit lease) takes one
+        info = await caller_async(request)
         if info is None:
             if role == "client" and anonymous and request.app.state.settings.anonymous_lookups:
                 request.state.key = ANONYMOUS  # limited per address by api.ratelimit.AddressLimit
@@ -90,7 +105,12 @@ def require(role: str, *, anonymous: bool = True) -> Callable[..., KeyInfo]:
             )
         if not role_allows(info.role, role):
             raise Forbidden(f"a {info.role!r} key cannot do this: it needs the {role!r} role or above")
-        request.app.state.key_limits.check(info.prefix, what="API key")
+        limits = request.app.state.key_limits
+        wait = limits.take_local(info.prefix)
+        if wait is None:  # only a lease from the shared bucket can tell: a round trip
+            wait = await anyio.to_thread.run_sync(limits.take, info.prefix)
+        if wait > 0:
+            raise limited("API key", per_s=limits.per_s, burst=limits.burst, wait_s=wait)
         request.state.key = info
         return info
 

@@ -261,6 +261,22 @@ class EditLog(Open):
     edits: list[dict[str, Any]]
 
 
+class LookupGrid(Open):
+    code: str
+    name: str
+    community: dict[str, str]
+    grid_member: dict[str, str] | None = Field(description="name; phone for the viewer role and above")
+
+
+class LookupAnswer(Open):
+    """GET /v1/lookup: the grid and building at a point, from the plan that answered."""
+
+    grid: LookupGrid
+    building: dict[str, Any] | None
+    plan: dict[str, Any]
+    point: dict[str, float] = Field(description="the point in WGS84, 8 decimals")
+
+
 class BatchRow(Open):
     grid: dict[str, Any] | None = Field(description="the grid, as /v1/lookup answers it; null when not found")
     error: str | dict[str, Any] | None = Field(description="why this row has no grid; null when it has one")

@@ -140,6 +140,14 @@ class KeyCache:
     def authenticate_session(self, token: str) -> KeyInfo:
         return self._cached(token, authenticate_session)
 
+    def cached(self, secret: str) -> KeyInfo | None:
+        """The key or session verified less than ``ttl_s`` ago, from memory only (None: it must be checked
+        against the database, by :meth:`authenticate` or :meth:`authenticate_session`)."""
+        hit = self._entries.get(_hash(secret))
+        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
+            return hit[1]
+        return None
+
     def forget(self, secret: str) -> None:
         with self._lock:
             self._entries.pop(_hash(secret), None)

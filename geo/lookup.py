@@ -103,6 +103,10 @@ class LookupService:
             self._current, self._current_key = index, key  # one swap: readers see old or new, never a mix
         return True
 
+    def loaded(self) -> bool:
+        """Whether the published plan's index is in memory (:meth:`current` then reads no database)."""
+        return self._current is not None
+
     def current(self) -> PlanIndex:
         index = self._current
         if index is None:

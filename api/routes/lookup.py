@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
+import anyio.to_thread
 import numpy as np
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import Client, lookup_service
 from api.heavy import run_heavy
 from api.params import parse_at, parse_crs_option, parse_plan
-from api.schemas import Batch
+from api.responses import JSON
+from api.schemas import Batch, LookupAnswer, answer
 from geo import batch
 from geo.budgets import Pacer
 from geo.address import THRESHOLD
@@ -54,8 +58,9 @@ def building_json(b: BuildingRecord) -> dict[str, Any]:
     return {"code": b.code, "name": b.name, "address": b.address, "floors": b.floors, "height_m": b.height_m}
 
 
-@router.get("", summary="The grid (and building) at a point")
-def lookup_point(
+@router.get("", summary="The grid (and building) at a point", response_model=None,
+            responses=answer(LookupAnswer))
+async def lookup_point(
     request: Request,
     key: Client,
     lon: Annotated[float, Query(description="longitude (or easting for a projected EPSG)")],
@@ -63,9 +68,16 @@ def lookup_point(
     crs: Annotated[str | None, Query(description="wgs84 (default) | cgcs2000 | gcj02 | bd09 | EPSG:n")] = None,
     at: Annotated[str | None, Query(description="ISO date/time: answer from the plan published then")] = None,
     plan: Annotated[int | None, Query(description="answer from this plan (draft or retired too)")] = None,
-) -> dict[str, Any]:
+) -> Response:
+    """The hot path, on the event loop: the published plan's index is in memory and the point test takes
+    microseconds, so a thread hop would cost more than the work. Only what reads the database (another
+    plan's or date's index, a worker's first index) runs in a worker thread. Encoded once, by orjson."""
+    service = lookup_service(request)
+    if plan is None and at is None and service.loaded():
+        index = service.current()
+    else:
+        index = await anyio.to_thread.run_sync(functools.partial(choose_index, service, plan=plan, at=at))
     x, y = point_to_wgs84(lon, lat, crs=crs)
-    index = choose_index(lookup_service(request), plan=plan, at=at)
     grid, building = index.locate(x, y)
     if grid is None:
         raise OutsideGrids(
@@ -73,12 +85,12 @@ def lookup_point(
             "the grids cover the town's communities only — check the point and its crs",
             details={"point": {"lon": x, "lat": y}, "plan": plan_json(index)},
         )
-    return {
+    return Response(orjson.dumps({
         "grid": grid_json(grid, with_phone=role_allows(key.role, "viewer")),
         "building": building_json(building) if building else None,
         "plan": plan_json(index),
         "point": {"lon": round(x, 8), "lat": round(y, 8)},
-    }
+    }), media_type=JSON)
 
 
 def match_json(m: Any) -> dict[str, Any]:

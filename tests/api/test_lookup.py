@@ -181,3 +181,27 @@ def test_ambiguous_address_lists_candidates(client, keys) -> None:
 def test_no_match_is_404(client, keys) -> None:
     r = client.get("/v1/lookup/address", params={"q": "北京市朝阳区"}, headers=auth(keys["client"]))
     assert r.status_code == 404 and r.json()["error"]["code"] == "no_match"
+
+
+def test_a_lookup_with_a_known_key_takes_no_thread_hop(client, keys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12's fast path: with the key in the cache and the published plan's index in memory, a point
+    lookup runs on the event loop (a sync dependency or handler costs a thread-pool hop per request);
+    another plan (a database read) still goes to a worker thread."""
+    import anyio.to_thread
+
+    h = auth(keys["client"])
+    params = {"lon": 113.1, "lat": 40.05}
+    assert client.get("/v1/lookup", params=params, headers=h).status_code in (200, 404)  # key now cached
+    hops: list[object] = []
+    real = anyio.to_thread.run_sync
+
+    async def counting(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(fn)
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    answers = [client.get("/v1/lookup", params=params, headers=h) for _ in range(10)]
+    assert all(r.status_code in (200, 404) for r in answers) and hops == []
+    plan = client.get("/v1/lookup", params=params, headers=h).json().get("plan", {}).get("id") or 1
+    client.get("/v1/lookup", params={**params, "plan": plan}, headers=h)
+    assert len(hops) == 1
