@@ -73,9 +73,10 @@ def caller(request: Request) -> KeyInfo | None:
 async def caller_async(request: Request) -> KeyInfo | None:
     """:func:`caller` for the event loop: a key or session verified within ``key_cache_s`` is answered
     from memory on the loop; only a check against the database goes to a worker thread."""
-    secret = presented_key(request) or request.cookies.get(SESSION_COOKIE)
-    if secret:
-        known = request.app.state.keys.cached(secret)
+    key = presented_key(request)
+    token = request.cookies.get(SESSION_COOKIE) if key is None else None
+    if key or token:
+        known = request.app.state.keys.cached(key or token, kind="key" if key else "session")
         if known is not None:
             return known
     return await anyio.to_thread.run_sync(caller, request)

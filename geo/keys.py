@@ -124,36 +124,39 @@ class KeyCache:
 
     A key is re-checked against the database at most ``ttl_s`` seconds after it was
     last verified: a revoked key stops working within that time (5 s by default,
-    the setting ``key_cache_s``). Only hashes are kept, never the keys.
+    the setting ``key_cache_s``). Only hashes are kept, never the keys. Keys and session
+    tokens are cached apart: a session token sent as a Bearer key is checked as a key (and fails).
     """
 
     def __init__(self, engine: Engine, *, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
         self.engine = engine
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, KeyInfo]] = {}
+        self._entries: dict[tuple[str, str], tuple[float, KeyInfo]] = {}  # (kind, digest) -> (when, info)
         self._lock = threading.Lock()
 
     def authenticate(self, key: str) -> KeyInfo:
-        return self._cached(key, authenticate)
+        return self._cached(key, "key", authenticate)
 
     def authenticate_session(self, token: str) -> KeyInfo:
-        return self._cached(token, authenticate_session)
+        return self._cached(token, "session", authenticate_session)
 
-    def cached(self, secret: str) -> KeyInfo | None:
-        """The key or session verified less than ``ttl_s`` ago, from memory only (None: it must be checked
-        against the database, by :meth:`authenticate` or :meth:`authenticate_session`)."""
-        hit = self._entries.get(_hash(secret))
+    def cached(self, secret: str, *, kind: str) -> KeyInfo | None:
+        """The key (``kind="key"``) or session (``"session"``) verified less than ``ttl_s`` ago, from
+        memory only (None: it must be checked against the database, by :meth:`authenticate` or
+        :meth:`authenticate_session`)."""
+        hit = self._entries.get((kind, _hash(secret)))
         if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
             return hit[1]
         return None
 
     def forget(self, secret: str) -> None:
         with self._lock:
-            self._entries.pop(_hash(secret), None)
+            for kind in ("key", "session"):
+                self._entries.pop((kind, _hash(secret)), None)
 
-    def _cached(self, secret: str, check) -> KeyInfo:  # type: ignore[no-untyped-def]
-        digest = _hash(secret)
+    def _cached(self, secret: str, kind: str, check) -> KeyInfo:  # type: ignore[no-untyped-def]
+        digest = (kind, _hash(secret))
         now = time.monotonic()
         hit = self._entries.get(digest)
         if hit is not None and now - hit[0] < self.ttl_s:

@@ -60,3 +60,15 @@ def test_session_ends_with_its_key_and_when_it_expires(db_url: str, engine, tmp_
         revoke_key(engine, prefix=info.prefix)
         assert c.get("/v1/grids", headers={"Cookie": f"{SESSION_COOKIE}={token}"}).status_code == 401  # key revoked
         assert c.post("/maps/login", data={"key": key}, follow_redirects=False).status_code == 401
+
+
+def test_a_session_token_is_not_a_key(db_url: str, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The cache keeps keys and sessions apart: a session token sent as a Bearer key is checked as a key
+    and refused, even while the same token, as the cookie, is in the cache."""
+    _, key = create_key(engine, role="viewer", name="session as key")
+    with TestClient(create_app(Settings(database_url=db_url, var_dir=tmp_path, key_cache_s=60))) as c:
+        token = _sign_in(c, key)
+        c.cookies.clear()
+        assert c.get("/v1/grids", headers={"Cookie": f"{SESSION_COOKIE}={token}"}).status_code == 200  # cached now
+        r = c.get("/v1/grids", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, r.text
