@@ -65,8 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AddressLimit, buckets=app.state.address_limits)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)  # chunked bodies too
     app.add_middleware(cors, origins=cors_origins(settings.cors_origins))  # none by default; ValueError: bad entry
-    # inside the headers middleware (a BaseHTTPMiddleware re-sends every body as a stream, which gzip would
-    # compress however small): it sees the route's own response, one message with its size known
+    # inside the headers middleware: it sees the route's own response, one message with its size known
     app.add_middleware(gzip)
     app.add_middleware(SecurityHeaders, basemap=settings.basemap)
     # outermost: everything above sees the client's address (X-Forwarded-For only from GRIDMAP_TRUSTED_PROXIES)
