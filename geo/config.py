@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     #: Basemap of the map pages: osm | tianditu | amap | none. None draws no tiles (offline).
     basemap: str = Field(default="none", pattern="^(osm|tianditu|amap|none)$")
     tianditu_key: str = ""
+    #: Map pages embed a layer in the page when it has at most this many features; a bigger one (a city's
+    #: grids, buildings, cameras) is loaded by view as the map moves, from /ogc items with a bbox.
+    #: 0: every such layer by view.
+    map_inline_max: int = Field(default=3_000, ge=0)
 
 
 def get_settings(**overrides: object) -> Settings:

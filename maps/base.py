@@ -105,6 +105,10 @@ GRIDMAP_CSS = f"""
     text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff;
   }}
   .folium-map .leaflet-control-layers-overlays label {{ font-size: 13px; }}
+  /* layers loaded by view (maps/byview.py): what a layer does not show, and why */
+  .gm-view-notes {{ background: #fffbe6; color: #3d2e00; padding: 4px 8px; max-width: 28rem;
+                    font: 13px/1.4 {FONT_STACK}; }}
+  .gm-view-notes p {{ margin: 2px 0; }}
 </style>
 """
 
@@ -433,8 +437,22 @@ _TEXT_DETAIL = """
 """
 
 
+def _loads_by_view(detail: MacroElement) -> bool:
+    """Whether *detail*'s GeoJson is empty in the page and loaded by view (maps/byview.py)."""
+    return "gm_source" in getattr(detail._parent, "options", {})
+
+
 class TextTooltip(GeoJsonTooltip):
-    """``folium.GeoJsonTooltip`` whose values (and aliases) are text, never HTML. Same arguments."""
+    """``folium.GeoJsonTooltip`` whose values (and aliases) are text, never HTML. Same arguments.
+
+    On a layer loaded by view (empty in the page), folium's check that the fields are in the
+    data is skipped: the data comes later."""
+
+    def render(self, **kwargs: object) -> None:
+        if _loads_by_view(self):
+            MacroElement.render(self, **kwargs)
+        else:
+            super().render(**kwargs)
 
     _template = Template(
         "{% macro script(this, kwargs) %}\n"
@@ -444,7 +462,14 @@ class TextTooltip(GeoJsonTooltip):
 
 
 class TextPopup(GeoJsonPopup):
-    """``folium.GeoJsonPopup`` whose values (and aliases) are text, never HTML. Same arguments."""
+    """``folium.GeoJsonPopup`` whose values (and aliases) are text, never HTML. Same arguments (and as
+    :class:`TextTooltip` on a layer loaded by view)."""
+
+    def render(self, **kwargs: object) -> None:
+        if _loads_by_view(self):
+            MacroElement.render(self, **kwargs)
+        else:
+            super().render(**kwargs)
 
     _template = Template(
         "{% macro script(this, kwargs) %}\n"

@@ -34,6 +34,7 @@ from shapely.geometry import mapping, shape
 
 from maps.assets import localize
 from maps.base import MapPanel, TextPopup, TextTooltip, new_map, render
+from maps.byview import StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
 from maps.layers import feature_collection, features, grid_label, round_geometry
 
 __all__ = [
@@ -71,6 +72,27 @@ _CAMERA_FIELDS = ("code", "name", "kind", "status", "mount", "height_m", "azimut
 
 _PANE_COMMUNITIES = "gm-communities"
 _PANE_CAMERAS = "gm-cameras"
+#: Communities the legend names (a city has hundreds; the colours repeat anyway).
+_LEGEND_COMMUNITIES = 12
+
+_GRID_STYLE = {"fillOpacity": 0.6, "color": "#555555", "weight": 1.2}
+_GRID_HIGHLIGHT = {"weight": 3, "color": "#000000", "fillOpacity": 0.75}
+_BUILDING_STYLE = StyleRule({"fillColor": "#9e9e9e", "fillOpacity": 0.85, "color": "#5f5f5f", "weight": 1})
+_CAMERA_STYLE = StyleRule({}, by="status", values={s: {"fillColor": c} for s, c in CAMERA_STATUS_COLOURS.items()},
+                          fallback={"fillColor": _CAMERA_UNKNOWN})
+
+#: Where each layer comes from when it is loaded by view (maps/byview.py), and the most it draws at once.
+VIEW_SOURCES = {
+    "grids": ViewSource("grids", label=LAYER_NAMES["grids"], budget=2_000,
+                        properties=("code", "name", "community_code", "households", "population", "buildings",
+                                    "grid_member", "label_lon", "label_lat")),
+    "buildings": ViewSource("buildings", label=LAYER_NAMES["buildings"], budget=3_000,
+                            properties=("code", "name", "address", "floors", "height_m", "units", "households",
+                                        "grid_code")),
+    "cameras": ViewSource("cameras", label=LAYER_NAMES["cameras"], budget=4_000,
+                          properties=("code", "name", "kind", "status", "mount", "height_m", "azimuth_deg",
+                                      "hfov_deg", "range_m")),
+}
 
 
 def _display(v: Any) -> Any:
@@ -143,16 +165,31 @@ _LABEL_JS = JsCode(
 )
 
 
-def _title_html(title: str, grids: dict, buildings: dict, cameras: dict) -> str:
+def totals_of(grids: dict, buildings: dict, cameras: dict) -> dict[str, Any]:
+    """The counts the title and legend show, from embedded FeatureCollections (slimmed: "–" for none).
+
+    A page whose layers load by view gets them from the database instead
+    (:func:`geo.store.queries.overview_totals`): the same keys."""
     def total(key: str) -> int:
         return int(sum(f["properties"][key] for f in grids["features"] if isinstance(f["properties"][key], (int, float))))
 
+    return {
+        "grids": len(grids["features"]),
+        "buildings": len(buildings["features"]),
+        "cameras": len(cameras["features"]),
+        "households": total("households"),
+        "population": total("population"),
+        "camera_status": dict(Counter(str(f["properties"]["status"]) for f in cameras["features"])),
+    }
+
+
+def _title_html(title: str, totals: dict[str, Any]) -> str:
     parts = [
-        f"{len(grids['features'])} 网格 grids",
-        f"{len(buildings['features'])} 楼栋 buildings",
-        f"{len(cameras['features'])} 摄像头 cameras",
+        f"{totals['grids']:,} 网格 grids",
+        f"{totals['buildings']:,} 楼栋 buildings",
+        f"{totals['cameras']:,} 摄像头 cameras",
     ]
-    households, population = total("households"), total("population")
+    households, population = totals["households"], totals["population"]
     if households:
         parts.append(f"{households:,} 户 households")
     if population:
@@ -160,28 +197,32 @@ def _title_html(title: str, grids: dict, buildings: dict, cameras: dict) -> str:
     return f'<h1>{_html.escape(title)}</h1><div class="gm-sub">{_html.escape(" · ".join(parts))}</div>'
 
 
-def _legend_html(communities: dict, colours: dict[str, str], cameras: dict) -> str:
+def _legend_html(communities: dict, colours: dict[str, str], totals: dict[str, Any]) -> str:
     names = {str(f["properties"]["code"]): f["properties"] for f in communities["features"]}
     rows = ['<h2>社区 Communities</h2><div class="gm-row"><span class="gm-outline"></span>社区边界 boundary</div>']
     rows.append("<h2>网格 Grids, by community</h2>")
-    for code, colour in colours.items():
+    listed = list(colours.items())
+    for code, colour in listed[:_LEGEND_COMMUNITIES]:
         props = names.get(code, {})
         label = " ".join(str(v) for v in (props.get("name"), props.get("name_en")) if v not in (None, "–")) or code
         rows.append(
             f'<div class="gm-row"><span class="gm-swatch" style="background:{colour}"></span>{_html.escape(label)}</div>'
         )
+    if len(listed) > _LEGEND_COMMUNITIES:
+        rows.append(f'<div class="gm-row">… 另 {len(listed) - _LEGEND_COMMUNITIES:,} 个社区 more communities '
+                    f"(colours repeat every {len(COMMUNITY_PALETTE)})</div>")
     rows.append('<h2>楼栋 Buildings</h2><div class="gm-row"><span class="gm-swatch" style="background:#9e9e9e"></span>楼栋 building</div>')
-    counts = Counter(str(f["properties"]["status"]) for f in cameras["features"])
+    counts = totals["camera_status"]
     rows.append("<h2>摄像头 Cameras</h2>")
     for status, colour in CAMERA_STATUS_COLOURS.items():
         rows.append(
             f'<div class="gm-row"><span class="gm-dot" style="background:{colour}"></span>'
-            f"{_STATUS_LABELS[status]} ({counts.get(status, 0)})</div>"
+            f"{_STATUS_LABELS[status]} ({counts.get(status, 0):,})</div>"
         )
     other = sum(n for s, n in counts.items() if s not in CAMERA_STATUS_COLOURS)
     if other:
         rows.append(
-            f'<div class="gm-row"><span class="gm-dot" style="background:{_CAMERA_UNKNOWN}"></span>其他 other ({other})</div>'
+            f'<div class="gm-row"><span class="gm-dot" style="background:{_CAMERA_UNKNOWN}"></span>其他 other ({other:,})</div>'
         )
     return "".join(rows)
 
@@ -189,10 +230,11 @@ def _legend_html(communities: dict, colours: dict[str, str], cameras: dict) -> s
 def build_overview_map(
     *,
     communities: dict,
-    grids: dict,
-    buildings: dict,
-    cameras: dict,
+    grids: dict | ViewSource,
+    buildings: dict | ViewSource,
+    cameras: dict | ViewSource,
     bounds: tuple[float, float, float, float] | None,
+    totals: dict[str, Any] | None = None,
     basemap: str = "none",
     tianditu_key: str = "",
     static_url: str = "/static",
@@ -208,9 +250,13 @@ def build_overview_map(
         households, population, buildings, grid_member``; buildings ``code,
         name, address, floors, height_m, units, households, grid_code``;
         cameras ``code, name, kind, status, mount, height_m, azimuth_deg,
-        hfov_deg, range_m``. Missing ones show as "–".
+        hfov_deg, range_m``. Missing ones show as "–". Grids, buildings and cameras may instead be
+        a :class:`maps.byview.ViewSource` (:data:`VIEW_SOURCES`): the layer is loaded by view.
     bounds : (west, south, east, north) or None
         Box to fit, lon/lat (e.g. the communities' total bounds).
+    totals : dict, optional
+        The counts of the title and legend (:func:`totals_of`'s keys); needed when a layer is loaded
+        by view, else counted from the FeatureCollections.
     basemap, tianditu_key, static_url
         As for :func:`maps.base.new_map`.
     title : str
@@ -222,10 +268,18 @@ def build_overview_map(
         Localized (assets from *static_url*); :func:`render` gives the page.
     """
     communities = _slim(communities, _COMMUNITY_FIELDS, "communities")
-    grids = _slim(grids, _GRID_FIELDS, "grids")
-    buildings = _slim(buildings, _BUILDING_FIELDS, "buildings")
-    cameras = _slim(cameras, _CAMERA_FIELDS, "cameras")
-    colours = _community_colours(communities, grids)
+    by_view = any(is_by_view(x) for x in (grids, buildings, cameras))
+    if by_view and totals is None:
+        raise ValueError("totals are needed when a layer is loaded by view (a ViewSource): "
+                         "geo.store.queries.overview_totals gives them")
+    grids = grids if is_by_view(grids) else _slim(grids, _GRID_FIELDS, "grids")
+    buildings = buildings if is_by_view(buildings) else _slim(buildings, _BUILDING_FIELDS, "buildings")
+    cameras = cameras if is_by_view(cameras) else _slim(cameras, _CAMERA_FIELDS, "cameras")
+    if totals is None:
+        totals = totals_of(grids, buildings, cameras)
+    colours = _community_colours(communities, grids if isinstance(grids, dict) else feature_collection([]))
+    grid_style = StyleRule(_GRID_STYLE, by="community_code", values={c: {"fillColor": v} for c, v in colours.items()},
+                           fallback={"fillColor": "#cccccc"})
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
     m.get_root().title = title
@@ -246,38 +300,31 @@ def build_overview_map(
 
     # Grids: filled by community, with a label (grid number) inside each.
     group = folium.FeatureGroup(name=LAYER_NAMES["grids"]).add_to(m)
-    layer = folium.GeoJson(
-        grids,
+    layer = geojson_layer(
+        grids if is_by_view(grids) else grids["features"], gm_layer="grids", style=grid_style,
+        highlight=_GRID_HIGHLIGHT, label={"field": "code", "className": "gm-label gm-grid-label", "grid": True},
         control=False,
-        style_function=lambda f: {
-            "fillColor": colours.get(str(f["properties"]["community_code"]), "#cccccc"),
-            "fillOpacity": 0.6,
-            "color": "#555555",
-            "weight": 1.2,
-        },
-        highlight_function=lambda f: {"weight": 3, "color": "#000000", "fillOpacity": 0.75},
     )
-    if grids["features"]:
+    if is_by_view(grids) or grids["features"]:
         TextTooltip(
             fields=["code", "name", "households", "population", "buildings", "grid_member"],
             aliases=["网格 grid", "名称 name", "户数 households", "人口 population", "楼栋 buildings", "网格员 grid member"],
             sticky=True,
         ).add_to(layer)
     layer.add_to(group)
-    folium.GeoJson(
-        _label_points(grids),
-        control=False,
-        marker=folium.Marker(icon=folium.DivIcon(class_name="gm-label", icon_size=(0, 0)), interactive=False, keyboard=False),
-        on_each_feature=_LABEL_JS,
-    ).add_to(group)
+    if not is_by_view(grids):
+        folium.GeoJson(
+            _label_points(grids),
+            control=False,
+            marker=folium.Marker(icon=folium.DivIcon(class_name="gm-label", icon_size=(0, 0)), interactive=False,
+                                 keyboard=False),
+            on_each_feature=_LABEL_JS,
+        ).add_to(group)
 
     # Buildings: grey footprints.
-    layer = folium.GeoJson(
-        buildings,
-        name=LAYER_NAMES["buildings"],
-        style_function=lambda f: {"fillColor": "#9e9e9e", "fillOpacity": 0.85, "color": "#5f5f5f", "weight": 1},
-    )
-    if buildings["features"]:
+    layer = geojson_layer(buildings if is_by_view(buildings) else buildings["features"], gm_layer="buildings",
+                          style=_BUILDING_STYLE, name=LAYER_NAMES["buildings"])
+    if is_by_view(buildings) or buildings["features"]:
         TextTooltip(
             fields=["name", "address", "code", "floors", "units", "households", "grid_code"],
             aliases=["楼栋", "地址 address", "代码 code", "层数 floors", "单元 units", "户数 households", "网格 grid"],
@@ -288,15 +335,9 @@ def build_overview_map(
     # Cameras: one L.geoJson of CircleMarkers, coloured by status.
     dot = folium.CircleMarker(radius=4, weight=1, color="#ffffff", fill=True, fill_opacity=0.95)
     dot.options["pane"] = _PANE_CAMERAS  # folium's path options drop `pane`
-    layer = folium.GeoJson(
-        cameras,
-        name=LAYER_NAMES["cameras"],
-        marker=dot,
-        style_function=lambda f: {
-            "fillColor": CAMERA_STATUS_COLOURS.get(str(f["properties"]["status"]), _CAMERA_UNKNOWN),
-        },
-    )
-    if cameras["features"]:
+    layer = geojson_layer(cameras if is_by_view(cameras) else cameras["features"], gm_layer="cameras",
+                          style=_CAMERA_STYLE, name=LAYER_NAMES["cameras"], marker=dot)
+    if is_by_view(cameras) or cameras["features"]:
         TextTooltip(fields=["name", "status"], labels=False).add_to(layer)
         TextPopup(
             fields=list(_CAMERA_FIELDS),
@@ -308,8 +349,10 @@ def build_overview_map(
     # TextPopup write them with textContent; the legend and the title escape theirs.
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    MapPanel(_title_html(title, grids, buildings, cameras), position="topcenter", class_name="gm-title").add_to(m)
-    MapPanel(_legend_html(communities, colours, cameras), position="bottomright", class_name="gm-legend").add_to(m)
+    MapPanel(_title_html(title, totals), position="topcenter", class_name="gm-title").add_to(m)
+    MapPanel(_legend_html(communities, colours, totals), position="bottomright", class_name="gm-legend").add_to(m)
+    if by_view:
+        add_view_loading(m, static_url=static_url)
 
     localize(m, static_url=static_url)
     return m

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -46,6 +46,8 @@ from maps.command import build_command_map
 from maps.coverage import build_coverage_map
 from maps.editor import build_editor_map, plans_page
 from maps.lookup import build_lookup_map
+from maps.byview import ViewSource, inline_or_view
+from maps.overview import VIEW_SOURCES as OVERVIEW_SOURCES
 from maps.overview import build_overview_map
 from maps.pages import login_page, message_page
 from maps.tiles import tiles_page
@@ -165,17 +167,48 @@ def logout(request: Request, engine: EngineDep) -> Response:
     return response
 
 
+def _layers(conn: Connection, settings: Settings, *, plan_id: int, community: str | None,
+            views: Mapping[str, ViewSource], loaders: Mapping[str, Callable[[], str]]) -> dict[str, dict | ViewSource]:
+    """Each layer of *loaders* (name -> a function giving its GeoJSON text): the FeatureCollection, or,
+    when the layer has a source in *views* and more features than ``GRIDMAP_MAP_INLINE_MAX``, that
+    source (for the plan, and the community when given): the page loads it by view."""
+    counts = queries.layer_counts(conn, plan_id=plan_id, community=community) if views else {}
+    out: dict[str, dict | ViewSource] = {}
+    for name, load in loaders.items():
+        source = views.get(name)
+        if source is None:
+            out[name] = json.loads(load())
+            continue
+        params: dict[str, str | int] = {"plan": plan_id} if name in ("grids", "buildings") else {}
+        if community is not None and name in ("grids", "buildings"):
+            params["filter"] = f"community_code = '{community.replace(chr(39), chr(39) * 2)}'"
+        out[name] = inline_or_view(lambda load=load: json.loads(load()), count=counts[name],
+                                   limit=settings.map_inline_max, source=source.with_params(**params))
+    return out
+
+
 def _map_page(request: Request, build: Callable[..., folium.Map], conn: Connection, settings: Settings, *,
-              plan_id: int | None = None, community: str | None = None, **page: Any) -> HTMLResponse:
+              plan_id: int | None = None, community: str | None = None,
+              views: Mapping[str, ViewSource] | None = None, more_layers: Mapping[str, Callable[[], str]] | None = None,
+              totals: Callable[[int], dict[str, Any]] | None = None, **page: Any) -> HTMLResponse:
     """The page of map builder *build* (``maps.*.build_*_map``): the plan's grids and buildings (the
-    published plan when *plan_id* is None; of one community when *community* is given), the town's
-    bounds and the basemap settings, plus the page's own arguments *page*. Its own inline scripts
-    carry this response's CSP nonce (no other inline script runs)."""
+    published plan when *plan_id* is None; of one community when *community* is given) and *more_layers*
+    (name -> a function giving its GeoJSON), the town's bounds and the basemap settings, plus the page's
+    own arguments *page*. A layer with a source in *views* is loaded by view when it is big
+    (:func:`_layers`); the builder then gets ``totals=totals(plan_id)`` too (the counts it can no longer
+    make from the layers). Its own inline scripts carry this response's CSP nonce (no other inline
+    script runs)."""
     if plan_id is None:
         plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
+    layers = _layers(conn, settings, plan_id=plan_id, community=community, views=views or {}, loaders={
+        "grids": lambda: queries.grids_geojson(conn, plan_id=plan_id, community=community),
+        "buildings": lambda: queries.buildings_geojson(conn, plan_id=plan_id, community=community),
+        **(more_layers or {}),
+    })
+    if totals is not None and any(isinstance(v, ViewSource) for v in layers.values()):
+        page["totals"] = totals(plan_id)
     m = build(
-        grids=json.loads(queries.grids_geojson(conn, plan_id=plan_id, community=community)),
-        buildings=json.loads(queries.buildings_geojson(conn, plan_id=plan_id, community=community)),
+        **layers,
         bounds=queries.bounds(conn),
         basemap=settings.basemap,
         tianditu_key=settings.tianditu_key,
@@ -187,8 +220,10 @@ def _map_page(request: Request, build: Callable[..., folium.Map], conn: Connecti
 
 @router.get("/", response_class=HTMLResponse, summary="Overview map: communities, grids, buildings, cameras")
 def overview(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    return _map_page(request, build_overview_map, conn, settings, communities=json.loads(queries.communities_geojson(conn)),
-                     cameras=json.loads(queries.cameras_geojson(conn)))
+    return _map_page(request, build_overview_map, conn, settings, views=OVERVIEW_SOURCES,
+                     more_layers={"cameras": lambda: queries.cameras_geojson(conn)},
+                     totals=lambda plan_id: queries.overview_totals(conn, plan_id=plan_id),
+                     communities=json.loads(queries.communities_geojson(conn)))
 
 
 @router.get("/lookup", response_class=HTMLResponse, summary="Lookup map: which grid is this point or address in?")

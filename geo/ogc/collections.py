@@ -156,6 +156,9 @@ COLLECTIONS: tuple[Collection, ...] = (
             _p("population", "integer", "registered population of the buildings in the grid", role="viewer"),
             _p("buildings", "integer", "buildings in the grid", role="viewer"),
             _p("units", "integer", "units (entrances) of the buildings in the grid", role="viewer"),
+            _p("label_lon", "number", "longitude of a point inside the grid (PostGIS ST_PointOnSurface), where a map "
+               "puts its label"),
+            _p("label_lat", "number", "latitude of that point"),
         ), role="viewer", versioned=True, id_type="string", id_description="the grid code"),
     Collection(
         "buildings", "Buildings", "Residential buildings with their address, their grid in the plan "

@@ -86,7 +86,9 @@ SOURCES: dict[str, Source] = {
               plan_id="g.plan_id", grid_member=Column("m.name", ("m",)),
               grid_member_phone=Column("m.phone", ("m",)),
               households=Column("tot.households", ("tot",)), population=Column("tot.population", ("tot",)),
-              buildings=Column("tot.buildings", ("tot",)), units=Column("tot.units", ("tot",))),
+              buildings=Column("tot.buildings", ("tot",)), units=Column("tot.units", ("tot",)),
+              label_lon="round(ST_X(ST_PointOnSurface(g.geom))::numeric, 6)",
+              label_lat="round(ST_Y(ST_PointOnSurface(g.geom))::numeric, 6)"),
         joins={"m": _GRID_MEMBER, "tot": _GRID_TOTALS}, plan=True),
     "buildings": Source(
         "FROM building b JOIN community c ON c.id = b.community_id WHERE true", "b.id", "b.geom",

@@ -201,6 +201,35 @@ def counts(conn: Connection) -> dict[str, int]:
     return dict(conn.execute(text(f"SELECT {sql}")).one()._mapping)
 
 
+def layer_counts(conn: Connection, *, plan_id: int, community: str | None = None) -> dict[str, int]:
+    """How many grids (of the plan), buildings (both of one community when given), cameras and camera
+    views there are: what a map page weighs before it decides to embed a layer or load it by view."""
+    row = conn.execute(text("""
+        SELECT (SELECT count(*) FROM grid g JOIN community c ON c.id = g.community_id
+                WHERE g.plan_id = :plan AND (CAST(:community AS text) IS NULL OR c.code = :community)) AS grids,
+               (SELECT count(*) FROM building b JOIN community c ON c.id = b.community_id
+                WHERE CAST(:community AS text) IS NULL OR c.code = :community) AS buildings,
+               (SELECT count(*) FROM camera) AS cameras,
+               (SELECT count(*) FROM camera_view) AS camera_views,
+               (SELECT count(*) FROM key_place) AS key_places"""), {"plan": plan_id, "community": community}).one()
+    return dict(row._mapping)
+
+
+def overview_totals(conn: Connection, *, plan_id: int) -> dict[str, Any]:
+    """The overview map's counts (maps.overview.totals_of's keys) from the database: grids of the plan,
+    buildings, cameras, the households and residents of the buildings in the plan's grids, cameras by
+    status."""
+    row = conn.execute(text(f"""
+        WITH {_BUILDING_GRID}
+        SELECT (SELECT count(*) FROM grid WHERE plan_id = :plan) AS grids,
+               (SELECT count(*) FROM building) AS buildings,
+               (SELECT count(*) FROM camera) AS cameras,
+               coalesce(sum(t.households), 0) AS households, coalesce(sum(t.population), 0) AS population
+        FROM building_grid bg JOIN unit_totals t ON t.building_id = bg.building_id"""), {"plan": plan_id}).one()
+    status = conn.execute(text("SELECT status, count(*) FROM camera GROUP BY status ORDER BY status")).all()
+    return {**{k: int(v) for k, v in row._mapping.items()}, "camera_status": {str(s): int(n) for s, n in status}}
+
+
 def list_plans(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(text(f"SELECT {_PLAN_COLUMNS} FROM grid_plan ORDER BY id")).all()
     return [plan_dict(r) for r in rows]

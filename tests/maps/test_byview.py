@@ -1,0 +1,148 @@
+"""Map layers loaded by view (maps/byview.py, maps/static/gridmap/byview.js), in Debian's headless Chromium.
+
+The town's layers are small enough to embed, so a server with ``map_inline_max=0`` makes every page
+load them by view instead; the drawn map must be the same as the embedded one. The "too many in view"
+path is driven with a page whose budgets are smaller than the town (served at the real app's origin,
+so its requests go to the real /ogc API with the session cookie).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from geo.config import Settings
+from geo.store import queries
+from maps.base import render
+from maps.overview import VIEW_SOURCES, build_overview_map
+from tests.conftest import auth, serve, sign_in_cookie
+
+IDLE = "() => document.documentElement.dataset.gmViews === 'idle'"
+
+# a grid's fill colour by grid code, as drawn (the tooltip binding keeps feature on each path's layer)
+FILLS = """() => {
+  const out = {};
+  Object.keys(window).forEach(k => {
+    let v; try { v = window[k]; } catch (e) { return; }
+    if (v instanceof L.GeoJSON && v.options && v.options.gmLayer === 'grids') {
+      v.eachLayer(l => { out[l.feature.properties.code] = l.options.fillColor; });
+    }
+  });
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def by_view_server(settings: Settings) -> Iterator[str]:
+    """The app with every map layer loaded by view (``GRIDMAP_MAP_INLINE_MAX=0``)."""
+    yield from serve(settings.model_copy(update={"map_inline_max": 0}))
+
+
+def _grid_fills(report) -> dict[str, str]:
+    return report.page.evaluate(FILLS)
+
+
+def test_overview_by_view_draws_what_the_embedded_page_draws(browser, open_map, live_server: str,
+                                                            by_view_server: str, keys, tmp_path: Path) -> None:
+    embedded_html = httpx.get(f"{live_server}/maps/", headers=auth(keys["viewer"])).text
+    by_view_html = httpx.get(f"{by_view_server}/maps/", headers=auth(keys["viewer"])).text
+    assert "gridmap/byview.js" in by_view_html and "gridmap/byview.js" not in embedded_html
+    assert len(by_view_html) < len(embedded_html) / 4  # the features are not in the page
+
+    embedded = open_map(browser, f"{live_server}/maps/", screenshot=tmp_path / "embedded.png",
+                        cookies=sign_in_cookie(live_server, keys["viewer"]))
+    loaded = open_map(browser, f"{by_view_server}/maps/", screenshot=tmp_path / "by-view.png",
+                      cookies=sign_in_cookie(by_view_server, keys["viewer"]))
+    loaded.page.wait_for_function(IDLE)
+    for report in (embedded, loaded):
+        assert report.console_errors == [] and report.page_errors == [] and report.failed_responses == []
+        assert report.external_requests == []
+    assert loaded.page.locator(".leaflet-pane svg path.leaflet-interactive").count() == embedded.path_count
+    assert embedded.path_count >= 3 + 50 + 125 + 700
+    fills = _grid_fills(loaded)
+    assert len(fills) == 50 and fills == _grid_fills(embedded)
+    labels = sorted(loaded.page.locator(".gm-grid-label").all_inner_texts())
+    assert labels == sorted(embedded.page.locator(".gm-grid-label").all_inner_texts()) and len(labels) == 50
+    # the title counts the whole town (from the database), not what is in view
+    assert loaded.page.inner_text(".gm-title") == embedded.page.inner_text(".gm-title")
+    assert loaded.page.locator(".gm-view-notes").is_hidden()
+    # a tooltip of a loaded grid shows its values
+    grid = loaded.page.locator(".leaflet-overlay-pane path.leaflet-interactive").first
+    grid.hover(force=True)
+    loaded.page.wait_for_selector(".leaflet-tooltip")
+    assert loaded.page.locator(".leaflet-tooltip").count() >= 1
+
+
+def test_too_many_in_view_draws_none_and_says_so_until_zoomed_in(browser, live_server: str, keys,
+                                                                 engine, tmp_path: Path) -> None:
+    with engine.connect() as conn:
+        plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
+        bounds = queries.bounds(conn)
+        totals = queries.overview_totals(conn, plan_id=plan_id)
+        communities = json.loads(queries.communities_geojson(conn))
+    sources = {k: replace(v, budget=20) for k, v in VIEW_SOURCES.items()}
+    sources = {k: v.with_params(plan=plan_id) if k != "cameras" else v for k, v in sources.items()}
+    html = render(build_overview_map(communities=communities, bounds=bounds, totals=totals, **sources))
+    page_url = f"{live_server}/maps/__byview_test__"
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies(sign_in_cookie(live_server, keys["viewer"]))
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if "/ogc/" in r.url else None)
+        page.route(page_url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+        page.goto(page_url)
+        page.wait_for_function(IDLE)
+        notes = page.locator(".gm-view-note").all_inner_texts()
+        # 50 grids, 125 buildings, 725 cameras in view; at most 20 each: none drawn, each layer says so
+        assert len(notes) == 3, notes
+        assert any("50 " in n and "zoom in" in n for n in notes)
+        assert any("摄像头" in n and "725 " in n and "zoom in" in n for n in notes), notes
+        assert page.locator(".leaflet-pane svg path.leaflet-interactive").count() == 4  # the communities
+        # only counts were asked for (limit=1): no page of features was fetched and thrown away
+        assert asked and all("limit=1&" in u or u.endswith("limit=1") for u in asked)
+        page.screenshot(path=str(tmp_path / "too-many.png"))
+
+        # zoom in far on one grid's label point: few enough features in view, they are drawn
+        grid = httpx.get(f"{live_server}/ogc/collections/grids/items", headers=auth(keys["viewer"]),
+                         params={"limit": 1, "properties": "label_lon,label_lat"}).json()["features"][0]
+        lon, lat = grid["properties"]["label_lon"], grid["properties"]["label_lat"]
+        page.evaluate("([lat, lon]) => { Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], 19); }",
+                      [lat, lon])
+        page.wait_for_function(IDLE)  # a zoom animation and the refresh after it count as busy
+        page.screenshot(path=str(tmp_path / "zoomed-in.png"))
+        drawn = page.locator(".leaflet-pane svg path.leaflet-interactive").count()
+        assert drawn > 4
+        assert len(page.locator(".gm-view-note").all_inner_texts()) < 3
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_layer_switched_off_asks_for_nothing(browser, by_view_server: str, keys, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies(sign_in_cookie(by_view_server, keys["viewer"]))
+    try:
+        page = context.new_page()
+        page.goto(f"{by_view_server}/maps/")
+        page.wait_for_function(IDLE)
+        page.get_by_label("摄像头 Cameras").uncheck()
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if "/ogc/" in r.url else None)
+        page.evaluate("() => { const m = Object.values(window).find(v => v instanceof L.Map); m.setZoom(m.getZoom() - 2); }")
+        page.wait_for_timeout(400)
+        page.wait_for_function(IDLE)
+        assert asked and not any("/collections/cameras/" in u for u in asked)
+        page.get_by_label("摄像头 Cameras").check()
+        page.wait_for_timeout(300)
+        page.wait_for_function(IDLE)
+        assert any("/collections/cameras/" in u for u in asked)
+    finally:
+        context.close()
