@@ -53,7 +53,8 @@ import folium
 
 from maps.assets import localize
 from maps.base import MapPanel, add_page_assets, new_map, render
-from maps.layers import add_grid_labels, gm_geojson, slim
+from maps.byview import StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
+from maps.layers import add_grid_labels, slim
 from maps.overview import COMMUNITY_PALETTE
 
 __all__ = [
@@ -83,28 +84,48 @@ _GRID_FIELDS = (
 )  # fmt: skip
 _BUILDING_FIELDS = ("code", "name", "address", "community_code", "grid_code", "floors", "units", "households")
 
+#: Where the grids and buildings come from when they are loaded by view (maps/byview.py).
+VIEW_SOURCES = {
+    "grids": ViewSource("grids", label="网格 Grids", budget=2_000,
+                        properties=(*_GRID_FIELDS, "label_lon", "label_lat")),
+    "buildings": ViewSource("buildings", label="楼栋 Buildings", budget=3_000, properties=_BUILDING_FIELDS),
+}
+#: Communities the legend names (a city has hundreds).
+_LEGEND_COMMUNITIES = 12
+_GRID_STYLE = {"fillOpacity": 0.28, "color": "#7a7a7a", "weight": 1, "opacity": 0.8}
+_BUILDING_STYLE = StyleRule({"fillColor": "#9e9e9e", "fillOpacity": 0.6, "color": "#6b6b6b", "weight": 0.8})
 
-def community_colours(grids: list[dict]) -> dict[str, str]:
+
+def community_names(grids: list[dict]) -> dict[str, str | None]:
+    """Community name by code, of the communities *grids* (GeoJSON features) lie in."""
+    return {str(f["properties"].get("community_code")): f["properties"].get("community_name") for f in grids
+            if f["properties"].get("community_code") is not None}
+
+
+def community_colours(names: dict[str, str | None]) -> dict[str, str]:
     """Grid fill colour by community code, assigned as on the overview map (sorted codes)."""
-    codes = sorted({str(f["properties"].get("community_code")) for f in grids} - {"None"})
-    return {code: COMMUNITY_PALETTE[i % len(COMMUNITY_PALETTE)] for i, code in enumerate(codes)}
+    return {code: COMMUNITY_PALETTE[i % len(COMMUNITY_PALETTE)] for i, code in enumerate(sorted(names))}
 
 
-def _legend_html(grids: list[dict], colours: dict[str, str]) -> str:
-    names = {str(f["properties"].get("community_code")): f["properties"].get("community_name") for f in grids}
+def _legend_html(names: dict[str, str | None], colours: dict[str, str]) -> str:
+    listed = list(colours.items())
     items = "".join(
         f'<span class="gm-lookup-key"><span class="gm-swatch" style="background:{colour}"></span>'
         f"{_html.escape(str(names.get(code) or code))}</span>"
-        for code, colour in colours.items()
+        for code, colour in listed[:_LEGEND_COMMUNITIES]
     )
+    if len(listed) > _LEGEND_COMMUNITIES:
+        items += f'<span class="gm-lookup-key">… 另 {len(listed) - _LEGEND_COMMUNITIES:,} 个社区 more</span>'
     return f'<div class="gm-lookup-legend" aria-label="社区 Communities">{items}</div>' if items else ""
 
 
-def _panel_html(*, api_base: str, title: str, legend: str = "") -> str:
+def _panel_html(*, api_base: str, title: str, legend: str = "",
+                bounds: tuple[float, float, float, float] | None = None) -> str:
     """The search panel: trusted, static HTML (data escaped); lookup.js fills the card with textContent only."""
     esc = _html.escape
+    box = f' data-bounds="{",".join(f"{v:.6f}" for v in bounds)}"' if bounds else ""
     return (
-        f'<div id="{PANEL_ID}" class="gm-lookup" data-api-base="{esc(api_base)}">'
+        f'<div id="{PANEL_ID}" class="gm-lookup" data-api-base="{esc(api_base)}"{box}>'
         f'<h1 class="gm-lookup-title">{esc(title)}</h1>'
         '<form class="gm-lookup-form" role="search" autocomplete="off">'
         '<label for="gm-lookup-q">地址 Address</label>'
@@ -122,9 +143,10 @@ def _panel_html(*, api_base: str, title: str, legend: str = "") -> str:
 
 def build_lookup_map(
     *,
-    grids: dict,
-    buildings: dict,
+    grids: dict | ViewSource,
+    buildings: dict | ViewSource,
     bounds: tuple[float, float, float, float] | None,
+    communities: dict[str, str | None] | None = None,
     basemap: str = "none",
     tianditu_key: str = "",
     static_url: str = "/static",
@@ -145,8 +167,12 @@ def build_lookup_map(
         community_code, grid_code, floors, units, households``); the script
         zooms to and outlines the matched building, and finds the grid of an
         address candidate by its building when the API gives no ``grid_code``.
+        Either may be a :class:`maps.byview.ViewSource` (:data:`VIEW_SOURCES`): loaded by view.
     bounds : (west, south, east, north) or None
         Box to fit, lon/lat.
+    communities : dict, optional
+        Community name by code, for the legend and the colours; needed when the grids are loaded
+        by view, else taken from the grids.
     basemap, tianditu_key, static_url
         As for :func:`maps.base.new_map`.
     api_base : str
@@ -160,9 +186,15 @@ def build_lookup_map(
     folium.Map
         Localized; :func:`render` gives the page.
     """
-    grid_feats = add_grid_labels(slim(grids, _GRID_FIELDS, "grids"))
-    building_feats = slim(buildings, _BUILDING_FIELDS, "buildings")
-    colours = community_colours(grid_feats)
+    grid_feats = grids if is_by_view(grids) else add_grid_labels(slim(grids, _GRID_FIELDS, "grids"))
+    building_feats = buildings if is_by_view(buildings) else slim(buildings, _BUILDING_FIELDS, "buildings")
+    if communities is None:
+        if is_by_view(grid_feats):
+            raise ValueError("communities (code -> name) are needed when the grids are loaded by view")
+        communities = community_names(grid_feats)
+    colours = community_colours(communities)
+    grid_style = StyleRule(_GRID_STYLE, by="community_code", values={c: {"fillColor": v} for c, v in colours.items()},
+                           fallback={"fillColor": "#cccccc"})
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
     add_page_assets(m, page="lookup", title=title, stylesheet=STYLESHEET_PATH, scripts=(SCRIPT_PATH,),
@@ -170,28 +202,13 @@ def build_lookup_map(
 
     # Grids: light fills by community, thin outlines; not interactive, so every
     # click reaches the map (lookup.js asks the API, never guesses in the browser).
-    gm_geojson(
-        grid_feats,
-        gm_layer=GRIDS_LAYER,
-        style=lambda f: {
-            "fillColor": colours.get(str(f["properties"]["community_code"]), "#cccccc"),
-            "fillOpacity": 0.28,
-            "color": "#7a7a7a",
-            "weight": 1,
-            "opacity": 0.8,
-        },
-        control=False,
-        interactive=False,
-    ).add_to(m)
-    gm_geojson(
-        building_feats,
-        gm_layer=BUILDINGS_LAYER,
-        style={"fillColor": "#9e9e9e", "fillOpacity": 0.6, "color": "#6b6b6b", "weight": 0.8},
-        control=False,
-        interactive=False,
-    ).add_to(m)
+    geojson_layer(grid_feats, gm_layer=GRIDS_LAYER, style=grid_style, control=False, interactive=False).add_to(m)
+    geojson_layer(building_feats, gm_layer=BUILDINGS_LAYER, style=_BUILDING_STYLE, control=False,
+                  interactive=False).add_to(m)
+    if is_by_view(grid_feats) or is_by_view(building_feats):
+        add_view_loading(m, static_url=static_url)
 
-    panel = _panel_html(api_base=api_base, title=title, legend=_legend_html(grid_feats, colours))
+    panel = _panel_html(api_base=api_base, title=title, legend=_legend_html(communities, colours), bounds=bounds)
     MapPanel(panel, position="topleft", class_name="gm-lookup-panel").add_to(m)
     localize(m, static_url=static_url)
     return m

@@ -45,6 +45,7 @@ from maps.base import render
 from maps.command import build_command_map
 from maps.coverage import build_coverage_map
 from maps.editor import build_editor_map, plans_page
+from maps.lookup import VIEW_SOURCES as LOOKUP_SOURCES
 from maps.lookup import build_lookup_map
 from maps.byview import ViewSource, inline_or_view
 from maps.overview import VIEW_SOURCES as OVERVIEW_SOURCES
@@ -228,7 +229,8 @@ def overview(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewe
 
 @router.get("/lookup", response_class=HTMLResponse, summary="Lookup map: which grid is this point or address in?")
 def lookup_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    return _map_page(request, build_lookup_map, conn, settings, api_base=API_BASE)
+    return _map_page(request, build_lookup_map, conn, settings, views=LOOKUP_SOURCES, api_base=API_BASE,
+                     communities=queries.community_names(conn))
 
 
 @router.get("/command", response_class=HTMLResponse,

@@ -201,6 +201,11 @@ def counts(conn: Connection) -> dict[str, int]:
     return dict(conn.execute(text(f"SELECT {sql}")).one()._mapping)
 
 
+def community_names(conn: Connection) -> dict[str, str | None]:
+    """Every community's name by code, in code order (no geometry: a city's legend needs only these)."""
+    return {str(code): name for code, name in conn.execute(text("SELECT code, name FROM community ORDER BY code"))}
+
+
 def layer_counts(conn: Connection, *, plan_id: int, community: str | None = None) -> dict[str, int]:
     """How many grids (of the plan), buildings (both of one community when given), cameras and camera
     views there are: what a map page weighs before it decides to embed a layer or load it by view."""

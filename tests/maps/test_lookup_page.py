@@ -15,10 +15,23 @@ import pytest
 from sqlalchemy import text
 
 from maps.assets import assert_no_cdn
-from tests.conftest import auth, sign_in_cookie
+from tests.conftest import auth, serve, sign_in_cookie
 
-_READY = "() => !!(window.gridmapLookup && window.gridmapLookup.ready)"
-_ANSWERED = "() => { const s = window.gridmapLookup.state(); return !!s && s !== 'loading'; }"
+
+@pytest.fixture(scope="module", params=["embedded", "by view"])
+def lookup_server(request, settings):
+    """Every test twice: the page with its layers embedded (the town), and loaded by view (as a city's
+    are: GRIDMAP_MAP_INLINE_MAX=0 makes the town's load by view too)."""
+    if request.param == "embedded":
+        yield request.getfixturevalue("live_server")
+    else:
+        yield from serve(settings.model_copy(update={"map_inline_max": 0}))
+
+# ready, and (layers loaded by view) no layer waiting for its features
+_READY = ("() => !!(window.gridmapLookup && window.gridmapLookup.ready) "
+          "&& document.documentElement.dataset.gmViews !== 'loading'")
+_ANSWERED = ("() => { const s = window.gridmapLookup.state(); "
+             "return !!s && s !== 'loading' && document.documentElement.dataset.gmViews !== 'loading'; }")
 _SETTLED = """() => {
     const c = document.querySelector('.leaflet-container');
     return !!c && !c.classList.contains('leaflet-zoom-anim');
@@ -34,13 +47,13 @@ _IN_VIEW = """code => {
 _CODE = re.compile(r"^140214101\d{6}$")
 
 
-def _api(live_server: str, keys, path: str, **params) -> httpx.Response:
-    return httpx.get(f"{live_server}{path}", params=params, headers=auth(keys["viewer"]), timeout=30)
+def _api(lookup_server: str, keys, path: str, **params) -> httpx.Response:
+    return httpx.get(f"{lookup_server}{path}", params=params, headers=auth(keys["viewer"]), timeout=30)
 
 
-def _open(browser, open_map, live_server: str, keys, shot: Path):
-    cookie = sign_in_cookie(live_server, keys["viewer"])
-    report = open_map(browser, f"{live_server}/maps/lookup", screenshot=shot, cookies=cookie)
+def _open(browser, open_map, lookup_server: str, keys, shot: Path):
+    cookie = sign_in_cookie(lookup_server, keys["viewer"])
+    report = open_map(browser, f"{lookup_server}/maps/lookup", screenshot=shot, cookies=cookie)
     report.page.wait_for_function(_READY, timeout=10_000)
     return report
 
@@ -97,29 +110,29 @@ def _click_latlng(page, lat: float, lon: float, zoom: int = 17) -> None:
     page.mouse.click(x, y)
 
 
-def test_lookup_page_loads_offline_with_its_panel(browser, open_map, live_server: str, keys, tmp_path: Path) -> None:
-    report = _open(browser, open_map, live_server, keys, tmp_path / "lookup.png")
+def test_lookup_page_loads_offline_with_its_panel(browser, open_map, lookup_server: str, keys, tmp_path: Path) -> None:
+    report = _open(browser, open_map, lookup_server, keys, tmp_path / "lookup.png")
     page = report.page
     assert report.console_errors == [] and report.page_errors == []
     assert report.external_requests == [] and report.failed_responses == []
     assert page.evaluate("L.version").startswith("1.9")
     assert page.locator("#gm-lookup-q").is_visible() and page.locator("#gm-lookup-go").is_visible()
     assert "地址 Address" in page.locator("#gm-lookup label").inner_text()
-    grids = _api(live_server, keys, "/v1/grids").json()["features"]
+    grids = _api(lookup_server, keys, "/v1/grids").json()["features"]
     assert page.evaluate("window.gridmapLookup.grids.getLayers().length") == len(grids) == 50
     assert page.locator(".gm-lookup-label").count() == len(grids)
     assert page.evaluate("window.gridmapLookup.highlighted()") is None
     assert page.locator("#gm-lookup-card").is_hidden()
 
 
-def test_address_search_highlights_the_apis_grid(browser, open_map, live_server: str, keys, tmp_path: Path) -> None:
+def test_address_search_highlights_the_apis_grid(browser, open_map, lookup_server: str, keys, tmp_path: Path) -> None:
     q = "春安新区3号楼2单元"
-    answer = _api(live_server, keys, "/v1/lookup/address", q=q)
+    answer = _api(lookup_server, keys, "/v1/lookup/address", q=q)
     assert answer.status_code == 200, answer.text
     expected = answer.json()["grid"]["code"]
     assert _CODE.match(expected) and expected.startswith("140214101001")
 
-    report = _open(browser, open_map, live_server, keys, tmp_path / "lookup-address.png")
+    report = _open(browser, open_map, lookup_server, keys, tmp_path / "lookup-address.png")
     page = report.page
     assert _search(page, q) == "grid"
     assert _card_code(page) == expected
@@ -130,7 +143,7 @@ def test_address_search_highlights_the_apis_grid(browser, open_map, live_server:
     for shown in (answer.json()["match"]["address"], grid["name"], grid["community"]["name"],
                   grid["grid_member"]["name"], grid["grid_member"]["phone"]):  # fmt: skip
         assert shown in card
-    props = next(f["properties"] for f in _api(live_server, keys, "/v1/grids").json()["features"]
+    props = next(f["properties"] for f in _api(lookup_server, keys, "/v1/grids").json()["features"]
                  if f["properties"]["code"] == expected)  # fmt: skip
     assert f"{props['households']:,}" in card and f"{props['population']:,}" in card
     assert page.evaluate(_IN_VIEW, expected)  # zoomed to the grid
@@ -142,19 +155,19 @@ def test_address_search_highlights_the_apis_grid(browser, open_map, live_server:
 
 
 def test_map_click_shows_the_grid_of_that_point(
-    browser, open_map, live_server: str, keys, engine, tmp_path: Path
+    browser, open_map, lookup_server: str, keys, engine, tmp_path: Path
 ) -> None:
     with engine.connect() as conn:
         code, address, lon, lat = conn.execute(text(
             "SELECT code, address, ST_X(p), ST_Y(p) FROM "
             "(SELECT code, address, ST_PointOnSurface(geom) AS p FROM building ORDER BY code DESC LIMIT 1) b"
         )).one()  # fmt: skip
-    answer = _api(live_server, keys, "/v1/lookup", lon=lon, lat=lat)
+    answer = _api(lookup_server, keys, "/v1/lookup", lon=lon, lat=lat)
     assert answer.status_code == 200, answer.text
     expected = answer.json()["grid"]["code"]
     assert answer.json()["building"]["code"] == code
 
-    report = _open(browser, open_map, live_server, keys, tmp_path / "lookup-click.png")
+    report = _open(browser, open_map, lookup_server, keys, tmp_path / "lookup-click.png")
     page = report.page
     _click_latlng(page, lat, lon)
     assert _wait_answer(page) == "grid"
@@ -171,7 +184,7 @@ def test_map_click_shows_the_grid_of_that_point(
     with engine.connect() as conn:
         west, south = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e) FROM (SELECT ST_Extent(geom) e FROM grid) s")).one()
     out_lon, out_lat = west - 0.004, south - 0.004
-    assert _api(live_server, keys, "/v1/lookup", lon=out_lon, lat=out_lat).status_code == 404
+    assert _api(lookup_server, keys, "/v1/lookup", lon=out_lon, lat=out_lat).status_code == 404
     _click_latlng(page, out_lat, out_lon)
     assert _wait_answer(page) == "outside"
     card = page.locator("#gm-lookup-card").inner_text()
@@ -183,19 +196,19 @@ def test_map_click_shows_the_grid_of_that_point(
 
 
 def test_ambiguous_address_lists_candidates_and_a_click_highlights_one(
-    browser, open_map, live_server: str, keys, tmp_path: Path
+    browser, open_map, lookup_server: str, keys, tmp_path: Path
 ) -> None:
     q = "3号楼2单元"  # in every community
-    answer = _api(live_server, keys, "/v1/lookup/address", q=q)
+    answer = _api(lookup_server, keys, "/v1/lookup/address", q=q)
     body = answer.json()
     candidates = body["candidates"] if answer.status_code == 200 else body["error"]["details"]["candidates"]
     assert len(candidates) >= 3
     building_grid = {f["properties"]["code"]: f["properties"]["grid_code"]
-                     for f in _api(live_server, keys, "/v1/buildings").json()["features"]}  # fmt: skip
+                     for f in _api(lookup_server, keys, "/v1/buildings").json()["features"]}  # fmt: skip
     grid_of = [c.get("grid_code") or building_grid[c["building"]] for c in candidates]
     assert len(set(grid_of[:2])) == 2
 
-    report = _open(browser, open_map, live_server, keys, tmp_path / "lookup-ambiguous.png")
+    report = _open(browser, open_map, lookup_server, keys, tmp_path / "lookup-ambiguous.png")
     page = report.page
     point_lookups: list[str] = []
     page.on("request", lambda r: point_lookups.append(r.url) if "/v1/lookup?" in r.url else None)
@@ -225,9 +238,9 @@ def test_ambiguous_address_lists_candidates_and_a_click_highlights_one(
 
 
 @pytest.mark.parametrize("q", ["北京市朝阳区", '<img src="x" onerror="window.pwned=1">'])
-def test_address_with_no_match_says_so(browser, open_map, live_server: str, keys, tmp_path: Path, q: str) -> None:
-    assert _api(live_server, keys, "/v1/lookup/address", q=q).status_code == 404
-    report = _open(browser, open_map, live_server, keys, tmp_path / "lookup-nomatch.png")
+def test_address_with_no_match_says_so(browser, open_map, lookup_server: str, keys, tmp_path: Path, q: str) -> None:
+    assert _api(lookup_server, keys, "/v1/lookup/address", q=q).status_code == 404
+    report = _open(browser, open_map, lookup_server, keys, tmp_path / "lookup-nomatch.png")
     page = report.page
     assert _search(page, q) == "no_match"
     card = page.locator("#gm-lookup-card")
@@ -239,30 +252,30 @@ def test_address_with_no_match_says_so(browser, open_map, live_server: str, keys
     assert console == [] and report.page_errors == [] and failed == [] and report.external_requests == []
 
 
-def test_lookup_page_needs_a_viewer_and_loads_nothing_from_outside(live_server: str, keys) -> None:
-    anonymous = httpx.get(f"{live_server}/maps/lookup", follow_redirects=False)
+def test_lookup_page_needs_a_viewer_and_loads_nothing_from_outside(lookup_server: str, keys) -> None:
+    anonymous = httpx.get(f"{lookup_server}/maps/lookup", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/maps/login")
     assert "next=/maps/lookup" in anonymous.headers["location"].replace("%2F", "/")
-    client_only = httpx.get(f"{live_server}/maps/lookup", headers=auth(keys["client"]), follow_redirects=False)
+    client_only = httpx.get(f"{lookup_server}/maps/lookup", headers=auth(keys["client"]), follow_redirects=False)
     assert client_only.status_code == 303
-    page = httpx.get(f"{live_server}/maps/lookup", headers=auth(keys["viewer"]))
+    page = httpx.get(f"{lookup_server}/maps/lookup", headers=auth(keys["viewer"]))
     assert page.status_code == 200
     assert_no_cdn(page.text)
     assert '<script defer src="/static/gridmap/lookup.js"></script>' in page.text
     assert page.text.index("/static/gridmap/common.js") < page.text.index("/static/gridmap/lookup.js")  # shared first
     for asset, kind in (("gridmap/lookup.js", "javascript"), ("gridmap/lookup.css", "css"),
                         ("gridmap/common.js", "javascript")):
-        r = httpx.get(f"{live_server}/static/{asset}")
+        r = httpx.get(f"{lookup_server}/static/{asset}")
         assert r.status_code == 200 and kind in r.headers["content-type"]
 
 
-def test_a_grid_name_finds_that_grid_and_a_miss_zooms_back_out(browser, open_map, live_server: str, keys,
+def test_a_grid_name_finds_that_grid_and_a_miss_zooms_back_out(browser, open_map, lookup_server: str, keys,
                                                                tmp_path: Path) -> None:
     """Issue 15 (9): "宁丰社区第4网格" is the grid of that name (it answered building 4 in another grid);
     after a query with no match the map shows the whole town again, not the last answer's grid."""
-    grid = next(f["properties"] for f in _api(live_server, keys, "/v1/grids").json()["features"]
+    grid = next(f["properties"] for f in _api(lookup_server, keys, "/v1/grids").json()["features"]
                 if f["properties"]["name"].endswith("第4网格") and f["properties"]["community_name"] == "宁丰社区")
-    report = _open(browser, open_map, live_server, keys, tmp_path / "lookup-grid-name.png")
+    report = _open(browser, open_map, lookup_server, keys, tmp_path / "lookup-grid-name.png")
     page = report.page
     whole_town = page.evaluate("window.gridmapLookup.map.getZoom()")
     assert _search(page, "宁丰社区第4网格") == "grid"

@@ -8,7 +8,12 @@
  *    search panel (#gm-lookup);
  *  - the layers: the L.GeoJSON layers with options.gmLayer "grids" and
  *    "buildings" (maps/lookup.py passes gm_layer=..., folium forwards it);
- *  - settings: data-* attributes of #gm-lookup (data-api-base).
+ *  - settings: data-* attributes of #gm-lookup (data-api-base; data-bounds: the town's box).
+ *
+ * The layers are embedded in the page, or (a city: maps/byview.py) loaded by view: then the grids and
+ * buildings known to this script are those in view, re-indexed after each load ("gm:loaded"); the
+ * highlighted grid is highlighted again when it comes into view, and a grid out of view (an address
+ * candidate's) is fetched by its code from /ogc to zoom to it.
  *
  * API calls are same-origin fetches (gridmapCommon.fetchJSON); the HttpOnly session cookie authenticates.
  * Everything taken from the API goes into the DOM with textContent, never innerHTML.
@@ -67,37 +72,53 @@
 
     /* ---------- indexes and labels ---------- */
 
+    var byView = !!grids.options.gmSource;
     var gridByCode = {};
     var buildingByCode = {};
     var labelByCode = {};
+    var fetchedGrids = {}; // code -> GeoJSON feature fetched from /ogc (a grid out of view)
     var labels = L.layerGroup();
-    grids.eachLayer(function (layer) {
-      var p = (layer.feature && layer.feature.properties) || {};
-      if (!present(p.code)) return;
-      gridByCode[p.code] = layer;
-      if (typeof p.label_lat === "number" && typeof p.label_lon === "number") {
-        var span = el("span", null, p.label);
-        var marker = L.marker([p.label_lat, p.label_lon], {
-          icon: L.divIcon({ className: "gm-lookup-label", html: span, iconSize: [0, 0] }),
-          interactive: false,
-          keyboard: false,
-        });
-        labelByCode[p.code] = marker;
-        labels.addLayer(marker);
-      }
-    });
     labels.addTo(map);
-    if (buildings) {
+
+    function indexGrids() {
+      gridByCode = {};
+      labelByCode = {};
+      labels.clearLayers();
+      grids.eachLayer(function (layer) {
+        var p = (layer.feature && layer.feature.properties) || {};
+        if (!present(p.code)) return;
+        gridByCode[p.code] = layer;
+        if (typeof p.label_lat === "number" && typeof p.label_lon === "number") {
+          var span = el("span", null, present(p.label) ? p.label : C.gridLabel(p.code));
+          var marker = L.marker([p.label_lat, p.label_lon], {
+            icon: L.divIcon({ className: "gm-lookup-label", html: span, iconSize: [0, 0] }),
+            interactive: false,
+            keyboard: false,
+          });
+          labelByCode[p.code] = marker;
+          labels.addLayer(marker);
+        }
+      });
+    }
+
+    function indexBuildings() {
+      buildingByCode = {};
+      if (!buildings) return;
       buildings.eachLayer(function (layer) {
         var p = (layer.feature && layer.feature.properties) || {};
         if (present(p.code)) buildingByCode[p.code] = layer;
       });
     }
 
+    indexGrids();
+    indexBuildings();
+
     /* ---------- map state: highlighted grid and building, the point marker ---------- */
 
     var highlighted = null;
     var highlightedBuilding = null;
+    var wantedGrid = null; // the grid to highlight, drawn or not (by view: it may come into view later)
+    var wantedBuilding = null;
     var pointMarker = null;
 
     function labelClass(code, on) {
@@ -107,6 +128,7 @@
     }
 
     function highlight(code) {
+      wantedGrid = code || null;
       if (highlighted !== null && gridByCode[highlighted]) {
         grids.resetStyle(gridByCode[highlighted]);
         labelClass(highlighted, false);
@@ -123,6 +145,7 @@
     }
 
     function highlightBuilding(code) {
+      wantedBuilding = code || null;
       if (highlightedBuilding !== null && buildingByCode[highlightedBuilding]) {
         buildings.resetStyle(buildingByCode[highlightedBuilding]);
       }
@@ -135,6 +158,37 @@
       return layer;
     }
 
+    // loaded by view: new features in view; index them and highlight again what was highlighted
+    grids.on("gm:loaded", function () {
+      highlighted = null;
+      indexGrids();
+      if (wantedGrid) highlight(wantedGrid);
+    });
+    if (buildings) {
+      buildings.on("gm:loaded", function () {
+        highlightedBuilding = null;
+        indexBuildings();
+        if (wantedBuilding) highlightBuilding(wantedBuilding);
+        if (highlighted && buildings) buildings.bringToFront();
+      });
+    }
+
+    // -> Promise of the grid's GeoJSON feature (drawn, or fetched from /ogc by its code), or null
+    function gridFeature(code) {
+      if (!code) return Promise.resolve(null);
+      if (gridByCode[code]) return Promise.resolve(gridByCode[code].feature);
+      if (fetchedGrids[code]) return Promise.resolve(fetchedGrids[code]);
+      if (!byView) return Promise.resolve(null);
+      var url = "/ogc/collections/grids/items/" + encodeURIComponent(code);
+      var params = grids.options.gmSource.params || {};
+      return C.fetchJSON("", "GET", url, { params: params.plan ? { plan: params.plan } : undefined })
+        .then(function (res) {
+          if (!res.ok || !res.body || !res.body.geometry) return null;
+          fetchedGrids[code] = res.body;
+          return res.body;
+        }, function () { return null; });
+    }
+
     function setMarker(latlng) {
       if (!latlng) {
         if (pointMarker) map.removeLayer(pointMarker);
@@ -144,6 +198,13 @@
       if (!pointMarker) pointMarker = L.circleMarker(latlng, MARKER).addTo(map);
       else pointMarker.setLatLng(latlng).addTo(map);
       pointMarker.bringToFront();
+    }
+
+    // the town: its grids when they are all drawn, else the box the page was made for (data-bounds)
+    function townBounds() {
+      if (!byView) return grids.getBounds();
+      var b = (panel.getAttribute("data-bounds") || "").split(",").map(Number);
+      return b.length === 4 && b.every(isFinite) ? L.latLngBounds([b[1], b[0]], [b[3], b[2]]) : null;
     }
 
     function zoomTo(layer) {
@@ -175,9 +236,9 @@
     }
 
     function gridFromProperties(code) {
-      var layer = gridByCode[code];
-      if (!layer) return null;
-      var p = layer.feature.properties;
+      var feature = gridByCode[code] ? gridByCode[code].feature : fetchedGrids[code];
+      if (!feature) return null;
+      var p = feature.properties;
       return {
         code: p.code,
         name: p.name,
@@ -195,7 +256,8 @@
     }
 
     function gridSection(grid, extra) {
-      var props = gridByCode[grid.code] ? gridByCode[grid.code].feature.properties : {};
+      var feature = gridByCode[grid.code] ? gridByCode[grid.code].feature : fetchedGrids[grid.code];
+      var props = feature ? feature.properties : {};
       var community = grid.community || {};
       var member = grid.grid_member;
       var memberText = member && present(member.name)
@@ -330,7 +392,14 @@
     function showMatch(match, grid, candidates, selected, heading, planInfo) {
       var gridLayer = highlight(grid ? grid.code : null);
       var buildingLayer = highlightBuilding(match.building);
-      zoomTo(gridLayer || buildingLayer);
+      if (gridLayer || buildingLayer || !grid) zoomTo(gridLayer || buildingLayer);
+      else {
+        // not in view (loaded by view): zoom to the grid fetched by its code; it is then loaded and highlighted
+        var mine = sequence;
+        gridFeature(grid.code).then(function (f) {
+          if (f && mine === sequence) fitBeside(L.geoJSON(f).getBounds(), 18);
+        });
+      }
       var building = match.building ? { code: match.building } : null;
       var extra = [
         ["标准地址 Address", match.address],
@@ -349,10 +418,14 @@
 
     function chooseCandidate(candidates, i, heading) {
       ++sequence; // a candidate chosen now wins over any answer still on its way
+      var mine = sequence;
       var cand = candidates[i];
       var code = candidateGrid(cand);
       setMarker(null);
-      showMatch(cand, code ? gridFromProperties(code) : null, candidates, i, heading, lastPlan);
+      gridFeature(code).then(function () { // a grid out of view is fetched first (loaded by view)
+        if (mine !== sequence) return;
+        showMatch(cand, code ? gridFromProperties(code) : null, candidates, i, heading, lastPlan);
+      });
     }
 
     function lookupAddress(q) {
@@ -375,7 +448,7 @@
         } else if (result.status === 404 && body.error && body.error.code === "no_match") {
           highlight(null);
           highlightBuilding(null);
-          fitBeside(grids.getBounds(), 18); // back to the whole town: the old view answered another query
+          fitBeside(townBounds(), 18); // back to the whole town: the old view answered another query
           var cands = (body.error.details && body.error.details.candidates) || [];
           setCard("no_match", [
             status("未找到匹配地址 No matching address", "warn"),
@@ -395,7 +468,7 @@
 
     /* ---------- wiring ---------- */
 
-    fitBeside(grids.getBounds(), 18); // the whole town, beside the panel rather than under it
+    fitBeside(townBounds(), 18); // the whole town, beside the panel rather than under it
 
     map.on("click", function (e) {
       lookupPoint(e.latlng);
