@@ -45,6 +45,7 @@ from maps.base import render
 from maps.command import build_command_map
 from maps.coverage import build_coverage_map
 from maps.editor import build_editor_map, plans_page
+from maps.editor_scope import scope_page
 from maps.lookup import VIEW_SOURCES as LOOKUP_SOURCES
 from maps.lookup import build_lookup_map
 from maps.byview import ViewSource, inline_or_view
@@ -288,6 +289,11 @@ def editor_map(request: Request, conn: ConnDep, settings: SettingsDep, viewer: M
     except NotFound as exc:
         return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn),
                                        error=exc.message), status_code=404)
+    if community is None:
+        grids = queries.layer_counts(conn, plan_id=plan_row["id"])["grids"]
+        if grids > settings.map_inline_max:  # a city's plan: one community at a time
+            return HTMLResponse(scope_page(plan=plan_row, grids=grids, limit=settings.map_inline_max,
+                                           communities=queries.community_plan_counts(conn, plan_id=plan_row["id"])))
     return _map_page(
         request,
         build_editor_map,

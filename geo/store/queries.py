@@ -206,6 +206,16 @@ def community_names(conn: Connection) -> dict[str, str | None]:
     return {str(code): name for code, name in conn.execute(text("SELECT code, name FROM community ORDER BY code"))}
 
 
+def community_plan_counts(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
+    """Each community (code order): its code, name, grids in the plan and buildings."""
+    rows = conn.execute(text("""
+        SELECT c.code, c.name,
+               (SELECT count(*) FROM grid g WHERE g.plan_id = :plan AND g.community_id = c.id) AS grids,
+               (SELECT count(*) FROM building b WHERE b.community_id = c.id) AS buildings
+        FROM community c ORDER BY c.code"""), {"plan": plan_id}).all()
+    return [dict(r._mapping) for r in rows]
+
+
 def layer_counts(conn: Connection, *, plan_id: int, community: str | None = None) -> dict[str, int]:
     """How many grids (of the plan), buildings (both of one community when given), cameras and camera
     views there are: what a map page weighs before it decides to embed a layer or load it by view."""

@@ -146,3 +146,24 @@ def test_a_layer_switched_off_asks_for_nothing(browser, by_view_server: str, key
         assert any("/collections/cameras/" in u for u in asked)
     finally:
         context.close()
+
+
+def test_a_plan_too_big_for_one_page_is_edited_a_community_at_a_time(by_view_server: str, live_server: str,
+                                                                     keys, engine) -> None:
+    with engine.connect() as conn:
+        plan = queries.resolve_plan(conn, plan_id=None)
+        counts = queries.community_plan_counts(conn, plan_id=plan["id"])
+    assert sum(c["grids"] for c in counts) == 50
+    headers = auth(keys["planner"])
+    chooser = httpx.get(f"{by_view_server}/maps/editor", params={"plan": plan["id"]}, headers=headers)
+    assert chooser.status_code == 200 and 'id="gm-ed-scope"' in chooser.text
+    assert "50 grids" in chooser.text and "choose a community" in chooser.text
+    for c in counts:  # a link per community, with its counts
+        assert f'href="/maps/editor?plan={plan["id"]}&amp;community={c["code"]}"' in chooser.text
+        assert f"<td>{c['grids']:,}</td><td>{c['buildings']:,}</td>" in chooser.text
+    # one community: the editor itself; the town-sized server opens the whole plan as before
+    one = httpx.get(f"{by_view_server}/maps/editor", params={"plan": plan["id"], "community": counts[0]["code"]},
+                    headers=headers)
+    assert one.status_code == 200 and 'id="gm-ed-scope"' not in one.text and "leaflet" in one.text
+    whole = httpx.get(f"{live_server}/maps/editor", params={"plan": plan["id"]}, headers=headers)
+    assert whole.status_code == 200 and 'id="gm-ed-scope"' not in whole.text
