@@ -232,15 +232,18 @@ def layer_counts(conn: Connection, *, plan_id: int, community: str | None = None
 
 def overview_totals(conn: Connection, *, plan_id: int) -> dict[str, Any]:
     """The overview map's counts (maps.overview.totals_of's keys) from the database: grids of the plan,
-    buildings, cameras, the households and residents of the buildings in the plan's grids, cameras by
-    status."""
-    row = conn.execute(text(f"""
-        WITH {_BUILDING_GRID}
+    buildings, cameras, the households and residents of every unit, cameras by status.
+
+    The embedded page counts the households of the buildings in the plan's grids; a publishable plan
+    leaves no piece of a community in no grid (geo.plan_checks: "gap"), so the two agree (both towns
+    and the city set here), and this is a sum instead of a spatial join of every building (0.05 s
+    instead of 2.3 s at city scale)."""
+    row = conn.execute(text("""
         SELECT (SELECT count(*) FROM grid WHERE plan_id = :plan) AS grids,
                (SELECT count(*) FROM building) AS buildings,
                (SELECT count(*) FROM camera) AS cameras,
-               coalesce(sum(t.households), 0) AS households, coalesce(sum(t.population), 0) AS population
-        FROM building_grid bg JOIN unit_totals t ON t.building_id = bg.building_id"""), {"plan": plan_id}).one()
+               (SELECT coalesce(sum(households), 0) FROM unit) AS households,
+               (SELECT coalesce(sum(population), 0) FROM unit) AS population"""), {"plan": plan_id}).one()
     status = conn.execute(text("SELECT status, count(*) FROM camera GROUP BY status ORDER BY status")).all()
     return {**{k: int(v) for k, v in row._mapping.items()}, "camera_status": {str(s): int(n) for s, n in status}}
 
