@@ -18,10 +18,11 @@ with ``--config GDAL_HTTP_HEADERS "Authorization: Bearer <key>"``, as tests/api/
    GDAL 3.6 sends it as ``filter=...&filter-lang=cql-text``, checked in its log: evaluated by the server)
    and an attribute filter with a bbox on incidents, against numberMatched over HTTP.
 5. A CRS, EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E): GDAL 3.6 has no ``CRS`` open option
-   (OAPIF Part 2 came with GDAL 3.7), so the server's ``crs=`` is asked through the collection's items
-   URL as the dataset (``OAPIF:<base>/ogc/collections/grids/items?crs=...``), and the coordinates GDAL
-   reads are compared with the HTTP answer's; and ``-t_srs EPSG:4547`` (GDAL reprojecting) is compared
-   with the server's coordinates too.
+   (OAPIF Part 2 came with GDAL 3.7). The server's ``crs=`` can be asked through the collection URL as
+   the dataset (``OAPIF:<base>/ogc/collections/grids?crs=...``: GDAL 3.6 keeps the query on every items
+   request) — but it then labels the layer CRS84; and ``-t_srs EPSG:4547`` has GDAL reproject the CRS84
+   features. Both are compared with the HTTP answer's coordinates (the server sends EPSG:4547's axis
+   order, northing first; GDAL writes easting first).
 6. The GeoPackage of one collection (``--gpkg``, default grids) in EPSG:4547, read back by ``ogrinfo``
    with its warnings printed (none expected).
 
@@ -198,30 +199,33 @@ def main() -> int:
             ref = http.get(f"/ogc/collections/{args.gpkg}/items", params={"limit": "1", "crs": CRS_4547})
             ref.raise_for_status()
             ref_xy = first_coords(ref.json()["features"][0]["geometry"])
-            ref_id = ref.json()["features"][0]["id"]
             for how, cmd in (
-                ("server crs= (items URL as the dataset)",
+                ("crs= in the dataset URL (OAPIF:.../collections/grids?crs=...)",
                  ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", "-limit", "1",
-                  f"OAPIF:{server.base}/ogc/collections/{args.gpkg}/items?crs={CRS_4547}"]),
-                ("-t_srs EPSG:4547 (GDAL reprojects)",
+                  f"OAPIF:{server.base}/ogc/collections/{args.gpkg}?crs={CRS_4547}"]),
+                ("-t_srs EPSG:4547 (GDAL reprojects CRS84)",
                  ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", "-limit", "1", "-t_srs", "EPSG:4547", base, args.gpkg]),
             ):
                 log = []
                 try:
                     run = gdal(*cmd, key=key, log=log)
                 except RuntimeError as e:
-                    print(f"  {how}: GDAL failed: {str(e).splitlines()[-1][:200]}")
+                    print(f"  {how}: GDAL failed: {str(e)[-300:]}")
                     continue
                 fc = json.loads(run.stdout)
                 ft = fc["features"][0]
                 xy = first_coords(ft["geometry"])
+                label = fc.get("crs", {}).get("properties", {}).get("name", "?")
                 sent = any("crs=" in ln for ln in log)
-                dx = max(abs(a - b) for a, b in zip(xy, ref_xy))
-                close = dx < 0.01  # metres
-                print(f"  {how}: first vertex {xy[0]:.3f}, {xy[1]:.3f} — server's crs=EPSG:4547 answer "
-                      f"{ref_xy[0]:.3f}, {ref_xy[1]:.3f} (Δ {dx:.4f} m){'' if close else ' DIFFERENT'}; "
-                      f"crs= in GDAL's requests: {'yes' if sent else 'no'}; feature {ft['properties'].get('code', '')} "
-                      f"(server's first: {ref_id})")
+                same = max(abs(a - b) for a, b in zip(xy, ref_xy)) < 0.01
+                swapped = max(abs(a - b) for a, b in zip(xy, ref_xy[::-1])) < 0.01
+                print(f"  {how}: first vertex {xy[0]:.3f}, {xy[1]:.3f}, labelled {label}; crs= sent to the server: "
+                      f"{'yes' if sent else 'no'}; the server's crs=EPSG:4547 answer {ref_xy[0]:.3f}, {ref_xy[1]:.3f} "
+                      "(northing, easting: EPSG:4547's axis order) — "
+                      + ("the same numbers" if same else "the same point, easting first (GIS order)" if swapped
+                         else "DIFFERENT"))
+                if not (same or swapped) or ft["properties"].get("code") != ref.json()["features"][0]["properties"]["code"]:
+                    bad.append(f"crs ({how})")
 
             # 6. the GeoPackage of one collection, in EPSG:4547
             gpkg = out / f"{args.gpkg}-4547.gpkg"
