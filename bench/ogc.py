@@ -1,6 +1,6 @@
 """bench/ogc — gridmap's OGC API items pages and MVT tiles against tipg's, on the same database, in one run.
 
-    .venv/bin/python -m bench.ogc                        # town and city, ~2.5 min on 2 busy cores
+    .venv/bin/python -m bench.ogc                        # town and city, ~4 min on 2 cores
     .venv/bin/python -m bench.ogc --scale town --seconds 4
     .venv/bin/python -m bench.ogc --scale city --city-db gridmap_city
 
