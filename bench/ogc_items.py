@@ -2,8 +2,7 @@
 
 ``python -m bench.ogc_items [--db gridmap] [--requests 30]`` serves the app (bench/server.py, one
 uvicorn worker) on a loopback port, makes a viewer key, and times each kind of page sequentially.
-It prints figures; nothing is asserted. (The comparison with tipg that issue 13 asks for is not
-here: tipg is not installed by this branch.)
+It prints figures; nothing is asserted. (The comparison with tipg is bench/ogc.py.)
 """
 
 from __future__ import annotations

@@ -9,11 +9,7 @@ port; a viewer key is made for the run and revoked at the end. "cold" builds eve
 once per round (PostGIS's own caches are warm after the first round: it is the tile's build, not the
 disk); "warm" sends each tile's ETag back and gets a 304 (two indexed row reads, no tile built).
 
-tipg (the peer of issue 13's bench/ogc) is not run here. To compare, on the same database:
-``pip install tipg`` into a throwaway venv, ``DATABASE_URL=postgresql://...?host=var/pg/run
-TIPG_DB_SCHEMAS='["public"]' uvicorn tipg.main:app --port 8081``, then time
-``/collections/public.building/tiles/WebMercatorQuad/{z}/{x}/{y}`` for the same z/x/y list this script
-makes (``tiles_covering``) — tipg sends no ETag, so it has only a "cold" column.
+tipg, the peer, is compared on the same tiles by bench/ogc.py (it has no ETag, so only "cold").
 """
 
 from __future__ import annotations

@@ -145,6 +145,10 @@ def mvt(conn: Connection, layer: str, z: int, x: int, y: int, *, plan_id: int | 
         start: dt.datetime | None = None, end: dt.datetime | None = None,
         categories: list[str] | None = None) -> bytes:
     """The MVT of *layer* (a :data:`geo.tiles.LAYERS` name) at z/x/y; ``b""`` when the tile is empty."""
+    # No parallel plan for a tile (this transaction only): ST_AsMVTGeom's high declared cost makes the planner
+    # start a parallel worker for a few hundred indexed rows, and starting it costs more than the scan
+    # (measured on the city set, bench/README.md "bench/ogc").
+    conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     params = {"z": z, "x": x, "y": y, "tol": simplify_tolerance_m(z), "plan": plan_id, "start": start,
               "end": end, "categories": categories, "cell": tile_width_m(z) / INCIDENT_CELLS_PER_TILE}
     return _BUILDERS[layer](conn, params)

@@ -243,6 +243,23 @@ def test_the_change_counter_bumps_once_per_transaction(env) -> None:  # type: ig
     assert v2 == v1
 
 
+def test_a_tile_is_built_without_parallel_workers_and_the_setting_ends_with_its_transaction(env) -> None:  # type: ignore[no-untyped-def]
+    """Starting a parallel worker costs more than a tile's indexed scan (bench/README.md "bench/ogc"):
+    the tile's transaction plans without one, and the pooled connection gets its default back."""
+    from geo.store import tiles as tile_store
+
+    show = text("SHOW max_parallel_workers_per_gather")
+    with env["engine"].connect() as conn:
+        default = conn.execute(show).scalar_one()
+        conn.rollback()
+        assert default != "0"
+        body = tile_store.mvt(conn, "incidents", 16, *tiles.lonlat_to_tile(113.1, 40.05, 16))
+        assert conn.execute(show).scalar_one() == "0"
+        conn.rollback()
+        assert conn.execute(show).scalar_one() == default
+    assert body == _get(env, "/tiles/incidents/16/{}/{}.mvt".format(*tiles.lonlat_to_tile(113.1, 40.05, 16))).content
+
+
 # ------------------------------------------------------------------------------------------- metadata
 
 
