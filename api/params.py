@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from geo import batch
 from geo.config import TOWN_TIMEZONE
 from geo.errors import BadInput
+from geo.ogc.collections import CRS84, CRS_BY_URI
+from geo.ogc.query import parse_bbox
 
 TOWN_TZ = ZoneInfo(TOWN_TIMEZONE)
 
@@ -81,3 +83,12 @@ def window(start: str | None, end: str | None) -> tuple[dt.datetime | None, dt.d
     if s and e and e <= s:
         raise BadInput(f"to={end} is not after from={start}; give a window with from < to")
     return s, e
+
+
+def lonlat_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """``bbox=west,south,east,north`` in WGS84 longitude/latitude (the order of OGC API's CRS84 bbox), or None.
+
+    The map pages send the box in view, so an analysis of a city covers what is shown, not the whole city.
+    """
+    box = parse_bbox(value, CRS_BY_URI[CRS84])
+    return None if box is None else (box.minx, box.miny, box.maxx, box.maxy)

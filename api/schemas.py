@@ -206,6 +206,7 @@ class Heatmap(Open):
     crs: str = Field(description="the metric CRS the density was computed in")
     n_incidents: int
     bounds: list[list[float]] | None = Field(default=None, description="[[south, west], [north, east]]")
+    bbox: list[float] | None = Field(default=None, description="the bbox asked (west, south, east, north), if any")
 
 
 class HotspotProps(Open):
@@ -226,6 +227,7 @@ class Hotspots(FeatureCollection[HotspotProps]):
     fdr: bool
     alpha_levels: list[float]
     classes: dict[str, int]
+    bbox: list[float] | None = Field(default=None, description="the bbox asked (west, south, east, north), if any")
 
 
 class MonthlyReport(Open):

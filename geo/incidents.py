@@ -40,6 +40,7 @@ from geo.grid_index import PlanIndex
 from geo.points import point_to_wgs84
 from geo.store import audit
 from geo.store import incidents as store
+from geo.store.incidents import Box
 from geo.vocabulary import (
     INCIDENT_CATEGORIES,
     INCIDENT_LABELS,
@@ -226,10 +227,12 @@ def void(engine: Engine, *, incident_id: int, reason: str, actor: str) -> dict[s
 
 def query(conn: Connection, *, settings: Settings, start: dt.datetime | None = None, end: dt.datetime | None = None,
           categories: list[str] | None = None, grid: str | None = None, statuses: list[str] | None = None,
-          overdue: bool | None = None, voided: bool = False, limit: int = 1000, offset: int = 0) -> dict[str, Any]:
+          overdue: bool | None = None, voided: bool = False, bbox: Box | None = None, limit: int = 1000,
+          offset: int = 0) -> dict[str, Any]:
     """Incidents as a GeoJSON FeatureCollection, newest first, with filters and paging.
 
-    ``voided``: False (default) lists the counted incidents; True only the voided ones."""
+    ``voided``: False (default) lists the counted incidents; True only the voided ones. ``bbox``: only
+    those in a lon/lat box (west, south, east, north)."""
     for c in categories or ():
         if c not in CATEGORIES:
             raise BadInput(f"category={c!r} is not one of {', '.join(CATEGORIES)}")
@@ -237,7 +240,7 @@ def query(conn: Connection, *, settings: Settings, start: dt.datetime | None = N
         if s not in TRANSITIONS:
             raise BadInput(f"status={s!r} is not one of {', '.join(TRANSITIONS)}")
     filters = {"start": start, "end": end, "categories": categories, "grid": grid, "statuses": statuses,
-               "voided": voided}
+               "voided": voided, "bbox": bbox}
     now = dt.datetime.now(dt.timezone.utc)
     lim = limits_h(settings)
     if overdue is None:
@@ -265,14 +268,14 @@ def get(conn: Connection, *, incident_id: int, settings: Settings) -> dict[str, 
 
 
 def points(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
-           categories: list[str] | None = None) -> tuple[Any, Any, Any, list[str]]:
+           categories: list[str] | None = None, bbox: Box | None = None) -> tuple[Any, Any, Any, list[str]]:
     """lon, lat (float arrays), occurred_at (datetime64[s], UTC) and category of the counted (not
-    voided) incidents in a window, in id order."""
+    voided) incidents in a window (and a lon/lat box), in id order."""
     import numpy as np
 
     for c in categories or ():
         if c not in CATEGORIES:
             raise BadInput(f"category={c!r} is not one of {', '.join(CATEGORIES)}")
-    rows = store.point_rows(conn, start=start, end=end, categories=categories)
+    rows = store.point_rows(conn, start=start, end=end, categories=categories, bbox=bbox)
     arr = np.array([r[:3] for r in rows], dtype=float).reshape(-1, 3)
     return arr[:, 0], arr[:, 1], arr[:, 2].astype("int64").astype("datetime64[s]"), [r[3] for r in rows]

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine
 
 from api.deps import Viewer
 from api.heavy import run_heavy
-from api.params import TOWN_TZ, csv_list, window
+from api.params import TOWN_TZ, csv_list, lonlat_bbox, window
 from api.responses import JSON, GeoJSONResponse, json_bytes
 from api.schemas import Heatmap, Hotspots, MonthlyReport, answer
 from geo import analysis, incidents, reports
@@ -30,6 +30,7 @@ from geo.config import Settings
 from geo.crs import require_metric
 from geo.errors import BadInput
 from geo.store import queries
+from geo.store.incidents import Box
 from maps import report as report_page
 from maps.heatmap_png import kde_png
 
@@ -38,14 +39,23 @@ router = APIRouter(prefix="/v1", tags=["analysis"])
 Categories = Annotated[list[str] | None, Query(description="one or more categories (comma-separated or repeated)")]
 From = Annotated[str | None, Query(alias="from", description="occurred at or after (ISO date/time)")]
 To = Annotated[str | None, Query(alias="to", description="occurred before (ISO date/time)")]
+BboxParam = Annotated[str | None, Query(
+    description="west,south,east,north (WGS84 lon/lat): only the incidents in this box, on a lattice of the box "
+                "(cut to the communities); the map pages send the view")]
 
 
 def _utc_naive(when: dt.datetime) -> np.datetime64:
     return np.datetime64(when.astimezone(dt.timezone.utc).replace(tzinfo=None), "s")
 
 
-def _mask(conn: Connection) -> Any:
-    return queries.community_union(conn)
+def _mask(conn: Connection, bbox: Box | None = None) -> Any:
+    """The analyses' study area: the communities (WGS84), cut to *bbox* when given (a map's view; a view
+    outside every community is its own study area)."""
+    mask = queries.community_union(conn)
+    if bbox is None or mask is None:
+        return mask
+    cut = shapely.intersection(mask, shapely.box(*bbox))
+    return shapely.box(*bbox) if cut.is_empty else cut
 
 
 def _metric_bounds(mask: Any, crs: str) -> tuple[float, float, float, float] | None:
@@ -80,22 +90,25 @@ async def heatmap(
         description="points: [lat, lon, value] for Leaflet.heat; png: an image overlay (base64) with bounds; "
                     "weekly: one frame of points per week, on one lattice, for an animated view")] = "points",
     min_fraction: Annotated[float, Query(ge=0, lt=1)] = 0.02,
+    bbox: BboxParam = None,
 ) -> Response:
     s, e = window(start, end)
     cats = csv_list(category)
+    box = lonlat_bbox(bbox)
     body = await run_heavy(request, _heatmap, _engine(request), Budgets.from_settings(_settings(request)),
                            s=s, e=e, cats=cats, bandwidth_m=bandwidth_m, cell_m=cell_m, format=format,
-                           min_fraction=min_fraction, crs=_metric_crs(request))
+                           min_fraction=min_fraction, crs=_metric_crs(request), bbox=box)
     return Response(body, media_type=JSON)
 
 
 def _heatmap(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.datetime | None,
              cats: list[str] | None, bandwidth_m: float, cell_m: float, format: str, min_fraction: float,
-             crs: str) -> bytes:
+             crs: str, bbox: Box | None = None) -> bytes:
     with engine.connect() as conn:
-        lon, lat, t, _ = incidents.points(conn, start=s, end=e, categories=cats)
-        bounds = _metric_bounds(_mask(conn), crs)
+        lon, lat, t, _ = incidents.points(conn, start=s, end=e, categories=cats, bbox=bbox)
+        bounds = _metric_bounds(_mask(conn, bbox), crs)
     common = {"from": s.isoformat() if s else None, "to": e.isoformat() if e else None, "categories": cats,
+              "bbox": list(bbox) if bbox else None,
               "bandwidth_m": bandwidth_m, "cell_m": cell_m, "crs": crs, "n_incidents": int(len(lon))}
     if format == "weekly":
         if len(t) == 0:
@@ -124,10 +137,10 @@ def _heatmap(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.d
 
 
 def _hotspot_result(conn: Connection, *, start: dt.datetime | None, end: dt.datetime | None,
-                    categories: list[str] | None, crs: str, budgets: Budgets | None = None, **kwargs: Any
-                    ) -> analysis.HotspotResult:
-    lon, lat, _, _ = incidents.points(conn, start=start, end=end, categories=categories)
-    return analysis.hotspots(lon=lon, lat=lat, mask=_mask(conn), crs=crs, budgets=budgets, **kwargs)
+                    categories: list[str] | None, crs: str, budgets: Budgets | None = None,
+                    bbox: Box | None = None, **kwargs: Any) -> analysis.HotspotResult:
+    lon, lat, _, _ = incidents.points(conn, start=start, end=end, categories=categories, bbox=bbox)
+    return analysis.hotspots(lon=lon, lat=lat, mask=_mask(conn, bbox), crs=crs, budgets=budgets, **kwargs)
 
 
 #: Cells per slice of a hot-spot answer (built, encoded and dropped before the next; ~2 ms each).
@@ -148,13 +161,15 @@ async def hotspot_cells(
     fdr: Annotated[bool, Query(description="Benjamini–Hochberg false-discovery-rate correction")] = False,
     periods: Annotated[int, Query(ge=0, le=24, description="with ≥ 2: label emerging hot spots over this many "
                                                           "equal periods of the window")] = 0,
+    bbox: BboxParam = None,
 ) -> Response:
     s, e = window(start, end)
     cats = csv_list(category)
+    box = lonlat_bbox(bbox)
     if periods >= 2 and not (s and e):
         raise BadInput("emerging hot spots need a window: give from= and to= with periods=")
     kwargs = {"cell_m": cell_m, "shape": shape, "weights_kind": weights, "threshold_m": threshold_m, "k": k,
-              "transform": transform, "fdr": fdr, "crs": _metric_crs(request)}
+              "transform": transform, "fdr": fdr, "crs": _metric_crs(request), "bbox": box}
     body = await run_heavy(request, _hotspots, _engine(request), Budgets.from_settings(_settings(request)),
                            s=s, e=e, cats=cats, periods=periods, kwargs=kwargs)
     return Response(body, media_type="application/geo+json")
@@ -164,19 +179,20 @@ def _hotspots(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.
               cats: list[str] | None, periods: int, kwargs: dict[str, Any]) -> bytes:
     with engine.connect() as conn:
         if periods >= 2:  # the emerging budget before any Gi*
-            cells = analysis.estimate_cells(cell_m=kwargs["cell_m"], shape=kwargs["shape"], mask=_mask(conn),
+            cells = analysis.estimate_cells(cell_m=kwargs["cell_m"], shape=kwargs["shape"], mask=_mask(conn, kwargs["bbox"]),
                                             crs=kwargs["crs"])
             analysis.check_emerging_budget(budgets, cells=cells, periods=periods, cell_m=kwargs["cell_m"])
         result = _hotspot_result(conn, start=s, end=e, categories=cats, budgets=budgets, **kwargs)
         labels: list[str] | None = None
         fc = result.to_geojson(features=False)
-        fc.update({"from": s.isoformat() if s else None, "to": e.isoformat() if e else None, "categories": cats})
+        fc.update({"from": s.isoformat() if s else None, "to": e.isoformat() if e else None, "categories": cats,
+                   "bbox": list(kwargs["bbox"]) if kwargs["bbox"] else None})
         if periods >= 2:
             assert s and e
             edges = [s + (e - s) * i / periods for i in range(periods + 1)]
-            series = [incidents.points(conn, start=a, end=b, categories=cats)[:2] for a, b in zip(edges, edges[1:])]
+            series = [incidents.points(conn, start=a, end=b, categories=cats, bbox=kwargs["bbox"])[:2] for a, b in zip(edges, edges[1:])]
             labels = analysis.emerging(periods=series, lattice_=result.lattice, budgets=budgets,
-                                       **{k_: v for k_, v in kwargs.items() if k_ not in ("cell_m", "fdr")})
+                                       **{k_: v for k_, v in kwargs.items() if k_ not in ("cell_m", "fdr", "bbox")})
             fc["emerging"] = {"periods": [[a.isoformat(), b.isoformat()] for a, b in zip(edges, edges[1:])]}
     head = json_bytes(fc)
     parts = [head[:-1], b',"features":[']

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import ConnDep, EngineDep, Operator, SettingsDep, Viewer, lookup_service
-from api.params import csv_list, parse_at
+from api.params import csv_list, lonlat_bbox, parse_at
 from geo import incidents
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
@@ -58,12 +58,14 @@ def list_incidents(
     status: Annotated[list[str] | None, Query(description="one or more states")] = None,
     overdue: Annotated[bool | None, Query(description="only overdue (true) or only on time (false)")] = None,
     voided: Annotated[bool, Query(description="true: only the voided incidents (left out of every count)")] = False,
+    bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84 lon/lat): only the incidents in "
+                                                  "this box")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     return incidents.query(conn, settings=settings, start=parse_at(start), end=parse_at(end),
                            categories=csv_list(category), grid=grid, statuses=csv_list(status), overdue=overdue,
-                           voided=voided, limit=limit, offset=offset)
+                           voided=voided, bbox=lonlat_bbox(bbox), limit=limit, offset=offset)
 
 
 @router.get("/{incident_id}", summary="One incident with its workflow history")

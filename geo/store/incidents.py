@@ -73,9 +73,17 @@ def mark_void(conn: Connection, *, incident_id: int, at: dt.datetime, actor: str
 # ---------------------------------------------------------------------------- reading
 
 
+#: A lon/lat box (WGS84): west, south, east, north.
+Box = tuple[float, float, float, float]
+
+
 def _where(*, start: dt.datetime | None, end: dt.datetime | None, categories: list[str] | None,
-           grid: str | None, statuses: list[str] | None, voided: bool) -> tuple[str, dict[str, Any]]:
+           grid: str | None, statuses: list[str] | None, voided: bool,
+           bbox: Box | None = None) -> tuple[str, dict[str, Any]]:
     where, params = ["i.voided_at IS NOT NULL" if voided else "i.voided_at IS NULL"], {}
+    if bbox is not None:  # the GiST index on geom, then exact (&& alone compares float4 index boxes)
+        where.append("ST_Intersects(i.geom, ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))")
+        params.update(zip(("bx0", "by0", "bx1", "by1"), bbox))
     if start:
         where.append("i.occurred_at >= :start")
         params["start"] = start
@@ -96,18 +104,21 @@ def _where(*, start: dt.datetime | None, end: dt.datetime | None, categories: li
 
 def count(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
           categories: list[str] | None = None, grid: str | None = None, statuses: list[str] | None = None,
-          voided: bool = False) -> int:
-    """How many incidents pass the filters (``voided``: only the voided ones, else only the counted ones)."""
-    where, params = _where(start=start, end=end, categories=categories, grid=grid, statuses=statuses, voided=voided)
+          voided: bool = False, bbox: Box | None = None) -> int:
+    """How many incidents pass the filters (``voided``: only the voided ones, else only the counted ones;
+    ``bbox``: only those in a lon/lat box)."""
+    where, params = _where(start=start, end=end, categories=categories, grid=grid, statuses=statuses, voided=voided,
+                           bbox=bbox)
     return conn.execute(text(f"SELECT count(*) FROM incident i WHERE {where}"), params).scalar_one()
 
 
 def rows(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
          categories: list[str] | None = None, grid: str | None = None, statuses: list[str] | None = None,
-         voided: bool = False, limit: int | None = None, offset: int = 0) -> list[Row[Any]]:
+         voided: bool = False, bbox: Box | None = None, limit: int | None = None, offset: int = 0) -> list[Row[Any]]:
     """The incidents passing the filters, newest first (``limit`` None: all of them), each with the
     time of its latest event (``since``) and its latest assignee."""
-    where, params = _where(start=start, end=end, categories=categories, grid=grid, statuses=statuses, voided=voided)
+    where, params = _where(start=start, end=end, categories=categories, grid=grid, statuses=statuses, voided=voided,
+                           bbox=bbox)
     sql = f"{_SELECT} WHERE {where} ORDER BY i.occurred_at DESC, i.id DESC"
     if limit is None:
         return conn.execute(text(sql), params).all()
@@ -128,15 +139,14 @@ def events(conn: Connection, *, incident_id: int) -> list[Row[Any]]:
 
 
 def point_rows(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
-               categories: list[str] | None = None) -> list[Row[Any]]:
+               categories: list[str] | None = None, bbox: Box | None = None) -> list[Row[Any]]:
     """(lon, lat, occurred_at as epoch seconds, category) of the counted (not voided) incidents in a
-    window, in id order."""
+    window (and a lon/lat box), in id order."""
+    where, params = _where(start=start, end=end, categories=categories, grid=None, statuses=None, voided=False,
+                           bbox=bbox)
     return conn.execute(text(
-        "SELECT ST_X(geom), ST_Y(geom), extract(epoch FROM occurred_at), category FROM incident "
-        "WHERE voided_at IS NULL AND (CAST(:s AS timestamptz) IS NULL OR occurred_at >= :s) "
-        "AND (CAST(:e AS timestamptz) IS NULL OR occurred_at < :e) "
-        "AND (CAST(:c AS text[]) IS NULL OR category = ANY(:c)) ORDER BY id"),
-        {"s": start, "e": end, "c": categories}).all()
+        "SELECT ST_X(i.geom), ST_Y(i.geom), extract(epoch FROM i.occurred_at), i.category FROM incident i "
+        f"WHERE {where} ORDER BY i.id"), params).all()
 
 
 def plausible_months(conn: Connection, *, earliest: dt.datetime, timezone: str) -> tuple[str | None, str | None, int]:

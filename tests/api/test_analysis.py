@@ -170,3 +170,59 @@ def test_the_deployments_metric_crs_is_used(client, keys, settings) -> None:  # 
     assert hot["n_points"] + hot["n_outside"] == ref_hot["n_points"] + ref_hot["n_outside"]
     assert emerging.status_code == 200 and emerging.json()["crs_metric"] == "EPSG:32649"
     assert page.status_code == 200 and page.text.count("data:image/png;base64,") == 2
+
+
+# The town's eastern half, as the command map sends its view at city scale.
+_HALF = (113.1, 40.04, 113.11, 40.06)
+
+
+def _sql_count(engine, box, *, start: str, end: str) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM incident WHERE voided_at IS NULL AND occurred_at >= :s AND occurred_at < :e "
+            "AND ST_Intersects(geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"),
+            {"s": start, "e": end, "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3]}).scalar_one()
+
+
+def test_bbox_cuts_heatmap_hotspots_and_incidents_to_the_view(client, keys, engine) -> None:  # type: ignore[no-untyped-def]
+    window = {"from": "2026-01-01", "to": "2026-07-01"}
+    bbox = ",".join(map(str, _HALF))
+    inside = _sql_count(engine, _HALF, start="2026-01-01T00:00+08:00", end="2026-07-01T00:00+08:00")
+    everywhere = client.get("/v1/heatmap", params=window, headers=auth(keys["viewer"])).json()["n_incidents"]
+    assert 0 < inside < everywhere, "the box must hold some incidents but not all of them"
+
+    heat = client.get("/v1/heatmap", params={**window, "bbox": bbox}, headers=auth(keys["viewer"])).json()
+    assert heat["n_incidents"] == inside and heat["bbox"] == list(_HALF)
+    (south, west), (north, east) = heat["bounds"]  # the lattice is the box (cut to the communities), padded
+    assert west > 113.1 - 0.005 and east < 113.11 + 0.005
+    weekly = client.get("/v1/heatmap", params={**window, "bbox": bbox, "format": "weekly"},
+                        headers=auth(keys["viewer"])).json()
+    assert sum(f["n"] for f in weekly["frames"]) == inside
+
+    cells = client.get("/v1/hotspots", params={**window, "bbox": bbox, "cell_m": 100},
+                       headers=auth(keys["viewer"])).json()
+    assert sum(f["properties"]["count"] for f in cells["features"]) + cells["n_outside"] == inside
+    assert cells["bbox"] == list(_HALF)
+    xs = [x for f in cells["features"] for ring in f["geometry"]["coordinates"] for x, _ in ring]
+    assert min(xs) > 113.1 - 0.0015, "cells lie in the box (cut to the communities), not west of it"
+
+    listed = client.get("/v1/incidents", params={**window, "bbox": bbox, "limit": 10_000},
+                        headers=auth(keys["viewer"])).json()
+    assert listed["total"] == inside == len(listed["features"])
+    for f in listed["features"]:
+        lon, lat = f["geometry"]["coordinates"]
+        assert _HALF[0] <= lon <= _HALF[2] and _HALF[1] <= lat <= _HALF[3]
+
+
+@pytest.mark.parametrize("path", ["/v1/heatmap", "/v1/hotspots", "/v1/incidents"])
+@pytest.mark.parametrize("bbox, says", [
+    ("113.1,40.0,113.2", "4 numbers"),
+    ("40.0,113.1,40.1,113.2", "latitude first"),
+    ("113.2,40.0,113.1,40.1", "lower corner"),
+    ("113.1,40.0,x,40.1", "not a number"),
+])
+def test_a_bad_bbox_is_refused_with_how_to_fix_it(client, keys, path, bbox, says) -> None:  # type: ignore[no-untyped-def]
+    r = client.get(path, params={"bbox": bbox}, headers=auth(keys["viewer"]))
+    assert r.status_code == 400, r.text
+    message = r.json()["error"]["message"]
+    assert says in message and "bbox" in message
