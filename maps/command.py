@@ -57,7 +57,8 @@ from folium.plugins import MarkerCluster
 
 from maps.assets import localize
 from maps.base import LayerGroup, MapPanel, add_page_assets, new_map, render
-from maps.layers import add_grid_labels, gm_geojson, grid_group, slim
+from maps.byview import StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
+from maps.layers import add_grid_labels, slim
 
 __all__ = [
     "BANDWIDTH_M",
@@ -70,6 +71,8 @@ __all__ = [
     "SCRIPT_PATH",
     "STATE_COLOURS",
     "STYLESHEET_PATH",
+    "VIEW_INCIDENTS",
+    "VIEW_SOURCES",
     "WEEKLY_CELL_M",
     "build_command_map",
     "default_window",
@@ -134,6 +137,18 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _GRID_FIELDS = ("code", "name", "community_code", "community_name")
 _BUILDING_FIELDS = ("code", "name", "grid_code")
 
+#: Where the grids and buildings come from when the town is too big to embed them (a city's); the
+#: incidents, heat and hot spots then follow the view too (command.js sends ``bbox``).
+VIEW_SOURCES = {
+    "grids": ViewSource("grids", label=LAYER_NAMES["grids"], budget=2_000,
+                        properties=(*_GRID_FIELDS, "label_lon", "label_lat")),
+    "buildings": ViewSource("buildings", label=LAYER_NAMES["buildings"], budget=3_000, properties=_BUILDING_FIELDS),
+}
+#: By view: the most incidents drawn as markers at once (one /v1/incidents page).
+VIEW_INCIDENTS = 5_000
+_BUILDING_STYLE = StyleRule({"fillColor": "#b9b6ae", "fillOpacity": 0.55, "color": "#9a968c", "weight": 0.6})
+_GRID_STYLE = StyleRule({"color": "#3d3d3d", "weight": 1, "opacity": 0.75, "fill": False})
+
 
 def _month_index(month: str) -> int:
     m = _MONTH.match(str(month))
@@ -196,7 +211,8 @@ def _implausible_html(count: int, earliest: str) -> str:
 
 
 def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: tuple[str, str],
-                implausible: int = 0, earliest: str = "") -> str:
+                implausible: int = 0, earliest: str = "", by_view: bool = False,
+                bounds: tuple[float, float, float, float] | None = None, view_incidents: int = 5_000) -> str:
     """The control panel: trusted, static HTML; command.js writes results with textContent only."""
     esc = _html.escape
     first, last = months
@@ -219,6 +235,11 @@ def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: t
         "states": json.dumps({state: [label, colour] for state, label, colour in STATE_COLOURS}, ensure_ascii=False),
         "categories": json.dumps(CATEGORY_LABELS, ensure_ascii=False),
     }
+    if by_view:  # command.js sends the view as bbox= and reloads as the map moves
+        settings["by-view"] = "1"
+        settings["view-incidents"] = view_incidents
+    if bounds:
+        settings["bounds"] = ",".join(f"{v:.6f}" for v in bounds)
     data = " ".join(f'data-{k}="{esc(str(v))}"' for k, v in settings.items())
     return (
         f'<div id="{PANEL_ID}" class="gm-cmd" {data}>'
@@ -257,8 +278,8 @@ def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: t
 
 def build_command_map(
     *,
-    grids: dict,
-    buildings: dict,
+    grids: dict | ViewSource,
+    buildings: dict | ViewSource,
     bounds: tuple[float, float, float, float] | None,
     months: tuple[str, str],
     basemap: str = "none",
@@ -268,6 +289,7 @@ def build_command_map(
     title: str = "高山镇指挥中心 Gaoshan command centre",
     implausible: int = 0,
     earliest: str = "",
+    view_incidents: int = VIEW_INCIDENTS,
 ) -> folium.Map:
     """The command-centre map: grids, buildings, and placeholders command.js fills from the API.
 
@@ -279,6 +301,11 @@ def build_command_map(
         number faintly inside.
     buildings : dict
         GeoJSON FeatureCollection of the building footprints, drawn faintly.
+
+        Either may be a :class:`maps.byview.ViewSource` (:data:`VIEW_SOURCES`): loaded by view. With
+        grids by view (a city), the incidents, heat and hot spots are those of the view too: command.js
+        sends ``bbox=`` (the view with a margin) and reloads when the map leaves it or zooms well in,
+        with the lattices coarsened for a wide view so that an analysis stays within its budget.
     bounds : (west, south, east, north) or None
         Box to fit, lon/lat.
     months : (first, last)
@@ -294,6 +321,9 @@ def build_command_map(
     implausible, earliest : int, str
         How many stored incidents have a time outside the plausible window (left out of *months*), and
         the window's start (``GRIDMAP_INCIDENT_EARLIEST``); the panel says so, and how to find and void them.
+    view_incidents : int
+        With the grids by view: the most incidents drawn as markers (one ``/v1/incidents`` page); more in
+        the box draws none and the status says how many and to zoom in.
 
     Returns
     -------
@@ -301,27 +331,24 @@ def build_command_map(
         Localized; :func:`render` gives the page.
     """
     window = default_window(months)
-    grid_feats = add_grid_labels(slim(grids, _GRID_FIELDS, "grids"))
-    building_feats = slim(buildings, _BUILDING_FIELDS, "buildings")
+    by_view = is_by_view(grids)
+    grid_feats = grids if is_by_view(grids) else add_grid_labels(slim(grids, _GRID_FIELDS, "grids"))
+    building_feats = buildings if is_by_view(buildings) else slim(buildings, _BUILDING_FIELDS, "buildings")
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
     add_page_assets(m, page="command", title=title, stylesheet=STYLESHEET_PATH,
                     scripts=(HEAT_SCRIPT_PATH, SCRIPT_PATH), static_url=static_url)
 
-    gm_geojson(
-        building_feats,
-        gm_layer="buildings",
-        style={"fillColor": "#b9b6ae", "fillOpacity": 0.55, "color": "#9a968c", "weight": 0.6},
-        name=LAYER_NAMES["buildings"],
-        interactive=False,
-    ).add_to(m)
-    # Grids: thin outlines, no fill, not interactive (clicks reach the incidents and cells).
-    grid_group(
-        grid_feats,
-        name=LAYER_NAMES["grids"],
-        style={"color": "#3d3d3d", "weight": 1, "opacity": 0.75, "fill": False},
-        interactive=False,
-    ).add_to(m)
+    geojson_layer(building_feats, gm_layer="buildings", style=_BUILDING_STYLE, name=LAYER_NAMES["buildings"],
+                  interactive=False).add_to(m)
+    # Grids: thin outlines, no fill, not interactive (clicks reach the incidents and cells), in a group
+    # (gmLayer "grid-group") their labels join: command.js adds the embedded grids' labels to it,
+    # byview.js draws the loaded grids' labels in the same pane.
+    group = LayerGroup(name=LAYER_NAMES["grids"], gm_layer="grid-group")
+    geojson_layer(grid_feats, gm_layer="grids", style=_GRID_STYLE, control=False, interactive=False,
+                  label={"field": "code", "className": "gm-cmd-grid-label", "grid": True, "pane": "gm-labels"}
+                  if by_view else None).add_to(group)
+    group.add_to(m)
     # Filled by command.js.
     LayerGroup(name=LAYER_NAMES["heat"], gm_layer="heat").add_to(m)
     LayerGroup(name=LAYER_NAMES["hotspots"], gm_layer="hotspots").add_to(m)
@@ -330,8 +357,10 @@ def build_command_map(
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     panel = _panel_html(api_base=api_base, title=title, months=months, window=window, implausible=implausible,
-                        earliest=earliest)
+                        earliest=earliest, by_view=by_view, bounds=bounds, view_incidents=view_incidents)
     MapPanel(panel, position="topleft", class_name="gm-cmd-panel").add_to(m)
     MapPanel(_legend_html(), position="bottomright", class_name="gm-legend gm-cmd-legend").add_to(m)
+    if by_view or is_by_view(buildings):
+        add_view_loading(m, static_url=static_url)
     localize(m, static_url=static_url)
     return m

@@ -42,6 +42,7 @@ from geo.plan_checks import Bands
 from geo.store import incidents as incident_store
 from geo.store import queries
 from maps.base import render
+from maps.command import VIEW_SOURCES as COMMAND_SOURCES
 from maps.command import build_command_map
 from maps.coverage import build_coverage_map
 from maps.editor import build_editor_map, plans_page
@@ -238,8 +239,8 @@ def lookup_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapVie
             summary="Command-centre map: incident heatmap by week, Gi* hot spots, incidents by state")
 def command_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
     months, implausible = incident_months(conn, settings)
-    return _map_page(request, build_command_map, conn, settings, months=months, implausible=implausible,
-                     earliest=settings.incident_earliest.isoformat(), api_base=API_BASE)
+    return _map_page(request, build_command_map, conn, settings, views=COMMAND_SOURCES, months=months,
+                     implausible=implausible, earliest=settings.incident_earliest.isoformat(), api_base=API_BASE)
 
 
 @router.get("/tiles", response_class=HTMLResponse,

@@ -6,13 +6,19 @@
   :class:`tests.maps.browser.PageReport`; pages are closed after the test.
 - ``static_site`` (function): ``static_site({"index.html": html})`` serves pages
   plus ``maps/static/`` at ``/static`` from a throwaway 127.0.0.1 server.
+- ``by_view_server`` (module): the app with every map layer loaded by view (``map_inline_max=0``),
+  as a city's pages load theirs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from geo.config import Settings
+from tests.conftest import serve
 
 from maps.assets import STATIC_DIR
 from tests.maps.browser import CHROMIUM, StaticSite, acquire_browser, release_browser
@@ -28,6 +34,12 @@ def browser():
         yield chromium
     finally:
         release_browser()
+
+
+@pytest.fixture(scope="module")
+def by_view_server(settings: Settings) -> Iterator[str]:
+    """The app with every map layer loaded by view (``GRIDMAP_MAP_INLINE_MAX=0``)."""
+    yield from serve(settings.model_copy(update={"map_inline_max": 0}))
 
 
 @pytest.fixture

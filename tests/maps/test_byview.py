@@ -9,18 +9,16 @@ so its requests go to the real /ogc API with the session cookie).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
-from geo.config import Settings
 from geo.store import queries
 from maps.base import render
 from maps.overview import VIEW_SOURCES, build_overview_map
-from tests.conftest import auth, serve, sign_in_cookie
+from tests.conftest import auth, sign_in_cookie
 
 IDLE = "() => document.documentElement.dataset.gmViews === 'idle'"
 
@@ -35,12 +33,6 @@ FILLS = """() => {
   });
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def by_view_server(settings: Settings) -> Iterator[str]:
-    """The app with every map layer loaded by view (``GRIDMAP_MAP_INLINE_MAX=0``)."""
-    yield from serve(settings.model_copy(update={"map_inline_max": 0}))
 
 
 def _grid_fills(report) -> dict[str, str]:

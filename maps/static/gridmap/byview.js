@@ -3,7 +3,7 @@
  *
  * A layer too big to embed (a city's grids, buildings, cameras) is drawn by folium as an empty
  * L.geoJson whose options carry gmSource {url, params, budget, label} and gmStyle {base, by, values,
- * fallback} (and maybe gmHighlight, gmLabel). Once the page's scripts have run, and each time the map
+ * fallback} (and maybe gmHighlight, gmLabel {field, className, grid, pane}). Once the page's scripts have run, and each time the map
  * stops moving, this script asks the OGC API items of the layer's collection for the box in view
  * (plus a margin): first how many features lie there (limit=1, numberMatched), then, when that is at
  * most the layer's budget, all of them. When more lie in view, the layer draws none and a note on
@@ -147,10 +147,12 @@
         if (text === null || text === undefined) return;
         var span = document.createElement("span");
         span.textContent = labelSpec.grid ? gridLabel(text) : String(text);
-        labels.addLayer(L.marker([p.label_lat, p.label_lon], {
+        var options = {
           icon: L.divIcon({ className: labelSpec.className || "gm-label", html: span, iconSize: [0, 0] }),
           interactive: false, keyboard: false,
-        }));
+        };
+        if (labelSpec.pane) options.pane = labelSpec.pane; // a pane the page script made (e.g. "gm-labels")
+        labels.addLayer(L.marker([p.label_lat, p.label_lon], options));
       });
     }
 

@@ -17,6 +17,12 @@
  *  - GET /v1/heatmap?format=weekly  -> one frame per week on one lattice (the slider);
  *  - GET /v1/hotspots               -> Gi* cells; the significant ones are drawn by class;
  *  - GET /v1/incidents              -> circle markers by state, clustered (paged if large).
+ * A city (data-by-view="1": grids and buildings too many to embed, loaded by view by byview.js):
+ * every request carries bbox= (the view plus a quarter on each side); the lattices are coarsened for
+ * a wide view so that each analysis stays within its budget (the cell sizes used are shown); the
+ * incidents are drawn only when at most VIEW_INCIDENTS lie in the box (else the status says how many
+ * and to zoom in; heat and hot spots still count them all); everything reloads when the map leaves
+ * the box or zooms in two levels or more.
  * Everything from the API goes into the DOM with textContent, never innerHTML.
  *
  * Test hook: window.gridmapCommand = {state() -> filters, frame, counts drawn, loading, loads;
@@ -32,6 +38,18 @@
   var OPEN_STATES = { reported: 1, accepted: 1, assigned: 1, assisting: 1 };
   var MAX_INCIDENTS = 50000; // drawn at most (the API pages at 10,000)
   var PAGE = 10000;
+  // by view (a city): markers drawn at most in the box; the most cells the page asks of each lattice
+  // (the API's budgets, GRIDMAP_BUDGET_*, are 1,000,000 KDE cells, 500,000 weekly frame cells and
+  // 1,000,000 Gi* weights, ~9 per cell)
+  var VIEW_INCIDENTS = 5000; // data-view-incidents (maps/command.py VIEW_INCIDENTS)
+  var VIEW_HEAT_CELLS = 400000;
+  var VIEW_WEEKLY_CELLS = 450000; // the padded box is never smaller than the lattice the API lays (cut to the communities)
+  var VIEW_HOT_CELLS = 60000;
+  var VIEW_MARGIN = 0.25;
+  // the API's largest cells (/v1/heatmap cell_m <= 500, /v1/hotspots cell_m <= 2000): a view that needs
+  // coarser ones is not analysed (the status says to zoom in)
+  var MAX_HEAT_CELL = 500;
+  var MAX_HOT_CELL = 2000;
   var PLAY_MS = 900;
   // Leaflet.heat's gradient (simpleheat's default), also drawn in the legend (command.css).
   var HEAT_GRADIENT = { 0.25: "#2c7bb6", 0.45: "#00c4d4", 0.6: "#7fdc4a", 0.78: "#ffe03a", 1.0: "#e0241b" };
@@ -146,6 +164,8 @@
     var STATES = C.parseJSON(data.states, {}); // state -> [label, colour]
     var CATEGORIES = C.parseJSON(data.categories, {}); // category -> label
     var ALL_CATEGORIES = Object.keys(CATEGORIES);
+    var byView = data.byView === "1";
+    if (byView && Number(data.viewIncidents) >= 1) VIEW_INCIDENTS = Number(data.viewIncidents);
 
     var fromInput = document.getElementById("gm-cmd-from");
     var toInput = document.getElementById("gm-cmd-to");
@@ -215,6 +235,10 @@
       error: null,
       sequence: 0,
       controller: null,
+      tooMany: false, // by view: more incidents in the box than VIEW_INCIDENTS (none drawn)
+      box: null, // by view: the box of the latest load, its zoom and lattices
+      zoom: null,
+      cells: null,
     };
 
     function readFilters() {
@@ -254,7 +278,7 @@
       var k = current.frame;
       var list = frames();
       if (k >= 0 && k < list.length) {
-        heat.options.latticeM = weeklyCellM;
+        heat.options.latticeM = (current.weekly && current.weekly.cell_m) || weeklyCellM;
         heat.setLatLngs(list[k].points || []);
         weekIndexText.textContent = "第 " + (k + 1) + "/" + list.length + " 周 Week";
         weekText.textContent = list[k].week;
@@ -263,7 +287,7 @@
         slider.classList.add("gm-active");
       } else {
         current.frame = -1;
-        heat.options.latticeM = heatCellM;
+        heat.options.latticeM = (current.aggregate && current.aggregate.cell_m) || heatCellM;
         heat.setLatLngs((current.aggregate && current.aggregate.points) || []);
         weekIndexText.textContent = "全部 All";
         var f = current.filters;
@@ -431,6 +455,12 @@
     }
 
     function fetchIncidents(params, signal) {
+      if (byView) { // one page: drawn when at most VIEW_INCIDENTS lie in the box
+        return getJSON("/incidents", withParams(params, { limit: VIEW_INCIDENTS }), signal).then(function (body) {
+          var many = body.total > VIEW_INCIDENTS;
+          return { features: many ? [] : body.features || [], total: body.total, tooMany: many };
+        });
+      }
       var features = [];
       var total = 0;
       function page(offset) {
@@ -460,6 +490,7 @@
       cluster.addLayers(markers);
       current.incidents = cluster.getLayers().length;
       current.incidentsTotal = result.total;
+      current.tooMany = !!result.tooMany;
       current.states = states;
       current.overdue = overdue;
     }
@@ -502,10 +533,83 @@
 
     function summary() {
       var text = number(current.incidents) + " 起事件 incidents";
-      if (current.incidentsTotal > current.incidents) text += " (共 of " + number(current.incidentsTotal) + ")";
+      if (current.tooMany) {
+        text = number(current.incidentsTotal) + " 起事件在视图中 incidents in view — 放大逐个查看 zoom in to see them " +
+          "one by one (at most " + number(VIEW_INCIDENTS) + ")";
+      } else if (current.incidentsTotal > current.incidents) {
+        text += " (共 of " + number(current.incidentsTotal) + ")";
+      }
       text += " · " + hotCount("hot_") + " 热点 hot · " + hotCount("cold_") + " 冷点 cold cells";
       if (current.filters && current.filters.fdr) text += " (FDR)";
+      if (byView && current.cells) {
+        var c = current.cells;
+        var shown = [], wide = [];
+        (c.heat ? shown : wide).push(c.heat ? "热力 heat " + c.heat + " m" : "热力 heat");
+        (c.weekly ? shown : wide).push(c.weekly ? "逐周 weekly " + c.weekly + " m" : "逐周 weekly");
+        (c.hot ? shown : wide).push(c.hot ? "热点 hot spots " + c.hot + " m" : "热点 hot spots");
+        text += " · 视图内 in view";
+        if (shown.length) text += "; 格网 cells: " + shown.join(", ");
+        if (wide.length) text += " · 视图太大，请放大 view too wide, zoom in for: " + wide.join(", ");
+      }
       return text;
+    }
+
+    /* ---------- by view: the box asked for, and lattices coarse enough for it ---------- */
+
+    // 1, 2, 2.5, 5 x 10^k at or above x
+    function niceCeil(x) {
+      var p = Math.pow(10, Math.floor(Math.log(x) / Math.LN10));
+      var steps = [1, 2, 2.5, 5, 10];
+      for (var i = 0; i < steps.length; i++) if (steps[i] * p >= x) return steps[i] * p;
+      return 10 * p;
+    }
+
+    // the box's width and height in metres (spherical; the API measures in its metric CRS)
+    function boxMetres(box) {
+      var mid = (box.getSouth() + box.getNorth()) / 2 * Math.PI / 180;
+      return [(box.getEast() - box.getWest()) * 111320 * Math.cos(mid), (box.getNorth() - box.getSouth()) * 110574];
+    }
+
+    // the smallest nice cell at or above base that puts at most maxCells cells (times frames) on the box
+    // grown by pad metres on each side
+    function cellFor(base, box, maxCells, frames, pad) {
+      var wh = boxMetres(box);
+      var need = Math.sqrt((wh[0] + 2 * pad) * (wh[1] + 2 * pad) * frames / maxCells);
+      return need <= base ? base : niceCeil(need);
+    }
+
+    function viewBox() {
+      var b = map.getBounds().pad(VIEW_MARGIN);
+      return L.latLngBounds([Math.max(-90, b.getSouth()), Math.max(-180, b.getWest())],
+                            [Math.min(90, b.getNorth()), Math.min(180, b.getEast())]);
+    }
+
+    function bboxParam(box) {
+      return [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) {
+        return v.toFixed(6);
+      }).join(",");
+    }
+
+    function weeksIn(f) {
+      var a = Date.parse(f.from + "-01T00:00:00Z"), b = Date.parse(nextMonth(f.to) + "-01T00:00:00Z");
+      return Math.ceil((b - a) / (7 * 864e5)) + 1;
+    }
+
+    // the lattices of one load: the page's settings, coarsened by view when a city's box is wide
+    function lattices(f, box) {
+      if (!box) return { heat: heatCellM, heatBw: bandwidthM, weekly: weeklyCellM, weeklyBw: bandwidthM,
+                         hot: hotspotCellM };
+      var heat = cellFor(heatCellM, box, VIEW_HEAT_CELLS, 1, 0);
+      var heatBw = Math.max(bandwidthM, heat);
+      heat = cellFor(heatCellM, box, VIEW_HEAT_CELLS, 1, 4 * heatBw); // the KDE pads 4 bandwidths
+      var weeks = weeksIn(f);
+      var weekly = cellFor(weeklyCellM, box, VIEW_WEEKLY_CELLS, weeks, 0);
+      var weeklyBw = Math.max(bandwidthM, weekly);
+      weekly = cellFor(weeklyCellM, box, VIEW_WEEKLY_CELLS, weeks, 4 * weeklyBw);
+      var hot = cellFor(hotspotCellM, box, VIEW_HOT_CELLS, 1, 0);
+      return { heat: heat <= MAX_HEAT_CELL ? heat : null, heatBw: Math.max(bandwidthM, heat),
+               weekly: weekly <= MAX_HEAT_CELL ? weekly : null, weeklyBw: Math.max(bandwidthM, weekly),
+               hot: hot <= MAX_HOT_CELL ? hot : null };
     }
 
     /* ---------- loading ---------- */
@@ -538,24 +642,45 @@
       current.loading = true;
       setStatus("loading", C.LOADING);
       var params = windowParams(f);
+      var box = byView ? viewBox() : null;
+      var cellsOf = lattices(f, box);
+      if (box) {
+        params.bbox = bboxParam(box);
+        current.box = box;
+        current.zoom = map.getZoom();
+        current.cells = cellsOf;
+      }
       var jobs = [];
       // each job applies its answer only if no newer load has started since
       function job(promise, apply) {
         jobs.push(promise.then(function (body) { if (mine === current.sequence) apply(body); }));
       }
       if (what.heat) {
-        var heatParams = { format: "points", bandwidth_m: bandwidthM, cell_m: heatCellM };
-        var weeklyParams = { format: "weekly", bandwidth_m: bandwidthM, cell_m: weeklyCellM };
-        job(getJSON("/heatmap", withParams(params, heatParams), signal), function (body) {
-          current.aggregate = body;
-        });
-        job(getJSON("/heatmap", withParams(params, weeklyParams), signal), function (body) {
-          current.weekly = body;
+        var heatParams = { format: "points", bandwidth_m: cellsOf.heatBw, cell_m: cellsOf.heat };
+        var weeklyParams = { format: "weekly", bandwidth_m: cellsOf.weeklyBw, cell_m: cellsOf.weekly };
+        if (cellsOf.heat) {
+          job(getJSON("/heatmap", withParams(params, heatParams), signal), function (body) {
+            current.aggregate = body;
+          });
+        } else {
+          current.aggregate = null;
+        }
+        if (cellsOf.weekly) {
+          job(getJSON("/heatmap", withParams(params, weeklyParams), signal), function (body) {
+            current.weekly = body;
+            updateSlider();
+          });
+        } else {
+          current.weekly = null;
           updateSlider();
-        });
+        }
       }
-      if (what.hotspots) {
-        var hotParams = { cell_m: hotspotCellM, fdr: f.fdr ? "true" : "false" };
+      if (what.hotspots && !cellsOf.hot) {
+        if (cells) layers.hotspots.removeLayer(cells);
+        cells = null;
+        current.classes = {};
+      } else if (what.hotspots) {
+        var hotParams = { cell_m: cellsOf.hot, fdr: f.fdr ? "true" : "false" };
         job(getJSON("/hotspots", withParams(params, hotParams), signal), function (body) {
           current.hotspots = body;
           drawHotspots(body);
@@ -623,7 +748,14 @@
 
     setPlayButton();
     updateSlider();
-    C.fitTown(map, layers.grids ? layers.grids.getBounds() : null, panel, legend);
+    C.fitTown(map, byView ? C.boundsOf(data.bounds) : layers.grids ? layers.grids.getBounds() : null, panel, legend);
+    if (byView) { // after the fit: a view that leaves the box, or zooms in well, loads again
+      map.on("moveend", function () {
+        if (!current.box || !current.box.contains(map.getBounds()) || map.getZoom() >= current.zoom + 2) {
+          scheduleLoad(EVERYTHING);
+        }
+      });
+    }
 
     var api = {
       ready: false,
@@ -658,6 +790,10 @@
           coldCells: hotCount("cold_"),
           cells: cells ? cells.getLayers().length : 0,
           classes: current.classes,
+          byView: byView,
+          tooMany: current.tooMany,
+          bbox: current.box ? bboxParam(current.box) : null,
+          lattices: current.cells,
         };
       },
     };

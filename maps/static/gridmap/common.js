@@ -21,7 +21,7 @@
  *    its words for loading and for a failed load; legendCounts(legend, countOf): "(n)" in each
  *    [data-count] of a legend;
  *  - sidePadding(map, panel, legend), fitTown(map, bounds, panel, legend): the town between the side
- *    panel (left) and the legend (right), when the map is wide enough;
+ *    panel (left) and the legend (right), when the map is wide enough; boundsOf(data-bounds value);
  *  - newController(previous): aborts the previous request set and gives a new AbortController (or null);
  *  - pane(map, name, zIndex, noPointer), addHatches(className, hatches): map panes, SVG hatch fills;
  *  - start(init, failure): runs the page's init() once the DOM is ready.
@@ -204,6 +204,12 @@
     return { left: left, right: right };
   }
 
+  // L.LatLngBounds of a data-bounds value "west,south,east,north" (maps/*.py), or null
+  function boundsOf(value) {
+    var b = String(value || "").split(",").map(Number);
+    return b.length === 4 && b.every(isFinite) ? L.latLngBounds([b[1], b[0]], [b[3], b[2]]) : null;
+  }
+
   // the whole town (*bounds*: its grids') between the panel and the legend; nothing when bounds is empty
   function fitTown(map, bounds, panel, legend) {
     if (!bounds || !bounds.isValid()) return;
@@ -292,6 +298,7 @@
     newController: newController,
     sidePadding: sidePadding,
     fitTown: fitTown,
+    boundsOf: boundsOf,
     gridLabel: gridLabel,
     apiBase: apiBase,
     fetchJSON: fetchJSON,

@@ -202,9 +202,7 @@
 
     // the town: its grids when they are all drawn, else the box the page was made for (data-bounds)
     function townBounds() {
-      if (!byView) return grids.getBounds();
-      var b = (panel.getAttribute("data-bounds") || "").split(",").map(Number);
-      return b.length === 4 && b.every(isFinite) ? L.latLngBounds([b[1], b[0]], [b[3], b[2]]) : null;
+      return byView ? C.boundsOf(panel.getAttribute("data-bounds")) : grids.getBounds();
     }
 
     function zoomTo(layer) {
