@@ -33,12 +33,15 @@ from urllib.parse import quote
 
 import folium
 from branca.element import CssLink, Element, Figure, MacroElement
+from folium.elements import JSCSSMixin
 from folium.features import GeoJsonPopup, GeoJsonTooltip
 from folium.template import Template
 
 from maps.assets import CDN_ASSETS, CdnAssetError, find_cdn_urls, local_url, localize
 
 __all__ = [
+    "AMAP_CRS",
+    "AMAP_CRS_SCRIPT_PATH",
     "BASEMAPS",
     "COMMON_SCRIPT_PATH",
     "DEFAULT_CENTER",
@@ -60,6 +63,12 @@ DEFAULT_CENTER = (40.05, 113.10)
 DEFAULT_ZOOM = 14
 MAX_ZOOM = 20
 _TILE_NATIVE_MAX_ZOOM = 18
+
+#: The Leaflet CRS of the ``amap`` basemap (``L.CRS.GridmapGCJ02``, defined by
+#: :data:`AMAP_CRS_SCRIPT_PATH`): EPSG:3857 of GCJ-02, so WGS84 overlays land on the GCJ-02 tiles
+#: while every coordinate in the page and on the wire stays WGS84.
+AMAP_CRS = "GridmapGCJ02"
+AMAP_CRS_SCRIPT_PATH = "gridmap/gcj02.js"
 
 #: Path under ``maps/static/`` of what the page scripts share (``window.gridmapCommon``);
 #: :func:`add_page_assets` loads it before them.
@@ -179,6 +188,19 @@ class _ScaleBar(MacroElement):
         self._name = "ScaleBar"
 
 
+class _CrsScript(JSCSSMixin, MacroElement):
+    """Loads the script that defines a map CRS (``L.CRS.<name>``) as a classic header script: after
+    leaflet.js (folium adds a child's links after the map's) and before folium's inline script, which
+    makes the map with ``crs: L.CRS.<name>``."""
+
+    _template = Template("")
+
+    def __init__(self, path: str, *, static_url: str):
+        super().__init__()
+        self._name = "CrsScript"
+        self.default_js = [("gridmap_crs", local_url(path, static_url))]
+
+
 class _FitBounds(MacroElement):
     _template = Template(
         """
@@ -259,10 +281,9 @@ def _tile_layers(basemap: str, tianditu_key: str) -> list[folium.TileLayer]:
             for layer, name in (("vec", "天地图 矢量"), ("cva", "天地图 注记"))
         ]
     if basemap == "amap":
-        # Amap (高德) tiles are in GCJ-02, which is offset from WGS84 by a few
-        # hundred metres in China: WGS84 overlays drawn on them are shifted.
-        # TODO(lead): shift overlay coordinates WGS84 -> GCJ-02 (geo.crs) before
-        # adding them when basemap == "amap"; new_map() only draws the tiles.
+        # Amap (高德) tiles are in GCJ-02, a few hundred metres from WGS84 in
+        # China: new_map() gives the map the CRS L.CRS.GridmapGCJ02 (AMAP_CRS),
+        # which draws the WGS84 overlays at their GCJ-02 place on the tiles.
         return [
             folium.TileLayer(
                 tiles="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
@@ -291,7 +312,9 @@ def new_map(
         centres on Gaoshan Town (:data:`DEFAULT_CENTER`).
     basemap : {"none", "osm", "tianditu", "amap"}
         ``none`` draws no tiles (a neutral background; works offline);
-        ``tianditu`` needs *tianditu_key*; ``amap`` tiles are GCJ-02.
+        ``tianditu`` needs *tianditu_key*; ``amap`` tiles are GCJ-02, so the
+        map gets the CRS :data:`AMAP_CRS`, which draws the WGS84 overlays
+        where the GCJ-02 tiles have them (data, events and requests stay WGS84).
     tianditu_key : str
         Tianditu browser key, for ``basemap="tianditu"``.
     static_url : str
@@ -319,9 +342,12 @@ def new_map(
         zoom_start=zoom,
         tiles=None,
         control_scale=False,
+        crs=AMAP_CRS if basemap == "amap" else "EPSG3857",
         maxZoom=MAX_ZOOM,  # folium's max_zoom only reaches its default tile layer
     )
     m._gridmap_basemap = basemap
+    if basemap == "amap":
+        _CrsScript(AMAP_CRS_SCRIPT_PATH, static_url=static_url).add_to(m)
     root = m.get_root()
     root.header.add_child(Element(GRIDMAP_CSS), name="gridmap_css")
     if basemap == "none":

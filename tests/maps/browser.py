@@ -9,7 +9,8 @@ Reusable by any test that opens a gridmap page, e.g. the app's ``/maps/``::
 
 Every request to a host other than 127.0.0.1 / localhost / ::1 is aborted and
 recorded, so a page that reaches for a CDN or tile server fails the test
-instead of hanging or silently passing.
+instead of hanging or silently passing; except what ``serve_outside`` answers
+(a test's fixture basemap tiles, for instance), which is served and recorded apart.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import http.server
 import shutil
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,7 +83,8 @@ class PageReport:
     url: str
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
-    external_requests: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)  # aborted
+    served_outside: list[str] = field(default_factory=list)  # answered by open_map's serve_outside
     failed_responses: list[str] = field(default_factory=list)  # local responses with status >= 400
     path_count: int = 0  # SVG path.leaflet-interactive elements
     layer_control_labels: list[str] = field(default_factory=list)
@@ -119,6 +122,7 @@ def open_map(
     timeout_ms: float = 20_000,
     viewport: dict | None = None,
     cookies: list[dict] | None = None,
+    serve_outside: Callable[[str], tuple[str, bytes] | None] | None = None,
 ) -> PageReport:
     """Open *url* in a fresh browser context and report what happened.
 
@@ -140,6 +144,11 @@ def open_map(
         req_url = route_obj.request.url
         if _is_local(req_url):
             route_obj.continue_()
+            return
+        answer = serve_outside(req_url) if serve_outside is not None else None
+        if answer is not None:
+            report.served_outside.append(req_url)
+            route_obj.fulfill(status=200, content_type=answer[0], body=answer[1])
         else:
             report.external_requests.append(req_url)
             route_obj.abort("blockedbyclient")
