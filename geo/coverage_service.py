@@ -241,27 +241,37 @@ def on_plan_published(conn: Connection, *, plan_id: int, previous: Sequence[int]
     return len(todo)
 
 
-def summary(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT) -> dict[str, Any]:
-    """Per-grid coverage of the published plan, town totals, and key places' coverage."""
+def summary(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT, bbox: stored.Box | None = None,
+            grids: bool = True, key_places: bool = True) -> dict[str, Any]:
+    """Per-grid coverage of the published plan, town totals, and key places' coverage.
+
+    With *bbox* (lon/lat: a map's view of a city) only the grids and key places touching the box are
+    listed (and only the camera views touching it are read); the town totals stay the whole town's.
+    A key place's coverage is computed on request from the views (a city's ~100,000 take ~25 s, the
+    reason a map of a city asks by view). *grids* / *key_places* false leave that list out (None)."""
     plan = stored.published_plan(conn)
-    grids = stored.grid_coverage_rows(conn, plan_id=plan)
-    done = [g for g in grids if g["watchable_m2"] is not None]
-    watch = sum(g["watchable_m2"] for g in done)
-    covered = sum(g["covered_m2"] for g in done)
+    grid_rows = stored.grid_coverage_rows(conn, plan_id=plan, bbox=bbox) if grids else None
+    watch, covered, computed, count = stored.coverage_totals(conn, plan_id=plan)
     cams = stored.camera_status_counts(conn)
-    return {"plan_id": plan, "town": {"watchable_m2": watch, "covered_m2": covered,
-                                      "ratio": covered / watch if watch else None,
-                                      "grids_computed": len(done), "grids": len(grids), "cameras": cams},
-            "grids": grids, "key_places": key_places(conn, metric_crs=metric_crs)}
+    return {"plan_id": plan, "bbox": list(bbox) if bbox else None,
+            "town": {"watchable_m2": watch, "covered_m2": covered, "ratio": covered / watch if watch else None,
+                     "grids_computed": computed, "grids": count, "cameras": cams},
+            "grids": grid_rows,
+            "key_places": key_place_coverage(conn, metric_crs=metric_crs, bbox=bbox) if key_places else None}
 
 
-def key_places(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT) -> list[dict[str, Any]]:
-    """Each key place: covered or not, by which online cameras, and the best DORI level any of them gets."""
+def key_place_coverage(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT,
+                       bbox: stored.Box | None = None) -> list[dict[str, Any]]:
+    """Each key place (touching *bbox* when given): covered or not, by which online cameras, and the best
+    DORI level any of them gets."""
     crs = require_metric(metric_crs)
-    places = stored.key_place_rows(conn)
+    places = stored.key_place_rows(conn, bbox=bbox)
     if not places:
         return []
-    cams = stored.online_camera_views(conn)
+    if bbox is not None:  # every view that touches one of these places (some reach out of the box)
+        reach = shapely.total_bounds(shapely.from_wkb([bytes(p[3]) for p in places]))
+        bbox = (float(reach[0]), float(reach[1]), float(reach[2]), float(reach[3]))
+    cams = stored.online_camera_views(conn, bbox=bbox)
     specs = _specs(cams, np.array([], dtype=np.int64), crs)
     views = to_metric(shapely.from_wkb([bytes(c.view) for c in cams]), crs=crs) if cams \
         else np.array([], dtype=object)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from api.deps import ConnDep, SettingsDep, Viewer
 from api.heavy import run_heavy
+from api.params import lonlat_bbox
 from api.responses import GEOJSON, GeoJSONResponse, json_bytes
 from api.schemas import FeatureCollection, GapProps, SiteProps, ViewProps, answer
 from geo.budgets import Budgets
@@ -22,8 +23,16 @@ router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 
 
 @router.get("", summary="Per-grid coverage (watchable, covered, ratio, largest gap), town totals, key places")
-def coverage(conn: ConnDep, settings: SettingsDep, _: Viewer) -> dict[str, Any]:
-    return coverage_service.summary(conn, metric_crs=settings.metric_crs)
+def coverage(conn: ConnDep, settings: SettingsDep, _: Viewer,
+             bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84 lon/lat): list only the grids "
+                                                           "and key places touching this box (town totals stay whole)")]
+             = None,
+             grids: Annotated[bool, Query(description="false: leave out the per-grid list")] = True,
+             key_places: Annotated[bool, Query(description="false: leave out the key places' coverage (computed on "
+                                                           "request from the camera views: ~1 ms per place)")] = True,
+             ) -> dict[str, Any]:
+    return coverage_service.summary(conn, metric_crs=settings.metric_crs, bbox=lonlat_bbox(bbox), grids=grids,
+                                    key_places=key_places)
 
 
 @router.get("/gaps", summary="Watchable space no online camera sees (GeoJSON), largest first",

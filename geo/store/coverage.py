@@ -129,18 +129,41 @@ def recent_incident_points(conn: Connection, *, wkb: bytes) -> np.ndarray:
     return np.array(incidents, dtype=float).reshape(-1, 2)
 
 
-def key_place_rows(conn: Connection) -> list[Row[Any]]:
-    """Key places ``(id, kind, name, WKB)`` in id order."""
-    return list(conn.execute(text("SELECT id, kind, name, ST_AsBinary(geom) FROM key_place ORDER BY id")).all())
+#: A lon/lat box (WGS84): west, south, east, north.
+Box = tuple[float, float, float, float]
+
+_IN_BOX = "ST_Intersects({col}, ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))"
 
 
-def online_camera_views(conn: Connection) -> list[Row[Any]]:
+def _box_params(bbox: Box | None) -> dict[str, float | None]:
+    return dict(zip(("bx0", "by0", "bx1", "by1"), bbox if bbox is not None else (None,) * 4))
+
+
+def key_place_rows(conn: Connection, *, bbox: Box | None = None) -> list[Row[Any]]:
+    """Key places ``(id, kind, name, WKB)`` in id order (those touching *bbox* when given)."""
+    where = f"WHERE {_IN_BOX.format(col='geom')}" if bbox is not None else ""
+    return list(conn.execute(text(f"SELECT id, kind, name, ST_AsBinary(geom) FROM key_place {where} ORDER BY id"),
+                             _box_params(bbox)).all())
+
+
+def online_camera_views(conn: Connection, *, bbox: Box | None = None) -> list[Row[Any]]:
     """Online cameras with a stored view, in id order: the fields of :func:`camera_rows` plus ``code`` and
-    ``view`` (WKB, WGS84)."""
+    ``view`` (WKB, WGS84); only those whose view touches *bbox* when given."""
+    box = f" AND {_IN_BOX.format(col='v.geom')}" if bbox is not None else ""
     return list(conn.execute(text(
         "SELECT c.id, c.code, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat, c.azimuth_deg, c.hfov_deg, c.range_m, "
         "c.resolution_px, c.kind, c.mount, c.height_m, c.building_id, c.status, ST_AsBinary(v.geom) AS view "
-        "FROM camera c JOIN camera_view v ON v.camera_id = c.id WHERE c.status = 'online' ORDER BY c.id")).all())
+        f"FROM camera c JOIN camera_view v ON v.camera_id = c.id WHERE c.status = 'online'{box} ORDER BY c.id"),
+        _box_params(bbox)).all())
+
+
+def coverage_totals(conn: Connection, *, plan_id: int) -> tuple[float, float, int, int]:
+    """(watchable m², covered m², grids computed, grids) of the plan's stored coverage."""
+    row = conn.execute(text(
+        "SELECT coalesce(sum(gc.watchable_m2), 0), coalesce(sum(gc.covered_m2), 0), count(gc.watchable_m2), "
+        "count(*) FROM grid g LEFT JOIN grid_coverage gc ON gc.grid_id = g.id WHERE g.plan_id = :p"),
+        {"p": plan_id}).one()
+    return float(row[0]), float(row[1]), int(row[2]), int(row[3])
 
 
 def camera_status_counts(conn: Connection) -> dict[str, int]:
@@ -274,13 +297,15 @@ def upsert_grid_coverage(conn: Connection, *, grid_id: int, watchable_m2: float,
         {"g": grid_id, "w": watchable_m2, "c": covered_m2, "r": ratio, "l": largest_gap_m2, "n": gap_count})
 
 
-def grid_coverage_rows(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
-    """The plan's grids with their stored coverage (None before it is computed), by code."""
-    rows = conn.execute(text("""
+def grid_coverage_rows(conn: Connection, *, plan_id: int, bbox: Box | None = None) -> list[dict[str, Any]]:
+    """The plan's grids with their stored coverage (None before it is computed), by code (those touching
+    *bbox* when given)."""
+    box = f" AND {_IN_BOX.format(col='g.geom')}" if bbox is not None else ""
+    rows = conn.execute(text(f"""
         SELECT g.code, g.name, c.code AS community_code, gc.watchable_m2, gc.covered_m2, gc.ratio,
                gc.largest_gap_m2, gc.gap_count, gc.computed_at
         FROM grid g JOIN community c ON c.id = g.community_id LEFT JOIN grid_coverage gc ON gc.grid_id = g.id
-        WHERE g.plan_id = :p ORDER BY g.code"""), {"p": plan_id}).all()
+        WHERE g.plan_id = :p{box} ORDER BY g.code"""), {"p": plan_id, **_box_params(bbox)}).all()
     return [{"code": r.code, "name": r.name, "community_code": r.community_code,
              "watchable_m2": r.watchable_m2, "covered_m2": r.covered_m2, "ratio": r.ratio,
              "largest_gap_m2": r.largest_gap_m2, "gap_count": r.gap_count,

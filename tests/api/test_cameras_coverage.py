@@ -127,6 +127,36 @@ def test_coverage_per_grid_adds_up(env) -> None:  # type: ignore[no-untyped-def]
     assert any(p["covered"] and p["best_dori"] for p in places)
 
 
+def test_coverage_of_a_box_lists_what_touches_it_with_the_whole_towns_totals(env) -> None:  # type: ignore[no-untyped-def]
+    """A city's map asks /v1/coverage for its view: the grids and key places touching the box, each as the
+    whole-town answer has it, and the totals of the whole town."""
+    viewer = auth(env["keys"]["viewer"])
+    whole = env["client"].get("/v1/coverage", headers=viewer).json()
+    box = (113.1, 40.045, 113.11, 40.06)  # the town's eastern half
+    body = env["client"].get("/v1/coverage", params={"bbox": ",".join(map(str, box))}, headers=viewer).json()
+    assert body["town"] == whole["town"] and body["bbox"] == list(box)
+    with env["engine"].connect() as conn:
+        env_sql = "ST_Intersects(geom, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
+        xy = dict(zip(("x0", "y0", "x1", "y1"), box))
+        grids = set(conn.execute(text(f"SELECT code FROM grid WHERE plan_id = :p AND {env_sql}"),
+                                 {**xy, "p": whole["plan_id"]}).scalars())
+        places = set(conn.execute(text(f"SELECT id FROM key_place WHERE {env_sql}"), xy).scalars())
+    assert 0 < len(grids) < len(whole["grids"]) and 0 < len(places) < len(whole["key_places"])
+    assert {g["code"] for g in body["grids"]} == grids
+    assert body["grids"] == [g for g in whole["grids"] if g["code"] in grids]
+    # each key place's coverage is the same as in the whole-town answer (the views near it were all read)
+    assert body["key_places"] == [k for k in whole["key_places"] if k["id"] in places]
+
+    light = env["client"].get("/v1/coverage", params={"bbox": ",".join(map(str, box)), "key_places": "false"},
+                              headers=viewer).json()
+    assert light["key_places"] is None and light["grids"] == body["grids"]
+    only = env["client"].get("/v1/coverage", params={"bbox": ",".join(map(str, box)), "grids": "false"},
+                             headers=viewer).json()
+    assert only["grids"] is None and only["key_places"] == body["key_places"]
+    bad = env["client"].get("/v1/coverage", params={"bbox": "40.05,113.1,40.06,113.11"}, headers=viewer)
+    assert bad.status_code == 400 and "latitude first" in bad.json()["error"]["message"]
+
+
 def test_gaps_and_suggestions(env) -> None:  # type: ignore[no-untyped-def]
     c, h = env["client"], auth(env["keys"]["viewer"])
     cov = c.get("/v1/coverage", headers=h).json()
