@@ -50,12 +50,14 @@ from __future__ import annotations
 
 import html as _html
 import json
+from collections.abc import Mapping
 
 import folium
 
 from maps.assets import localize
 from maps.base import LayerGroup, MapPanel, add_page_assets, new_map, render
-from maps.layers import add_label_points, gm_geojson, grid_group, slim
+from maps.byview import OGC_BASE, StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
+from maps.layers import add_label_points, slim
 from maps.overview import CAMERA_STATUS_COLOURS
 
 __all__ = [
@@ -70,6 +72,8 @@ __all__ = [
     "STATUS_LABELS",
     "STYLESHEET_PATH",
     "SUGGESTION_COLOUR",
+    "VIEW_BUDGETS",
+    "VIEW_SOURCES",
     "build_coverage_map",
     "ratio_class",
     "render",
@@ -126,6 +130,18 @@ DEFAULT_K = 3
 _GRID_FIELDS = ("code", "name", "community_code", "community_name")
 _BUILDING_FIELDS = ("code", "name", "grid_code")
 
+#: Where the grids and buildings come from when the town is too big to embed them (a city's).
+VIEW_SOURCES = {
+    "grids": ViewSource("grids", label="网格 Grids", budget=2_000, properties=(*_GRID_FIELDS, "label_lon", "label_lat")),
+    "buildings": ViewSource("buildings", label="楼栋 Buildings", budget=3_000, properties=_BUILDING_FIELDS),
+}
+#: With the grids by view, coverage.js loads these /ogc collections for the view too, each drawn only when
+#: at most this many lie in the box (a camera view is a polygon of ~40 vertices: 2,000 are ~1 MB).
+VIEW_BUDGETS = {"camera-views": 2_000, "coverage-gaps": 3_000, "cameras": 4_000, "key-places": 1_000}
+_GRID_STYLE = StyleRule({"fillColor": NO_RATIO_COLOUR, "fillOpacity": 0.7, "color": "#4a4a4a", "weight": 1.2,
+                         "opacity": 0.9})
+_BUILDING_STYLE = StyleRule({"fillColor": "#8f8c85", "fillOpacity": 0.75, "color": "#6d6a63", "weight": 0.6})
+
 
 def ratio_class(ratio: float | None) -> str:
     """The choropleth class of a coverage ratio (0..1); ``"none"`` when not computed."""
@@ -165,7 +181,9 @@ def _legend_html() -> str:
     return "".join(rows)
 
 
-def _panel_html(*, api_base: str, title: str) -> str:
+def _panel_html(*, api_base: str, title: str, by_view: bool = False,
+                bounds: tuple[float, float, float, float] | None = None,
+                view_budgets: Mapping[str, int] = VIEW_BUDGETS) -> str:
     """The side panel: trusted, static HTML; coverage.js writes every number and list with textContent."""
     esc = _html.escape
     settings = {
@@ -183,6 +201,10 @@ def _panel_html(*, api_base: str, title: str) -> str:
         "gap-colour": GAP_COLOUR,
         "suggestion-colour": SUGGESTION_COLOUR,
     }
+    if by_view:  # coverage.js loads the view's cameras, views, gaps and key places from /ogc as the map moves
+        settings.update({"by-view": "1", "ogc-base": OGC_BASE, "view-budgets": json.dumps(dict(view_budgets))})
+    if bounds:
+        settings["bounds"] = ",".join(f"{v:.6f}" for v in bounds)
     data = " ".join(f'data-{k}="{esc(str(v))}"' for k, v in settings.items())
     stat = ('<div class="gm-cov-stat"><span class="gm-cov-stat-label">{label}</span>'
             '<span id="{id}" class="gm-cov-stat-value">–</span></div>')
@@ -223,14 +245,15 @@ def _panel_html(*, api_base: str, title: str) -> str:
 
 def build_coverage_map(
     *,
-    grids: dict,
-    buildings: dict,
+    grids: dict | ViewSource,
+    buildings: dict | ViewSource,
     bounds: tuple[float, float, float, float] | None,
     basemap: str = "none",
     tianditu_key: str = "",
     static_url: str = "/static",
     api_base: str = "/v1",
     title: str = "高山镇视频覆盖 Gaoshan camera coverage",
+    view_budgets: Mapping[str, int] = VIEW_BUDGETS,
 ) -> folium.Map:
     """The coverage map: grids, buildings, and placeholders coverage.js fills from the API.
 
@@ -242,6 +265,11 @@ def build_coverage_map(
         coverage ratio from ``GET /v1/coverage``.
     buildings : dict
         GeoJSON FeatureCollection of the building footprints (the occluders).
+
+        Either may be a :class:`maps.byview.ViewSource` (:data:`VIEW_SOURCES`): loaded by view. With the
+        grids by view (a city) the page asks ``/v1/coverage?bbox=`` for the grids and key places in view,
+        and the cameras, their views, the gaps and the key places from ``/ogc`` for the view, each drawn
+        only within its :data:`VIEW_BUDGETS` (more in view: none, and the status says to zoom in).
     bounds : (west, south, east, north) or None
         Box to fit, lon/lat.
     basemap, tianditu_key, static_url
@@ -251,39 +279,40 @@ def build_coverage_map(
         cookie authenticates).
     title : str
         Page title and the panel's heading.
+    view_budgets : mapping
+        By view: the most features of each /ogc collection drawn at once (:data:`VIEW_BUDGETS`).
 
     Returns
     -------
     folium.Map
         Localized; :func:`render` gives the page.
     """
-    grid_feats = add_label_points(slim(grids, _GRID_FIELDS, "grids"))
-    building_feats = slim(buildings, _BUILDING_FIELDS, "buildings")
+    by_view = is_by_view(grids)
+    grid_feats = grids if is_by_view(grids) else add_label_points(slim(grids, _GRID_FIELDS, "grids"))
+    building_feats = buildings if is_by_view(buildings) else slim(buildings, _BUILDING_FIELDS, "buildings")
 
     m = new_map(bounds=bounds, basemap=basemap, tianditu_key=tianditu_key, static_url=static_url)
+    if by_view or is_by_view(buildings):  # before coverage.js, which calls gridmapViews.inView at start-up
+        add_view_loading(m, static_url=static_url)
     add_page_assets(m, page="coverage", title=title, stylesheet=STYLESHEET_PATH, scripts=(SCRIPT_PATH,),
                     static_url=static_url)
 
     # The choropleth: neutral until coverage.js has the ratios; interactive (a tooltip each). Its group
     # also holds the ratio labels coverage.js puts at each grid's label point.
-    grid_group(
-        grid_feats,
-        name=LAYER_NAMES["grids"],
-        style={"fillColor": NO_RATIO_COLOUR, "fillOpacity": 0.7, "color": "#4a4a4a", "weight": 1.2, "opacity": 0.9},
-    ).add_to(m)
-    gm_geojson(
-        building_feats,
-        gm_layer="buildings",
-        style={"fillColor": "#8f8c85", "fillOpacity": 0.75, "color": "#6d6a63", "weight": 0.6},
-        name=LAYER_NAMES["buildings"],
-        interactive=False,
-    ).add_to(m)
+    group = LayerGroup(name=LAYER_NAMES["grids"], gm_layer="grid-group")
+    geojson_layer(grid_feats, gm_layer="grids", style=_GRID_STYLE, control=False).add_to(group)
+    group.add_to(m)
+    geojson_layer(building_feats, gm_layer="buildings", style=_BUILDING_STYLE, name=LAYER_NAMES["buildings"],
+                  interactive=False).add_to(m)
     # Filled by coverage.js.
     for layer in ("views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions"):
         LayerGroup(name=LAYER_NAMES[layer], gm_layer=layer).add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    MapPanel(_panel_html(api_base=api_base, title=title), position="topleft", class_name="gm-cov-panel").add_to(m)
+    MapPanel(_panel_html(api_base=api_base, title=title, by_view=by_view, bounds=bounds, view_budgets=view_budgets),
+             position="topleft",
+             class_name="gm-cov-panel").add_to(m)
     MapPanel(_legend_html(), position="bottomright", class_name="gm-legend gm-cov-legend").add_to(m)
+
     localize(m, static_url=static_url)
     return m

@@ -10,8 +10,7 @@ passes ``gm_layer=...`` through as a Leaflet option; see
 - :func:`slim` keeps only some properties and rounds the coordinates (:func:`round_geometry`);
 - :func:`grid_label`, :func:`add_grid_labels`, :func:`add_label_points`: the grid
   number, and a point inside each grid to put it at;
-- :func:`gm_geojson`: a ``GeoJson`` layer of features with a ``gmLayer``;
-- :func:`grid_group`: the grids in a layer-control entry their labels can join.
+- :func:`gm_geojson`: a ``GeoJson`` layer of features with a ``gmLayer`` (the editor's; the by-view pages use :func:`maps.byview.geojson_layer`).
 
 Examples
 --------
@@ -41,7 +40,6 @@ from typing import Any
 import folium
 from shapely.geometry import shape
 
-from maps.base import LayerGroup
 
 __all__ = [
     "add_grid_labels",
@@ -49,7 +47,6 @@ __all__ = [
     "feature_collection",
     "features",
     "gm_geojson",
-    "grid_group",
     "grid_label",
     "round_geometry",
     "slim",
@@ -137,14 +134,3 @@ def gm_geojson(
     """
     style_function = style if callable(style) else (lambda f: style)
     return folium.GeoJson(feature_collection(feats), style_function=style_function, **options, gm_layer=gm_layer)
-
-
-def grid_group(feats: list[dict], *, name: str, style: dict, **options: Any) -> LayerGroup:
-    """The grids (gmLayer ``grids``) in a layer-control entry *name* (gmLayer ``grid-group``).
-
-    The page script adds what belongs with the grids (their labels) to the group, so
-    one checkbox shows or hides them all. *style* and *options* as for :func:`gm_geojson`.
-    """
-    group = LayerGroup(name=name, gm_layer="grid-group")
-    gm_geojson(feats, gm_layer="grids", style=style, control=False, **options).add_to(group)
-    return group

@@ -44,6 +44,7 @@ from geo.store import queries
 from maps.base import render
 from maps.command import VIEW_SOURCES as COMMAND_SOURCES
 from maps.command import build_command_map
+from maps.coverage import VIEW_SOURCES as COVERAGE_SOURCES
 from maps.coverage import build_coverage_map
 from maps.editor import build_editor_map, plans_page
 from maps.editor_scope import scope_page
@@ -272,7 +273,7 @@ def incident_months(conn: Connection, settings: Settings) -> tuple[tuple[str, st
             summary="Coverage map: camera views by status, gaps, per-grid coverage, uncovered key places, "
                     "suggested sites")
 def coverage_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    return _map_page(request, build_coverage_map, conn, settings, api_base=API_BASE)
+    return _map_page(request, build_coverage_map, conn, settings, views=COVERAGE_SOURCES, api_base=API_BASE)
 
 
 @router.get("/editor", response_class=HTMLResponse,

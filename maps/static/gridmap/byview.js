@@ -13,7 +13,7 @@
  * Standalone (needs only Leaflet): loaded with <script defer>, it runs after folium's inline script.
  * Every value from the API is written as text. Events for the page scripts: the layer fires
  * "gm:loaded" {matched, complete} after each answer. For tests and scripts: window.gridmapViews.idle()
- * resolves when no map moves, no refresh waits and no request is in flight, and
+ * resolves when no map moves, no refresh waits and no request is in flight (inView's own included), and
  * <html data-gm-views="loading|idle"> says the same.
  */
 (function () {
@@ -121,6 +121,36 @@
     });
   }
 
+  // The features of *source* ({url, params}) in *box*: a count first (limit=1), then, when at most
+  // *budget* lie there, all of them. Calls apply({features, matched, complete}) (complete is false, and
+  // features empty, when more than the budget lie in the box) and resolves with what it returns; the
+  // request counts as busy until apply has run, so idle() never sees a drawn-but-not-yet-applied state.
+  function inView(source, box, budget, signal, apply) {
+    setBusy(1);
+    return getItems(query(source, box, 1), signal).then(function (probe) {
+      var matched = probe.numberMatched;
+      if (typeof matched !== "number") matched = (probe.features || []).length;
+      if (matched > budget) return { features: [], matched: matched, complete: false };
+      if (matched <= 1) return { features: probe.features || [], matched: matched, complete: true };
+      return getItems(query(source, box, budget), signal).then(function (body) {
+        var features = body.features || [];
+        if (typeof body.numberMatched === "number" && body.numberMatched > features.length) {
+          return { features: [], matched: body.numberMatched, complete: false }; // grew between the two
+        }
+        return { features: features, matched: features.length, complete: true };
+      });
+    }).then(function (result) {
+      try {
+        return apply(result);
+      } finally {
+        setBusy(-1);
+      }
+    }, function (err) {
+      setBusy(-1);
+      throw err;
+    });
+  }
+
   function ViewLayer(map, layer, notes, key) {
     var source = layer.options.gmSource;
     var budget = source.budget;
@@ -188,30 +218,16 @@
       if (controller) controller.abort();
       controller = typeof AbortController === "function" ? new AbortController() : null;
       var signal = controller ? controller.signal : undefined;
-      setBusy(1);
-      getItems(query(source, box, 1), signal).then(function (probe) {
-        var matched = probe.numberMatched;
-        if (typeof matched !== "number") matched = (probe.features || []).length;
-        if (matched > budget) return tooMany(matched);
-        if (matched <= 1) {
-          loaded = box;
-          notes.set(key, null);
-          return show(probe.features || [], matched);
-        }
-        return getItems(query(source, box, budget), signal).then(function (body) {
-          var features = body.features || [];
-          if (typeof body.numberMatched === "number" && body.numberMatched > features.length) {
-            return tooMany(body.numberMatched); // grew between the two requests
-          }
-          loaded = box;
-          notes.set(key, null);
-          show(features, features.length);
-        });
+      inView(source, box, budget, signal, function (result) {
+        if (!result.complete) return tooMany(result.matched);
+        loaded = box;
+        notes.set(key, null);
+        show(result.features, result.matched);
       }).catch(function (err) {
         if (err && err.name === "AbortError") return;
         loaded = null;
         notes.set(key, source.label + ": 加载失败 failed to load: " + String(err && err.message ? err.message : err));
-      }).then(function () { setBusy(-1); });
+      });
     }
 
     // the map stopped: refresh after WAIT_MS (counted as busy from now, so idle() waits for it)
@@ -287,6 +303,8 @@
 
   window.gridmapViews = {
     views: views,
+    inView: inView, // for page scripts that draw their own layers (coverage.js)
+    MARGIN: MARGIN,
     // resolves once no layer is waiting for an answer
     idle: function () {
       return new Promise(function (resolve) {

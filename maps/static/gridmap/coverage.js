@@ -18,6 +18,14 @@
  *  - GET /v1/cameras           -> camera dots by status, a popup with the parameters each;
  *  - GET /v1/key-places        -> where the key places are;
  *  - POST /v1/coverage/suggest -> k new sites (numbered markers, dashed blue views, a list).
+ * A city (data-by-view="1": the grids and buildings are loaded by view by byview.js): each load is
+ * for the view plus a margin (a box), and the map loads again when the view leaves it:
+ *  - GET /v1/coverage?bbox=&key_places=false -> town totals and the grids of the box (the choropleth
+ *    keeps every grid's ratio it has seen, so grids byview.js draws later are coloured too);
+ *  - the /ogc collections camera-views, coverage-gaps, cameras and key-places for the box
+ *    (gridmapViews.inView: a count first, then the features), each drawn only when at most its budget
+ *    (data-view-budgets) lie there; else none, and the status says how many and to zoom in;
+ *  - GET /v1/coverage?bbox=&grids=false -> the coverage of the key places drawn.
  * Everything from the API goes into the DOM with textContent, never as HTML.
  *
  * Test hook: window.gridmapCoverage = {ready, map, layers, state() -> counts drawn per layer, town
@@ -69,6 +77,9 @@
     var PLACE_LABELS = C.parseJSON(data.placeLabels, {});
     var GAP = data.gapColour || "#e6550d";
     var SUGGESTED = data.suggestionColour || "#1f5fbf";
+    var byView = data.byView === "1"; // needs gridmapViews (byview.js, loaded before this script)
+    var ogcBase = data.ogcBase || "/ogc";
+    var BUDGETS = C.parseJSON(data.viewBudgets, {});
 
     var form = document.getElementById("gm-cov-suggest-form");
     var kInput = document.getElementById("gm-cov-k");
@@ -111,6 +122,9 @@
       selected: null,
       highlight: null, // L.GeoJSON of the selected camera's view
       viewsLoaded: false,
+      box: null, // by view: the box of the latest load
+      tooMany: {}, // by view: collection -> how many lie in the box (more than its budget; none drawn)
+      sequence: 0,
       suggestions: [],
       suggestRequest: null,
       suggesting: false,
@@ -155,7 +169,7 @@
     }
 
     function drawChoropleth(coverage) {
-      var byCode = {};
+      var byCode = byView ? current.gridCoverage : {}; // by view: every grid's entry seen so far
       (coverage.grids || []).forEach(function (g) { byCode[g.code] = g; });
       current.gridCoverage = byCode;
       var classes = {};
@@ -232,9 +246,10 @@
       ["online", "offline", "fault"].forEach(function (s) {
         document.getElementById("gm-cov-cams-" + s).textContent = String(cams[s] || 0);
       });
+      if (coverage.key_places === null) return; // by view: shown with the key places in view
       var uncovered = (coverage.key_places || []).filter(function (k) { return !k.covered; }).length;
       document.getElementById("gm-cov-key-uncovered").textContent =
-        uncovered + " / " + (coverage.key_places || []).length;
+        uncovered + " / " + (coverage.key_places || []).length + (byView ? " (视图内 in view)" : "");
     }
 
     /* ---------- camera views ---------- */
@@ -669,6 +684,87 @@
     /* ---------- loading ---------- */
 
     function load() {
+      return byView ? loadView() : loadTown();
+    }
+
+    function loaded(failures, text) {
+      current.loading = false;
+      updateLegend();
+      if (failures.length) {
+        current.error = failures.join("; ");
+        setStatus("error", C.LOAD_FAILED + current.error);
+      } else {
+        setStatus("ok", text);
+      }
+      api.ready = true;
+    }
+
+    function inViewText() {
+      var names = { "camera-views": "视域 views", "coverage-gaps": "盲区 gaps", cameras: "摄像头 cameras",
+                    "key-places": "重点场所 key places" };
+      var parts = Object.keys(current.tooMany).map(function (k) {
+        return names[k] + " " + C.grouped(current.tooMany[k]) + " (> " + C.grouped(BUDGETS[k]) + ")";
+      });
+      return parts.length ? " · 视图内过多，请放大 too many in view, zoom in to see: " + parts.join(", ") : "";
+    }
+
+    // a city: the box in view (plus a margin), each layer from /ogc within its budget
+    function loadView() {
+      var mine = ++current.sequence;
+      var b = map.getBounds().pad(window.gridmapViews.MARGIN);
+      var box = L.latLngBounds([Math.max(-90, b.getSouth()), Math.max(-180, b.getWest())],
+                               [Math.min(90, b.getNorth()), Math.min(180, b.getEast())]);
+      var bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) {
+        return v.toFixed(6);
+      }).join(",");
+      current.box = box;
+      current.loading = true;
+      current.error = null;
+      current.viewsLoaded = false;
+      current.tooMany = {};
+      setStatus("loading", C.LOADING);
+      var failures = [];
+      function fresh() { return mine === current.sequence; }
+      function job(promise) {
+        return promise.catch(function (err) { if (fresh()) failures.push(C.errorText(err)); });
+      }
+      // collection -> draw(features) when all of the box's are at hand, within the budget
+      function layer(collection, draw) {
+        var source = { url: ogcBase + "/collections/" + collection + "/items", params: {} };
+        return job(window.gridmapViews.inView(source, box, BUDGETS[collection] || 1000, undefined, function (res) {
+          if (!fresh()) return null;
+          if (!res.complete) current.tooMany[collection] = res.matched;
+          return draw({ type: "FeatureCollection", features: res.features });
+        }));
+      }
+      var jobs = [
+        job(request("GET", "/coverage", { bbox: bbox, key_places: "false" }).then(function (body) {
+          if (!fresh()) return;
+          current.coverage = body;
+          drawChoropleth(body);
+          fillGridSelect(body);
+          showTown(body);
+        })),
+        layer("camera-views", function (fc) { drawViews(fc); current.viewsLoaded = true; }),
+        layer("coverage-gaps", drawGaps),
+        layer("cameras", drawCameras),
+        layer("key-places", function (fc) {
+          if (!fc.features.length) return drawKeyPlaces(fc, { key_places: [] });
+          return request("GET", "/coverage", { bbox: bbox, grids: "false" }).then(function (body) {
+            if (!fresh()) return;
+            drawKeyPlaces(fc, body);
+            showTown(L.extend({}, current.coverage || {}, { key_places: body.key_places }));
+          });
+        }),
+      ];
+      return Promise.all(jobs).then(function () {
+        if (!fresh()) return;
+        loaded(failures, current.counts.views + " 个视域 views · " + current.counts.gaps + " 处盲区 gaps · " +
+          current.counts.cameras + " 个摄像头 cameras · 视图内 in view" + inViewText());
+      });
+    }
+
+    function loadTown() {
       current.loading = true;
       current.error = null;
       current.viewsLoaded = false;
@@ -697,16 +793,8 @@
         job(Promise.all([places, coverage]), function (both) { drawKeyPlaces(both[0], both[1]); }),
       ];
       return Promise.all(jobs).then(function () {
-        current.loading = false;
-        updateLegend();
-        if (failures.length) {
-          current.error = failures.join("; ");
-          setStatus("error", C.LOAD_FAILED + current.error);
-        } else {
-          setStatus("ok", current.counts.views + " 个视域 views · " + current.counts.gaps + " 处盲区 gaps · " +
-            current.counts.grids + " 个网格 grids");
-        }
-        api.ready = true;
+        loaded(failures, current.counts.views + " 个视域 views · " + current.counts.gaps + " 处盲区 gaps · " +
+          current.counts.grids + " 个网格 grids");
       });
     }
 
@@ -727,8 +815,20 @@
     map.on("zoomend", onZoom);
 
     // the whole town, between the panel and the legend
-    C.fitTown(map, layers.grids.getBounds(), panel, legend);
+    C.fitTown(map, byView ? C.boundsOf(data.bounds) : layers.grids.getBounds(), panel, legend);
     onZoom();
+    if (byView) {
+      // grids byview.js draws later get the ratios seen so far; a view out of the box loads again
+      layers.grids.on("gm:loaded", function () { drawChoropleth({ grids: [] }); updateLegend(); });
+      var moved = null;
+      map.on("moveend", function () {
+        // inside the box, nothing new to see, unless a layer had too many there (zoomed in, it may fit)
+        if (current.box && current.box.contains(map.getBounds()) && !Object.keys(current.tooMany).length) return;
+        if (moved) window.clearTimeout(moved);
+        current.loading = true;
+        moved = window.setTimeout(function () { moved = null; load(); }, 200);
+      });
+    }
 
     var api = {
       ready: false,
@@ -754,6 +854,10 @@
           suggestRequest: current.suggestRequest,
           suggestions: current.suggestions.slice(),
           zoom: map.getZoom(),
+          byView: byView,
+          bbox: current.box ? [current.box.getWest(), current.box.getSouth(), current.box.getEast(),
+                               current.box.getNorth()] : null,
+          tooMany: L.extend({}, current.tooMany),
         };
       },
     };
