@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import EngineDep, Planner, SettingsDep, actor_name
 from api.params import IfMatch, parse_if_match, plan_etag
+from api.schemas import OgcEditedFeature, OgcRemoved
 from geo import plan_edits
 from geo.errors import InvalidParameter, UnsupportedMediaType, VersionRequired
 from geo.keys import KeyInfo, role_allows
@@ -113,7 +114,7 @@ def _answer(request: Request, engine: Any, key: KeyInfo, plan_id: int, code: str
              "overlaps); 201 with Location", response_model=None,
              openapi_extra=_body_doc(tx.FEATURE_TYPES, "the new grid: properties.code (optional: the community's "
                                      "next free code), community_code (optional: where the polygon lies), name"),
-             responses={201: {"description": "the grid as stored", "content": {GEOJSON: {}}}})
+             responses={201: {"model": OgcEditedFeature, "description": "the grid as stored", "content": {GEOJSON: {}}}})
 def create_grid(request: Request, engine: EngineDep, settings: SettingsDep, key: Planner,
                 body: Annotated[Any, Body()], if_match: IfMatch = None, plan: Plan = None) -> Response:
     plan_id = _plan_id(request)
@@ -149,7 +150,7 @@ def _reshape(request: Request, engine: Any, settings: Any, key: KeyInfo, fid: st
             openapi_extra=_body_doc(tx.FEATURE_TYPES, "the grid: its geometry is the new boundary; code, "
                                     "community_code and name may be repeated, not changed; computed properties "
                                     "are ignored"),
-            responses={200: {"description": "the grid as stored", "content": {GEOJSON: {}}}})
+            responses={200: {"model": OgcEditedFeature, "description": "the grid as stored", "content": {GEOJSON: {}}}})
 def replace_grid(fid: str, request: Request, engine: EngineDep, settings: SettingsDep, key: Planner,
                  body: Annotated[Any, Body()], if_match: IfMatch = None, plan: Plan = None) -> Response:
     return _reshape(request, engine, settings, key, fid, body, if_match, partial=False)
@@ -159,7 +160,7 @@ def replace_grid(fid: str, request: Request, engine: EngineDep, settings: Settin
               "patch: its geometry)", response_model=None,
               openapi_extra=_body_doc((*tx.FEATURE_TYPES, tx.MERGE_PATCH), "geometry (the new boundary) and/or "
                                       "properties, which may repeat code, community_code and name"),
-              responses={200: {"description": "the grid as stored", "content": {GEOJSON: {}}}})
+              responses={200: {"model": OgcEditedFeature, "description": "the grid as stored", "content": {GEOJSON: {}}}})
 def update_grid(fid: str, request: Request, engine: EngineDep, settings: SettingsDep, key: Planner,
                 body: Annotated[Any, Body()], if_match: IfMatch = None, plan: Plan = None) -> Response:
     return _reshape(request, engine, settings, key, fid, body, if_match, partial=True)
@@ -167,7 +168,8 @@ def update_grid(fid: str, request: Request, engine: EngineDep, settings: Setting
 
 @router.delete(ITEMS + "/{fid}", summary="Part 4: remove a grid of a draft; its land goes to the neighbour "
                "sharing the longest border with it", response_model=None,
-               responses={200: {"description": "what the edit did: removed, changed (the neighbour), its number"}})
+               responses={200: {"model": OgcRemoved,
+                               "description": "what the edit did: removed, changed (the neighbour), its number"}})
 def delete_grid(fid: str, request: Request, engine: EngineDep, settings: SettingsDep, key: Planner,
                 if_match: IfMatch = None, plan: Plan = None) -> Response:
     plan_id = _plan_id(request)

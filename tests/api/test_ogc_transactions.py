@@ -130,6 +130,16 @@ def _feature(geom_metric: shapely.Geometry, **props: Any) -> dict[str, Any]:
     return {"type": "Feature", "properties": props, "geometry": mapping(from_metric(geom_metric))}
 
 
+def _conforms(env: dict[str, Any], method: str, path: str, status: int, body: Any) -> None:
+    """``body`` is what the OpenAPI document declares the route answers."""
+    import jsonschema_rs
+
+    document = env["client"].get("/openapi.json").json()
+    content = document["paths"][path][method]["responses"][str(status)]["content"]
+    schema = next(content[m]["schema"] for m in ("application/geo+json", "application/json") if content.get(m))
+    jsonschema_rs.Draft202012Validator({**schema, "components": document["components"]}).validate(body)
+
+
 def _unchanged(env: dict[str, Any], plan: int, version: int, grids: dict[str, dict[str, Any]]) -> None:
     assert _version(env, plan) == version
     _same_grids(_grids(env, plan), grids)
@@ -181,6 +191,7 @@ def test_put_gives_a_grid_a_new_boundary_and_its_neighbour_follows(env) -> None:
     assert r.status_code == 200, r.text
     assert r.headers["etag"] == f'"{version + 1}"' and r.headers["content-type"].startswith(GEO)
     assert r.json()["id"] == a and {a, b} <= set(r.json()["edit"]["changed"])
+    _conforms(env, "put", ITEMS + "/{fid}", 200, r.json())
     after = _grids(env, plan)
     for other in set(r.json()["edit"]["changed"]) - {a, b}:  # the overlays' 1 mm rounding on shared edges, no more
         assert shapely.symmetric_difference(_metric(after[other]), _metric(before[other])).area < 0.1
@@ -240,6 +251,7 @@ def test_post_adds_a_grid_with_the_next_free_code(env) -> None:  # type: ignore[
     code = r.json()["id"]
     assert code == f"{community}{used + 1:03d}" and r.json()["properties"]["community_code"] == community
     assert r.headers["location"].endswith(f"{ITEMS}/{code}?plan={plan}")
+    _conforms(env, "post", ITEMS, 201, r.json())
     assert r.headers["etag"] == f'"{version + 1}"'
     got = c.get(r.headers["location"], headers=auth(env["keys"]["viewer"]))
     assert got.status_code == 200 and got.json()["id"] == code
@@ -294,6 +306,7 @@ def test_delete_gives_the_land_to_the_neighbour_with_the_longest_border(env) -> 
     r = c.delete(f"{ITEMS}/{a}", params={"plan": plan}, headers=_h(env, version))
     assert r.status_code == 200, r.text
     assert r.json()["removed"] == [a] and r.json()["changed"] == [into]
+    _conforms(env, "delete", ITEMS + "/{fid}", 200, r.json())
     assert r.headers["etag"] == f'"{version + 1}"'
     after = _grids(env, plan)
     assert set(after) == set(before) - {a}
