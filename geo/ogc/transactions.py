@@ -90,6 +90,10 @@ def geometry_from(geom: Any, *, crs: OutputCrs, what: str) -> Geometry:
     if crs.srid not in (4326, 4490):  # a projected CRS: refuse what lies outside it before PROJ sees it
         x0, y0, x1, y1 = crs.bounds
         xy = _coordinates(geom.get("coordinates"))
+        if xy is not None and xy.size and (abs(xy) <= 180).all():
+            raise BadInput(f"{what}: the coordinates look like degrees (all within ±180) but Content-Crs {crs.uri} "
+                           "is in metres: leave the header out for CRS84 (longitude, latitude) or send metres",
+                           details={"what": what, "crs": crs.uri})
         if xy is not None and xy.size and not (
                 (xy[:, 0] >= x0).all() and (xy[:, 0] <= x1).all() and (xy[:, 1] >= y0).all() and (xy[:, 1] <= y1).all()):
             raise BadInput(f"{what}: coordinates lie outside the area of Content-Crs {crs.uri}: send them in that "

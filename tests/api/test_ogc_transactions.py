@@ -463,3 +463,22 @@ def test_a_client_over_http_reads_the_etag_edits_and_undoes(env) -> None:  # typ
     finally:
         server.close()  # stops uvicorn
     _same_grids(_grids(env, plan), before)
+
+
+def test_the_last_grid_of_a_community_is_not_deleted(env) -> None:  # type: ignore[no-untyped-def]
+    c = env["client"]
+    plan, version = _draft(env)
+    grids = _grids(env, plan)
+    by_community: dict[str, list[str]] = {}
+    for code, f in grids.items():
+        by_community.setdefault(f["properties"]["community_code"], []).append(code)
+    codes = sorted(min(by_community.values(), key=len))
+    for code in codes[1:]:  # every grid but one goes, each into a neighbour
+        r = c.delete(f"{ITEMS}/{code}", params={"plan": plan}, headers=_h(env, version))
+        assert r.status_code == 200, r.text
+        version = int(r.headers["etag"].strip('"'))
+    before = _grids(env, plan)
+    last = c.delete(f"{ITEMS}/{codes[0]}", params={"plan": plan}, headers=_h(env, version))
+    assert last.status_code == 409 and "only grid" in last.json()["error"]["message"]
+    _unchanged(env, plan, version, before)
+    assert _errors(env, plan) == []  # the community is one grid now, whole
