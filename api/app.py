@@ -18,7 +18,7 @@ from api.ratelimit import AddressLimit, proxy_trust, trusted_proxies
 from api.security import BodyLimit, SecurityHeaders, csp_nonce, stamp_scripts
 import maps as map_package
 from api.routes import analysis, audit, cameras, coverage, features, health, incidents, lookup, ogc, plans
-from api.routes import tiles
+from api.routes import ogc_transactions, tiles
 from api.routes import maps as map_pages
 from geo.config import Settings, get_settings
 from geo.keys import KeyCache
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(plans.router)
     app.include_router(ogc.router)
+    app.include_router(ogc_transactions.router)  # Part 4: writes on the grids of a draft
     app.include_router(map_pages.router)
     app.include_router(tiles.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

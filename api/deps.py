@@ -49,6 +49,11 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnDep = Annotated[Connection, Depends(get_conn)]
 
 
+def actor_name(key: KeyInfo) -> str:
+    """Who made a change, for the audit log and the edit log: the key's prefix and name."""
+    return f"key:{key.prefix} ({key.name})"
+
+
 def presented_key(request: Request) -> str | None:
     """The API key of an ``Authorization: Bearer`` header, if any."""
     header = request.headers.get("authorization", "")

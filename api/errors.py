@@ -23,9 +23,11 @@ from geo.errors import (
     NotFound,
     OverBudget,
     RateLimited,
+    StaleVersion,
     TooLarge,
     Unauthorized,
     Unavailable,
+    UnsupportedMediaType,
     VersionRequired,
 )
 from geo.tiles import BadTile
@@ -36,6 +38,7 @@ STATUS: dict[type[GridmapError], int] = {
     InvalidParameter: 400,
     OverBudget: 422,
     TooLarge: 413,
+    UnsupportedMediaType: 415,
     NotFound: 404,
     BadInput: 422,
     Conflict: 409,
@@ -44,6 +47,13 @@ STATUS: dict[type[GridmapError], int] = {
     Unavailable: 503,
     VersionRequired: 428,
     RateLimited: 429,
+}
+
+#: Where the OGC API answers otherwise (its paths only): an edit whose ``If-Match`` names an older plan
+#: version is HTTP's (RFC 9110) and OGC API – Features Part 4's 412 Precondition Failed there; /v1/plans
+#: keeps its documented 409 (same code ``stale_version``, same message and details).
+OGC_STATUS: dict[type[GridmapError], int] = {
+    StaleVersion: 412,
 }
 
 RETRY_AFTER_S = 5
@@ -81,8 +91,11 @@ def _body(request: Request, code: str, message: str, details: Any = None) -> dic
     return body
 
 
-def status_for(exc: GridmapError) -> int:
+def status_for(exc: GridmapError, *, ogc: bool = False) -> int:
+    """The HTTP status of a domain error (``ogc``: on the OGC API's paths, :data:`OGC_STATUS` first)."""
     for cls in type(exc).__mro__:
+        if ogc and cls in OGC_STATUS:
+            return OGC_STATUS[cls]  # type: ignore[index]
         if cls in STATUS:
             return STATUS[cls]  # type: ignore[index]
     return 500
@@ -97,7 +110,7 @@ def _headers(status: int) -> dict[str, str]:
 
 
 async def _domain(request: Request, exc: GridmapError) -> JSONResponse:
-    status = status_for(exc)
+    status = status_for(exc, ogc=_ogc(request))
     headers = _headers(status)
     if status == 429 and isinstance(exc.details, dict):
         headers["Retry-After"] = str(exc.details.get("retry_after_s", 1))

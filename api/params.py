@@ -1,9 +1,14 @@
-"""Request parameters more than one router reads: dates and windows, plan ids, CRS options, lists."""
+"""Request parameters more than one router reads: dates and windows, plan ids, plan versions (If-Match),
+CRS options, lists."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from fastapi import Header
 
 from geo import batch
 from geo.config import TOWN_TIMEZONE
@@ -62,6 +67,30 @@ def parse_plan(plan: object) -> int | None:
         raise BadInput(f"plan={batch.json_repr(plan)} is not a plan id: give a whole number from 1 (GET /v1/plans "
                        "lists them), e.g. plan=3", details={"field": "plan"})
     return plan
+
+
+#: The ``If-Match`` header of a plan edit (/v1/plans and the OGC API's transactions alike).
+IfMatch = Annotated[str | None, Header(description='the plan version the edit was made against, e.g. "7" '
+                                                   "(the plan's ETag)")]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``"7"``, ``7`` or ``W/"7"`` → 7; None when absent.
+
+    >>> parse_if_match('W/"7"'), parse_if_match(None)
+    (7, None)
+    """
+    if value is None or not value.strip():
+        return None
+    m = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', value)
+    if m is None:
+        raise BadInput(f'If-Match must be a plan version such as "7" (the plan\'s ETag), not {value!r}')
+    return int(m.group(1))
+
+
+def plan_etag(version: int) -> str:
+    """The ETag of a plan at ``version`` (what an edit's If-Match names)."""
+    return f'"{version}"'
 
 
 def parse_crs_option(crs: object) -> str | None:

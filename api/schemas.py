@@ -340,6 +340,27 @@ class OgcFeature(Open):
     properties: dict[str, Any]
 
 
+class EditSummary(Open):
+    """What an edit touched (its number ``seq`` in the plan's edit log; 0 when it changed nothing)."""
+
+    changed: list[str]
+    created: list[str]
+    removed: list[str]
+    seq: int
+
+
+class OgcEditedFeature(OgcFeature):
+    """A grid after a Part 4 write (POST, PUT, PATCH), with what the edit did (absent when nothing changed)."""
+
+    edit: EditSummary | None = None
+
+
+class OgcRemoved(EditSummary):
+    """A Part 4 DELETE: the grid removed, the neighbour that took its land (``changed``), the plan's new version."""
+
+    plan: dict[str, int] = Field(description="{id, version}: the version is the new ETag")
+
+
 class OgcFeatureCollection(Open):
     type: Literal["FeatureCollection"]
     numberMatched: int

@@ -125,6 +125,12 @@ class UnsafeFile(BadInput):
     code = "unsafe_file"
 
 
+class UnsupportedMediaType(BadInput):
+    """A request body in a format the operation does not read (HTTP 415); the message names those it does."""
+
+    code = "unsupported_media_type"
+
+
 class VersionRequired(GridmapError):
     """An edit that does not say which version of the plan it was made against (HTTP 428)."""
 

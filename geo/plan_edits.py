@@ -1,4 +1,4 @@
-"""Plan edits: assign buildings, reshape, split, merge, import, suggest, undo and redo.
+"""Plan edits: assign buildings, reshape, add, remove, split, merge, import, suggest, undo and redo.
 
 Each edit is one transaction (:func:`_edit`): lock the draft's row first
 (:func:`geo.plans.lock_draft`, which checks the version), compute the new grids with
@@ -42,8 +42,8 @@ from geo.store import audit
 from geo.store import plans as store
 
 __all__ = [
-    "EDIT_MAX_VERTICES", "EditResult", "assign_building", "check_vertices", "merge_grids", "redo", "replace_grids",
-    "reshape_grid", "split_grid", "suggest_draft", "undo",
+    "EDIT_MAX_VERTICES", "EditResult", "add_grid", "assign_building", "check_vertices", "merge_grids", "redo",
+    "remove_grid", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "undo",
 ]
 
 
@@ -236,14 +236,131 @@ def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str
         if neighbours == "keep":
             return {"grid": code, "neighbours": neighbours}, {code: partition.polygonal(new)}, None
         grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
-        roads = store.community_roads(conn, community_id=community)
-        snap = [region.boundary]
-        if roads is not None:
-            snap.append(to_metric(roads, crs=metric_crs))
-        changes = partition.reshape(grids, code=code, geometry=new, region=region,
-                                    footprints=list(buildings.geometry), snap_to=shapely.union_all(snap))
+        changes = _reshape_in(conn, community, grids, region, buildings, code=code, new=new, metric_crs=metric_crs)
         return {"grid": code, "neighbours": neighbours}, changes, None
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="reshape", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def _reshape_in(conn: Connection, community: int, grids: dict[str, Geometry], region: Geometry,
+                buildings: gpd.GeoDataFrame, *, code: str, new: Geometry, metric_crs: str) -> dict[str, Geometry | None]:
+    """:func:`geo.partition.reshape` of grid ``code`` to ``new`` (metric), snapping to the community's
+    edge and roads, buildings kept whole."""
+    roads = store.community_roads(conn, community_id=community)
+    snap = [region.boundary]
+    if roads is not None:
+        snap.append(to_metric(roads, crs=metric_crs))
+    return partition.reshape(grids, code=code, geometry=new, region=region,
+                             footprints=list(buildings.geometry), snap_to=shapely.union_all(snap))
+
+
+def add_grid(engine: Engine, *, plan_id: int, version: int | None, geometry: Geometry, actor: str,
+             code: str | None = None, community_code: str | None = None, name: str | None = None,
+             metric_crs: str = METRIC_CRS_DEFAULT, max_vertices: int = EDIT_MAX_VERTICES) -> EditResult:
+    """A new grid with boundary ``geometry`` (WGS84), taking its land from the grids it overlaps.
+
+    The community is ``community_code``, else the one ``code`` names (its first 12 digits), else the
+    one holding most of the polygon. The boundary is treated as :func:`reshape_grid` treats a new
+    boundary of a grid that had no land: snapped to the community's edge and roads, clipped to the
+    community, the neighbours lose what it covers, buildings stay whole (a building it cuts goes to the
+    grid holding most of it). So the community's grids stay a partition: no gap (the new grid only takes
+    land that was gridded), no overlap. ``code`` is the next free number of the community when not given
+    (codes outlive plans, see :func:`_next_code`); a given code must be the community's and unused in
+    the plan. ``name`` defaults to "<community>第<n>网格", as :func:`split_grid` names its new grid.
+
+    Raises
+    ------
+    geo.errors.BadInput
+        A malformed code, an unknown community, a polygon outside the community, or one that would hold
+        no land (or leave a neighbour without any).
+    geo.errors.Conflict
+        ``code`` is already a grid of the plan.
+    """
+    check_vertices(geometry, what="the new grid's boundary", limit=max_vertices)
+    if code is not None and not re.fullmatch(r"\d{15}", code):
+        raise BadInput(f"a grid code is 15 digits (the 12-digit community code and a 3-digit number), not "
+                       f"{excerpt(code, chars=17)}; leave it out to get the community's next free code")
+    if name is not None and not (0 < len(name.strip()) <= 100):
+        raise BadInput("a grid name is 1 to 100 characters")
+    new = to_metric(geometry, crs=metric_crs)
+
+    def compute(conn: Connection, plan: Any):
+        communities = store.community_ids(conn)
+        if community_code is not None:
+            if community_code not in communities:
+                raise BadInput(f"unknown community_code {excerpt(community_code, chars=14)}; GET /v1/communities "
+                               "lists them")
+            ccode = community_code
+        elif code is not None:
+            ccode = code[:12]
+            if ccode not in communities:
+                raise BadInput(f"grid code {code} names no community ({ccode} is not a community code); "
+                               "GET /v1/communities lists them")
+        else:
+            cid = store.community_under(conn, wkb=shapely.to_wkb(geometry))
+            if cid is None:
+                raise BadInput("the new grid lies outside every community: draw it inside one "
+                               "(GET /v1/communities has their boundaries)")
+            ccode = next(k for k, v in communities.items() if v == cid)
+        cid = communities[ccode]
+        new_code = code if code is not None else _next_code(conn, cid)
+        if new_code[:12] != ccode:
+            raise BadInput(f"grid code {new_code} is not of community {ccode}: a grid code starts with its "
+                           "community's code; leave the code out to get the next free one")
+        existing = store.grid_community(conn, plan_id=plan.id, code=new_code)
+        if existing is not None:
+            raise Conflict(f"grid {new_code} already exists in plan {plan.id}: replace it (PUT) or leave the code "
+                           "out to get the community's next free code", details={"code": new_code})
+        grids, region, buildings = _community_grids(conn, plan.id, cid, metric_crs)
+        if not new.intersects(region):
+            raise BadInput(f"the new grid does not overlap its community {ccode}: draw it inside the community "
+                           "(or name another community_code)")
+        grids[new_code] = partition.polygonal(None)
+        changes = _reshape_in(conn, cid, grids, region, buildings, code=new_code, new=new, metric_crs=metric_crs)
+        if changes.get(new_code) is None or changes[new_code].is_empty:
+            raise BadInput(f"the new grid would hold no land of community {ccode} (too small, or all of it "
+                           "went to the buildings' grids): draw a larger boundary")
+        cname = store.community_name(conn, community_id=cid)
+        label = name.strip() if name is not None else f"{cname}第{int(new_code[-3:])}网格"
+        taken = sorted(c for c in changes if c != new_code)
+        return ({"grid": new_code, "community": ccode, "from": taken}, changes, {new_code: (cid, label)})
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="add", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def remove_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, actor: str,
+                metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+    """Remove grid ``code``: its land (and its buildings) go to the neighbour of its community sharing the
+    longest border with it — a :func:`merge_grids` that keeps the neighbour's code.
+
+    Why merge rather than refuse or share out: a community's land must all belong to a grid (a gap
+    blocks publishing), so the land has to go somewhere; the neighbour with the longest shared border
+    gives the most compact grid and moves the buildings as whole buildings, with one predictable
+    result the planner can see (the answer names the neighbour), adjust with a split or a reshape,
+    or take back with undo. Sharing the land out building by building would scatter households over
+    several grids in ways that are hard to foresee.
+
+    Raises
+    ------
+    geo.errors.NotFound
+        No grid ``code`` in the plan.
+    geo.errors.Conflict
+        The grid is its community's only one, or shares a border with none of its community's grids.
+    """
+    def compute(conn: Connection, plan: Any):
+        community = _community_of_grid(conn, plan.id, code)
+        grids, _region, _b = _community_grids(conn, plan.id, community, metric_crs)
+        borders = {other: partition.shared_border(grids[code], g) for other, g in grids.items() if other != code}
+        if not borders:
+            raise Conflict(f"grid {code} is the only grid of its community: a community's land must belong to a "
+                           "grid; add another grid first (POST) or reshape this one", details={"code": code})
+        into = max(sorted(borders), key=lambda c: borders[c])
+        if borders[into] <= 0:
+            raise Conflict(f"grid {code} shares no border with another grid of its community, so its land has no "
+                           "neighbour to go to: reshape a grid over it first", details={"code": code})
+        return ({"grid": code, "into": into, "shared_border_m": round(borders[into], 1)},
+                partition.merge(grids, keep=into, drop=code), None)
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="remove", compute=compute,
                  metric_crs=metric_crs)
 
 

@@ -1,5 +1,6 @@
 """OGC API – Features at /ogc: Part 1 (core, GeoJSON, HTML, OpenAPI 3.0), Part 2 (CRS) and Part 3
-(queryables, CQL2 text and JSON filters). Read only: Part 4 (transactions) is not implemented here.
+(queryables, CQL2 text and JSON filters), read side. Part 4's writes (create, replace, update, delete the
+grids of a draft) are api/routes/ogc_transactions.py's; their conformance classes are declared here.
 
 The landing page and the conformance declaration answer without a key (they hold no data); the
 collections need an API key (``Authorization: Bearer <key>``), each collection the role its registry
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.datastructures import URL
 
 from api.deps import ConnDep, require
+from api.params import plan_etag
 from api.responses import GEOJSON, JSON, GeoJSONResponse
 from api.schemas import (OgcCollection, OgcCollections, OgcConformance, OgcFeature, OgcFeatureCollection, OgcLanding,
                          OgcQueryables)
@@ -38,6 +40,7 @@ HTML = "text/html"
 _F1 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 _F3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
 _CQL = "http://www.opengis.net/spec/cql2/1.0/conf/"
+_F4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"
 #: What this service implements, and nothing else. Temporal functions are evaluated for the instants
 #: this data has (T_AFTER, T_BEFORE, T_DURING, T_EQUALS, T_INTERSECTS, T_DISJOINT), not the whole
 #: temporal-functions class (intervals as property values), so it is not declared.
@@ -49,6 +52,8 @@ CONFORMANCE = [
     _CQL + "case-insensitive-comparison", _CQL + "basic-spatial-functions", _CQL + "basic-spatial-functions-plus",
     _CQL + "spatial-functions",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
+    # Part 4, on the grids of a draft plan (POST, PUT, DELETE; PATCH): api/routes/ogc_transactions.py
+    _F4 + "create-replace-delete", _F4 + "update",
 ]
 
 #: The lowest role any collection admits (each collection then checks its own, and its properties'):
@@ -123,7 +128,9 @@ def landing(request: Request, f: F = None) -> Response:
         {"href": f"{base}/collections", "rel": "data", "type": JSON, "title": "the collections"},
     ]
     body = {"title": "gridmap", "description": "Grids, buildings, cameras, coverage and incidents of the town as "
-            "OGC API – Features (Parts 1, 2 and 3). Collections need an API key: Authorization: Bearer <key>.",
+            "OGC API – Features (Parts 1, 2 and 3; Part 4 on the grids of a draft plan: "
+            "POST/PUT/PATCH/DELETE /ogc/collections/grids/items?plan=<draft id> with the planner role). "
+            "Collections need an API key: Authorization: Bearer <key>.",
             "links": links}
     if _wants_html(request):
         return _page("gridmap – OGC API – Features", f"<p>{html.escape(body['description'])}</p>"
@@ -164,7 +171,16 @@ def _collection_json(request: Request, conn: Any, c: Collection, bounds: Any) ->
         "crs": [x.uri for x in CRSS], "storageCrs": STORAGE_CRS,
         "geometryType": c.geometry_type, "temporalProperty": c.temporal,
         "versioned": c.versioned, "defaultLimit": DEFAULT_LIMIT, "maxLimit": MAX_LIMIT,
+        **({"editable": _editable(request, conn)} if c.id == "grids" else {}),
     }
+
+
+def _editable(request: Request, conn: Any) -> dict[str, Any]:
+    """Which plans Part 4's writes take (the drafts) and how: for a client deciding whether to offer editing."""
+    return {"plans": [p["id"] for p in queries.list_plans(conn) if p["status"] == "draft"],
+            "how": "POST, PUT, PATCH, DELETE {items}?plan=<draft id> with the planner role and If-Match: \"<plan "
+                   "version>\" (the ETag of a read with plan=); published and retired plans are read only: make a "
+                   "draft with POST /v1/plans".replace("{items}", f"{_base(request)}/collections/grids/items")}
 
 
 @router.get("/collections", summary="The collections this key may read", response_model=None,
@@ -281,6 +297,7 @@ def items(
     headers = {"Content-Crs": f"<{q.crs.uri}>"}
     if plan_row is not None:
         headers["X-Plan"] = f"{plan_row['id']}; version={plan_row['version']}"
+        headers["ETag"] = plan_etag(plan_row["version"])  # what a Part 4 write names in If-Match
     if wants_html:
         return _items_html(c, json.loads(features), matched, q, links)
     head = json.dumps({"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
@@ -330,4 +347,5 @@ def item(
     headers = {"Content-Crs": f"<{q.crs.uri}>"}
     if plan_row is not None:
         headers["X-Plan"] = f"{plan_row['id']}; version={plan_row['version']}"
+        headers["ETag"] = plan_etag(plan_row["version"])  # what a Part 4 write names in If-Match
     return Response(body, media_type=GEOJSON, headers=headers)

@@ -9,7 +9,6 @@ GeoJSON in WGS84 (``crs`` may name another CRS for input).
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 from functools import partial
@@ -18,12 +17,13 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Body, File, Header, Query, Response, UploadFile
+from fastapi import APIRouter, Body, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer
+from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer, actor_name
+from api.params import IfMatch, parse_if_match, plan_etag
 from api.responses import GEOJSON, GeoJSONResponse
 from api.schemas import (Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
                          Suggested, Validation, answer)
@@ -36,22 +36,6 @@ from geo.store import queries
 from geo.validation import geometry_in
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
-
-IfMatch = Annotated[str | None, Header(description='the plan version the edit was made against, e.g. "7"')]
-
-
-def _actor(key: Any) -> str:
-    return f"key:{key.prefix} ({key.name})"
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """``"7"``, ``7`` or ``W/"7"`` → 7; None when absent."""
-    if value is None or not value.strip():
-        return None
-    m = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', value)
-    if m is None:
-        raise BadInput(f'If-Match must be a plan version such as "7" (the plan\'s ETag), not {value!r}')
-    return int(m.group(1))
 
 
 def geojson_metric(geom: Any, settings: Settings) -> dict[str, Any] | None:
@@ -73,7 +57,7 @@ def _plan_response(conn: Any, plan_id: int, *, status: int = 200, extra: dict[st
     plan = queries.get_plan(conn, plan_id=plan_id)
     plan["last_edit"] = plans.last_edit(conn, plan_id=plan_id)
     body = {"plan": plan, **extra} if extra is not None else plan
-    return JSONResponse(body, status_code=status, headers={"ETag": f'"{plan["version"]}"'})
+    return JSONResponse(body, status_code=status, headers={"ETag": plan_etag(plan["version"])})
 
 
 def _edit_response(engine: Any, result: plan_edits.EditResult) -> JSONResponse:
@@ -137,7 +121,7 @@ def list_plans(conn: ConnDep, _: Viewer) -> dict[str, Any]:
 @router.post("", status_code=201, summary="A new draft: a copy of the published plan (or of `source`)",
              responses=answer(PlanWithEdit, status=201))
 def create_plan(engine: EngineDep, key: Planner, body: Annotated[DraftIn, Body()]) -> JSONResponse:
-    plan_id = plans.create_draft(engine, name=body.name, source_id=body.source, actor=_actor(key))
+    plan_id = plans.create_draft(engine, name=body.name, source_id=body.source, actor=actor_name(key))
     with engine.connect() as conn:
         return _plan_response(conn, plan_id, status=201)
 
@@ -156,7 +140,7 @@ Community = Annotated[str | None, Query(description="only this community (code)"
 def plan_grids(plan_id: int, conn: ConnDep, _: Viewer, community: Community = None) -> Response:
     plan = queries.get_plan(conn, plan_id=plan_id)
     return Response(queries.grids_geojson(conn, plan_id=plan_id, community=community), media_type=GEOJSON,
-                    headers={"ETag": f'"{plan["version"]}"'})
+                    headers={"ETag": plan_etag(plan["version"])})
 
 
 @router.put("/{plan_id}/grids/{code}", summary="A new boundary for a grid (If-Match: plan version)",
@@ -166,7 +150,7 @@ def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, 
     version = parse_if_match(if_match)
     geom = geometry_in(body.geometry, what=f"grid {code} boundary", types={"Polygon", "MultiPolygon"}, crs=body.crs)
     result = plan_edits.reshape_grid(engine, plan_id=plan_id, version=version, code=code, geometry=geom,
-                                neighbours=body.neighbours, actor=_actor(key), metric_crs=settings.metric_crs,
+                                neighbours=body.neighbours, actor=actor_name(key), metric_crs=settings.metric_crs,
                                 max_vertices=settings.edit_max_vertices)
     return _edit_response(engine, result)
 
@@ -179,7 +163,7 @@ def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
         raise BadInput('send either {"building": code} or {"buildings": [codes]}, with "grid"')
     result = plan_edits.assign_building(engine, plan_id=plan_id, version=parse_if_match(if_match),
                                    building=body.building if body.building is not None else body.buildings or [],
-                                   grid=body.grid, actor=_actor(key), metric_crs=settings.metric_crs)
+                                   grid=body.grid, actor=actor_name(key), metric_crs=settings.metric_crs)
     return _edit_response(engine, result)
 
 
@@ -190,7 +174,7 @@ def split(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
     version = parse_if_match(if_match)
     line = geometry_in(body.line, what="split line", types={"LineString"}, crs=body.crs)
     result = plan_edits.split_grid(engine, plan_id=plan_id, version=version, code=body.grid, line=line,
-                              actor=_actor(key), metric_crs=settings.metric_crs,
+                              actor=actor_name(key), metric_crs=settings.metric_crs,
                               max_vertices=settings.edit_max_vertices)
     return _edit_response(engine, result)
 
@@ -200,20 +184,20 @@ def split(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
 def merge(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
           body: Annotated[MergeIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     result = plan_edits.merge_grids(engine, plan_id=plan_id, version=parse_if_match(if_match), codes=body.grids,
-                               actor=_actor(key), metric_crs=settings.metric_crs)
+                               actor=actor_name(key), metric_crs=settings.metric_crs)
     return _edit_response(engine, result)
 
 
 @router.post("/{plan_id}/undo", summary="Take back the latest edit", responses=answer(Edited))
 def undo(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> JSONResponse:
     return _edit_response(engine, plan_edits.undo(engine, plan_id=plan_id, version=parse_if_match(if_match),
-                                             actor=_actor(key)))
+                                             actor=actor_name(key)))
 
 
 @router.post("/{plan_id}/redo", summary="Re-apply the edit undo took back last", responses=answer(Edited))
 def redo(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> JSONResponse:
     return _edit_response(engine, plan_edits.redo(engine, plan_id=plan_id, version=parse_if_match(if_match),
-                                             actor=_actor(key)))
+                                             actor=actor_name(key)))
 
 
 @router.get("/{plan_id}/edits", summary="The plan's edit log (who, when, what; undone edits are the redo stack)",
@@ -235,7 +219,7 @@ def validation(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer, co
             "community": community,
             "bands": {"households": list(bands.households), "population": list(bands.population)},
             "problems": [convert(p) for p in report.problems], "metrics": report.metrics}
-    return JSONResponse(body, headers={"ETag": f'"{plan["version"]}"'})
+    return JSONResponse(body, headers={"ETag": plan_etag(plan["version"])})
 
 
 @router.post("/{plan_id}/publish", summary="Validate and publish the draft atomically (If-Match); 409 with problems",
@@ -246,7 +230,7 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
     if version is None:
         raise VersionRequired(
             "say which plan version you validated: send If-Match: \"<version>\" (the ETag of GET /v1/plans/{id})")
-    plans.publish(engine, plan_id=plan_id, actor=_actor(key), version=version,
+    plans.publish(engine, plan_id=plan_id, actor=actor_name(key), version=version,
                   acknowledge_warnings=bool(body and body.acknowledge_warnings), bands=Bands.of(settings),
                   metric_crs=settings.metric_crs, problem_json=_problem_json(settings),
                   on_published=partial(coverage_service.on_plan_published, metric_crs=settings.metric_crs))
@@ -261,7 +245,7 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
 def suggest(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
             body: Annotated[SuggestIn, Body()]) -> JSONResponse:
     new_id, suggestion, result = plan_edits.suggest_draft(
-        engine, plan_id=plan_id, community=body.community, actor=_actor(key), bands=Bands.of(settings),
+        engine, plan_id=plan_id, community=body.community, actor=actor_name(key), bands=Bands.of(settings),
         seed=body.seed, name=body.name, metric_crs=settings.metric_crs)
     with engine.connect() as conn:
         response = _plan_response(conn, new_id, status=201, extra={
@@ -333,7 +317,7 @@ def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Pl
         grids = exchange.read_plan_file(path, crs=crs, layer=layer, name=_client_name(file.filename, suffix),
                                         max_unzipped_bytes=settings.upload_max_unzipped_bytes,
                                         max_archive_members=settings.upload_max_archive_members)
-        result = plan_edits.replace_grids(engine, plan_id=plan_id, version=version, grids=grids, actor=_actor(key),
+        result = plan_edits.replace_grids(engine, plan_id=plan_id, version=version, grids=grids, actor=actor_name(key),
                                      source=_client_name(file.filename, suffix), metric_crs=settings.metric_crs,
                                      max_vertices=settings.edit_max_vertices)
     finally:

@@ -121,6 +121,14 @@ def community_id(conn: Connection, *, code: str) -> int | None:
     return conn.execute(text("SELECT id FROM community WHERE code = :c"), {"c": code}).scalar()
 
 
+def community_under(conn: Connection, *, wkb: bytes) -> int | None:
+    """The id of the community holding most of the polygon ``wkb`` (EPSG:4326), or None when it overlaps none."""
+    return conn.execute(text(
+        "SELECT c.id FROM community c WHERE ST_Intersects(c.geom, ST_GeomFromWKB(:g, 4326)) "
+        "ORDER BY ST_Area(ST_Intersection(c.geom, ST_GeomFromWKB(:g, 4326))::geography) DESC, c.code LIMIT 1"
+    ), {"g": wkb}).scalar()
+
+
 def community_name(conn: Connection, *, community_id: int) -> str:
     return conn.execute(text("SELECT name FROM community WHERE id = :c"), {"c": community_id}).scalar_one()
 

@@ -169,7 +169,8 @@ def _bodyless() -> set[str]:
 
 
 def _url(path: str, ids: dict[str, Any]) -> str:
-    return path.format(plan_id=ids["plan"], code=ids["code"], camera_id=ids["camera"], incident_id=ids["incident"])
+    return path.format(plan_id=ids["plan"], code=ids["code"], fid=ids["code"], camera_id=ids["camera"],
+                       incident_id=ids["incident"])
 
 
 FORMS = {"/maps/login": "application/x-www-form-urlencoded",

@@ -70,7 +70,10 @@ def test_landing_conformance_and_collections(client, viewer) -> None:  # type: i
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conf
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conf
     assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json" in conf
-    assert not any("ogcapi-features-4" in c for c in conf)  # transactions are not implemented
+    # Part 4: create-replace-delete and update, on the grids of a draft (tests/api/test_ogc_transactions.py)
+    assert sorted(c for c in conf if "ogcapi-features-4" in c) == [
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update"]
     cols = client.get("/ogc/collections", headers=viewer).json()["collections"]
     assert [c["id"] for c in cols] == ["communities", "grids", "buildings", "units", "cameras", "camera-views",
                                        "coverage-gaps", "key-places", "incidents"]
