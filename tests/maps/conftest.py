@@ -8,6 +8,9 @@
   plus ``maps/static/`` at ``/static`` from a throwaway 127.0.0.1 server.
 - ``by_view_server`` (module): the app with every map layer loaded by view (``map_inline_max=0``),
   as a city's pages load theirs.
+- ``page_at_origin`` (function): ``page_at_origin(server, key, html)`` -> ``(page, errors)``: a page
+  built in the test (other budgets, say) served at *server*'s origin, signed in with *key*, so its
+  requests reach the real API with the session cookie; closed afterwards.
 """
 
 from __future__ import annotations
@@ -40,6 +43,28 @@ def browser():
 def by_view_server(settings: Settings) -> Iterator[str]:
     """The app with every map layer loaded by view (``GRIDMAP_MAP_INLINE_MAX=0``)."""
     yield from serve(settings.model_copy(update={"map_inline_max": 0}))
+
+
+@pytest.fixture
+def page_at_origin(browser):
+    """``page_at_origin(server, key, html, *, path)`` -> (page, page errors): *html* at ``server + path``."""
+    from tests.conftest import sign_in_cookie
+
+    contexts = []
+
+    def opener(server: str, key: str, html: str, *, path: str = "/maps/__test_page__"):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        context.add_cookies(sign_in_cookie(server, key))
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.route(server + path, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
+        return page, errors
+
+    yield opener
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def test_overview_by_view_draws_what_the_embedded_page_draws(browser, open_map, 
     assert loaded.page.locator(".leaflet-tooltip").count() >= 1
 
 
-def test_too_many_in_view_draws_none_and_says_so_until_zoomed_in(browser, live_server: str, keys,
+def test_too_many_in_view_draws_none_and_says_so_until_zoomed_in(page_at_origin, live_server: str, keys,
                                                                  engine, tmp_path: Path) -> None:
     with engine.connect() as conn:
         plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
@@ -80,42 +80,34 @@ def test_too_many_in_view_draws_none_and_says_so_until_zoomed_in(browser, live_s
     sources = {k: replace(v, budget=20) for k, v in VIEW_SOURCES.items()}
     sources = {k: v.with_params(plan=plan_id) if k != "cameras" else v for k, v in sources.items()}
     html = render(build_overview_map(communities=communities, bounds=bounds, totals=totals, **sources))
-    page_url = f"{live_server}/maps/__byview_test__"
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.add_cookies(sign_in_cookie(live_server, keys["viewer"]))
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        asked: list[str] = []
-        page.on("request", lambda r: asked.append(r.url) if "/ogc/" in r.url else None)
-        page.route(page_url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
-        page.goto(page_url)
-        page.wait_for_function(IDLE)
-        notes = page.locator(".gm-view-note").all_inner_texts()
-        # 50 grids, 125 buildings, 725 cameras in view; at most 20 each: none drawn, each layer says so
-        assert len(notes) == 3, notes
-        assert any("50 " in n and "zoom in" in n for n in notes)
-        assert any("摄像头" in n and "725 " in n and "zoom in" in n for n in notes), notes
-        assert page.locator(".leaflet-pane svg path.leaflet-interactive").count() == 4  # the communities
-        # only counts were asked for (limit=1): no page of features was fetched and thrown away
-        assert asked and all("limit=1&" in u or u.endswith("limit=1") for u in asked)
-        page.screenshot(path=str(tmp_path / "too-many.png"))
+    page, errors = page_at_origin(live_server, keys["viewer"], html, path="/maps/__byview_test__")
+    page_url = live_server + "/maps/__byview_test__"
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/ogc/" in r.url else None)
+    page.goto(page_url)
+    page.wait_for_function(IDLE)
+    notes = page.locator(".gm-view-note").all_inner_texts()
+    # 50 grids, 125 buildings, 725 cameras in view; at most 20 each: none drawn, each layer says so
+    assert len(notes) == 3, notes
+    assert any("50 " in n and "zoom in" in n for n in notes)
+    assert any("摄像头" in n and "725 " in n and "zoom in" in n for n in notes), notes
+    assert page.locator(".leaflet-pane svg path.leaflet-interactive").count() == 4  # the communities
+    # only counts were asked for (limit=1): no page of features was fetched and thrown away
+    assert asked and all("limit=1&" in u or u.endswith("limit=1") for u in asked)
+    page.screenshot(path=str(tmp_path / "too-many.png"))
 
-        # zoom in far on one grid's label point: few enough features in view, they are drawn
-        grid = httpx.get(f"{live_server}/ogc/collections/grids/items", headers=auth(keys["viewer"]),
-                         params={"limit": 1, "properties": "label_lon,label_lat"}).json()["features"][0]
-        lon, lat = grid["properties"]["label_lon"], grid["properties"]["label_lat"]
-        page.evaluate("([lat, lon]) => { Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], 19); }",
-                      [lat, lon])
-        page.wait_for_function(IDLE)  # a zoom animation and the refresh after it count as busy
-        page.screenshot(path=str(tmp_path / "zoomed-in.png"))
-        drawn = page.locator(".leaflet-pane svg path.leaflet-interactive").count()
-        assert drawn > 4
-        assert len(page.locator(".gm-view-note").all_inner_texts()) < 3
-        assert errors == []
-    finally:
-        context.close()
+    # zoom in far on one grid's label point: few enough features in view, they are drawn
+    grid = httpx.get(f"{live_server}/ogc/collections/grids/items", headers=auth(keys["viewer"]),
+                     params={"limit": 1, "properties": "label_lon,label_lat"}).json()["features"][0]
+    lon, lat = grid["properties"]["label_lon"], grid["properties"]["label_lat"]
+    page.evaluate("([lat, lon]) => { Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], 19); }",
+                  [lat, lon])
+    page.wait_for_function(IDLE)  # a zoom animation and the refresh after it count as busy
+    page.screenshot(path=str(tmp_path / "zoomed-in.png"))
+    drawn = page.locator(".leaflet-pane svg path.leaflet-interactive").count()
+    assert drawn > 4
+    assert len(page.locator(".gm-view-note").all_inner_texts()) < 3
+    assert errors == []
 
 
 def test_a_layer_switched_off_asks_for_nothing(browser, by_view_server: str, keys, tmp_path: Path) -> None:

@@ -143,7 +143,7 @@ def test_a_wide_view_asks_coarser_lattices_the_api_accepts_and_none_past_them(br
     page.screenshot(path=str(tmp_path / "province.png"))
 
 
-def test_more_incidents_in_view_than_drawn_says_how_many_and_to_zoom_in(browser, live_server: str, keys,
+def test_more_incidents_in_view_than_drawn_says_how_many_and_to_zoom_in(page_at_origin, live_server: str, keys,
                                                                       engine, tmp_path: Path) -> None:
     from api.routes.maps import incident_months
     from geo.config import get_settings
@@ -154,24 +154,16 @@ def test_more_incidents_in_view_than_drawn_says_how_many_and_to_zoom_in(browser,
         months, _ = incident_months(conn, get_settings())
     sources = {k: v.with_params(plan=plan_id) for k, v in VIEW_SOURCES.items()}
     html = render(build_command_map(**sources, bounds=bounds, months=months, view_incidents=20))
-    page_url = f"{live_server}/maps/__command_byview_test__"
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.add_cookies(sign_in_cookie(live_server, keys["viewer"]))
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.route(page_url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
-        page.goto(page_url)
-        page.wait_for_function(_READY, timeout=30_000)
-        page.wait_for_function(_LOADED_AFTER, arg=0, timeout=30_000)
-        state = _state(page)
-        assert errors == [] and state["error"] is None
-        assert state["tooMany"] and state["incidents"] == 0 and state["incidentsTotal"] > 20
-        assert page.evaluate("window.gridmapCommand.incidents.getLayers().length") == 0
-        status = page.inner_text("#gm-cmd-status")
-        assert f"{state['incidentsTotal']:,} 起事件在视图中" in status and "zoom in" in status, status
-        assert state["heatPoints"] > 0 and state["hotCells"] > 0  # heat and hot spots still count them all
-        page.screenshot(path=str(tmp_path / "too-many.png"))
-    finally:
-        context.close()
+    page, errors = page_at_origin(live_server, keys["viewer"], html, path="/maps/__command_byview_test__")
+    page_url = live_server + "/maps/__command_byview_test__"
+    page.goto(page_url)
+    page.wait_for_function(_READY, timeout=30_000)
+    page.wait_for_function(_LOADED_AFTER, arg=0, timeout=30_000)
+    state = _state(page)
+    assert errors == [] and state["error"] is None
+    assert state["tooMany"] and state["incidents"] == 0 and state["incidentsTotal"] > 20
+    assert page.evaluate("window.gridmapCommand.incidents.getLayers().length") == 0
+    status = page.inner_text("#gm-cmd-status")
+    assert f"{state['incidentsTotal']:,} 起事件在视图中" in status and "zoom in" in status, status
+    assert state["heatPoints"] > 0 and state["hotCells"] > 0  # heat and hot spots still count them all
+    page.screenshot(path=str(tmp_path / "too-many.png"))

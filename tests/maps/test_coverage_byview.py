@@ -16,7 +16,7 @@ import httpx
 from geo.store import queries
 from maps.base import render
 from maps.coverage import VIEW_SOURCES, build_coverage_map
-from tests.conftest import auth, sign_in_cookie
+from tests.conftest import auth
 from tests.maps.test_coverage_page import _READY, _assert_clean, _open, _state
 from tests.maps.test_coverage_page import coverage_computed  # noqa: F401  (autouse: the stored coverage)
 
@@ -64,7 +64,7 @@ def test_coverage_by_view_draws_what_the_embedded_page_draws(browser, open_map, 
         assert _state(page)["selected"] == code and _state(page)["highlighted"] == 1
 
 
-def test_budgets_smaller_than_the_view_draw_none_and_say_so_until_zoomed_in(browser, live_server: str, keys,
+def test_budgets_smaller_than_the_view_draw_none_and_say_so_until_zoomed_in(page_at_origin, live_server: str, keys,
                                                                           engine, tmp_path: Path) -> None:
     with engine.connect() as conn:
         plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
@@ -72,45 +72,37 @@ def test_budgets_smaller_than_the_view_draw_none_and_say_so_until_zoomed_in(brow
     budgets = {"camera-views": 30, "coverage-gaps": 30, "cameras": 30, "key-places": 30}
     html = render(build_coverage_map(**{k: v.with_params(plan=plan_id) for k, v in VIEW_SOURCES.items()},
                                      bounds=bounds, view_budgets=budgets))
-    page_url = f"{live_server}/maps/__coverage_byview_test__"
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.add_cookies(sign_in_cookie(live_server, keys["viewer"]))
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.route(page_url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
-        page.goto(page_url)
-        page.wait_for_function(_READY, timeout=60_000)
-        page.wait_for_function(IDLE, timeout=60_000)
-        state = _state(page)
-        assert errors == [] and state["error"] is None
-        bbox = state["bbox"]
-        expected = {c: _matched(live_server, keys, c, bbox) for c in budgets}
-        assert all(n > 30 for n in expected.values()), expected
-        assert state["tooMany"] == expected
-        assert page.evaluate(_DRAWN) == [0, 0, 0, 0]
-        status = page.inner_text("#gm-cov-status")
-        assert "zoom in" in status and f"摄像头 cameras {expected['cameras']:,} (> 30)" in status, status
-        assert state["town"]["grids"] == 50  # the town's totals all the same
-        page.screenshot(path=str(tmp_path / "too-many.png"))
+    page, errors = page_at_origin(live_server, keys["viewer"], html, path="/maps/__coverage_byview_test__")
+    page_url = live_server + "/maps/__coverage_byview_test__"
+    page.goto(page_url)
+    page.wait_for_function(_READY, timeout=60_000)
+    page.wait_for_function(IDLE, timeout=60_000)
+    state = _state(page)
+    assert errors == [] and state["error"] is None
+    bbox = state["bbox"]
+    expected = {c: _matched(live_server, keys, c, bbox) for c in budgets}
+    assert all(n > 30 for n in expected.values()), expected
+    assert state["tooMany"] == expected
+    assert page.evaluate(_DRAWN) == [0, 0, 0, 0]
+    status = page.inner_text("#gm-cov-status")
+    assert "zoom in" in status and f"摄像头 cameras {expected['cameras']:,} (> 30)" in status, status
+    assert state["town"]["grids"] == 50  # the town's totals all the same
+    page.screenshot(path=str(tmp_path / "too-many.png"))
 
-        # zoom in on a grid's label point until few enough lie in the box: they are drawn, all of them
-        grid = httpx.get(f"{live_server}/ogc/collections/grids/items", headers=auth(keys["viewer"]),
-                         params={"limit": 1, "properties": "label_lon,label_lat"}).json()["features"][0]
-        page.evaluate(_SET_VIEW, [grid["properties"]["label_lat"], grid["properties"]["label_lon"], 20])
-        page.wait_for_function("b => window.gridmapCoverage.state().bbox[0] !== b[0]", arg=bbox, timeout=30_000)
-        page.wait_for_function(IDLE, timeout=60_000)
-        near = _state(page)
-        counts = {c: _matched(live_server, keys, c, near["bbox"]) for c in budgets}
-        drawn = dict(zip(("camera-views", "coverage-gaps", "cameras", "key-places"), page.evaluate(_DRAWN)))
-        for collection, n in counts.items():
-            if n <= 30:
-                assert drawn[collection] == n and collection not in near["tooMany"], (collection, n, drawn)
-            else:
-                assert near["tooMany"][collection] == n and drawn[collection] == 0
-        assert any(0 < n <= 30 for n in counts.values()), (counts, near["bbox"], bbox)  # something was drawn
-        assert errors == []
-        page.screenshot(path=str(tmp_path / "zoomed-in.png"))
-    finally:
-        context.close()
+    # zoom in on a grid's label point until few enough lie in the box: they are drawn, all of them
+    grid = httpx.get(f"{live_server}/ogc/collections/grids/items", headers=auth(keys["viewer"]),
+                     params={"limit": 1, "properties": "label_lon,label_lat"}).json()["features"][0]
+    page.evaluate(_SET_VIEW, [grid["properties"]["label_lat"], grid["properties"]["label_lon"], 20])
+    page.wait_for_function("b => window.gridmapCoverage.state().bbox[0] !== b[0]", arg=bbox, timeout=30_000)
+    page.wait_for_function(IDLE, timeout=60_000)
+    near = _state(page)
+    counts = {c: _matched(live_server, keys, c, near["bbox"]) for c in budgets}
+    drawn = dict(zip(("camera-views", "coverage-gaps", "cameras", "key-places"), page.evaluate(_DRAWN)))
+    for collection, n in counts.items():
+        if n <= 30:
+            assert drawn[collection] == n and collection not in near["tooMany"], (collection, n, drawn)
+        else:
+            assert near["tooMany"][collection] == n and drawn[collection] == 0
+    assert any(0 < n <= 30 for n in counts.values()), (counts, near["bbox"], bbox)  # something was drawn
+    assert errors == []
+    page.screenshot(path=str(tmp_path / "zoomed-in.png"))
