@@ -1,6 +1,6 @@
 """Map pages in headless Chromium: bytes and time of the first view, by view against embedded (issue 13).
 
-``python -m bench.pages [--database gridmap_city] [--browser-embedded]``
+``python -m bench.pages [--database gridmap_city] [--browser-embedded] [--pages /maps/,/maps/command]``
 
 Serves the app twice on loopback (``gridmap serve``, one worker each), on the same database:
 
@@ -131,7 +131,8 @@ def _html(url: str, path: str, key: str) -> dict[str, Any]:
     return {"status": r.status_code, "wire": wire, "s": time.perf_counter() - t0}
 
 
-def _browse(browser: Any, url: str, path: str, key: str, *, timeout_s: float) -> dict[str, Any]:
+def _browse(browser: Any, url: str, path: str, key: str, *, timeout_s: float,
+            screenshot: Path | None = None) -> dict[str, Any]:
     cookie = httpx.post(f"{url}/maps/login", data={"key": key, "next": "/maps/"}, follow_redirects=False,
                         timeout=60).cookies
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
@@ -147,6 +148,8 @@ def _browse(browser: Any, url: str, path: str, key: str, *, timeout_s: float) ->
         page.wait_for_load_state("networkidle", timeout=timeout_s * 1000)
         idle = time.perf_counter() - t0 - 0.5  # networkidle waits 500 ms with nothing in flight
         figures = page.evaluate(_FIGURES)
+        if screenshot is not None:
+            page.screenshot(path=str(screenshot))
         return {**figures, "idle_s": idle, "errors": errors}
     finally:
         context.close()
@@ -161,6 +164,8 @@ def main() -> None:
     ap.add_argument("--database", default="gridmap", help="database (gridmap: the town; gridmap_city: the city)")
     ap.add_argument("--browser-embedded", action="store_true", help="open the embedded pages in Chromium too")
     ap.add_argument("--timeout", type=float, default=300, help="seconds a page may take in the browser")
+    ap.add_argument("--screenshots", type=Path, help="save each by-view page's first view here (PNG)")
+    ap.add_argument("--pages", default="", help="comma-separated paths to measure (default: every map page)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -170,10 +175,15 @@ def main() -> None:
     with served(args.database, inline_max=None) as by_view, served(args.database, inline_max=10**9) as embedded, \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for path in _pages(by_view, key):
+        wanted = [p for p in args.pages.split(",") if p]
+        for path in [p for p in _pages(by_view, key) if not wanted or p.split("?")[0] in wanted]:
             progress(f"{path}: by view")
             _browse(browser, by_view, path, key, timeout_s=args.timeout)  # warm: server caches, lookup index
-            mine = _browse(browser, by_view, path, key, timeout_s=args.timeout)
+            shot = None
+            if args.screenshots:
+                args.screenshots.mkdir(parents=True, exist_ok=True)
+                shot = args.screenshots / (path.strip("/").split("?")[0].replace("/", "-") + ".png")
+            mine = _browse(browser, by_view, path, key, timeout_s=args.timeout, screenshot=shot)
             progress(f"{path}: embedded HTML")
             base = _html(embedded, path, key)
             theirs = None

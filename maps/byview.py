@@ -91,6 +91,8 @@ class ViewSource:
 
     *label* names the layer in the page's notes ("zoom in to see them"); *budget* is the most features
     it draws at once (more in view: none, and the note); *params* are added to every request (``plan``).
+    *follows*: the layer is loaded by view exactly when that other layer is, whatever its own count (a
+    city's 375 community outlines weigh more than its count says: 600 KB that would delay the first paint).
     """
 
     collection: str
@@ -98,6 +100,7 @@ class ViewSource:
     properties: tuple[str, ...]
     budget: int = 3_000
     params: Mapping[str, str | int] = field(default_factory=dict)
+    follows: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.budget <= 10_000:  # geo.ogc.collections.MAX_LIMIT: one page holds them all

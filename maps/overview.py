@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html as _html
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import folium
@@ -92,7 +93,10 @@ VIEW_SOURCES = {
     "cameras": ViewSource("cameras", label=LAYER_NAMES["cameras"], budget=4_000,
                           properties=("code", "name", "kind", "status", "mount", "height_m", "azimuth_deg",
                                       "hfov_deg", "range_m")),
+    "communities": ViewSource("communities", label=LAYER_NAMES["communities"], budget=2_000,
+                              properties=("code", "name", "name_en"), follows="grids"),
 }
+_COMMUNITY_STYLE = StyleRule({"color": "#333333", "weight": 4, "opacity": 0.9, "fill": False})
 
 
 def _display(v: Any) -> Any:
@@ -127,8 +131,8 @@ def _slim(fc: dict, fields: tuple[str, ...], what: str) -> dict:
     return feature_collection(out)
 
 
-def _community_colours(communities: dict, grids: dict) -> dict[str, str]:
-    codes = {str(f["properties"]["code"]) for f in communities["features"]}
+def _community_colours(communities: Iterable[str], grids: dict) -> dict[str, str]:
+    codes = {str(code) for code in communities}
     codes |= {str(f["properties"]["community_code"]) for f in grids["features"]}
     codes.discard("–")
     return {code: COMMUNITY_PALETTE[i % len(COMMUNITY_PALETTE)] for i, code in enumerate(sorted(codes))}
@@ -197,8 +201,7 @@ def _title_html(title: str, totals: dict[str, Any]) -> str:
     return f'<h1>{_html.escape(title)}</h1><div class="gm-sub">{_html.escape(" · ".join(parts))}</div>'
 
 
-def _legend_html(communities: dict, colours: dict[str, str], totals: dict[str, Any]) -> str:
-    names = {str(f["properties"]["code"]): f["properties"] for f in communities["features"]}
+def _legend_html(names: Mapping[str, Mapping[str, Any]], colours: dict[str, str], totals: dict[str, Any]) -> str:
     rows = ['<h2>社区 Communities</h2><div class="gm-row"><span class="gm-outline"></span>社区边界 boundary</div>']
     rows.append("<h2>网格 Grids, by community</h2>")
     listed = list(colours.items())
@@ -229,7 +232,7 @@ def _legend_html(communities: dict, colours: dict[str, str], totals: dict[str, A
 
 def build_overview_map(
     *,
-    communities: dict,
+    communities: dict | ViewSource,
     grids: dict | ViewSource,
     buildings: dict | ViewSource,
     cameras: dict | ViewSource,
@@ -239,6 +242,7 @@ def build_overview_map(
     tianditu_key: str = "",
     static_url: str = "/static",
     title: str = "高山镇网格总览 Gaoshan Town grids",
+    community_names: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> folium.Map:
     """The overview map: communities, grids, buildings and cameras, each a toggle.
 
@@ -250,8 +254,8 @@ def build_overview_map(
         households, population, buildings, grid_member``; buildings ``code,
         name, address, floors, height_m, units, households, grid_code``;
         cameras ``code, name, kind, status, mount, height_m, azimuth_deg,
-        hfov_deg, range_m``. Missing ones show as "–". Grids, buildings and cameras may instead be
-        a :class:`maps.byview.ViewSource` (:data:`VIEW_SOURCES`): the layer is loaded by view.
+        hfov_deg, range_m``. Missing ones show as "–". Each may instead be a
+        :class:`maps.byview.ViewSource` (:data:`VIEW_SOURCES`): the layer is loaded by view.
     bounds : (west, south, east, north) or None
         Box to fit, lon/lat (e.g. the communities' total bounds).
     totals : dict, optional
@@ -261,14 +265,24 @@ def build_overview_map(
         As for :func:`maps.base.new_map`.
     title : str
         Shown in the title box and as the page title.
+    community_names : mapping, optional
+        Code -> ``{name, name_en}`` of every community, for the legend's colours
+        (:func:`geo.store.queries.community_labels`); needed when *communities* is loaded by view.
 
     Returns
     -------
     folium.Map
         Localized (assets from *static_url*); :func:`render` gives the page.
     """
-    communities = _slim(communities, _COMMUNITY_FIELDS, "communities")
-    by_view = any(is_by_view(x) for x in (grids, buildings, cameras))
+    if is_by_view(communities):
+        if community_names is None:
+            raise ValueError("community_names are needed when the communities are loaded by view: "
+                             "geo.store.queries.community_labels gives them")
+        names: Mapping[str, Mapping[str, Any]] = community_names
+    else:
+        communities = _slim(communities, _COMMUNITY_FIELDS, "communities")
+        names = {str(f["properties"]["code"]): f["properties"] for f in communities["features"]}
+    by_view = any(is_by_view(x) for x in (communities, grids, buildings, cameras))
     if by_view and totals is None:
         raise ValueError("totals are needed when a layer is loaded by view (a ViewSource): "
                          "geo.store.queries.overview_totals gives them")
@@ -277,7 +291,7 @@ def build_overview_map(
     cameras = cameras if is_by_view(cameras) else _slim(cameras, _CAMERA_FIELDS, "cameras")
     if totals is None:
         totals = totals_of(grids, buildings, cameras)
-    colours = _community_colours(communities, grids if isinstance(grids, dict) else feature_collection([]))
+    colours = _community_colours(names, grids if isinstance(grids, dict) else feature_collection([]))
     grid_style = StyleRule(_GRID_STYLE, by="community_code", values={c: {"fillColor": v} for c, v in colours.items()},
                            fallback={"fillColor": "#cccccc"})
 
@@ -288,13 +302,10 @@ def build_overview_map(
     folium.map.CustomPane(_PANE_CAMERAS, z_index=420, pointer_events=False).add_to(m)
 
     # Communities: thick outline, no fill (only the outline takes the mouse).
-    layer = folium.GeoJson(
-        communities,
-        name=LAYER_NAMES["communities"],
-        style_function=lambda f: {"color": "#333333", "weight": 4, "opacity": 0.9, "fill": False},
-        pane=_PANE_COMMUNITIES,
-    )
-    if communities["features"]:
+    layer = geojson_layer(communities if is_by_view(communities) else communities["features"],
+                          gm_layer="communities", style=_COMMUNITY_STYLE, name=LAYER_NAMES["communities"],
+                          pane=_PANE_COMMUNITIES)
+    if is_by_view(communities) or communities["features"]:
         TextTooltip(fields=["name", "name_en", "code"], aliases=["社区", "community", "代码 code"], sticky=True).add_to(layer)
     layer.add_to(m)
 
@@ -350,7 +361,7 @@ def build_overview_map(
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     MapPanel(_title_html(title, totals), position="topcenter", class_name="gm-title").add_to(m)
-    MapPanel(_legend_html(communities, colours, totals), position="bottomright", class_name="gm-legend").add_to(m)
+    MapPanel(_legend_html(names, colours, totals), position="bottomright", class_name="gm-legend").add_to(m)
     if by_view:
         add_view_loading(m, static_url=static_url)
 

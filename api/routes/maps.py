@@ -186,6 +186,9 @@ def _layers(conn: Connection, settings: Settings, *, plan_id: int, community: st
         params: dict[str, str | int] = {"plan": plan_id} if name in ("grids", "buildings") else {}
         if community is not None and name in ("grids", "buildings"):
             params["filter"] = f"community_code = '{community.replace(chr(39), chr(39) * 2)}'"
+        if source.follows is not None:  # by view when the layer it follows is (loaders lists that one first)
+            out[name] = source if isinstance(out[source.follows], ViewSource) else json.loads(load())
+            continue
         out[name] = inline_or_view(lambda load=load: json.loads(load()), count=counts[name],
                                    limit=settings.map_inline_max, source=source.with_params(**params))
     return out
@@ -225,9 +228,10 @@ def _map_page(request: Request, build: Callable[..., folium.Map], conn: Connecti
 @router.get("/", response_class=HTMLResponse, summary="Overview map: communities, grids, buildings, cameras")
 def overview(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
     return _map_page(request, build_overview_map, conn, settings, views=OVERVIEW_SOURCES,
-                     more_layers={"cameras": lambda: queries.cameras_geojson(conn)},
+                     more_layers={"cameras": lambda: queries.cameras_geojson(conn),
+                                  "communities": lambda: queries.communities_geojson(conn)},
                      totals=lambda plan_id: queries.overview_totals(conn, plan_id=plan_id),
-                     communities=json.loads(queries.communities_geojson(conn)))
+                     community_names=queries.community_labels(conn))
 
 
 @router.get("/lookup", response_class=HTMLResponse, summary="Lookup map: which grid is this point or address in?")

@@ -206,6 +206,12 @@ def community_names(conn: Connection) -> dict[str, str | None]:
     return {str(code): name for code, name in conn.execute(text("SELECT code, name FROM community ORDER BY code"))}
 
 
+def community_labels(conn: Connection) -> dict[str, dict[str, str | None]]:
+    """Every community's ``name`` and ``name_en`` by code, in code order (a city's legend, no geometry)."""
+    return {str(r.code): {"name": r.name, "name_en": r.name_en}
+            for r in conn.execute(text("SELECT code, name, name_en FROM community ORDER BY code"))}
+
+
 def community_plan_counts(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
     """Each community (code order): its code, name, grids in the plan and buildings."""
     rows = conn.execute(text("""
