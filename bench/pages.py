@@ -100,16 +100,20 @@ def served(database: str, *, inline_max: int | None) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def _key(database: str) -> str:
+@contextmanager
+def viewer_key(database: str) -> Iterator[str]:
+    """A viewer key in *database* for the run, revoked at its end."""
     from geo.config import get_settings
-    from geo.keys import create_key
+    from geo.keys import create_key, revoke_key
     from geo.store.db import database_url, make_engine
 
     settings = get_settings().model_copy(update={"pg_database": database})
     engine = make_engine(database_url(settings))
+    info, key = create_key(engine, role="viewer", name="bench-pages")
     try:
-        return create_key(engine, role="viewer", name="bench-pages")[1]
+        yield key
     finally:
+        revoke_key(engine, prefix=info.prefix, actor="bench-pages")
         engine.dispose()
 
 
@@ -167,9 +171,13 @@ def main() -> None:
     ap.add_argument("--screenshots", type=Path, help="save each by-view page's first view here (PNG)")
     ap.add_argument("--pages", default="", help="comma-separated paths to measure (default: every map page)")
     args = ap.parse_args()
+    with viewer_key(args.database) as key:
+        run(args, key)
+
+
+def run(args: argparse.Namespace, key: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    key = _key(args.database)
     print(f"bench/pages — database {args.database}, Chromium 1920x1080, 2 CPUs, load {loadavg()}")
     rows = []
     with served(args.database, inline_max=None) as by_view, served(args.database, inline_max=10**9) as embedded, \
