@@ -71,6 +71,7 @@ from folium.elements import JSCSSMixin
 from folium.map import CustomPane
 from folium.template import Template
 
+from geo.keys import role_allows
 from maps.assets import local_url, localize
 from maps.base import COMMON_SCRIPT_PATH, LayerGroup, MapPanel, add_page_assets, new_map, render, script_tags
 from maps.layers import gm_geojson, slim
@@ -125,6 +126,25 @@ MODES = (
     ("split", "拆分 Split"),
     ("merge", "合并 Merge"),
 )
+
+#: The role a key needs to edit a draft (the planners' API refuses other roles' writes with 403).
+EDIT_ROLE = "planner"
+
+
+def can_edit(role: str | None) -> bool:
+    """Whether a key of *role* may edit drafts (None: no key known, the page offers its buttons).
+
+    >>> can_edit("planner"), can_edit("admin"), can_edit("viewer"), can_edit("operator")
+    (True, True, False, False)
+    """
+    return role is None or role_allows(role, EDIT_ROLE)
+
+
+def read_only_title(role: str | None) -> str:
+    """The title of a write button the signed-in *role* may not use."""
+    return (f"需要 {EDIT_ROLE}（规划员）角色；当前密钥是 {role or '?'}，只能查看 "
+            f"Needs the {EDIT_ROLE} role: this key is a {role or '?'} key and may only look")
+
 
 #: Layer names in the layer control, by ``gmLayer``.
 LAYER_NAMES = {
@@ -225,11 +245,16 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         "classes": json.dumps([[c, label, colour] for c, label, colour in DEVIATION_CLASSES], ensure_ascii=False),
         "palette": json.dumps(list(GRID_PALETTE)),
     }
+    editable = can_edit(role)
+    settings["can-edit"] = "true" if editable else "false"
     data = " ".join(f'data-{k}="{esc(str(v))}"' for k, v in settings.items())
+    # a role that cannot edit gets the write buttons disabled, each saying which role it needs
+    locked = "" if editable else f' disabled title="{esc(read_only_title(role))}"'
     modes = "".join(
-        f'<button type="button" class="gm-ed-mode" data-mode="{mode}" aria-pressed="false">{esc(label)}</button>'
-        for mode, label in MODES
+        f'<button type="button" class="gm-ed-mode" data-mode="{mode}" aria-pressed="false"{locked}>{esc(label)}'
+        "</button>" for mode, label in MODES
     )
+    name = esc(str(plan.get("name", "")))
     hh, pop = bands["households"], bands["population"]
     status_label = {"draft": "草稿 draft", "published": "已发布 published", "retired": "已停用 retired"}
     return (
@@ -245,17 +270,20 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         f'<div class="gm-ed-bands">范围 Band: 户数 households {hh[0]}–{hh[1]} · 人口 population {pop[0]}–{pop[1]}</div>'
         f'<div class="gm-ed-toolbar" role="toolbar" aria-label="编辑模式 Editing mode">{modes}</div>'
         '<div class="gm-ed-toolbar">'
-        '<button type="button" id="gm-ed-undo">↶ 撤销 Undo</button>'
-        '<button type="button" id="gm-ed-redo">↷ 重做 Redo</button>'
+        f'<button type="button" id="gm-ed-undo"{locked}>↶ 撤销 Undo</button>'
+        f'<button type="button" id="gm-ed-redo"{locked}>↷ 重做 Redo</button>'
         '<label class="gm-ed-toggle"><input type="checkbox" id="gm-ed-diff"> 差异 Diff</label>'
-        '<button type="button" id="gm-ed-publish" class="gm-ed-primary">发布 Publish</button>'
-        "</div>"
-        '<div id="gm-ed-hint" class="gm-ed-hint"></div>'
+        f'<button type="button" id="gm-ed-publish" class="gm-ed-primary" aria-haspopup="dialog"{locked}>发布 Publish'
+        "</button></div>"
+        + ("" if editable else f'<p id="gm-ed-readonly-note" class="gm-ed-readonly-note">只读 Read-only: '
+           f'{esc(read_only_title(role))}</p>')
+        + '<div id="gm-ed-hint" class="gm-ed-hint"></div>'
         '<div class="gm-ed-target">目标网格 Target grid: <b id="gm-ed-target">–</b>'
         ' <span id="gm-ed-target-swatch" class="gm-swatch gm-ed-target-swatch"></span></div>'
         '<div class="gm-ed-split-actions" id="gm-ed-split-actions" hidden>'
-        '<button type="button" id="gm-ed-split-finish">完成拆分线 Finish line</button>'
-        '<button type="button" id="gm-ed-split-cancel">取消 Cancel</button></div>'
+        '<button type="button" id="gm-ed-split-draw" class="gm-ed-primary" hidden>✎ 画拆分线 Draw the line</button>'
+        '<button type="button" id="gm-ed-split-finish" hidden>完成拆分线 Finish line</button>'
+        '<button type="button" id="gm-ed-split-cancel">取消选择 Cancel</button></div>'
         '<div id="gm-ed-status" class="gm-ed-status" role="status" aria-live="polite" data-state="loading">'
         "加载中 Loading…</div>"
         '<div id="gm-ed-publish-box" class="gm-ed-publish-box" hidden></div>'
@@ -265,7 +293,31 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         '<div id="gm-ed-diff-summary" class="gm-ed-diff-summary" hidden></div>'
         '<details class="gm-ed-edits-box"><summary>编辑记录 Edits</summary>'
         '<ol id="gm-ed-edits" class="gm-ed-edits" reversed></ol></details>'
-        "</div>"
+        + _publish_dialog_html(plan_id=plan["id"], name=name)
+        + "</div>"
+    )
+
+
+def _publish_dialog_html(*, plan_id: object, name: str) -> str:
+    """The confirmation before ``POST /publish`` (editor/panel.js opens it; Esc or Cancel closes it and nothing
+    is sent). *name* is escaped already."""
+    return (
+        '<dialog id="gm-ed-publish-dialog" class="gm-ed-dialog" aria-labelledby="gm-ed-publish-dialog-title" '
+        'aria-describedby="gm-ed-publish-dialog-what"><form method="dialog">'
+        f'<h2 id="gm-ed-publish-dialog-title">发布方案「<span class="gm-ed-dialog-name">{name}</span>」'
+        f'(#{_html.escape(str(plan_id))})？ Publish plan “<span class="gm-ed-dialog-name">{name}</span>”?</h2>'
+        '<div id="gm-ed-publish-dialog-what"><ul>'
+        "<li>它的网格立即生效：地址查询、各地图页和新事件的网格都按它划分 Its grids come into force at once: "
+        "lookups, the map pages and new incidents use them.</li>"
+        "<li>现行方案停用（保留，只读） The plan in force now is retired (kept, read-only).</li>"
+        "<li>此草稿此后不能再编辑；要再改，从它新建草稿 This draft can no longer be edited: to change it again, "
+        "make a new draft from it.</li>"
+        "<li>有范围警告时，还会请你逐条确认 Band warnings, if any, are listed for you to acknowledge next.</li>"
+        "</ul></div>"
+        '<div class="gm-ed-dialog-actions">'
+        '<button type="submit" value="cancel" id="gm-ed-publish-cancel" autofocus>取消 Cancel</button>'
+        '<button type="submit" value="publish" id="gm-ed-publish-confirm" class="gm-ed-primary">发布 Publish</button>'
+        "</div></form></dialog>"
     )
 
 
