@@ -507,7 +507,7 @@ def test_merge_split_boundary_and_brush_go_through_the_api(browser, open_map, en
     assert gone in _state(page)["metrics"]
     v += 2
 
-    # split: pick grid a, draw a line across it between its buildings (click, then double-click ends it)
+    # split: pick grid a, press 'Draw the line', draw across it between its buildings (double-click ends it)
     minx, miny, maxx, maxy = ga.bounds
     pad = 0.00025  # ~20 m beyond the grid on both sides
     best = None
@@ -524,6 +524,7 @@ def test_merge_split_boundary_and_brush_go_through_the_api(browser, open_map, en
     y = best[1]
     page.locator("button[data-mode=split]").click()
     page.mouse.click(*_pixel(page, *_free_point(ga, footprints)))
+    page.locator("#gm-ed-split-draw").click()  # picking the grid, then drawing: two steps
     page.wait_for_function("() => window.gridmapEditor.map.pm.globalDrawModeEnabled()", timeout=5_000)
     page.mouse.click(*_pixel(page, minx - pad, y))
     page.mouse.dblclick(*_pixel(page, maxx + pad, y))
