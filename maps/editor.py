@@ -75,6 +75,7 @@ from geo.keys import role_allows
 from maps.assets import local_url, localize
 from maps.base import COMMON_SCRIPT_PATH, LayerGroup, MapPanel, add_page_assets, new_map, render, script_tags
 from maps.layers import gm_geojson, slim
+from maps.nav import NAV_STYLESHEET_PATH
 
 __all__ = [
     "DEVIATION_CLASSES",
@@ -450,16 +451,24 @@ def build_editor_map(
 
 
 def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v1", static_url: str = "/static",
-               error: str = "") -> str:
-    """The editor's start page (``/maps/editor`` without ``?plan=``): the plans, and a button that
-    makes a new draft from the published plan (``POST /v1/plans``; editor/plans.js does it and opens the draft).
+               error: str = "", role: str | None = None, header: str = "") -> str:
+    """The editor's start page (``/maps/editor`` without ``?plan=``): the plans, a button that
+    makes a new draft from the published plan (``POST /v1/plans``; editor/plans.js does it and opens the draft),
+    and a delete button per draft (``DELETE /v1/plans/{id}`` after a confirmation; disabled, saying why, for a
+    *role* that cannot edit). *header* is the site's navigation (:func:`maps.nav.header_html`), trusted HTML.
     """
     esc = _html.escape
     status_label = {"draft": "草稿 draft", "published": "已发布 published", "retired": "已停用 retired"}
     drafts = [p for p in plans if p.get("status") == "draft"]
     newest_draft = max(drafts, key=lambda p: p["id"]) if drafts else None
+    editable = can_edit(role)
+    locked = "" if editable else f' disabled title="{esc(read_only_title(role))}"'
     rows = []
     for p in sorted(plans, key=lambda p: p["id"], reverse=True):
+        delete = ""
+        if p.get("status") == "draft":
+            delete = (f'<button type="button" class="gm-ed-delete" data-plan="{esc(str(p["id"]))}" '
+                      f'data-name="{esc(str(p.get("name", "")))}"{locked}>删除 Delete</button>')
         cls = "gm-ed-plan-row" + (" gm-ed-newest" if newest_draft and p["id"] == newest_draft["id"] else "")
         when = p.get("published_at") or ""
         rows.append(
@@ -467,7 +476,8 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
             f'<td>{esc(str(p["id"]))}</td><td><a href="/maps/editor?plan={esc(str(p["id"]))}">'
             f'{esc(str(p.get("name", "")))}</a></td>'
             f'<td>{esc(status_label.get(p.get("status", ""), str(p.get("status", ""))))}</td>'
-            f'<td>v{esc(str(p.get("version", "")))}</td><td>{esc(str(when)[:19].replace("T", " "))}</td></tr>'
+            f'<td>v{esc(str(p.get("version", "")))}</td><td>{esc(str(when)[:19].replace("T", " "))}</td>'
+            f"<td>{delete}</td></tr>"
         )
     cont = ""
     if newest_draft:
@@ -479,11 +489,11 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>gridmap · 网格规划 Grid plans</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{esc(local_url(STYLESHEET_PATH, static_url))}">
+<link rel="stylesheet" href="{esc(local_url(NAV_STYLESHEET_PATH, static_url))}">
 {script_tags((COMMON_SCRIPT_PATH, *PLANS_SCRIPT_PATHS), static_url)}
 </head><body class="gm-ed-plans-body">
-<main id="{PLANS_ID}" class="gm-ed-plans" data-api-base="{esc(api_base)}" data-source="{esc(str(source))}">
+{header}<main id="{PLANS_ID}" class="gm-ed-plans" data-api-base="{esc(api_base)}" data-source="{esc(str(source))}">
 <h1>网格规划 Grid plans</h1>
 {problem}{cont}
 <form id="gm-ed-new-form" class="gm-ed-new" autocomplete="off">
@@ -493,8 +503,16 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
 </form>
 <p id="gm-ed-new-status" class="gm-ed-status" role="status" aria-live="polite"></p>
 <table class="gm-ed-plan-list"><thead><tr><th>#</th><th>名称 Name</th><th>状态 Status</th><th>版本 Version</th>
-<th>发布于 Published at</th></tr></thead><tbody>
+<th>发布于 Published at</th><th><span class="gm-ed-sr">操作 Actions</span></th></tr></thead><tbody>
 {"".join(rows)}
 </tbody></table>
-<p><a href="/maps/">总览地图 Overview map</a></p>
+<dialog id="gm-ed-delete-dialog" class="gm-ed-dialog" aria-labelledby="gm-ed-delete-title"><form method="dialog">
+<h2 id="gm-ed-delete-title">删除草稿「<span class="gm-ed-dialog-name"></span>」？
+Delete the draft “<span class="gm-ed-dialog-name"></span>”?</h2>
+<p>草稿及其网格和编辑记录将被永久删除，不能撤销 The draft, its grids and its edit log are deleted for good:
+this cannot be undone. 已发布或停用的方案不受影响 Published and retired plans are not touched.</p>
+<div class="gm-ed-dialog-actions">
+<button type="submit" value="cancel" id="gm-ed-delete-cancel" autofocus>取消 Cancel</button>
+<button type="submit" value="delete" id="gm-ed-delete-confirm" class="gm-ed-danger">删除 Delete</button>
+</div></form></dialog>
 </main></body></html>"""
