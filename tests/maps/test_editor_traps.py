@@ -232,3 +232,57 @@ def test_the_edit_log_names_add_and_remove(browser, env, tmp_path: Path) -> None
         assert seen["errors"] == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_plans_list_deletes_a_draft_after_asking(browser, env, tmp_path: Path, size: str) -> None:
+    lone = _draft(env, f"删掉我 delete me {size}")
+    used = _draft(env, f"被复制 copied {size}")
+    copy = _ok(_call(env, "POST", "/v1/plans", json={"name": "副本 copy", "source": used["id"]}))
+    context = browser.new_context(viewport=SIZES[size])
+    context.add_cookies(sign_in_cookie(env["base"], env["keys"]["planner"]))
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{env['base']}/maps/editor", wait_until="load")
+        row = page.locator(f'tr[data-plan="{lone["id"]}"]')
+        dialog = page.locator("dialog#gm-ed-delete-dialog")
+        # published plans have no delete button; drafts do
+        assert page.locator('tr[data-status="published"] button.gm-ed-delete').count() == 0
+        row.locator("button.gm-ed-delete").click()
+        dialog.wait_for(state="visible", timeout=5_000)
+        assert lone["name"] in dialog.inner_text() and "cannot be undone" in dialog.inner_text()
+        page.screenshot(path=str(tmp_path / f"delete-dialog-{size}.png"))
+        page.keyboard.press("Escape")  # nothing happens
+        dialog.wait_for(state="hidden", timeout=5_000)
+        page.wait_for_timeout(200)
+        assert row.count() == 1 and _call(env, "GET", f"/v1/plans/{lone['id']}", who="viewer").status_code == 200
+        row.locator("button.gm-ed-delete").click()
+        page.locator("#gm-ed-delete-confirm").click()
+        row.wait_for(state="detached", timeout=30_000)
+        assert f"#{lone['id']} deleted" in page.locator("#gm-ed-new-status").inner_text()
+        assert _call(env, "GET", f"/v1/plans/{lone['id']}", who="viewer").status_code == 404
+        # a draft another plan was copied from stays, and the page says why
+        page.locator(f'tr[data-plan="{used["id"]}"] button.gm-ed-delete').click()
+        page.locator("#gm-ed-delete-confirm").click()
+        page.wait_for_function("() => document.getElementById('gm-ed-new-status').dataset.state === 'error'",
+                               timeout=30_000)
+        said = page.locator("#gm-ed-new-status").inner_text()
+        assert "Not deleted" in said and f"#{copy['id']}" in said, said
+        assert page.locator(f'tr[data-plan="{used["id"]}"]').count() == 1
+        page.screenshot(path=str(tmp_path / f"delete-refused-{size}.png"))
+        assert errors == []
+    finally:
+        context.close()
+
+    # a viewer's list has the buttons off, saying which role deletes
+    context = browser.new_context(viewport=SIZES[size])
+    context.add_cookies(sign_in_cookie(env["base"], env["keys"]["viewer"]))
+    try:
+        page = context.new_page()
+        page.goto(f"{env['base']}/maps/editor", wait_until="load")
+        button = page.locator(f'tr[data-plan="{used["id"]}"] button.gm-ed-delete')
+        assert button.is_disabled() and "planner" in button.get_attribute("title")
+    finally:
+        context.close()
