@@ -272,6 +272,7 @@ def test_the_plans_list_deletes_a_draft_after_asking(browser, env, tmp_path: Pat
         assert "Not deleted" in said and f"#{copy['id']}" in said, said
         assert page.locator(f'tr[data-plan="{used["id"]}"]').count() == 1
         page.screenshot(path=str(tmp_path / f"delete-refused-{size}.png"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]  # no sideways scroll
         assert errors == []
     finally:
         context.close()
