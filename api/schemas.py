@@ -150,6 +150,18 @@ class Edited(Open):
     seq: int = Field(description="the edit's place in the plan's edit log")
 
 
+class DeletedPlan(Open):
+    id: int
+    name: str
+    version: int
+
+
+class Deleted(Open):
+    """The draft DELETE /v1/plans/{id} removed (its grids and edit log went with it)."""
+
+    deleted: DeletedPlan
+
+
 class Published(Open):
     plan: PlanWithEdit
 

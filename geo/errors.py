@@ -149,6 +149,12 @@ class NotADraft(Conflict):
     code = "not_a_draft"
 
 
+class PlanInUse(Conflict):
+    """A draft that something else refers to (a plan copied from it, incidents placed in its grids) is kept."""
+
+    code = "plan_in_use"
+
+
 class PlanInvalid(Conflict):
     """A plan with validation errors cannot be published."""
 

@@ -32,6 +32,7 @@ from geo.errors import (
     BadInput,
     NotADraft,
     NotFound,
+    PlanInUse,
     PlanInvalid,
     StaleVersion,
     VersionRequired,
@@ -42,7 +43,7 @@ from geo.store import audit
 from geo.store import plans as store
 
 __all__ = [
-    "Bands", "copy_plan", "create_draft", "diff", "edits", "last_edit", "lock_draft", "plan_row", "problems_summary",
+    "Bands", "copy_plan", "create_draft", "delete_draft", "diff", "edits", "last_edit", "lock_draft", "plan_row", "problems_summary",
     "publish", "validate_plan",
 ]
 
@@ -126,6 +127,37 @@ def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None
         if source_id is None:
             raise NotFound("no plan is published to copy; name a source plan: {\"source\": id}")
     return copy_plan(engine, source_id=source_id, name=name, actor=actor)
+
+
+def delete_draft(engine: Engine, *, plan_id: int, actor: str) -> dict[str, Any]:
+    """Delete the draft ``plan_id`` with its grids and edit log, audited; returns what was deleted
+    (id, name, version).
+
+    Only a draft goes (a published or retired plan is the record of what was in force:
+    :class:`NotADraft`), and only one that nothing refers to (:class:`PlanInUse`, naming the plans
+    copied from it and the incidents placed in its grids)."""
+    with engine.begin() as conn:
+        row = plan_row(conn, plan_id=plan_id, lock=True)
+        if row.status != "draft":
+            raise NotADraft(f"plan {plan_id} is {row.status}, not a draft; only drafts are deleted (a published "
+                            "or retired plan is the record of the grids that were in force)",
+                            details={"status": row.status})
+        refs = store.plan_references(conn, plan_id=plan_id)
+        if refs["plans"] or refs["incidents"]:
+            named = []
+            if refs["plans"]:
+                named.append(f"plan(s) {', '.join('#' + str(p) for p in refs['plans'])} copied from it "
+                             "(their source)")
+            if refs["incidents"]:
+                named.append(f"{refs['incidents']} incident(s) placed in its grids (incident.plan_id)")
+            raise PlanInUse(f"draft {plan_id} is referred to by {' and '.join(named)}; it is kept. "
+                            "Delete the drafts copied from it first; a draft that incidents refer to stays",
+                            details={"plans": refs["plans"], "incidents": refs["incidents"]})
+        store.delete_plan(conn, plan_id=plan_id)
+        deleted = {"id": row.id, "name": row.name, "version": row.version}
+        audit.record(conn, actor=actor, action="delete", entity="grid_plan", entity_id=str(plan_id),
+                     before=deleted)
+    return deleted
 
 
 def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),

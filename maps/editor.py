@@ -71,9 +71,11 @@ from folium.elements import JSCSSMixin
 from folium.map import CustomPane
 from folium.template import Template
 
+from geo.keys import role_allows
 from maps.assets import local_url, localize
 from maps.base import COMMON_SCRIPT_PATH, LayerGroup, MapPanel, add_page_assets, new_map, render, script_tags
 from maps.layers import gm_geojson, slim
+from maps.nav import NAV_STYLESHEET_PATH
 
 __all__ = [
     "DEVIATION_CLASSES",
@@ -125,6 +127,25 @@ MODES = (
     ("split", "拆分 Split"),
     ("merge", "合并 Merge"),
 )
+
+#: The role a key needs to edit a draft (the planners' API refuses other roles' writes with 403).
+EDIT_ROLE = "planner"
+
+
+def can_edit(role: str | None) -> bool:
+    """Whether a key of *role* may edit drafts (None: no key known, the page offers its buttons).
+
+    >>> can_edit("planner"), can_edit("admin"), can_edit("viewer"), can_edit("operator")
+    (True, True, False, False)
+    """
+    return role is None or role_allows(role, EDIT_ROLE)
+
+
+def read_only_title(role: str | None) -> str:
+    """The title of a write button the signed-in *role* may not use."""
+    return (f"需要 {EDIT_ROLE}（规划员）角色；当前密钥是 {role or '?'}，只能查看 "
+            f"Needs the {EDIT_ROLE} role: this key is a {role or '?'} key and may only look")
+
 
 #: Layer names in the layer control, by ``gmLayer``.
 LAYER_NAMES = {
@@ -225,11 +246,16 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         "classes": json.dumps([[c, label, colour] for c, label, colour in DEVIATION_CLASSES], ensure_ascii=False),
         "palette": json.dumps(list(GRID_PALETTE)),
     }
+    editable = can_edit(role)
+    settings["can-edit"] = "true" if editable else "false"
     data = " ".join(f'data-{k}="{esc(str(v))}"' for k, v in settings.items())
+    # a role that cannot edit gets the write buttons disabled, each saying which role it needs
+    locked = "" if editable else f' disabled title="{esc(read_only_title(role))}"'
     modes = "".join(
-        f'<button type="button" class="gm-ed-mode" data-mode="{mode}" aria-pressed="false">{esc(label)}</button>'
-        for mode, label in MODES
+        f'<button type="button" class="gm-ed-mode" data-mode="{mode}" aria-pressed="false"{locked}>{esc(label)}'
+        "</button>" for mode, label in MODES
     )
+    name = esc(str(plan.get("name", "")))
     hh, pop = bands["households"], bands["population"]
     status_label = {"draft": "草稿 draft", "published": "已发布 published", "retired": "已停用 retired"}
     return (
@@ -245,17 +271,20 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         f'<div class="gm-ed-bands">范围 Band: 户数 households {hh[0]}–{hh[1]} · 人口 population {pop[0]}–{pop[1]}</div>'
         f'<div class="gm-ed-toolbar" role="toolbar" aria-label="编辑模式 Editing mode">{modes}</div>'
         '<div class="gm-ed-toolbar">'
-        '<button type="button" id="gm-ed-undo">↶ 撤销 Undo</button>'
-        '<button type="button" id="gm-ed-redo">↷ 重做 Redo</button>'
+        f'<button type="button" id="gm-ed-undo"{locked}>↶ 撤销 Undo</button>'
+        f'<button type="button" id="gm-ed-redo"{locked}>↷ 重做 Redo</button>'
         '<label class="gm-ed-toggle"><input type="checkbox" id="gm-ed-diff"> 差异 Diff</label>'
-        '<button type="button" id="gm-ed-publish" class="gm-ed-primary">发布 Publish</button>'
-        "</div>"
-        '<div id="gm-ed-hint" class="gm-ed-hint"></div>'
+        f'<button type="button" id="gm-ed-publish" class="gm-ed-primary" aria-haspopup="dialog"{locked}>发布 Publish'
+        "</button></div>"
+        + ("" if editable else f'<p id="gm-ed-readonly-note" class="gm-ed-readonly-note">只读 Read-only: '
+           f'{esc(read_only_title(role))}</p>')
+        + '<div id="gm-ed-hint" class="gm-ed-hint"></div>'
         '<div class="gm-ed-target">目标网格 Target grid: <b id="gm-ed-target">–</b>'
         ' <span id="gm-ed-target-swatch" class="gm-swatch gm-ed-target-swatch"></span></div>'
         '<div class="gm-ed-split-actions" id="gm-ed-split-actions" hidden>'
-        '<button type="button" id="gm-ed-split-finish">完成拆分线 Finish line</button>'
-        '<button type="button" id="gm-ed-split-cancel">取消 Cancel</button></div>'
+        '<button type="button" id="gm-ed-split-draw" class="gm-ed-primary" hidden>✎ 画拆分线 Draw the line</button>'
+        '<button type="button" id="gm-ed-split-finish" hidden>完成拆分线 Finish line</button>'
+        '<button type="button" id="gm-ed-split-cancel">取消选择 Cancel</button></div>'
         '<div id="gm-ed-status" class="gm-ed-status" role="status" aria-live="polite" data-state="loading">'
         "加载中 Loading…</div>"
         '<div id="gm-ed-publish-box" class="gm-ed-publish-box" hidden></div>'
@@ -265,7 +294,31 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         '<div id="gm-ed-diff-summary" class="gm-ed-diff-summary" hidden></div>'
         '<details class="gm-ed-edits-box"><summary>编辑记录 Edits</summary>'
         '<ol id="gm-ed-edits" class="gm-ed-edits" reversed></ol></details>'
-        "</div>"
+        + _publish_dialog_html(plan_id=plan["id"], name=name)
+        + "</div>"
+    )
+
+
+def _publish_dialog_html(*, plan_id: object, name: str) -> str:
+    """The confirmation before ``POST /publish`` (editor/panel.js opens it; Esc or Cancel closes it and nothing
+    is sent). *name* is escaped already."""
+    return (
+        '<dialog id="gm-ed-publish-dialog" class="gm-ed-dialog" aria-labelledby="gm-ed-publish-dialog-title" '
+        'aria-describedby="gm-ed-publish-dialog-what"><form method="dialog">'
+        f'<h2 id="gm-ed-publish-dialog-title">发布方案「<span class="gm-ed-dialog-name">{name}</span>」'
+        f'(#{_html.escape(str(plan_id))})？ Publish plan “<span class="gm-ed-dialog-name">{name}</span>”?</h2>'
+        '<div id="gm-ed-publish-dialog-what"><ul>'
+        "<li>它的网格立即生效：地址查询、各地图页和新事件的网格都按它划分 Its grids come into force at once: "
+        "lookups, the map pages and new incidents use them.</li>"
+        "<li>现行方案停用（保留，只读） The plan in force now is retired (kept, read-only).</li>"
+        "<li>此草稿此后不能再编辑；要再改，从它新建草稿 This draft can no longer be edited: to change it again, "
+        "make a new draft from it.</li>"
+        "<li>有范围警告时，还会请你逐条确认 Band warnings, if any, are listed for you to acknowledge next.</li>"
+        "</ul></div>"
+        '<div class="gm-ed-dialog-actions">'
+        '<button type="submit" value="cancel" id="gm-ed-publish-cancel" autofocus>取消 Cancel</button>'
+        '<button type="submit" value="publish" id="gm-ed-publish-confirm" class="gm-ed-primary">发布 Publish</button>'
+        "</div></form></dialog>"
     )
 
 
@@ -398,16 +451,24 @@ def build_editor_map(
 
 
 def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v1", static_url: str = "/static",
-               error: str = "") -> str:
-    """The editor's start page (``/maps/editor`` without ``?plan=``): the plans, and a button that
-    makes a new draft from the published plan (``POST /v1/plans``; editor/plans.js does it and opens the draft).
+               error: str = "", role: str | None = None, header: str = "") -> str:
+    """The editor's start page (``/maps/editor`` without ``?plan=``): the plans, a button that
+    makes a new draft from the published plan (``POST /v1/plans``; editor/plans.js does it and opens the draft),
+    and a delete button per draft (``DELETE /v1/plans/{id}`` after a confirmation; disabled, saying why, for a
+    *role* that cannot edit). *header* is the site's navigation (:func:`maps.nav.header_html`), trusted HTML.
     """
     esc = _html.escape
     status_label = {"draft": "草稿 draft", "published": "已发布 published", "retired": "已停用 retired"}
     drafts = [p for p in plans if p.get("status") == "draft"]
     newest_draft = max(drafts, key=lambda p: p["id"]) if drafts else None
+    editable = can_edit(role)
+    locked = "" if editable else f' disabled title="{esc(read_only_title(role))}"'
     rows = []
     for p in sorted(plans, key=lambda p: p["id"], reverse=True):
+        delete = ""
+        if p.get("status") == "draft":
+            delete = (f'<button type="button" class="gm-ed-delete" data-plan="{esc(str(p["id"]))}" '
+                      f'data-name="{esc(str(p.get("name", "")))}"{locked}>删除 Delete</button>')
         cls = "gm-ed-plan-row" + (" gm-ed-newest" if newest_draft and p["id"] == newest_draft["id"] else "")
         when = p.get("published_at") or ""
         rows.append(
@@ -415,7 +476,8 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
             f'<td>{esc(str(p["id"]))}</td><td><a href="/maps/editor?plan={esc(str(p["id"]))}">'
             f'{esc(str(p.get("name", "")))}</a></td>'
             f'<td>{esc(status_label.get(p.get("status", ""), str(p.get("status", ""))))}</td>'
-            f'<td>v{esc(str(p.get("version", "")))}</td><td>{esc(str(when)[:19].replace("T", " "))}</td></tr>'
+            f'<td>v{esc(str(p.get("version", "")))}</td><td>{esc(str(when)[:19].replace("T", " "))}</td>'
+            f"<td>{delete}</td></tr>"
         )
     cont = ""
     if newest_draft:
@@ -427,11 +489,11 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>gridmap · 网格规划 Grid plans</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{esc(local_url(STYLESHEET_PATH, static_url))}">
+<link rel="stylesheet" href="{esc(local_url(NAV_STYLESHEET_PATH, static_url))}">
 {script_tags((COMMON_SCRIPT_PATH, *PLANS_SCRIPT_PATHS), static_url)}
 </head><body class="gm-ed-plans-body">
-<main id="{PLANS_ID}" class="gm-ed-plans" data-api-base="{esc(api_base)}" data-source="{esc(str(source))}">
+{header}<main id="{PLANS_ID}" class="gm-ed-plans" data-api-base="{esc(api_base)}" data-source="{esc(str(source))}">
 <h1>网格规划 Grid plans</h1>
 {problem}{cont}
 <form id="gm-ed-new-form" class="gm-ed-new" autocomplete="off">
@@ -441,8 +503,16 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
 </form>
 <p id="gm-ed-new-status" class="gm-ed-status" role="status" aria-live="polite"></p>
 <table class="gm-ed-plan-list"><thead><tr><th>#</th><th>名称 Name</th><th>状态 Status</th><th>版本 Version</th>
-<th>发布于 Published at</th></tr></thead><tbody>
+<th>发布于 Published at</th><th><span class="gm-ed-sr">操作 Actions</span></th></tr></thead><tbody>
 {"".join(rows)}
 </tbody></table>
-<p><a href="/maps/">总览地图 Overview map</a></p>
+<dialog id="gm-ed-delete-dialog" class="gm-ed-dialog" aria-labelledby="gm-ed-delete-title"><form method="dialog">
+<h2 id="gm-ed-delete-title">删除草稿「<span class="gm-ed-dialog-name"></span>」？
+Delete the draft “<span class="gm-ed-dialog-name"></span>”?</h2>
+<p>草稿及其网格和编辑记录将被永久删除，不能撤销 The draft, its grids and its edit log are deleted for good:
+this cannot be undone. 已发布或停用的方案不受影响 Published and retired plans are not touched.</p>
+<div class="gm-ed-dialog-actions">
+<button type="submit" value="cancel" id="gm-ed-delete-cancel" autofocus>取消 Cancel</button>
+<button type="submit" value="delete" id="gm-ed-delete-confirm" class="gm-ed-danger">删除 Delete</button>
+</div></form></dialog>
 </main></body></html>"""

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 __all__ = ["scope_page"]
 
 
-def scope_page(*, plan: dict, communities: list[dict], grids: int, limit: int) -> str:
+def scope_page(*, plan: dict, communities: list[dict], grids: int, limit: int, header: str = "") -> str:
     """The chooser for *plan* (its ``id``, ``name``, ``status``): *grids* grids, more than *limit*
     (``GRIDMAP_MAP_INLINE_MAX``); *communities*: ``code``, ``name``, ``grids``, ``buildings`` each."""
     rows = []
@@ -36,8 +36,9 @@ table {{ border-collapse: collapse; width: 100%; font-size: 15px; }}
 th, td {{ text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e5e7eb; }}
 td:nth-child(n+3), th:nth-child(n+3) {{ text-align: right; }}
 a {{ color: #1d4ed8; }}
-</style></head>
-<body><main id="gm-ed-scope">
+</style>
+<link rel="stylesheet" href="/static/gridmap/nav.css"></head>
+<body>{header}<main id="gm-ed-scope">
 <h1>{escape(title)}</h1>
 <p>此方案有 {grids:,} 个网格，超过一页可编辑的 {limit:,} 个：请选择一个社区编辑（校验也按社区进行）。<br>
 This plan has {grids:,} grids, more than one page edits at once ({limit:,}): choose a community to edit

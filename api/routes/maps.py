@@ -53,6 +53,7 @@ from maps.lookup import build_lookup_map
 from maps.byview import ViewSource, inline_or_view
 from maps.overview import VIEW_SOURCES as OVERVIEW_SOURCES
 from maps.overview import build_overview_map
+from maps.nav import add_header, header_html
 from maps.pages import login_page, message_page
 from maps.tiles import tiles_page
 
@@ -81,7 +82,15 @@ def map_viewer(request: Request) -> KeyInfo:
         raise SignInRequired(here) from None
     if not role_allows(info.role, "viewer"):
         raise SignInRequired(here)
+    request.state.viewer = info  # for the page's header (who is signed in, what they may open)
     return info
+
+
+def site_header(request: Request) -> str:
+    """The header of a page that :func:`map_viewer` let in (maps/nav.py)."""
+    info: KeyInfo | None = getattr(request.state, "viewer", None)
+    here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+    return header_html(name=info.name if info else None, role=info.role if info else None, current=here)
 
 
 map_viewer.required_role = "viewer"  # type: ignore[attr-defined]
@@ -197,14 +206,15 @@ def _layers(conn: Connection, settings: Settings, *, plan_id: int, community: st
 def _map_page(request: Request, build: Callable[..., folium.Map], conn: Connection, settings: Settings, *,
               plan_id: int | None = None, community: str | None = None,
               views: Mapping[str, ViewSource] | None = None, more_layers: Mapping[str, Callable[[], str]] | None = None,
-              totals: Callable[[int], dict[str, Any]] | None = None, **page: Any) -> HTMLResponse:
+              totals: Callable[[int], dict[str, Any]] | None = None, header: str | None = None,
+              **page: Any) -> HTMLResponse:
     """The page of map builder *build* (``maps.*.build_*_map``): the plan's grids and buildings (the
     published plan when *plan_id* is None; of one community when *community* is given) and *more_layers*
     (name -> a function giving its GeoJSON), the town's bounds and the basemap settings, plus the page's
     own arguments *page*. A layer with a source in *views* is loaded by view when it is big
     (:func:`_layers`); the builder then gets ``totals=totals(plan_id)`` too (the counts it can no longer
     make from the layers). Its own inline scripts carry this response's CSP nonce (no other inline
-    script runs)."""
+    script runs). The site's header (*header*, else :func:`site_header`) sits above the map."""
     if plan_id is None:
         plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
     layers = _layers(conn, settings, plan_id=plan_id, community=community, views=views or {}, loaders={
@@ -222,6 +232,7 @@ def _map_page(request: Request, build: Callable[..., folium.Map], conn: Connecti
         static_url=STATIC_URL,
         **page,
     )
+    add_header(m, site_header(request) if header is None else header, static_url=STATIC_URL)
     return HTMLResponse(render(m, nonce=csp_nonce(request)))
 
 
@@ -250,8 +261,8 @@ def command_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapVi
 
 @router.get("/tiles", response_class=HTMLResponse,
             summary="Vector-tile map (MapLibre): every /tiles layer, loaded by view")
-def tiles_map(_: MapViewer, plan: int | None = None) -> HTMLResponse:
-    return HTMLResponse(tiles_page(static_url=STATIC_URL,
+def tiles_map(request: Request, _: MapViewer, plan: int | None = None) -> HTMLResponse:
+    return HTMLResponse(tiles_page(static_url=STATIC_URL, header=site_header(request),
                                    style_url="/tiles/style.json" + (f"?plan={plan}" if plan else "")))
 
 
@@ -288,18 +299,21 @@ def editor_map(request: Request, conn: ConnDep, settings: SettingsDep, viewer: M
     the list of plans with the newest draft first and a button for a new draft from the published plan.
     ``&community=CODE`` loads and validates one community only (a city-scale plan: the page reloads
     and validates after every edit)."""
+    listing = dict(role=viewer.role, header=site_header(request))
     if plan is None:
-        return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn)))
+        return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn),
+                                       **listing))
     try:
         plan_row = queries.get_plan(conn, plan_id=plan)
     except NotFound as exc:
         return HTMLResponse(plans_page(plans=queries.list_plans(conn), published=queries.published_plan(conn),
-                                       error=exc.message), status_code=404)
+                                       error=exc.message, **listing), status_code=404)
     if community is None:
         grids = queries.layer_counts(conn, plan_id=plan_row["id"])["grids"]
         if grids > settings.map_inline_max:  # a city's plan: one community at a time
             return HTMLResponse(scope_page(plan=plan_row, grids=grids, limit=settings.map_inline_max,
-                                           communities=queries.community_plan_counts(conn, plan_id=plan_row["id"])))
+                                           communities=queries.community_plan_counts(conn, plan_id=plan_row["id"]),
+                                           header=listing["header"]))
     return _map_page(
         request,
         build_editor_map,

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer, actor_name
 from api.params import IfMatch, parse_if_match, plan_etag
 from api.responses import GEOJSON, GeoJSONResponse
-from api.schemas import (Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
+from api.schemas import (Deleted, Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
                          Suggested, Validation, answer)
 from geo import coverage_service, exchange, plan_edits, plans
 from geo.config import Settings
@@ -130,6 +130,14 @@ def create_plan(engine: EngineDep, key: Planner, body: Annotated[DraftIn, Body()
             responses=answer(PlanWithEdit))
 def get_plan(plan_id: int, conn: ConnDep, _: Viewer) -> JSONResponse:
     return _plan_response(conn, plan_id)
+
+
+@router.delete("/{plan_id}", summary="Delete a draft that nothing refers to (its grids and edit log go with it)",
+               responses=answer(Deleted))
+def delete_plan(plan_id: int, engine: EngineDep, key: Planner) -> dict[str, Any]:
+    """Only drafts: a published or retired plan is 409 ``not_a_draft``; a draft that another plan was copied
+    from, or that incidents were placed in, is 409 ``plan_in_use`` naming them. Audited."""
+    return {"deleted": plans.delete_draft(engine, plan_id=plan_id, actor=actor_name(key))}
 
 
 Community = Annotated[str | None, Query(description="only this community (code)")]

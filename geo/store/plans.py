@@ -317,3 +317,18 @@ def mark_published(conn: Connection, *, plan_id: int) -> None:
     conn.execute(text(
         "UPDATE grid_plan SET status = 'published', published_at = now(), version = version + 1 WHERE id = :id"
     ), {"id": plan_id})
+
+
+def plan_references(conn: Connection, *, plan_id: int) -> dict[str, list[int] | int]:
+    """What refers to the plan (the foreign keys to ``grid_plan`` that do not cascade): the ids of the plans
+    copied from it (``grid_plan.parent_id``) and how many incidents were placed in its grids
+    (``incident.plan_id``). Grids and the edit log cascade with the plan and are not counted."""
+    copies = conn.execute(text("SELECT id FROM grid_plan WHERE parent_id = :p ORDER BY id"),
+                          {"p": plan_id}).scalars().all()
+    incidents = conn.execute(text("SELECT count(*) FROM incident WHERE plan_id = :p"), {"p": plan_id}).scalar_one()
+    return {"plans": list(copies), "incidents": int(incidents)}
+
+
+def delete_plan(conn: Connection, *, plan_id: int) -> None:
+    """Delete the plan row; its grids, their coverage and its edit log go with it (ON DELETE CASCADE)."""
+    conn.execute(text("DELETE FROM grid_plan WHERE id = :p"), {"p": plan_id})

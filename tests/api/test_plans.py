@@ -651,3 +651,57 @@ def test_one_community_of_a_plan(env) -> None:  # type: ignore[no-untyped-def]
     assert sum(f["properties"]["households"] for f in buildings) == sum(m["households"] for m in scoped["metrics"])
     missing = c.get(f"/v1/plans/{plan}/validation", params={"community": "999999999999"}, headers=h)
     assert missing.status_code == 404
+
+
+def test_a_draft_that_nothing_refers_to_can_be_deleted(env) -> None:  # type: ignore[no-untyped-def]
+    """DELETE /v1/plans/{id}: a planner's, a draft's only, and only when no plan was copied from it and no
+    incident refers to it; its grids and edit log go with it; audited; a refusal changes nothing."""
+    c, engine = env["client"], env["engine"]
+    plan, v = _draft(env, "删除测试 to delete")
+    move = _neighbour_move(env, plan)
+    r = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
+               headers=_h(env, v))
+    assert r.status_code == 200, r.text  # an edit in its log: the log goes with it
+    assert c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 403
+
+    # a draft that another draft was copied from is in use: 409 naming the copy; nothing deleted
+    child = c.post("/v1/plans", json={"name": "copy", "source": plan}, headers=auth(env["keys"]["planner"])).json()["id"]
+    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "plan_in_use", r.text
+    assert f"#{child}" in r.json()["error"]["message"] and r.json()["error"]["details"]["plans"] == [child]
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 200
+
+    # the copy goes first (nothing refers to it), then the draft
+    r = c.delete(f"/v1/plans/{child}", headers=auth(env["keys"]["planner"]))
+    assert r.status_code == 200 and r.json() == {"deleted": {"id": child, "name": "copy", "version": 1}}, r.text
+    assert c.get(f"/v1/plans/{child}", headers=auth(env["keys"]["viewer"])).status_code == 404
+
+    # an incident placed in the draft's grids refers to it: 409 plan_in_use saying so
+    with engine.begin() as conn:
+        incident = conn.execute(text(
+            "INSERT INTO incident (category, source, severity, occurred_at, plan_id, geom) VALUES "
+            "('other', 'hotline', 1, now(), :p, ST_SetSRID(ST_MakePoint(113.1, 40.05), 4326)) RETURNING id"),
+            {"p": plan}).scalar_one()
+    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "plan_in_use"
+    assert "1 incident" in r.json()["error"]["message"] and r.json()["error"]["details"]["incidents"] == 1
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM incident WHERE id = :i"), {"i": incident})
+
+    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    assert r.status_code == 200 and r.json()["deleted"]["id"] == plan and r.json()["deleted"]["version"] == v + 1
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 404
+    assert plan not in [p["id"] for p in c.get("/v1/plans", headers=auth(env["keys"]["viewer"])).json()["plans"]]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM grid WHERE plan_id = :p"), {"p": plan}).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM plan_edit WHERE plan_id = :p"), {"p": plan}).scalar_one() == 0
+        row = conn.execute(text("SELECT actor, before FROM audit_log WHERE entity = 'grid_plan' AND entity_id = :p "
+                                "AND action = 'delete'"), {"p": str(plan)}).one()
+    assert row.before["name"] == "删除测试 to delete" and row.actor
+    assert c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"])).status_code == 404
+
+    # the published plan (and so any published or retired one) is not a draft
+    published = next(p["id"] for p in c.get("/v1/plans", headers=auth(env["keys"]["viewer"])).json()["plans"]
+                     if p["status"] == "published")
+    r = c.delete(f"/v1/plans/{published}", headers=auth(env["keys"]["planner"]))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft" and "published" in r.json()["error"]["message"]

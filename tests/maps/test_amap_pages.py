@@ -330,6 +330,7 @@ def test_editor_with_amap_sends_a_drawn_split_line_in_wgs84(browser, open_map, e
 
     page.locator("button[data-mode=split]").click()
     page.mouse.click(*_gcj_click_pixel(frame, *middle))  # picks the grid: the tiles' place of a point inside it
+    page.locator("#gm-ed-split-draw").click()  # picking the grid, then drawing: two steps
     page.wait_for_function("() => window.gridmapEditor.map.pm.globalDrawModeEnabled()", timeout=5_000)
     assert page.evaluate("window.gridmapEditor.state().selected") == code
     clicks = [_gcj_click_pixel(frame, *p) for p in (start, middle, end)]

@@ -196,6 +196,17 @@ def _other_errors(report, *expected: str) -> list[str]:
     return out
 
 
+def _confirm_publish(page, plan_name: str) -> None:
+    """Publish from the button: the confirmation names the plan and says what publishing does; "发布 Publish"."""
+    page.locator("#gm-ed-publish").click()
+    dialog = page.locator("dialog#gm-ed-publish-dialog")
+    dialog.wait_for(state="visible", timeout=5_000)
+    assert page.evaluate("document.getElementById('gm-ed-publish-dialog').open") is True
+    text = dialog.inner_text()
+    assert plan_name in text and "retired" in text and "no longer be edited" in text
+    page.locator("#gm-ed-publish-confirm").click()
+
+
 def _band_warnings(state: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for p in state["problems"] if p["kind"] in BAND_KINDS]
 
@@ -255,7 +266,7 @@ def test_paint_a_building_fix_the_band_publish_and_lookups_follow(
     _save(page, tmp_path, "editor-painted.png")
 
     # publishing asks to acknowledge the warnings; cancelled, nothing is published
-    page.locator("#gm-ed-publish").click()
+    _confirm_publish(page, plan["name"])
     page.wait_for_function(_MESSAGE, arg="warning", timeout=30_000)
     ack = page.locator("#gm-ed-publish-ack")
     n_warnings = len(state["problems"])
@@ -290,8 +301,8 @@ def test_paint_a_building_fix_the_band_publish_and_lookups_follow(
     page.wait_for_timeout(300)
     shot = _save(page, tmp_path, "editor-fixed-diff.png")
 
-    # publish: no warnings left, so no question; the plan is in force and the page is read-only
-    page.locator("#gm-ed-publish").click()
+    # publish: no warnings left, so no question past the confirmation; the plan is in force, the page read-only
+    _confirm_publish(page, plan["name"])
     page.wait_for_function("() => window.gridmapEditor.state().plan.status === 'published' && "
                            "!window.gridmapEditor.state().busy", timeout=30_000)
     state = _state(page)
@@ -496,7 +507,7 @@ def test_merge_split_boundary_and_brush_go_through_the_api(browser, open_map, en
     assert gone in _state(page)["metrics"]
     v += 2
 
-    # split: pick grid a, draw a line across it between its buildings (click, then double-click ends it)
+    # split: pick grid a, press 'Draw the line', draw across it between its buildings (double-click ends it)
     minx, miny, maxx, maxy = ga.bounds
     pad = 0.00025  # ~20 m beyond the grid on both sides
     best = None
@@ -513,6 +524,7 @@ def test_merge_split_boundary_and_brush_go_through_the_api(browser, open_map, en
     y = best[1]
     page.locator("button[data-mode=split]").click()
     page.mouse.click(*_pixel(page, *_free_point(ga, footprints)))
+    page.locator("#gm-ed-split-draw").click()  # picking the grid, then drawing: two steps
     page.wait_for_function("() => window.gridmapEditor.map.pm.globalDrawModeEnabled()", timeout=5_000)
     page.mouse.click(*_pixel(page, minx - pad, y))
     page.mouse.dblclick(*_pixel(page, maxx + pad, y))

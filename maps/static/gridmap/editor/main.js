@@ -136,6 +136,15 @@
       return S.plan.status === "draft";
     };
 
+    // the signed-in key's role may edit drafts (maps/editor.py data-can-edit; the API decides in the end)
+    ed.canEdit = data.canEdit !== "false";
+    ed.role = data.role || "";
+
+    // this page may write: a draft, and a role that edits
+    ed.canWrite = function () {
+      return ed.isDraft() && ed.canEdit;
+    };
+
     map.getContainer().classList.add("gm-editor-map");
 
     // labels above the buildings, never in the way of a click
@@ -184,7 +193,7 @@
     });
     document.getElementById("gm-ed-undo").addEventListener("click", function () { ed.undo(); });
     document.getElementById("gm-ed-redo").addEventListener("click", function () { ed.redo(); });
-    document.getElementById("gm-ed-publish").addEventListener("click", function () { ed.publish({ acknowledge: false }); });
+    document.getElementById("gm-ed-publish").addEventListener("click", function () { ed.confirmPublish(); });
     document.addEventListener("keydown", function (e) {
       if (e.target && /^(INPUT|SELECT|TEXTAREA)$/.test(e.target.tagName)) return;
       if ((e.ctrlKey || e.metaKey) && (e.key === "z" || e.key === "Z")) {
@@ -195,13 +204,10 @@
         e.preventDefault();
         ed.redo();
       } else if (e.key === "Escape") {
+        if (document.querySelector("dialog[open]")) return; // the dialog's own Esc closes it
         ed.endBrush(true);
         ed.stopDrawing();
-        if (S.mode !== "paint") {
-          ed.stopEditing();
-          S.selected = null;
-          ed.restyle();
-        }
+        if (S.mode !== "paint") ed.clearSelection();
       }
     });
 
@@ -214,6 +220,7 @@
       layers: layers,
       assign: ed.assign,
       publish: ed.publish,
+      confirmPublish: function () { return ed.confirmPublish(); },
       undo: ed.undo,
       redo: ed.redo,
       split: ed.split,
@@ -252,6 +259,8 @@
                                        buildingsMoved: (S.diff.buildings_moved || []).length,
                                        householdsMoved: S.diff.households_moved } : null,
           geoman: ed.hasGeoman,
+          canEdit: ed.canEdit,
+          drawing: ed.hasGeoman && map.pm.globalDrawModeEnabled(),
           editing: S.editing ? S.editing.feature.properties.code : null,
           zoom: map.getZoom(),
         };
@@ -272,7 +281,8 @@
         var errors = S.problems.filter(function (p) { return p.severity === "error"; }).length;
         ed.setStatus("ok", Object.keys(S.grids).length + " 个网格 grids · " + Object.keys(S.buildings).length +
           " 栋楼 buildings · " + errors + " 错误 errors · " + (S.problems.length - errors) + " 警告 warnings" +
-          (ed.isDraft() ? "" : " · 只读 read-only (" + (M.text.STATUS_LABELS[S.plan.status] || S.plan.status) + ")"));
+          (!ed.isDraft() ? " · 只读 read-only (" + (M.text.STATUS_LABELS[S.plan.status] || S.plan.status) + ")"
+            : ed.canEdit ? "" : " · 只读 read-only (" + (ed.role || "?") + " 密钥 key; 编辑需要 planner editing needs the planner role)"));
       }
       hook.ready = true;
     });

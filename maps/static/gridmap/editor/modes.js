@@ -6,7 +6,10 @@
  *    onBuildingOver, onBuildingContext (render.js binds them);
  *  - paint: click a building or brush several (ed.endBrush(cancel));
  *  - boundary: Geoman's vertex editing (ed.startEditing(code), stopEditing());
- *  - split: Geoman's line drawing (ed.stopDrawing()), ended by a double-click or "Finish line".
+ *  - split: pick the grid (map or table row), then "Draw the line" starts Geoman's line drawing
+ *    (ed.startDrawing(), stopDrawing()), ended by a double-click or "Finish line";
+ *  - merge: pick a grid (map or row; picking it again keeps it), then click a neighbour;
+ *    ed.clearSelection() (Esc, Cancel) drops the picked grid.
  */
 (function () {
   "use strict";
@@ -18,10 +21,14 @@
       "Pick a target grid (a table row, or Alt/Ctrl/Shift-click or right-click the map), then click or brush buildings",
     boundary: "点击网格，拖动其顶点（吸附到社区边界和相邻网格）；松开即保存，相邻网格随之调整 " +
       "Click a grid and drag its vertices (they snap to communities and neighbours); each drop saves, neighbours adjust",
-    split: "点击要拆分的网格，再画一条穿过它的线，双击结束 Click the grid to split, then draw a line across it; " +
-      "double-click ends it",
-    merge: "依次点击两个相邻网格即合并（保留较小的编号） Click two neighbouring grids to merge them (the lower code stays)",
+    split: "① 选要拆分的网格（点击地图或表格一行）② 点「画拆分线」③ 从网格外点起，穿过网格到外面，双击结束 " +
+      "1. Pick the grid to split (click it, or its table row) 2. Press 'Draw the line' 3. Click from outside the " +
+      "grid across it to outside; double-click ends",
+    merge: "选一个网格（点击地图或表格一行），再点击与它相邻的网格即合并（保留较小的编号） Pick a grid (click it, " +
+      "or its table row), then click a neighbour to merge them (the lower code stays)",
   };
+  var READ_ONLY_HINT = "只读：查看网格、指标与差异；编辑需要 planner 角色 Read-only: look at the grids, metrics and " +
+    "diff; editing needs the planner role";
 
   function install(ed) {
     var S = ed.S;
@@ -33,6 +40,8 @@
     var targetBox = document.getElementById("gm-ed-target");
     var targetSwatch = document.getElementById("gm-ed-target-swatch");
     var splitActions = document.getElementById("gm-ed-split-actions");
+    var splitDraw = document.getElementById("gm-ed-split-draw");
+    var splitFinish = document.getElementById("gm-ed-split-finish");
 
     /* ---------- modes ---------- */
 
@@ -51,7 +60,8 @@
       map.getContainer().setAttribute("data-gm-mode", mode);
       if (mode === "split") map.doubleClickZoom.disable(); // a double-click ends the line
       else map.doubleClickZoom.enable();
-      hintBox.textContent = MODE_HINTS[mode];
+      hintBox.textContent = ed.canEdit ? MODE_HINTS[mode] : READ_ONLY_HINT;
+      showSelectionActions();
       showTarget();
       ed.restyle();
       ed.fillTable();
@@ -101,8 +111,27 @@
       setTarget(e.target.feature.properties.code);
     }
 
+    // split and merge: the buttons under the hint (draw the line, finish it, cancel the selection)
+    function showSelectionActions() {
+      var drawing = hasGeoman && map.pm.globalDrawModeEnabled();
+      var picking = (S.mode === "split" || S.mode === "merge") && !!S.selected;
+      splitActions.hidden = !(picking || drawing);
+      splitDraw.hidden = !(S.mode === "split" && S.selected && !drawing);
+      splitFinish.hidden = !(S.mode === "split" && drawing);
+    }
+
+    // no grid selected any more (Esc, Cancel): a split line being drawn is dropped, Geoman's handles go
+    function clearSelection() {
+      stopDrawing();
+      stopEditing();
+      S.selected = null;
+      showSelectionActions();
+      ed.restyle();
+      ed.fillTable();
+    }
+
     function onGridPicked(code) {
-      if (!ed.isDraft()) return;
+      if (!ed.canWrite()) return;
       if (S.mode === "boundary") {
         S.selected = code;
         ed.restyle();
@@ -110,21 +139,29 @@
         ed.setStatus("ok", "拖动 " + gridNumber(code) + " 的顶点 Drag the vertices of grid " + gridNumber(code));
       } else if (S.mode === "split") {
         if (Date.now() - S.drewAt < 600) return; // the last clicks of the double-click that ended a line
+        if (hasGeoman && map.pm.globalDrawModeEnabled()) return; // drawing: clicks are the line's points
+        // picking the grid is one step, drawing the next (a button): the click that picks is never a vertex
         S.selected = code;
         ed.restyle();
-        // after this click is handled: Geoman would take the very click that picked the grid as a vertex
-        setTimeout(function () { if (S.mode === "split" && S.selected === code) startDrawing(); }, 0);
-        ed.setStatus("ok", "画一条穿过 " + gridNumber(code) + " 的线 Draw a line across grid " + gridNumber(code) +
-          " (双击结束 double-click ends)");
+        ed.fillTable();
+        showSelectionActions();
+        ed.setStatus("ok", "已选网格 " + gridNumber(code) + "：点「画拆分线」，从网格外点起穿过它，双击结束 " +
+          "Grid " + gridNumber(code) + " is selected: press 'Draw the line', then click from outside the grid " +
+          "across it to outside; double-click ends");
       } else if (S.mode === "merge") {
         if (!S.selected || S.selected === code) {
-          S.selected = S.selected === code ? null : code;
+          // a table row and then a map click on the same grid both pick it: a pick never deselects (Esc does)
+          S.selected = code;
           ed.restyle();
-          if (S.selected) ed.setStatus("ok", "再点击相邻网格 Now click a neighbour of grid " + gridNumber(code));
+          ed.fillTable();
+          showSelectionActions();
+          ed.setStatus("ok", "已选网格 " + gridNumber(code) + "，再点击一个相邻网格即合并 Grid " + gridNumber(code) +
+            " is selected: now click a neighbour to merge them (Esc or Cancel drops the selection)");
           return;
         }
         var first = S.selected;
         S.selected = null;
+        showSelectionActions();
         ed.restyle();
         ed.merge(first, code);
       }
@@ -133,7 +170,7 @@
     /* ---------- paint: click or brush ---------- */
 
     function onBuildingDown(e) {
-      if (S.mode !== "paint" || !ed.isDraft()) return;
+      if (S.mode !== "paint" || !ed.canWrite()) return;
       var o = e.originalEvent;
       if (o && o.button !== undefined && o.button !== 0) return;
       var p = e.target.feature.properties;
@@ -230,12 +267,14 @@
         templineStyle: { color: "#0b5cad", weight: 3 }, hintlineStyle: { color: "#0b5cad", dashArray: "5 5" },
         pathOptions: { color: "#0b5cad", weight: 3 },
       });
-      splitActions.hidden = false;
+      showSelectionActions();
+      ed.setStatus("ok", "画线：从网格 " + gridNumber(S.selected) + " 外点起，穿过它到外面，双击结束 Draw: click from " +
+        "outside grid " + gridNumber(S.selected) + " across it to outside; double-click ends");
     }
 
     function stopDrawing() {
       if (hasGeoman && map.pm.globalDrawModeEnabled()) map.pm.disableDraw();
-      splitActions.hidden = true;
+      showSelectionActions();
     }
 
     if (hasGeoman) {
@@ -245,24 +284,23 @@
         S.drewAt = Date.now();
         var line = e.layer.toGeoJSON(7).geometry;
         map.removeLayer(e.layer);
-        splitActions.hidden = true;
         if (S.mode === "split" && S.selected) {
           var code = S.selected;
           S.selected = null;
+          showSelectionActions();
           ed.split(code, line);
-        }
+        } else showSelectionActions();
       });
     }
 
+    splitDraw.addEventListener("click", function () {
+      if (S.mode === "split" && S.selected && ed.canWrite()) startDrawing();
+    });
     document.getElementById("gm-ed-split-finish").addEventListener("click", function () {
       var draw = hasGeoman && map.pm.Draw && map.pm.Draw.Line;
       if (draw && draw._enabled && typeof draw._finishShape === "function") draw._finishShape();
     });
-    document.getElementById("gm-ed-split-cancel").addEventListener("click", function () {
-      stopDrawing();
-      S.selected = null;
-      ed.restyle();
-    });
+    document.getElementById("gm-ed-split-cancel").addEventListener("click", clearSelection);
 
     ed.setMode = setMode;
     ed.setTarget = setTarget;
@@ -277,6 +315,8 @@
     ed.startEditing = startEditing;
     ed.stopEditing = stopEditing;
     ed.stopDrawing = stopDrawing;
+    ed.startDrawing = startDrawing;
+    ed.clearSelection = clearSelection;
   }
 
   M.modes = { install: install };

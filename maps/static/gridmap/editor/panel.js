@@ -42,8 +42,8 @@
       versionBox.textContent = String(S.version);
       planStatusBox.textContent = T.STATUS_LABELS[plan.status] || plan.status;
       if (plan.name) planNameBox.textContent = plan.name;
-      ed.panel.classList.toggle("gm-ed-readonly", !ed.isDraft());
-      ed.modeButtons.concat(ed.writeButtons).forEach(function (b) { b.disabled = !ed.isDraft(); });
+      ed.panel.classList.toggle("gm-ed-readonly", !ed.canWrite());
+      ed.modeButtons.concat(ed.writeButtons).forEach(function (b) { b.disabled = !ed.canWrite(); });
     }
 
     /* ---------- problems ---------- */
@@ -167,6 +167,31 @@
 
     /* ---------- publishing ---------- */
 
+    // the confirmation before publishing (<dialog>, maps/editor.py): "publish" sends it, Esc or Cancel nothing
+    var publishDialog = document.getElementById("gm-ed-publish-dialog");
+    if (publishDialog) {
+      // in document.body, not in the Leaflet control: nothing of the map's handles its clicks or keys
+      document.body.appendChild(publishDialog);
+      publishDialog.addEventListener("close", function () {
+        if (publishDialog.returnValue === "publish") ed.publish({ acknowledge: false });
+        publishDialog.returnValue = "";
+      });
+    }
+
+    function confirmPublish() {
+      if (!ed.canWrite()) return false;
+      if (!publishDialog || typeof publishDialog.showModal !== "function") {
+        ed.publish({ acknowledge: false });
+        return true;
+      }
+      Array.prototype.forEach.call(publishDialog.querySelectorAll(".gm-ed-dialog-name"), function (n) {
+        n.textContent = S.plan.name || "#" + S.plan.id;
+      });
+      publishDialog.returnValue = "";
+      publishDialog.showModal();
+      return true;
+    }
+
     function hidePublishProblems() {
       publishBox.hidden = true;
       clear(publishBox);
@@ -211,6 +236,7 @@
     ed.drawDiff = drawDiff;
     ed.showDiff = showDiff;
     ed.hidePublishProblems = hidePublishProblems;
+    ed.confirmPublish = confirmPublish;
     ed.showPublishProblems = showPublishProblems;
   }
 

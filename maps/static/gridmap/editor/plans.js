@@ -1,6 +1,7 @@
 /*
- * gridmap editor's start page (/maps/editor): the plans, and "new draft from published" (POST /v1/plans,
- * then the new draft opens in the editor). Loaded by maps/editor.py's plans_page after common.js and
+ * gridmap editor's start page (/maps/editor): the plans, "new draft from published" (POST /v1/plans,
+ * then the new draft opens in the editor) and each draft's delete button (a confirmation, then
+ * DELETE /v1/plans/{id}). Loaded by maps/editor.py's plans_page after common.js and
  * editor/api.js (window.gridmapEditorModules.api.request).
  */
 (function () {
@@ -36,10 +37,55 @@
     });
   }
 
+  // a draft's delete button: a confirmation (<dialog>), then DELETE /v1/plans/{id}; the row goes, or the
+  // API's reason stays on the page (409 plan_in_use names what refers to the draft)
+  function initDelete(root) {
+    var apiBase = C.apiBase(root);
+    var dialog = document.getElementById("gm-ed-delete-dialog");
+    var status = document.getElementById("gm-ed-new-status");
+    var pending = null;
+    if (!dialog) return;
+    dialog.addEventListener("close", function () {
+      var button = pending;
+      pending = null;
+      if (dialog.returnValue !== "delete" || !button) return;
+      dialog.returnValue = "";
+      var id = button.getAttribute("data-plan");
+      button.disabled = true;
+      C.setStatus(status, "loading", "删除中 Deleting draft #" + id + "…");
+      M.api.request(apiBase, "DELETE", "/plans/" + encodeURIComponent(id)).then(function (res) {
+        if (res.ok) {
+          var row = button.closest("tr");
+          if (row) row.parentNode.removeChild(row);
+          var newest = document.getElementById("gm-ed-newest");
+          if (newest && newest.getAttribute("href") === "/maps/editor?plan=" + id) {
+            newest.parentNode.parentNode.removeChild(newest.parentNode);
+          }
+          C.setStatus(status, "ok", "已删除草稿 Draft #" + id + " deleted");
+          return;
+        }
+        button.disabled = false;
+        C.setStatus(status, "error", (res.status === 403 ? "无权删除 Not allowed: " : "未删除 Not deleted: ") +
+          res.message);
+      });
+    });
+    root.addEventListener("click", function (e) {
+      var button = e.target.closest ? e.target.closest("button.gm-ed-delete") : null;
+      if (!button || button.disabled) return;
+      pending = button;
+      Array.prototype.forEach.call(dialog.querySelectorAll(".gm-ed-dialog-name"), function (n) {
+        n.textContent = button.getAttribute("data-name") + " (#" + button.getAttribute("data-plan") + ")";
+      });
+      dialog.returnValue = "";
+      dialog.showModal();
+    });
+  }
+
   C.start(function () {
     var plans = document.getElementById(PLANS_ID);
     if (!plans) return false;
     initPlans(plans);
+    initDelete(plans);
     return true;
   }, "gridmap editor: no plans list (#" + PLANS_ID + ") here");
 })();
