@@ -47,6 +47,8 @@ __all__ = [
 Progress = Callable[[str, int, int], None]
 #: Evenly spaced rays per degree of the stored views (geo.coverage.visibility adds corner rays).
 RAYS_PER_DEGREE = 2.0
+#: Grids whose coverage rows and gap polygons are written in one batch.
+WRITE_BATCH = 200
 #: Cameras per chunk of a recompute (one progress step each).
 CHUNK = 2000
 
@@ -160,6 +162,21 @@ def recompute_views(conn: Connection, *, camera_ids: Sequence[int] | None = None
     return {"computed": computed, "unchanged": skipped}
 
 
+def _gap_rows(holes: Sequence[tuple[int, Any]], crs: str) -> list[dict[str, Any]]:
+    """The coverage_gap rows of metric gap polygons ``(grid id, polygon)``: reprojected and made storable
+    as one array each (a city has ~43,000 gaps); a polygon that had to split shares its area by part."""
+    if not holes:
+        return []
+    wgs = stored.storable_many(from_metric(np.array([h for _, h in holes], dtype=object), crs=crs))
+    rows = []
+    for (grid_id, hole), g in zip(holes, wgs):
+        parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon" and not p.is_empty]
+        for part in parts:  # usually one; the area is the metric hole's, shared if it had to split
+            rows.append({"grid_id": grid_id, "geom": part, "area_m2": float(hole.area) if len(parts) == 1
+                         else float(to_metric(part, crs=crs).area)})
+    return rows
+
+
 def recompute_grid_coverage(conn: Connection, *, grid_ids: Sequence[int] | None = None,
                             progress: Progress | None = None, min_gap_m2: float = 1.0,
                             metric_crs: str = METRIC_CRS_DEFAULT) -> int:
@@ -181,25 +198,29 @@ def recompute_grid_coverage(conn: Connection, *, grid_ids: Sequence[int] | None 
     extent = shapely.to_wkb(from_metric(shapely.box(*shapely.total_bounds(areas)), crs=crs))
     views = _metric(stored.online_views(conn, envelope_wkb=extent), crs)
     covered = cov.coverage(views) if len(views) else shapely.MultiPolygon()
-    shapely.prepare(covered)
+    # The union's parts are disjoint: a grid needs only those that meet its box (found in a tree, not by
+    # clipping the whole union per grid, which made a city's 6,087 grids cost ~0.1 s each).
+    pieces = np.asarray(shapely.get_parts(covered), dtype=object)
+    pieces_tree = STRtree(pieces) if len(pieces) else None
     stored.delete_gaps(conn, grid_ids=[g for g, _ in grids])
+    holes_of_batch: list[tuple[int, Any]] = []  # (grid id, metric gap polygon)
+    grid_rows: list[dict[str, Any]] = []
     for n, ((grid_id, _), area) in enumerate(zip(grids, areas), start=1):
         obstacles = footprints[tree.query(area)] if tree is not None else footprints
         watch = cov.watchable(area, obstacles) if len(obstacles) else area
-        local = shapely.clip_by_rect(covered, *area.bounds) if not covered.is_empty else covered
-        holes = cov.gaps(watch, local)
+        near = pieces[pieces_tree.query(shapely.box(*area.bounds))] if pieces_tree is not None else pieces
+        holes = cov.gaps(watch, shapely.MultiPolygon(list(near)))
         watch_m2 = float(watch.area)
         gap_m2 = float(sum(h.area for h in holes))
         big = [h for h in holes if h.area >= min_gap_m2]
-        for hole in big:
-            g = stored.storable(from_metric(hole, crs=crs))
-            parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon" and not p.is_empty]
-            for part in parts:  # usually one; the area is the metric hole's, shared if it had to split
-                stored.insert_gap(conn, grid_id=grid_id, geom=part,
-                                  area_m2=float(hole.area) if len(parts) == 1 else float(to_metric(part, crs=crs).area))
-        stored.upsert_grid_coverage(conn, grid_id=grid_id, watchable_m2=watch_m2, covered_m2=watch_m2 - gap_m2,
-                                    ratio=(watch_m2 - gap_m2) / watch_m2 if watch_m2 else 0.0,
-                                    largest_gap_m2=float(big[0].area) if big else 0.0, gap_count=len(big))
+        holes_of_batch.extend((grid_id, hole) for hole in big)
+        grid_rows.append({"grid_id": grid_id, "watchable_m2": watch_m2, "covered_m2": watch_m2 - gap_m2,
+                          "ratio": (watch_m2 - gap_m2) / watch_m2 if watch_m2 else 0.0,
+                          "largest_gap_m2": float(big[0].area) if big else 0.0, "gap_count": len(big)})
+        if len(grid_rows) >= WRITE_BATCH or n == len(grids):  # one round trip per batch, not per row
+            stored.insert_gaps(conn, _gap_rows(holes_of_batch, crs))
+            stored.upsert_grid_coverages(conn, grid_rows)
+            holes_of_batch, grid_rows = [], []
         progress("grid coverage", n, len(grids))
     return len(grids)
 

