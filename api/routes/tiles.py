@@ -97,7 +97,7 @@ def _tile(request: Request, conn: Any, layer: str, z_s: str, x_s: str, y_s: str,
     if tiles.etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     body = tile_store.mvt(conn, lay.name, z, x, y, plan_id=plan_row["id"] if plan_row else None,
-                          start=start, end=end, categories=cats)
+                          start=start, end=end, categories=cats, versions=versions)
     if not body:
         return Response(status_code=204, headers=headers)
     return Response(body, media_type=tiles.MVT_MEDIA_TYPE, headers=headers)

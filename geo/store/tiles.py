@@ -28,7 +28,7 @@ from geo.tiles import (
     tile_width_m,
 )
 
-__all__ = ["data_versions", "mvt"]
+__all__ = ["data_versions", "fill_grid_stats", "grid_stats_stamp", "mvt"]
 
 
 def data_versions(conn: Connection, tables: tuple[str, ...]) -> dict[str, int]:
@@ -62,19 +62,74 @@ def _tile(conn: Connection, name: str, select: str, params: dict[str, Any], *, i
     return bytes(conn.execute(text(sql), params).scalar_one())
 
 
-def _grids(conn: Connection, p: dict[str, Any]) -> bytes:
-    return _tile(conn, "grids", f"""
-        SELECT g.id, g.code, g.name, c.code AS community_code,
-               coalesce(h.households, 0)::int AS households, coalesce(h.population, 0)::int AS population,
-               m.name AS grid_member, {_geom("g.geom", simplify=True)} AS geom
-        FROM grid g JOIN community c ON c.id = g.community_id CROSS JOIN bounds
+#: A grid's households and population (its buildings are those whose point on surface it covers) and
+#: its grid member, for the grid ``g`` of the enclosing query; *live* guards them (a one-time filter:
+#: not computed at all where a stored row of grid_stats is current).
+def _grid_totals(live: str) -> str:
+    return f"""
         LEFT JOIN LATERAL (
           SELECT sum(u.households) AS households, sum(u.population) AS population
           FROM building b JOIN unit u ON u.building_id = b.id
-          WHERE b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))) h ON true
-        LEFT JOIN LATERAL (SELECT s.name FROM staff s WHERE s.role = 'grid_member' AND s.grid_code = g.code
-                           ORDER BY s.id LIMIT 1) m ON true
-        WHERE g.plan_id = :plan AND g.geom && bounds.box""", p)
+          WHERE {live} AND b.geom && g.geom AND ST_Covers(g.geom, ST_PointOnSurface(b.geom))) h ON true
+        LEFT JOIN LATERAL (SELECT s.name FROM staff s WHERE {live} AND s.role = 'grid_member'
+                           AND s.grid_code = g.code ORDER BY s.id LIMIT 1) m ON true"""
+
+
+def grid_stats_stamp(versions: dict[str, int]) -> str:
+    """What grid_stats rows are made of (migration 0008): the epoch and the counters of grid, building,
+    unit and staff, from :func:`data_versions` read before the rows."""
+    return ":".join(str(versions.get(t, 0)) for t in ("epoch", "grid", "building", "unit", "staff"))
+
+
+def _grids(conn: Connection, p: dict[str, Any]) -> bytes:
+    """The grids tile. A grid's totals come from its grid_stats row when that row's stamp is the
+    reader's, else they are computed here (then the whole plan's rows are filled: :func:`fill_grid_stats`)."""
+    if p["stamp"] is None:  # no stamp given: every grid live
+        p = {**p, "stamp": ""}
+    sql = (f"""WITH {_BOUNDS}, rows AS (
+        SELECT g.id, g.code, g.name, c.code AS community_code,
+               coalesce(st.households, h.households, 0)::int AS households,
+               coalesce(st.population, h.population, 0)::int AS population,
+               CASE WHEN st.grid_id IS NULL THEN m.name ELSE st.grid_member END AS grid_member,
+               st.grid_id IS NULL AS missed, {_geom("g.geom", simplify=True)} AS geom
+        FROM grid g JOIN community c ON c.id = g.community_id CROSS JOIN bounds
+        LEFT JOIN grid_stats st ON st.grid_id = g.id AND st.stamp = :stamp
+        {_grid_totals("st.grid_id IS NULL")}
+        WHERE g.plan_id = :plan AND g.geom && bounds.box)
+        SELECT (SELECT coalesce(ST_AsMVT(t.*, 'grids', {EXTENT}, 'geom', 'id'), ''::bytea)
+                FROM (SELECT id, code, name, community_code, households, population, grid_member, geom
+                      FROM rows WHERE geom IS NOT NULL) t),
+               (SELECT coalesce(bool_or(missed), false) FROM rows)""")
+    body, missed = conn.execute(text(sql), p).one()
+    if missed and p["stamp"]:
+        fill_grid_stats(conn, plan_id=p["plan"], stamp=p["stamp"])
+    return bytes(body)
+
+
+def fill_grid_stats(conn: Connection, *, plan_id: int, stamp: str) -> bool:
+    """Store every grid of the plan's totals under *stamp*, in a transaction of its own (one worker at a
+    time per plan; the others go on computing live). False when it did not (another worker is at it,
+    or the database is a read-only replica: the tiles stay right, only slower)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with conn.engine.begin() as w:
+            if not w.execute(text("SELECT pg_try_advisory_xact_lock(hashtext('grid_stats'), :p)"),
+                             {"p": plan_id}).scalar_one():
+                return False
+            w.execute(text(f"""
+                INSERT INTO grid_stats (grid_id, households, population, grid_member, stamp)
+                SELECT g.id, coalesce(h.households, 0), coalesce(h.population, 0), m.name, :stamp
+                FROM grid g {_grid_totals("true")}
+                WHERE g.plan_id = :plan
+                ON CONFLICT (grid_id) DO UPDATE SET households = EXCLUDED.households,
+                  population = EXCLUDED.population, grid_member = EXCLUDED.grid_member, stamp = EXCLUDED.stamp"""),
+                {"plan": plan_id, "stamp": stamp})
+        return True
+    except DBAPIError as exc:  # a read-only replica (or a plan deleted meanwhile): nothing stored
+        if "read-only" in str(exc.orig) or "foreign key" in str(exc.orig):
+            return False
+        raise
 
 
 def _communities(conn: Connection, p: dict[str, Any]) -> bytes:
@@ -143,12 +198,16 @@ _BUILDERS = {"grids": _grids, "communities": _communities, "buildings": _buildin
 
 def mvt(conn: Connection, layer: str, z: int, x: int, y: int, *, plan_id: int | None = None,
         start: dt.datetime | None = None, end: dt.datetime | None = None,
-        categories: list[str] | None = None) -> bytes:
-    """The MVT of *layer* (a :data:`geo.tiles.LAYERS` name) at z/x/y; ``b""`` when the tile is empty."""
+        categories: list[str] | None = None, versions: dict[str, int] | None = None) -> bytes:
+    """The MVT of *layer* (a :data:`geo.tiles.LAYERS` name) at z/x/y; ``b""`` when the tile is empty.
+
+    *versions*: :func:`data_versions` read before (the tile's key); with them the grids tile uses and
+    fills the stored per-grid totals of that version (grid_stats), without them it computes every one."""
     # No parallel plan for a tile (this transaction only): ST_AsMVTGeom's high declared cost makes the planner
     # start a parallel worker for a few hundred indexed rows, and starting it costs more than the scan
     # (measured on the city set, bench/README.md "bench/ogc").
     conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     params = {"z": z, "x": x, "y": y, "tol": simplify_tolerance_m(z), "plan": plan_id, "start": start,
-              "end": end, "categories": categories, "cell": tile_width_m(z) / INCIDENT_CELLS_PER_TILE}
+              "end": end, "categories": categories, "cell": tile_width_m(z) / INCIDENT_CELLS_PER_TILE,
+              "stamp": grid_stats_stamp(versions) if versions is not None else None}
     return _BUILDERS[layer](conn, params)

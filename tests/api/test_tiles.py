@@ -226,6 +226,59 @@ def test_publishing_changes_the_plan_layers_only(env) -> None:  # type: ignore[n
     assert len(grids) == 50
 
 
+def _grid_props(env: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["properties"]["code"]: f["properties"] for f in _tile(env, "grids", *Z14)["grids"]["features"]}
+
+
+def _live_grid_props(env: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The grids tile computed with no stored totals at all (mvt without versions)."""
+    from geo.store import queries
+    from geo.store import tiles as tile_store
+
+    with env["engine"].connect() as conn:
+        plan = queries.resolve_plan(conn, plan_id=None)["id"]
+        body = tile_store.mvt(conn, "grids", *Z14, plan_id=plan)
+    return {f["properties"]["code"]: f["properties"] for f in mapbox_vector_tile.decode(body)["grids"]["features"]}
+
+
+def test_stored_grid_totals_are_used_only_while_they_are_current(env) -> None:  # type: ignore[no-untyped-def]
+    live = _live_grid_props(env)
+    first = _grid_props(env)  # computes live, then stores the plan's totals
+    assert first == live and len(first) == 50 and sum(p["households"] for p in first.values()) > 0
+    plan = _scalar(env, "SELECT id FROM grid_plan WHERE status = 'published'")
+    stamp = _scalar(env, "SELECT min(stamp) FROM grid_stats s JOIN grid g ON g.id = s.grid_id WHERE g.plan_id = :p",
+                    p=plan)
+    assert _scalar(env, "SELECT count(DISTINCT s.stamp) FROM grid_stats s JOIN grid g ON g.id = s.grid_id "
+                        "WHERE g.plan_id = :p", p=plan) == 1
+    assert _scalar(env, "SELECT count(*) FROM grid_stats s JOIN grid g ON g.id = s.grid_id WHERE g.plan_id = :p",
+                   p=plan) == 50
+    assert _grid_props(env) == live  # from the stored rows now: the same tile
+
+    # the stored rows are what the tile reads: a row changed by hand shows (while its stamp is current) ...
+    code = sorted(first)[0]
+    with env["engine"].begin() as conn:
+        conn.execute(text("UPDATE grid_stats SET households = 999999 WHERE grid_id = "
+                          "(SELECT id FROM grid WHERE plan_id = :p AND code = :c)"), {"p": plan, "c": code})
+    assert _grid_props(env)[code]["households"] == 999999
+    # ... and a change to what they are made of (a unit's households) makes every row stale: computed live
+    with env["engine"].begin() as conn:
+        conn.execute(text("UPDATE unit SET households = households + 7 WHERE id = (SELECT u.id FROM unit u "
+                          "JOIN building b ON b.id = u.building_id JOIN grid g ON g.plan_id = :p "
+                          "AND g.code = :c AND ST_Covers(g.geom, ST_PointOnSurface(b.geom)) ORDER BY u.id LIMIT 1)"),
+                     {"p": plan, "c": code})
+    after = _grid_props(env)
+    assert after[code]["households"] == live[code]["households"] + 7
+    assert {k: v for k, v in after.items() if k != code} == {k: v for k, v in live.items() if k != code}
+    assert _scalar(env, "SELECT min(stamp) FROM grid_stats s JOIN grid g ON g.id = s.grid_id WHERE g.plan_id = :p",
+                   p=plan) != stamp  # refilled under the new stamp
+    assert _grid_props(env) == after == _live_grid_props(env)
+    with env["engine"].begin() as conn:  # as it was, for the other tests
+        conn.execute(text("UPDATE unit SET households = households - 7 WHERE id = (SELECT u.id FROM unit u "
+                          "JOIN building b ON b.id = u.building_id JOIN grid g ON g.plan_id = :p "
+                          "AND g.code = :c AND ST_Covers(g.geom, ST_PointOnSurface(b.geom)) ORDER BY u.id LIMIT 1)"),
+                     {"p": plan, "c": code})
+
+
 def test_the_change_counter_bumps_once_per_transaction(env) -> None:  # type: ignore[no-untyped-def]
     from geo.store import tiles as tile_store
 

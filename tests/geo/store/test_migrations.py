@@ -11,7 +11,7 @@ from geo.store.db import make_engine
 TABLES = {
     "town", "community", "grid_plan", "grid", "building", "unit", "road", "camera", "key_place",
     "staff", "incident", "incident_event", "audit_log", "api_key", "camera_view", "grid_coverage", "coverage_gap",
-    "plan_edit", "plan_edit_grid", "web_session", "data_version", "rate_bucket",
+    "plan_edit", "plan_edit_grid", "web_session", "data_version", "rate_bucket", "grid_stats",
 }
 
 
