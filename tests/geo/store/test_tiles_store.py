@@ -1,0 +1,32 @@
+"""geo.store.tiles: the stored grid totals of the grids tiles on a database that refuses writes."""
+
+from __future__ import annotations
+
+import mapbox_vector_tile
+from sqlalchemy import create_engine, text
+
+from geo.store import queries
+from geo.store import tiles as tile_store
+from geo.tiles import layer, lonlat_to_tile
+
+
+def test_a_read_only_database_stores_nothing_and_serves_the_same_tile(module_db: str) -> None:
+    """A read replica: fill_grid_stats says it did not store, and the tile is computed live all the same."""
+    replica = create_engine(module_db, connect_args={"options": "-c default_transaction_read_only=on"})
+    try:
+        with replica.connect() as conn:
+            plan = queries.resolve_plan(conn, plan_id=None)["id"]
+            lon, lat = conn.execute(text("SELECT ST_X(ST_Centroid(ST_Collect(geom))), ST_Y(ST_Centroid(ST_Collect(geom))) "
+                                         "FROM grid WHERE plan_id = :p"), {"p": plan}).one()
+            z, x, y = 14, *lonlat_to_tile(lon, lat, 14)
+            versions = tile_store.data_versions(conn, layer("grids").tables)
+            stamp = tile_store.grid_stats_stamp(versions)
+            assert tile_store.fill_grid_stats(conn, plan_id=plan, stamp=stamp) is False
+            with_versions = tile_store.mvt(conn, "grids", z, x, y, plan_id=plan, versions=versions)
+            conn.rollback()
+            live = tile_store.mvt(conn, "grids", z, x, y, plan_id=plan)
+            assert conn.execute(text("SELECT count(*) FROM grid_stats")).scalar_one() == 0
+        decoded = mapbox_vector_tile.decode(with_versions)
+        assert decoded == mapbox_vector_tile.decode(live) and len(decoded["grids"]["features"]) == 50
+    finally:
+        replica.dispose()
