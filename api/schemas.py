@@ -242,6 +242,38 @@ class Hotspots(FeatureCollection[HotspotProps]):
     bbox: list[float] | None = Field(default=None, description="the bbox asked (west, south, east, north), if any")
 
 
+class CoverageGrid(Open):
+    code: str
+    name: str | None
+    community_code: str
+    watchable_m2: float | None = Field(description="None until the grid's coverage is computed")
+    covered_m2: float | None
+    ratio: float | None
+    largest_gap_m2: float | None
+    gap_count: int | None
+    computed_at: str | None
+
+
+class KeyPlaceCoverage(Open):
+    id: int
+    kind: str
+    name: str | None
+    covered: bool
+    cameras: list[str] = Field(description="codes of the online cameras that see it")
+    best_dori: str | None
+    seen_fraction: float
+
+
+class Coverage(Open):
+    plan_id: int
+    bbox: list[float] | None = Field(description="the bbox asked (west, south, east, north), if any")
+    town: dict[str, Any] = Field(description="the whole town's totals, bbox or not: watchable_m2, covered_m2, "
+                                             "ratio, grids_computed, grids, cameras by status")
+    grids: list[CoverageGrid] | None = Field(description="the grids (touching bbox); None with grids=false")
+    key_places: list[KeyPlaceCoverage] | None = Field(description="the key places (touching bbox); None with "
+                                                                  "key_places=false")
+
+
 class MonthlyReport(Open):
     month: str
     previous_month: str

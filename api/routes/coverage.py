@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -12,8 +14,8 @@ from sqlalchemy import Engine
 from api.deps import ConnDep, SettingsDep, Viewer
 from api.heavy import run_heavy
 from api.params import lonlat_bbox
-from api.responses import GEOJSON, GeoJSONResponse, json_bytes
-from api.schemas import FeatureCollection, GapProps, SiteProps, ViewProps, answer
+from api.responses import GEOJSON, JSON, GeoJSONResponse, json_bytes
+from api.schemas import Coverage, FeatureCollection, GapProps, SiteProps, ViewProps, answer
 from geo.budgets import Budgets
 from geo import coverage_service
 from geo.config import Settings
@@ -22,17 +24,29 @@ from geo.store import coverage as stored_coverage
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 
 
-@router.get("", summary="Per-grid coverage (watchable, covered, ratio, largest gap), town totals, key places")
-def coverage(conn: ConnDep, settings: SettingsDep, _: Viewer,
-             bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84 lon/lat): list only the grids "
-                                                           "and key places touching this box (town totals stay whole)")]
-             = None,
-             grids: Annotated[bool, Query(description="false: leave out the per-grid list")] = True,
-             key_places: Annotated[bool, Query(description="false: leave out the key places' coverage (computed on "
-                                                           "request from the camera views: ~1 ms per place)")] = True,
-             ) -> dict[str, Any]:
-    return coverage_service.summary(conn, metric_crs=settings.metric_crs, bbox=lonlat_bbox(bbox), grids=grids,
-                                    key_places=key_places)
+@router.get("", summary="Per-grid coverage (watchable, covered, ratio, largest gap), town totals, key places",
+            response_class=Response, responses=answer(Coverage))
+async def coverage(request: Request, settings: SettingsDep, _: Viewer,
+                   bbox: Annotated[str | None, Query(description="west,south,east,north (WGS84 lon/lat): list only the "
+                                                                 "grids and key places touching this box (town totals "
+                                                                 "stay whole)")] = None,
+                   grids: Annotated[bool, Query(description="false: leave out the per-grid list")] = True,
+                   key_places: Annotated[bool, Query(description="false: leave out the key places' coverage (computed "
+                                                                 "on request from the camera views: ~1 ms per place)")]
+                   = True) -> Response:
+    box = lonlat_bbox(bbox)
+    engine = request.app.state.engine
+    kwargs = {"metric_crs": settings.metric_crs, "bbox": box, "grids": grids, "key_places": key_places}
+    if key_places:  # CPU work that grows with the key places (a city's whole answer: ~25 s): a heavy request
+        body = await run_heavy(request, _summary, engine, **kwargs)
+    else:  # stored rows only: a thread of the pool, not a heavy slot
+        body = await anyio.to_thread.run_sync(functools.partial(_summary, engine, **kwargs))
+    return Response(body, media_type=JSON)
+
+
+def _summary(engine: Engine, **kwargs: Any) -> bytes:
+    with engine.connect() as conn:
+        return json_bytes(coverage_service.summary(conn, **kwargs))
 
 
 @router.get("/gaps", summary="Watchable space no online camera sees (GeoJSON), largest first",
