@@ -46,6 +46,7 @@ READY = {
     "/maps/coverage": "!!(window.gridmapCoverage && window.gridmapCoverage.ready && "
                       "!window.gridmapCoverage.state().loading)",
 }
+#: byview.js idle (as tests/maps/browser.py VIEWS_IDLE; bench does not import the tests)
 _IDLE = "[undefined, 'idle'].includes(document.documentElement.dataset.gmViews)"
 
 _FIGURES = """() => {
@@ -118,8 +119,7 @@ def viewer_key(database: str) -> Iterator[str]:
 
 
 def _pages(url: str, key: str) -> list[str]:
-    plan = httpx.get(f"{url}/v1/plans", headers={"Authorization": f"Bearer {key}"}, timeout=60).json()
-    plans = plan if isinstance(plan, list) else plan.get("plans", [])
+    plans = httpx.get(f"{url}/v1/plans", headers={"Authorization": f"Bearer {key}"}, timeout=60).json()["plans"]
     published = next((p["id"] for p in plans if p.get("status") == "published"), None)
     pages = ["/maps/", "/maps/lookup", "/maps/command", "/maps/coverage"]
     if published is not None:

@@ -30,6 +30,7 @@ from geo.budgets import Budgets
 from geo.crs import METRIC_CRS_DEFAULT, from_metric, from_wgs84, require_metric, to_metric, to_wgs84
 from geo.errors import BadInput
 from geo.store import coverage as stored
+from geo.store.boxes import Box
 
 __all__ = [
     "RAYS_PER_DEGREE",
@@ -262,7 +263,7 @@ def on_plan_published(conn: Connection, *, plan_id: int, previous: Sequence[int]
     return len(todo)
 
 
-def summary(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT, bbox: stored.Box | None = None,
+def summary(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT, bbox: Box | None = None,
             grids: bool = True, key_places: bool = True) -> dict[str, Any]:
     """Per-grid coverage of the published plan, town totals, and key places' coverage.
 
@@ -282,7 +283,7 @@ def summary(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT, bbox: sto
 
 
 def key_place_coverage(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT,
-                       bbox: stored.Box | None = None) -> list[dict[str, Any]]:
+                       bbox: Box | None = None) -> list[dict[str, Any]]:
     """Each key place (touching *bbox* when given): covered or not, by which online cameras, and the best
     DORI level any of them gets."""
     crs = require_metric(metric_crs)

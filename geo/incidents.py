@@ -40,7 +40,7 @@ from geo.grid_index import PlanIndex
 from geo.points import point_to_wgs84
 from geo.store import audit
 from geo.store import incidents as store
-from geo.store.incidents import Box
+from geo.store.boxes import Box
 from geo.vocabulary import (
     INCIDENT_CATEGORIES,
     INCIDENT_LABELS,

@@ -30,7 +30,7 @@ from geo.config import Settings
 from geo.crs import require_metric
 from geo.errors import BadInput
 from geo.store import queries
-from geo.store.incidents import Box
+from geo.store.boxes import Box
 from maps import report as report_page
 from maps.heatmap_png import kde_png
 

@@ -248,7 +248,7 @@ def overview(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewe
 @router.get("/lookup", response_class=HTMLResponse, summary="Lookup map: which grid is this point or address in?")
 def lookup_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
     return _map_page(request, build_lookup_map, conn, settings, views=LOOKUP_SOURCES, api_base=API_BASE,
-                     communities=queries.community_names(conn))
+                     communities={code: c["name"] for code, c in queries.community_labels(conn).items()})
 
 
 @router.get("/command", response_class=HTMLResponse,

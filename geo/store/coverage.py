@@ -21,6 +21,7 @@ import shapely
 from shapely.errors import GEOSException
 from sqlalchemy import Connection, Row, text
 
+from geo.store import boxes
 from geo.errors import NotFound
 
 __all__ = [
@@ -130,32 +131,22 @@ def recent_incident_points(conn: Connection, *, wkb: bytes) -> np.ndarray:
     return np.array(incidents, dtype=float).reshape(-1, 2)
 
 
-#: A lon/lat box (WGS84): west, south, east, north.
-Box = tuple[float, float, float, float]
-
-_IN_BOX = "ST_Intersects({col}, ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))"
-
-
-def _box_params(bbox: Box | None) -> dict[str, float | None]:
-    return dict(zip(("bx0", "by0", "bx1", "by1"), bbox if bbox is not None else (None,) * 4))
-
-
-def key_place_rows(conn: Connection, *, bbox: Box | None = None) -> list[Row[Any]]:
+def key_place_rows(conn: Connection, *, bbox: boxes.Box | None = None) -> list[Row[Any]]:
     """Key places ``(id, kind, name, WKB)`` in id order (those touching *bbox* when given)."""
-    where = f"WHERE {_IN_BOX.format(col='geom')}" if bbox is not None else ""
+    where = f"WHERE {boxes.touches('geom')}" if bbox is not None else ""
     return list(conn.execute(text(f"SELECT id, kind, name, ST_AsBinary(geom) FROM key_place {where} ORDER BY id"),
-                             _box_params(bbox)).all())
+                             boxes.params(bbox)).all())
 
 
-def online_camera_views(conn: Connection, *, bbox: Box | None = None) -> list[Row[Any]]:
+def online_camera_views(conn: Connection, *, bbox: boxes.Box | None = None) -> list[Row[Any]]:
     """Online cameras with a stored view, in id order: the fields of :func:`camera_rows` plus ``code`` and
     ``view`` (WKB, WGS84); only those whose view touches *bbox* when given."""
-    box = f" AND {_IN_BOX.format(col='v.geom')}" if bbox is not None else ""
+    box = f" AND {boxes.touches('v.geom')}" if bbox is not None else ""
     return list(conn.execute(text(
         "SELECT c.id, c.code, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat, c.azimuth_deg, c.hfov_deg, c.range_m, "
         "c.resolution_px, c.kind, c.mount, c.height_m, c.building_id, c.status, ST_AsBinary(v.geom) AS view "
         f"FROM camera c JOIN camera_view v ON v.camera_id = c.id WHERE c.status = 'online'{box} ORDER BY c.id"),
-        _box_params(bbox)).all())
+        boxes.params(bbox)).all())
 
 
 def coverage_totals(conn: Connection, *, plan_id: int) -> tuple[float, float, int, int]:
@@ -316,15 +307,15 @@ def upsert_grid_coverages(conn: Connection, rows: Sequence[Mapping[str, Any]]) -
           computed_at = now()"""), [dict(r) for r in rows])
 
 
-def grid_coverage_rows(conn: Connection, *, plan_id: int, bbox: Box | None = None) -> list[dict[str, Any]]:
+def grid_coverage_rows(conn: Connection, *, plan_id: int, bbox: boxes.Box | None = None) -> list[dict[str, Any]]:
     """The plan's grids with their stored coverage (None before it is computed), by code (those touching
     *bbox* when given)."""
-    box = f" AND {_IN_BOX.format(col='g.geom')}" if bbox is not None else ""
+    box = f" AND {boxes.touches('g.geom')}" if bbox is not None else ""
     rows = conn.execute(text(f"""
         SELECT g.code, g.name, c.code AS community_code, gc.watchable_m2, gc.covered_m2, gc.ratio,
                gc.largest_gap_m2, gc.gap_count, gc.computed_at
         FROM grid g JOIN community c ON c.id = g.community_id LEFT JOIN grid_coverage gc ON gc.grid_id = g.id
-        WHERE g.plan_id = :p{box} ORDER BY g.code"""), {"p": plan_id, **_box_params(bbox)}).all()
+        WHERE g.plan_id = :p{box} ORDER BY g.code"""), {"p": plan_id, **boxes.params(bbox)}).all()
     return [{"code": r.code, "name": r.name, "community_code": r.community_code,
              "watchable_m2": r.watchable_m2, "covered_m2": r.covered_m2, "ratio": r.ratio,
              "largest_gap_m2": r.largest_gap_m2, "gap_count": r.gap_count,

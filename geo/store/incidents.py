@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
+from geo.store import boxes
+
 _SELECT = """
     SELECT i.id, i.ref, i.category, i.subcategory, i.source, i.severity, i.description, i.occurred_at,
            i.reported_at, i.status, i.grid_code, i.plan_id, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat,
@@ -73,17 +75,13 @@ def mark_void(conn: Connection, *, incident_id: int, at: dt.datetime, actor: str
 # ---------------------------------------------------------------------------- reading
 
 
-#: A lon/lat box (WGS84): west, south, east, north.
-Box = tuple[float, float, float, float]
-
-
 def _where(*, start: dt.datetime | None, end: dt.datetime | None, categories: list[str] | None,
            grid: str | None, statuses: list[str] | None, voided: bool,
-           bbox: Box | None = None) -> tuple[str, dict[str, Any]]:
+           bbox: boxes.Box | None = None) -> tuple[str, dict[str, Any]]:
     where, params = ["i.voided_at IS NOT NULL" if voided else "i.voided_at IS NULL"], {}
-    if bbox is not None:  # the GiST index on geom, then exact (&& alone compares float4 index boxes)
-        where.append("ST_Intersects(i.geom, ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326))")
-        params.update(zip(("bx0", "by0", "bx1", "by1"), bbox))
+    if bbox is not None:
+        where.append(boxes.touches("i.geom"))
+        params.update(boxes.params(bbox))
     if start:
         where.append("i.occurred_at >= :start")
         params["start"] = start
@@ -104,7 +102,7 @@ def _where(*, start: dt.datetime | None, end: dt.datetime | None, categories: li
 
 def count(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
           categories: list[str] | None = None, grid: str | None = None, statuses: list[str] | None = None,
-          voided: bool = False, bbox: Box | None = None) -> int:
+          voided: bool = False, bbox: boxes.Box | None = None) -> int:
     """How many incidents pass the filters (``voided``: only the voided ones, else only the counted ones;
     ``bbox``: only those in a lon/lat box)."""
     where, params = _where(start=start, end=end, categories=categories, grid=grid, statuses=statuses, voided=voided,
@@ -114,7 +112,7 @@ def count(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetim
 
 def rows(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
          categories: list[str] | None = None, grid: str | None = None, statuses: list[str] | None = None,
-         voided: bool = False, bbox: Box | None = None, limit: int | None = None, offset: int = 0) -> list[Row[Any]]:
+         voided: bool = False, bbox: boxes.Box | None = None, limit: int | None = None, offset: int = 0) -> list[Row[Any]]:
     """The incidents passing the filters, newest first (``limit`` None: all of them), each with the
     time of its latest event (``since``) and its latest assignee."""
     where, params = _where(start=start, end=end, categories=categories, grid=grid, statuses=statuses, voided=voided,
@@ -139,7 +137,7 @@ def events(conn: Connection, *, incident_id: int) -> list[Row[Any]]:
 
 
 def point_rows(conn: Connection, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
-               categories: list[str] | None = None, bbox: Box | None = None) -> list[Row[Any]]:
+               categories: list[str] | None = None, bbox: boxes.Box | None = None) -> list[Row[Any]]:
     """(lon, lat, occurred_at as epoch seconds, category) of the counted (not voided) incidents in a
     window (and a lon/lat box), in id order."""
     where, params = _where(start=start, end=end, categories=categories, grid=None, statuses=None, voided=False,

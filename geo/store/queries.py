@@ -201,11 +201,6 @@ def counts(conn: Connection) -> dict[str, int]:
     return dict(conn.execute(text(f"SELECT {sql}")).one()._mapping)
 
 
-def community_names(conn: Connection) -> dict[str, str | None]:
-    """Every community's name by code, in code order (no geometry: a city's legend needs only these)."""
-    return {str(code): name for code, name in conn.execute(text("SELECT code, name FROM community ORDER BY code"))}
-
-
 def community_labels(conn: Connection) -> dict[str, dict[str, str | None]]:
     """Every community's ``name`` and ``name_en`` by code, in code order (a city's legend, no geometry)."""
     return {str(r.code): {"name": r.name, "name_en": r.name_en}

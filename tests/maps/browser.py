@@ -25,6 +25,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: byview.js has no refresh waiting and no request in flight (a page without it has no data-gm-views).
+VIEWS_IDLE = "[undefined, 'idle'].includes(document.documentElement.dataset.gmViews)"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -18,10 +18,10 @@ from geo.store import queries
 from maps.base import render
 from maps.command import VIEW_SOURCES, build_command_map
 from tests.conftest import auth, sign_in_cookie
+from tests.maps.browser import VIEWS_IDLE
 from tests.maps.test_command_page import _LOADED_AFTER, _READY, _assert_clean, _assert_heat_drawn, _state, _window
 
-# byview.js is idle (a page without it, the embedded one, has no data-gm-views)
-IDLE = "() => [undefined, 'idle'].includes(document.documentElement.dataset.gmViews)"
+IDLE = f"() => {VIEWS_IDLE}"
 _SET_VIEW = "([lat, lon, z]) => window.gridmapCommand.map.setView([lat, lon], z, {animate: false})"
 
 

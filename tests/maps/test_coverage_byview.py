@@ -17,11 +17,12 @@ from geo.store import queries
 from maps.base import render
 from maps.coverage import VIEW_SOURCES, build_coverage_map
 from tests.conftest import auth
+from tests.maps.browser import VIEWS_IDLE
 from tests.maps.test_coverage_page import _READY, _assert_clean, _open, _state
 from tests.maps.test_coverage_page import coverage_computed  # noqa: F401  (autouse: the stored coverage)
 
-IDLE = ("() => [undefined, 'idle'].includes(document.documentElement.dataset.gmViews) && "
-        "window.gridmapCoverage && window.gridmapCoverage.ready && !window.gridmapCoverage.state().loading")
+IDLE = (f"() => {VIEWS_IDLE} && window.gridmapCoverage && window.gridmapCoverage.ready && "
+        "!window.gridmapCoverage.state().loading")
 _SET_VIEW = "([lat, lon, z]) => window.gridmapCoverage.map.setView([lat, lon], z, {animate: false})"
 _DRAWN = ("() => { const s = window.gridmapCoverage.state(); return [s.counts.views, s.counts.gaps, "
           "s.counts.cameras, s.counts.keyUncovered + s.counts.keyCovered]; }")

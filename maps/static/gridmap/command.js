@@ -578,18 +578,6 @@
       return need <= base ? base : niceCeil(need);
     }
 
-    function viewBox() {
-      var b = map.getBounds().pad(VIEW_MARGIN);
-      return L.latLngBounds([Math.max(-90, b.getSouth()), Math.max(-180, b.getWest())],
-                            [Math.min(90, b.getNorth()), Math.min(180, b.getEast())]);
-    }
-
-    function bboxParam(box) {
-      return [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) {
-        return v.toFixed(6);
-      }).join(",");
-    }
-
     function weeksIn(f) {
       var a = Date.parse(f.from + "-01T00:00:00Z"), b = Date.parse(nextMonth(f.to) + "-01T00:00:00Z");
       return Math.ceil((b - a) / (7 * 864e5)) + 1;
@@ -642,10 +630,10 @@
       current.loading = true;
       setStatus("loading", C.LOADING);
       var params = windowParams(f);
-      var box = byView ? viewBox() : null;
+      var box = byView ? C.viewBox(map, VIEW_MARGIN) : null;
       var cellsOf = lattices(f, box);
       if (box) {
-        params.bbox = bboxParam(box);
+        params.bbox = C.bboxParam(box);
         current.box = box;
         current.zoom = map.getZoom();
         current.cells = cellsOf;
@@ -792,7 +780,7 @@
           classes: current.classes,
           byView: byView,
           tooMany: current.tooMany,
-          bbox: current.box ? bboxParam(current.box) : null,
+          bbox: current.box ? C.bboxParam(current.box) : null,
           lattices: current.cells,
         };
       },

@@ -22,6 +22,7 @@
  *    [data-count] of a legend;
  *  - sidePadding(map, panel, legend), fitTown(map, bounds, panel, legend): the town between the side
  *    panel (left) and the legend (right), when the map is wide enough; boundsOf(data-bounds value);
+ *    viewBox(map, margin), bboxParam(box): the box in view and its bbox= value (city pages);
  *  - newController(previous): aborts the previous request set and gives a new AbortController (or null);
  *  - pane(map, name, zIndex, noPointer), addHatches(className, hatches): map panes, SVG hatch fills;
  *  - start(init, failure): runs the page's init() once the DOM is ready.
@@ -204,6 +205,21 @@
     return { left: left, right: right };
   }
 
+  // the map's view grown by *margin* of its size on each side, kept within lon/lat: the box a page asks
+  // the API for (bbox=) when a city's layers follow the view
+  function viewBox(map, margin) {
+    var b = map.getBounds().pad(margin);
+    return L.latLngBounds([Math.max(-90, b.getSouth()), Math.max(-180, b.getWest())],
+                          [Math.min(90, b.getNorth()), Math.min(180, b.getEast())]);
+  }
+
+  // "west,south,east,north" of a box, 6 decimals (~0.1 m): the API's bbox= value
+  function bboxParam(box) {
+    return [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) {
+      return v.toFixed(6);
+    }).join(",");
+  }
+
   // L.LatLngBounds of a data-bounds value "west,south,east,north" (maps/*.py), or null
   function boundsOf(value) {
     var b = String(value || "").split(",").map(Number);
@@ -299,6 +315,8 @@
     sidePadding: sidePadding,
     fitTown: fitTown,
     boundsOf: boundsOf,
+    viewBox: viewBox,
+    bboxParam: bboxParam,
     gridLabel: gridLabel,
     apiBase: apiBase,
     fetchJSON: fetchJSON,

@@ -711,12 +711,8 @@
     // a city: the box in view (plus a margin), each layer from /ogc within its budget
     function loadView() {
       var mine = ++current.sequence;
-      var b = map.getBounds().pad(window.gridmapViews.MARGIN);
-      var box = L.latLngBounds([Math.max(-90, b.getSouth()), Math.max(-180, b.getWest())],
-                               [Math.min(90, b.getNorth()), Math.min(180, b.getEast())]);
-      var bbox = [box.getWest(), box.getSouth(), box.getEast(), box.getNorth()].map(function (v) {
-        return v.toFixed(6);
-      }).join(",");
+      var box = C.viewBox(map, window.gridmapViews.MARGIN);
+      var bbox = C.bboxParam(box);
       current.box = box;
       current.loading = true;
       current.error = null;
