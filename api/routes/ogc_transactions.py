@@ -145,12 +145,16 @@ def _reshape(request: Request, engine: Any, settings: Any, key: KeyInfo, fid: st
     return _answer(request, engine, key, plan_id, fid, result)
 
 
+#: The answer of PUT and PATCH: the grid as stored.
+_EDITED = {200: {"model": OgcEditedFeature, "description": "the grid as stored", "content": {GEOJSON: {}}}}
+
+
 @router.put(ITEMS + "/{fid}", summary="Part 4: a new boundary for a grid of a draft (its neighbours follow)",
             response_model=None,
             openapi_extra=_body_doc(tx.FEATURE_TYPES, "the grid: its geometry is the new boundary; code, "
                                     "community_code and name may be repeated, not changed; computed properties "
                                     "are ignored"),
-            responses={200: {"model": OgcEditedFeature, "description": "the grid as stored", "content": {GEOJSON: {}}}})
+            responses=_EDITED)
 def replace_grid(fid: str, request: Request, engine: EngineDep, settings: SettingsDep, key: Planner,
                  body: Annotated[Any, Body()], if_match: IfMatch = None, plan: Plan = None) -> Response:
     return _reshape(request, engine, settings, key, fid, body, if_match, partial=False)
@@ -160,7 +164,7 @@ def replace_grid(fid: str, request: Request, engine: EngineDep, settings: Settin
               "patch: its geometry)", response_model=None,
               openapi_extra=_body_doc((*tx.FEATURE_TYPES, tx.MERGE_PATCH), "geometry (the new boundary) and/or "
                                       "properties, which may repeat code, community_code and name"),
-              responses={200: {"model": OgcEditedFeature, "description": "the grid as stored", "content": {GEOJSON: {}}}})
+              responses=_EDITED)
 def update_grid(fid: str, request: Request, engine: EngineDep, settings: SettingsDep, key: Planner,
                 body: Annotated[Any, Body()], if_match: IfMatch = None, plan: Plan = None) -> Response:
     return _reshape(request, engine, settings, key, fid, body, if_match, partial=True)

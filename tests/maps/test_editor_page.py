@@ -27,6 +27,7 @@ from geo.store.db import make_engine
 from maps.assets import assert_no_cdn
 from maps.editor import PLANS_SCRIPT_PATHS, SCRIPT_PATHS
 from tests.conftest import SERVED_APPS, after_lookup_polls, auth, serve, sign_in_cookie
+from tests.maps.split_lines import PAD, split_height
 
 _READY = "() => !!(window.gridmapEditor && window.gridmapEditor.ready)"
 _IDLE = "() => { const s = window.gridmapEditor.state(); return !s.busy && !s.loading; }"
@@ -508,20 +509,9 @@ def test_merge_split_boundary_and_brush_go_through_the_api(browser, open_map, en
     v += 2
 
     # split: pick grid a, press 'Draw the line', draw across it between its buildings (double-click ends it)
-    minx, miny, maxx, maxy = ga.bounds
-    pad = 0.00025  # ~20 m beyond the grid on both sides
-    best = None
-    for i in range(1, 60):
-        y = miny + (maxy - miny) * i / 60
-        line = LineString([(minx - pad, y), (maxx + pad, y)])
-        if any(line.intersects(f) for f in footprints):
-            continue
-        parts = ga.difference(line.buffer(1e-7))
-        if parts.geom_type == "MultiPolygon" and len(parts.geoms) == 2:
-            share = min(p.area for p in parts.geoms) / ga.area
-            best = max(best or (0, y), (share, y))
-    assert best, "no line across the grid that misses its buildings"
-    y = best[1]
+    minx, _, maxx, _ = ga.bounds
+    pad = PAD  # ~20 m beyond the grid on both sides
+    y = split_height(ga, footprints)
     page.locator("button[data-mode=split]").click()
     page.mouse.click(*_pixel(page, *_free_point(ga, footprints)))
     page.locator("#gm-ed-split-draw").click()  # picking the grid, then drawing: two steps

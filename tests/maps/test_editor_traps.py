@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shapely.geometry import LineString, shape
+from shapely.geometry import shape
 
 from geo import plan_edits
 from geo.store.db import make_engine
 from tests.conftest import sign_in_cookie
+from tests.maps.split_lines import PAD, split_height
 from tests.maps.test_editor_page import (  # noqa: F401 - env is the module's fixture
     _IDLE, _READY, _VERSION, _call, _draft, _free_point, _ok, _pixel, _state, _swap_candidates, env)
 
@@ -98,19 +99,9 @@ def test_split_picking_the_grid_and_drawing_the_line_are_two_steps(browser, env,
     _b, _c, a, _n = _swap_candidates(env, pid)[0]
     grids, footprints = _grids(env, pid), _footprints(env, pid)
     ga = grids[a]
-    minx, miny, maxx, maxy = ga.bounds
-    pad = 0.00025
-    best = None
-    for i in range(1, 60):
-        y = miny + (maxy - miny) * i / 60
-        line = LineString([(minx - pad, y), (maxx + pad, y)])
-        if any(line.intersects(f) for f in footprints):
-            continue
-        parts = ga.difference(line.buffer(1e-7))
-        if parts.geom_type == "MultiPolygon" and len(parts.geoms) == 2:
-            best = max(best or (0, y), (min(p.area for p in parts.geoms) / ga.area, y))
-    assert best, "no line across the grid that misses its buildings"
-    y = best[1]
+    minx, _, maxx, _ = ga.bounds
+    pad = PAD
+    y = split_height(ga, footprints)
     context, page, seen = _open(browser, env, pid, "planner")
     try:
         page.locator(".gm-ed-metrics-head b").click()
