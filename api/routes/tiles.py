@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import ConnDep, Viewer
+from api.deps import ConnDep, Viewer, with_conn
 from api.params import csv_list, parse_at
 from api.schemas import Open, answer
 from geo import tiles
@@ -77,7 +77,7 @@ def _categories(values: list[str] | None) -> list[str] | None:
     return sorted(set(cats))
 
 
-def _tile(request: Request, conn: Any, layer: str, z_s: str, x_s: str, y_s: str, plan: int | None,
+def _tile(conn: Any, request: Request, layer: str, z_s: str, x_s: str, y_s: str, plan: int | None,
           datetime: str | None, category: list[str] | None) -> Response:
     lay = tiles.layer(layer)
     z, x, y = _number("z", z_s), _number("x", x_s), _number("y", y_s)
@@ -89,15 +89,15 @@ def _tile(request: Request, conn: Any, layer: str, z_s: str, x_s: str, y_s: str,
         cats = _categories(category)
         if cats:
             key.append(("category", ",".join(cats)))
-    versions = tile_store.data_versions(conn, lay.tables)  # first: the rows read after are at least as new
-    plan_row = queries.resolve_plan(conn, plan_id=plan) if lay.plan else None
-    etag = tiles.tile_etag(lay, z, x, y, versions=versions, params=key,
+    context = tile_store.tile_context(conn, lay.tables, plan=lay.plan, plan_id=plan)  # before the tile's rows
+    plan_row = context.plan
+    etag = tiles.tile_etag(lay, z, x, y, versions=context.versions, params=key,
                            plan=(plan_row["id"], plan_row["version"]) if plan_row else None)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if tiles.etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     body = tile_store.mvt(conn, lay.name, z, x, y, plan_id=plan_row["id"] if plan_row else None,
-                          start=start, end=end, categories=cats, versions=versions)
+                          start=start, end=end, categories=cats, context=context)
     if not body:
         return Response(status_code=204, headers=headers)
     return Response(body, media_type=tiles.MVT_MEDIA_TYPE, headers=headers)
@@ -114,18 +114,18 @@ _TILE_DOC = dict(
 
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", summary="A vector tile (XYZ numbering, WebMercatorQuad)", **_TILE_DOC)
-def tile(request: Request, conn: ConnDep, _: Viewer, layer: str, z: str, x: str, y: str,
-         plan: int | None = PlanParam, datetime: str | None = DatetimeParam,
-         category: Annotated[list[str] | None, CategoryParam] = None) -> Response:
-    return _tile(request, conn, layer, z, x, y, plan, datetime, category)
+async def tile(request: Request, _: Viewer, layer: str, z: str, x: str, y: str,
+               plan: int | None = PlanParam, datetime: str | None = DatetimeParam,
+               category: Annotated[list[str] | None, CategoryParam] = None) -> Response:
+    return await with_conn(request, _tile, request, layer, z, x, y, plan, datetime, category)
 
 
 @router.get("/{layer}/WebMercatorQuad/{z}/{y}/{x}", summary="The same tile, OGC API – Tiles path (row, then column)",
             **_TILE_DOC)
-def ogc_tile(request: Request, conn: ConnDep, _: Viewer, layer: str, z: str, y: str, x: str,
-             plan: int | None = PlanParam, datetime: str | None = DatetimeParam,
-             category: Annotated[list[str] | None, CategoryParam] = None) -> Response:
-    return _tile(request, conn, layer, z, x, y, plan, datetime, category)
+async def ogc_tile(request: Request, _: Viewer, layer: str, z: str, y: str, x: str,
+                   plan: int | None = PlanParam, datetime: str | None = DatetimeParam,
+                   category: Annotated[list[str] | None, CategoryParam] = None) -> Response:
+    return await with_conn(request, _tile, request, layer, z, x, y, plan, datetime, category)
 
 
 # ------------------------------------------------------------------------------------------ metadata

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.config import TOWN_TIMEZONE, Settings
@@ -38,6 +38,22 @@ def make_engine(url: str, *, timezone: str = TOWN_TIMEZONE, **kwargs: object) ->
     connect_args = dict(kwargs.pop("connect_args", {}) or {})  # type: ignore[call-overload]
     connect_args.setdefault("options", f"-c TimeZone={timezone}")
     return create_engine(url, connect_args=connect_args, **kwargs)  # type: ignore[arg-type]
+
+
+def end_read(conn: Connection) -> None:
+    """End a read transaction that went well by COMMIT, not by the ROLLBACK a closing connection sends.
+
+    psycopg prepares a statement on its fifth use on a connection (``prepare_threshold``), and then
+    PostgreSQL plans it once, not on every use; but psycopg forgets every prepared statement of the
+    connection on ROLLBACK (an object the statements name may have been dropped and re-created). A
+    request's read connection that always ends by ROLLBACK never keeps one: every statement is planned
+    every time. Measured on a grids tile (planning ~0.6 ms of ~1.3 ms): the database's CPU per tile
+    request went from 2.0 to 1.1 ms (bench/README.md, "Tiles: prepared statements").
+
+    A request that failed is still rolled back (this is not called then); a request that wrote
+    committed already, or uses a transaction of its own (``engine.begin()``)."""
+    if conn.in_transaction():
+        conn.commit()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

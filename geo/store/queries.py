@@ -24,7 +24,7 @@ from geo.errors import NotFound
 #: store coordinates on (so a grid read back and sent again is exactly the stored one).
 PRECISION = 8
 
-_PLAN_COLUMNS = "id, name, status, version, parent_id, published_at, retired_at"
+PLAN_COLUMNS = "id, name, status, version, parent_id, published_at, retired_at"
 
 
 def plan_dict(row: Any) -> dict[str, Any]:
@@ -39,17 +39,17 @@ def plan_dict(row: Any) -> dict[str, Any]:
 def published_plan(conn: Connection, *, at: dt.datetime | None = None) -> dict[str, Any] | None:
     """The plan published now, or the one that was in force at ``at``."""
     if at is None:
-        row = conn.execute(text(f"SELECT {_PLAN_COLUMNS} FROM grid_plan WHERE status = 'published'")).first()
+        row = conn.execute(text(f"SELECT {PLAN_COLUMNS} FROM grid_plan WHERE status = 'published'")).first()
     else:
         row = conn.execute(text(
-            f"SELECT {_PLAN_COLUMNS} FROM grid_plan WHERE published_at <= :at "
+            f"SELECT {PLAN_COLUMNS} FROM grid_plan WHERE published_at <= :at "
             "AND (retired_at IS NULL OR retired_at > :at) ORDER BY published_at DESC LIMIT 1"
         ), {"at": at}).first()
     return plan_dict(row) if row else None
 
 
 def get_plan(conn: Connection, *, plan_id: int) -> dict[str, Any]:
-    row = conn.execute(text(f"SELECT {_PLAN_COLUMNS} FROM grid_plan WHERE id = :id"), {"id": plan_id}).first()
+    row = conn.execute(text(f"SELECT {PLAN_COLUMNS} FROM grid_plan WHERE id = :id"), {"id": plan_id}).first()
     if row is None:
         raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
     return plan_dict(row)
@@ -252,7 +252,7 @@ def overview_totals(conn: Connection, *, plan_id: int) -> dict[str, Any]:
 
 
 def list_plans(conn: Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(text(f"SELECT {_PLAN_COLUMNS} FROM grid_plan ORDER BY id")).all()
+    rows = conn.execute(text(f"SELECT {PLAN_COLUMNS} FROM grid_plan ORDER BY id")).all()
     return [plan_dict(r) for r in rows]
 
 

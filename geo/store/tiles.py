@@ -14,9 +14,13 @@ numbers. An empty tile is ``b""`` (no layers).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+from geo.errors import NotFound
+from geo.store import queries
 
 from geo.tiles import (
     BUFFER,
@@ -28,7 +32,12 @@ from geo.tiles import (
     tile_width_m,
 )
 
-__all__ = ["data_versions", "fill_grid_stats", "grid_stats_stamp", "mvt"]
+__all__ = ["TileContext", "data_versions", "fill_grid_stats", "grid_stats_stamp", "mvt", "tile_context"]
+
+#: No parallel plan for a tile (the rest of this transaction only): ST_AsMVTGeom's high declared cost
+#: makes the planner start a parallel worker for a few hundred indexed rows, and starting it costs more
+#: than the scan (measured on the city set, bench/README.md "bench/ogc").
+_NO_PARALLEL = "set_config('max_parallel_workers_per_gather', '0', true)"
 
 
 def data_versions(conn: Connection, tables: tuple[str, ...]) -> dict[str, int]:
@@ -36,6 +45,40 @@ def data_versions(conn: Connection, tables: tuple[str, ...]) -> dict[str, int]:
     rows = conn.execute(text("SELECT table_name, version FROM data_version WHERE table_name = ANY(:t)"),
                         {"t": [*tables, "epoch"]}).all()
     return {r.table_name: r.version for r in rows}
+
+
+@dataclass(frozen=True)
+class TileContext:
+    """What a tile's key is made of, read in one statement before the tile: the change counters of
+    the layer's tables (:func:`data_versions`) and the plan (None for a layer without one)."""
+
+    versions: dict[str, int]
+    plan: dict[str, Any] | None
+
+
+def tile_context(conn: Connection, tables: tuple[str, ...], *, plan: bool, plan_id: int | None) -> TileContext:
+    """The counters of *tables* and, when *plan*, the plan *plan_id* (None: the published one), in one
+    round trip (a tile request is a few milliseconds: each statement counts), which also turns
+    parallel plans off for the rest of the transaction (the tile). Raises NotFound for no such plan.
+
+    Counters and plan come from one snapshot, taken before the tile's rows are read: the tile is at
+    least as new as its key (a write committed in between gives a newer tile under the older key,
+    which the next request, reading the newer counter, does not match)."""
+    row = conn.execute(text(f"""
+        SELECT {_NO_PARALLEL} AS no_parallel,
+               (SELECT json_object_agg(table_name, version) FROM data_version WHERE table_name = ANY(:t)) AS versions,
+               p.*
+        FROM (SELECT 1) one LEFT JOIN LATERAL (
+          SELECT {queries.PLAN_COLUMNS} FROM grid_plan
+          WHERE :plan AND (CASE WHEN CAST(:id AS bigint) IS NULL THEN status = 'published' ELSE id = :id END)
+        ) p ON true"""), {"t": [*tables, "epoch"], "plan": plan, "id": plan_id}).one()
+    if not plan:
+        return TileContext(versions=row.versions or {}, plan=None)
+    if row.id is None:
+        if plan_id is not None:
+            raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+        raise NotFound("no plan is published yet: load data (`gridmap demo load`) or publish a plan")
+    return TileContext(versions=row.versions or {}, plan=queries.plan_dict(row))
 
 
 # The tile's envelope in 3857 (clip box of ST_AsMVTGeom) and, widened by the buffer, in 4326 (index box).
@@ -198,15 +241,18 @@ _BUILDERS = {"grids": _grids, "communities": _communities, "buildings": _buildin
 
 def mvt(conn: Connection, layer: str, z: int, x: int, y: int, *, plan_id: int | None = None,
         start: dt.datetime | None = None, end: dt.datetime | None = None,
-        categories: list[str] | None = None, versions: dict[str, int] | None = None) -> bytes:
+        categories: list[str] | None = None, versions: dict[str, int] | None = None,
+        context: TileContext | None = None) -> bytes:
     """The MVT of *layer* (a :data:`geo.tiles.LAYERS` name) at z/x/y; ``b""`` when the tile is empty.
 
     *versions*: :func:`data_versions` read before (the tile's key); with them the grids tile uses and
-    fills the stored per-grid totals of that version (grid_stats), without them it computes every one."""
-    # No parallel plan for a tile (this transaction only): ST_AsMVTGeom's high declared cost makes the planner
-    # start a parallel worker for a few hundred indexed rows, and starting it costs more than the scan
-    # (measured on the city set, bench/README.md "bench/ogc").
-    conn.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    fills the stored per-grid totals of that version (grid_stats), without them it computes every one.
+    *context*: the :func:`tile_context` this transaction read (it turned parallel plans off already);
+    without it, this function does, one more round trip."""
+    if context is None:
+        conn.execute(text(f"SELECT {_NO_PARALLEL}"))
+    else:
+        versions = context.versions
     params = {"z": z, "x": x, "y": y, "tol": simplify_tolerance_m(z), "plan": plan_id, "start": start,
               "end": end, "categories": categories, "cell": tile_width_m(z) / INCIDENT_CELLS_PER_TILE,
               "stamp": grid_stats_stamp(versions) if versions is not None else None}
