@@ -25,6 +25,7 @@ from geo.keys import KeyCache
 from geo.lookup import LookupService
 from geo.ratelimit import SharedBuckets
 from geo.store.db import database_url, make_engine
+from geo.store.ogc import MatchedCounts
 
 STATIC_DIR = Path(map_package.__file__).resolve().parent / "static"
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.ogc_counts = MatchedCounts()  # numberMatched kept between pages (exact: keyed on data_version)
     errors.install(app)
     app.state.key_limits = SharedBuckets(kind="key", per_s=settings.rate_limit_key_per_s,
                                          burst=settings.rate_limit_key_burst, lease=settings.rate_limit_lease)

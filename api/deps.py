@@ -12,11 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 
 from geo.config import Settings
-from geo.store.db import end_read
 from geo.errors import Forbidden, Unauthorized
 from geo.keys import KeyInfo, role_allows
 from geo.lookup import LookupService
 from geo.ratelimit import limited
+from geo.store.db import reading
 
 T = TypeVar("T")
 
@@ -43,11 +43,10 @@ def lookup_service(request: Request) -> LookupService:
 
 def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
     """A read connection for the duration of the request, ended by COMMIT when the request did not
-    fail (:func:`geo.store.db.end_read`: a ROLLBACK would throw away the connection's prepared
+    fail (:func:`geo.store.db.reading`: a ROLLBACK would throw away the connection's prepared
     statements)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         yield conn
-        end_read(conn)
 
 
 async def with_conn(request: Request, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -58,10 +57,8 @@ async def with_conn(request: Request, fn: Callable[..., T], /, *args: Any, **kwa
     engine: Engine = request.app.state.engine
 
     def work() -> T:
-        with engine.connect() as conn:
-            answer = fn(conn, *args, **kwargs)
-            end_read(conn)
-            return answer
+        with reading(engine) as conn:
+            return fn(conn, *args, **kwargs)
 
     return await anyio.to_thread.run_sync(work)
 

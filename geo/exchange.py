@@ -26,6 +26,7 @@ from geo.file_safety import extract_shapefile
 from geo.io import FeatureProblem, read_features, validate_features, write_features
 from geo.io.formats import encoding_for, shapefile_encoding
 from geo.io.shapefile_names import describe, full_names, short_names
+from geo.store.db import reading
 from geo.validation import MAX_VERTICES
 from geo.store import audit, queries
 from geo.store import exchange as stored
@@ -209,7 +210,7 @@ def export_file(engine: Engine, path: Path, *, layer: str, crs: str = "wgs84", p
     if layer not in EXPORTS:
         raise BadInput(f"unknown layer {layer!r}: use one of {', '.join(EXPORTS)}")
     enc = encoding_for(path, encoding)  # refused before the database is read
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         plan = queries.resolve_plan(conn, plan_id=plan_id)
         fc = json.loads(EXPORTS[layer](conn, plan["id"]))
     gdf = gpd.GeoDataFrame.from_features(fc["features"], crs="EPSG:4326")
@@ -242,7 +243,7 @@ def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs:
     if fmt != "shp" and shapefile_encoding(encoding).name != "utf-8":
         raise BadInput(f"encoding={encoding} is for format=shp only: {fmt} files are always UTF-8; leave encoding "
                        "out, or ask for format=shp", details={"encoding": encoding, "format": fmt})
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         queries.get_plan(conn, plan_id=plan_id)
     stem = f"plan-{plan_id}"
     if fmt == "shp":

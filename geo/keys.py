@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from geo.errors import BadInput, NotFound, Unauthorized
 from geo.store import audit
 from geo.store import keys as store
+from geo.store.db import reading
 from geo.vocabulary import ROLES
 
 #: What each role may act as.
@@ -65,7 +66,7 @@ def create_key(engine: Engine, *, role: str, name: str = "", actor: str = "cli")
 
 
 def list_keys(engine: Engine) -> list[KeyInfo]:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = store.all_keys(conn)
     return [KeyInfo(*r) for r in rows]
 
@@ -81,7 +82,7 @@ def revoke_key(engine: Engine, *, prefix: str, actor: str = "cli") -> KeyInfo:
 
 def authenticate(engine: Engine, key: str) -> KeyInfo:
     """The active key matching ``key``; raises :class:`Unauthorized` otherwise."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = store.active_key(conn, key_hash=_hash(key))
     if row is None:
         raise Unauthorized("the API key is unknown or revoked: ask an admin for a key (`gridmap keys create`)")
@@ -104,7 +105,7 @@ def start_session(engine: Engine, key: str, *, hours: float = 12.0) -> tuple[Key
 
 def authenticate_session(engine: Engine, token: str) -> KeyInfo:
     """The key behind a live session; raises :class:`Unauthorized` when it expired, ended or its key is revoked."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = store.session_key(conn, token_hash=_hash(token))
     if row is None:
         raise Unauthorized("the map session has expired or ended: sign in again at /maps/login")

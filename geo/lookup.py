@@ -43,6 +43,7 @@ from sqlalchemy import Connection, Engine
 
 from geo.errors import NotFound
 from geo.grid_index import BuildingRecord, GridRecord, Places, PlanIndex, make_index, make_places
+from geo.store.db import reading
 from geo.store.queries import (building_rows, get_plan, grid_rows, load_gazetteer, places_fingerprint,
                                published_plan)
 
@@ -89,7 +90,7 @@ class LookupService:
     def refresh(self, *, check_places: bool = False) -> bool:
         """Rebuild the current index if the published plan (id or version) changed, or, with
         ``check_places``, if buildings, units or communities changed; True if swapped."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             plan = published_plan(conn)
             key = (plan["id"], plan["version"]) if plan else None
             previous = self._current
@@ -147,13 +148,13 @@ class LookupService:
         current = self._current
         if current is not None and current.plan["id"] == plan_id:
             return current
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             plan = get_plan(conn, plan_id=plan_id)
             return self._cached(conn, plan)
 
     def at(self, when: dt.datetime) -> PlanIndex:
         """The index of the plan that was published at ``when``."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             plan = published_plan(conn, at=when)
             if plan is None:
                 raise NotFound(f"no plan was published at {when.isoformat()}: the first plan was published later")

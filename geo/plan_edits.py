@@ -40,6 +40,7 @@ from geo.plan_checks import Bands
 from geo.plans import copy_plan, lock_draft, plan_row
 from geo.store import audit
 from geo.store import plans as store
+from geo.store.db import reading
 
 __all__ = [
     "EDIT_MAX_VERTICES", "EditResult", "add_grid", "assign_building", "check_vertices", "merge_grids", "redo",
@@ -464,7 +465,7 @@ def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, b
     """
     from geo.suggest import suggest_partition
 
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         plan_row(conn, plan_id=plan_id)
         cid = store.community_id(conn, code=community)
         if cid is None:

@@ -41,6 +41,7 @@ from geo.errors import (
 from geo.plan_checks import Bands, Problem, Report, validate
 from geo.store import audit
 from geo.store import plans as store
+from geo.store.db import reading
 
 __all__ = [
     "Bands", "copy_plan", "create_draft", "delete_draft", "diff", "edits", "last_edit", "lock_draft", "plan_row", "problems_summary",
@@ -122,7 +123,7 @@ def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None
     if len(name) > 200:
         raise BadInput(f"a plan name has at most 200 characters, not {len(name)}")
     if source_id is None:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             source_id = store.published_plan_id(conn)
         if source_id is None:
             raise NotFound("no plan is published to copy; name a source plan: {\"source\": id}")

@@ -31,6 +31,7 @@ from geo.crs import require_metric
 from geo.errors import BadInput
 from geo.store import queries
 from geo.store.boxes import Box
+from geo.store.db import reading
 from maps import report as report_page
 from maps.heatmap_png import kde_png
 
@@ -104,7 +105,7 @@ async def heatmap(
 def _heatmap(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.datetime | None,
              cats: list[str] | None, bandwidth_m: float, cell_m: float, format: str, min_fraction: float,
              crs: str, bbox: Box | None = None) -> bytes:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         lon, lat, t, _ = incidents.points(conn, start=s, end=e, categories=cats, bbox=bbox)
         bounds = _metric_bounds(_mask(conn, bbox), crs)
     common = {"from": s.isoformat() if s else None, "to": e.isoformat() if e else None, "categories": cats,
@@ -177,7 +178,7 @@ async def hotspot_cells(
 
 def _hotspots(engine: Engine, budgets: Budgets, *, s: dt.datetime | None, e: dt.datetime | None,
               cats: list[str] | None, periods: int, kwargs: dict[str, Any]) -> bytes:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         if periods >= 2:  # the emerging budget before any Gi*
             cells = analysis.estimate_cells(cell_m=kwargs["cell_m"], shape=kwargs["shape"], mask=_mask(conn, kwargs["bbox"]),
                                             crs=kwargs["crs"])
@@ -217,7 +218,7 @@ async def monthly_report(request: Request, _: Viewer,
 
 
 def _monthly(engine: Engine, settings: Settings, month: str) -> bytes:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return json_bytes(reports.monthly(conn, month=month, settings=settings))
 
 
@@ -230,7 +231,7 @@ async def monthly_report_html(request: Request, _: Viewer,
 
 
 def _monthly_html(engine: Engine, settings: Settings, month: str) -> str:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         data = reports.monthly(conn, month=month, settings=settings)
         m = reports.Month.parse(month)
         previous = reports.monthly(conn, month=str(m.previous()), settings=settings)

@@ -20,6 +20,7 @@ from geo.budgets import Budgets
 from geo import coverage_service
 from geo.config import Settings
 from geo.store import coverage as stored_coverage
+from geo.store.db import reading
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 
@@ -45,7 +46,7 @@ async def coverage(request: Request, settings: SettingsDep, _: Viewer,
 
 
 def _summary(engine: Engine, **kwargs: Any) -> bytes:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return json_bytes(coverage_service.summary(conn, **kwargs))
 
 
@@ -85,7 +86,7 @@ async def suggest(request: Request, _: Viewer, body: Annotated[SuggestIn, Body()
 
 
 def _suggest(engine: Engine, settings: Settings, budgets: Budgets, body: SuggestIn) -> bytes:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return json_bytes(coverage_service.suggest_sites(conn, k=body.k, grid_code=body.grid, hfov_deg=body.hfov_deg,
                                                          range_m=body.range_m, budgets=budgets,
                                                          metric_crs=settings.metric_crs))

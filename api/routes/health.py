@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from api.errors import RETRY_AFTER_S
 from api.heavy import limiter
 from api.schemas import Health, answer
+from geo.store.db import reading
 from geo.store.queries import published_plan
 
 router = APIRouter(tags=["health"])
@@ -39,7 +40,7 @@ async def health(request: Request) -> JSONResponse:
 
 
 def _published(engine: Any) -> dict[str, Any] | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return published_plan(conn)
 
 

@@ -16,9 +16,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import Connection
 from starlette.datastructures import URL
 
-from api.deps import ConnDep, require
+from api.deps import ConnDep, require, with_conn
 from api.params import plan_etag
 from api.responses import GEOJSON, JSON, GeoJSONResponse
 from api.schemas import (OgcCollection, OgcCollections, OgcConformance, OgcFeature, OgcFeatureCollection, OgcLanding,
@@ -258,8 +259,8 @@ def _with(url: URL, **params: Any) -> str:
             response_class=GeoJSONResponse,
             responses={200: {"model": OgcFeatureCollection, "description": "a page of features",
                              "content": {HTML: {}}}})
-def items(
-    collection_id: str, request: Request, conn: ConnDep, key: KeyHolder,
+async def items(
+    collection_id: str, request: Request, key: KeyHolder,
     limit: Annotated[str | None, Query(description=f"features per page: default {DEFAULT_LIMIT}, at most "
                                                    f"{MAX_LIMIT:,} (a larger limit is taken as {MAX_LIMIT:,})")] = None,
     offset: Annotated[str | None, Query(description="features to skip (the next/prev links carry it)")] = None,
@@ -277,10 +278,14 @@ def items(
     filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of the filter's geometries")] = None,
     f: F = None,
 ) -> Response:
+    return await with_conn(request, _items, request, key, collection_id)  # one thread hop: api.deps.with_conn
+
+
+def _items(conn: Connection, request: Request, key: KeyInfo, collection_id: str) -> Response:
     wants_html = _wants_html(request)
     c = _readable(collection_id, key)
     q = ogc_query.items_query(c, _params(request), allows=_allows(key))
-    matched, returned, features, plan_row = store.items_page(conn, c, q)
+    matched, returned, features, plan_row = store.items_page(conn, c, q, counts=request.app.state.ogc_counts)
     url = request.url
     links: list[dict[str, Any]] = [
         {"href": str(url), "rel": "self", "type": GEOJSON, "title": "this page"},

@@ -34,6 +34,7 @@ from geo.ogc import transactions as tx
 from geo.ogc.collections import CRS84
 from geo.plans import lock_draft
 from geo.store import ogc as store
+from geo.store.db import reading
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -83,7 +84,7 @@ def _feature(engine: Any, key: KeyInfo, plan_id: int, code: str) -> tuple[str, d
     """The grid as ``GET .../items/{code}?plan=`` gives it (CRS84), and its plan row."""
     c = store.collection_for(GRIDS)
     q = ogc_query.items_query(c, {"plan": str(plan_id)}, allows=lambda role: role_allows(key.role, role), one=True)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         feature, plan = store.one_feature(conn, c, q, code)
     assert plan is not None  # grids follow a plan
     return feature, plan

@@ -33,6 +33,7 @@ from geo.crs import from_metric
 from geo.errors import BadInput, VersionRequired, excerpt
 from geo.plan_checks import Bands, Problem, problem_dict
 from geo.store import queries
+from geo.store.db import reading
 from geo.validation import geometry_in
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -61,7 +62,7 @@ def _plan_response(conn: Any, plan_id: int, *, status: int = 200, extra: dict[st
 
 
 def _edit_response(engine: Any, result: plan_edits.EditResult) -> JSONResponse:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return _plan_response(conn, result.plan_id, extra=result.as_dict())
 
 
@@ -122,7 +123,7 @@ def list_plans(conn: ConnDep, _: Viewer) -> dict[str, Any]:
              responses=answer(PlanWithEdit, status=201))
 def create_plan(engine: EngineDep, key: Planner, body: Annotated[DraftIn, Body()]) -> JSONResponse:
     plan_id = plans.create_draft(engine, name=body.name, source_id=body.source, actor=actor_name(key))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return _plan_response(conn, plan_id, status=201)
 
 
@@ -242,7 +243,7 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
                   acknowledge_warnings=bool(body and body.acknowledge_warnings), bands=Bands.of(settings),
                   metric_crs=settings.metric_crs, problem_json=_problem_json(settings),
                   on_published=partial(coverage_service.on_plan_published, metric_crs=settings.metric_crs))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return _plan_response(conn, plan_id, extra={})
 
 
@@ -255,7 +256,7 @@ def suggest(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
     new_id, suggestion, result = plan_edits.suggest_draft(
         engine, plan_id=plan_id, community=body.community, actor=actor_name(key), bands=Bands.of(settings),
         seed=body.seed, name=body.name, metric_crs=settings.metric_crs)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         response = _plan_response(conn, new_id, status=201, extra={
             "method": suggestion.method, "scores": suggestion.scores, **result.as_dict()})
     return response

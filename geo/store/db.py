@@ -56,6 +56,16 @@ def end_read(conn: Connection) -> None:
         conn.commit()
 
 
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads, ended by :func:`end_read` when the block went well (rolled back when
+    it raised): what every read path uses instead of ``engine.connect()``, so the pool's connections
+    keep their prepared statements."""
+    with engine.connect() as conn:
+        yield conn
+        end_read(conn)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

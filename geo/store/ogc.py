@@ -7,8 +7,8 @@ expression of each property, the feature id and the geometry. A page is
                   LIMIT :limit OFFSET :offset)
     SELECT (SELECT count(*) FROM <source> WHERE <filters>), (SELECT json_agg(...) FROM page)
 
-so ``numberMatched`` is exact (a count with the same filters; at the town's and the city's sizes
-this costs tens of milliseconds) and nothing is read into Python but the page's JSON text. Joins that
+so ``numberMatched`` is exact (a count with the same filters, kept between pages while no watched
+table changes: :class:`MatchedCounts`) and nothing is read into Python but the page's JSON text. Joins that
 only some properties need (a grid's households, a camera's building) are added only when the page
 shows, filters or sorts on those properties; the count takes only those the filters need.
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -428,12 +430,65 @@ def _names_are_safe() -> None:
 _names_are_safe()
 
 
-def items_page(conn: Connection, collection: Collection, q: ItemsQuery) -> tuple[int, int, str, dict[str, Any] | None]:
+class MatchedCounts:
+    """``numberMatched`` of recent queries, each with the change counters it was counted under.
+
+    A page's count is a second scan of everything the filters match: on a million incidents it was
+    most of the page's time (bench/README.md, "Items: counts kept"), and a client paging through a
+    collection (GDAL reads 1,000 pages of the city's incidents) asked for the same count on every page.
+    A count is kept under the query (collection, filters and their values; not limit, offset, sort or
+    properties) together with every data_version counter of the snapshot it was counted in. A page's
+    statement reads the counters in its own snapshot: the kept count is used only when they are the
+    same, so it is the count that snapshot would give (exact, not an estimate); after any write to a
+    watched table the next page counts again. Per process (each worker keeps its own), bounded, least
+    recently used dropped first. The app keeps one (``app.state.ogc_counts``): one database's counts."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], tuple[str, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[str, int] | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], versions: str, count: int) -> None:
+        with self._lock:
+            self._kept[key] = (versions, count)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+#: Every change counter of the snapshot, as one text (the epoch included: a schema made again never
+#: matches a count kept before).
+_VERSIONS = "(SELECT string_agg(table_name || ':' || version, ',' ORDER BY table_name) FROM data_version)"
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def items_page(conn: Connection, collection: Collection, q: ItemsQuery, *,
+               counts: MatchedCounts | None = None) -> tuple[int, int, str, dict[str, Any] | None]:
     """One page: (numberMatched, numberReturned, the features as a JSON array text, the plan or None).
 
     The page's ids are chosen first (with only the joins the filters and sort keys need), then their
     Features are built (with the joins the shown properties need), so a grid's totals are computed
-    for the page's grids only."""
+    for the page's grids only. numberMatched comes from *counts* when it holds this query's count
+    under the counters this statement reads, else it is counted in the same statement (and kept in
+    *counts*); without *counts* it counts every time."""
     src = source(collection)
     plan = plan_for(conn, collection, q)
     build = _Builder(collection, src, q)
@@ -445,6 +500,9 @@ def items_page(conn: Connection, collection: Collection, q: ItemsQuery) -> tuple
     feature = build.feature(page_joins)
     if plan is not None:
         build.params["plan"] = plan["id"]
+    count_sql = f"SELECT count(*) {build.from_clause(filter_joins)} AND {where}"
+    count_key = (collection.id, count_sql, _hashable(build.params))  # before limit/offset: not part of it
+    kept = counts.get(count_key) if counts is not None else None
     build.params["limit"], build.params["offset"] = q.limit, q.offset
     sql = f"""
         WITH keys AS (
@@ -453,16 +511,24 @@ def items_page(conn: Connection, collection: Collection, q: ItemsQuery) -> tuple
           ORDER BY {order} LIMIT :limit OFFSET :offset
         ),
         page AS (SELECT keys.n, {feature} AS f {build.from_clause(page_joins, keys=True)})
-        SELECT (SELECT count(*) {build.from_clause(filter_joins)} AND {where}) AS matched,
+        SELECT CASE WHEN :count THEN ({count_sql}) END AS matched,
+               {_VERSIONS} AS versions,
                (SELECT count(*) FROM page) AS returned,
                (SELECT coalesce(json_agg(f ORDER BY n), '[]'::json)::text FROM page) AS features"""
     try:
-        row = conn.execute(text(sql), build.params).one()
+        row = conn.execute(text(sql), {**build.params, "count": kept is None}).one()
+        if kept is not None and row.versions != kept[0]:  # written since: count in this snapshot
+            kept = None
+            row = conn.execute(text(sql), {**build.params, "count": True}).one()
     except InternalError:  # PostGIS refusing a geometry or a transform the checks let through
         conn.rollback()
         raise InvalidParameter("PostGIS could not evaluate the bbox or the filter's geometry (a geometry it cannot "
                                "use, or coordinates it cannot transform): check the geometry and its CRS",
                                details={"parameter": "filter"}) from None
+    if kept is not None:
+        return kept[1], row.returned, row.features, plan
+    if counts is not None:
+        counts.put(count_key, row.versions, row.matched)
     return row.matched, row.returned, row.features, plan
 
 

@@ -394,3 +394,27 @@ def test_the_registry_and_the_sql_agree() -> None:
         assert [p.name for p in c.properties] == list(SOURCES[c.id].columns), c.id
         assert all(p.type in TYPES and p.name.replace("_", "").isalnum() for p in c.properties)
         assert c.role in ("client", "viewer") and all(p.role in ("client", "viewer") for p in c.properties)
+
+
+def test_numbermatched_follows_a_reported_and_a_voided_incident_at_once(env, client, viewer) -> None:  # type: ignore[no-untyped-def]
+    """The app keeps counts between pages (geo.store.ogc.MatchedCounts); an incident reported through
+    /v1 is counted on the very next page, and one voided leaves it."""
+    def matched() -> int:
+        r = client.get(INCIDENTS, params={"limit": "1", "filter": "source='hotline'"}, headers=viewer)
+        assert r.status_code == 200, r.text
+        return r.json()["numberMatched"]
+
+    before = matched()
+    assert matched() == before  # kept
+    with env["engine"].connect() as conn:
+        lon, lat = conn.execute(text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+                                     "FROM grid ORDER BY code LIMIT 1")).one()
+    r = client.post("/v1/incidents", headers=auth(env["keys"]["operator"]), json={
+        "category": "dispute", "subcategory": "neighbour", "lon": lon, "lat": lat, "source": "hotline",
+        "description": "计数 count test", "severity": 2})
+    assert r.status_code == 201, r.text
+    assert matched() == before + 1
+    r = client.post(f"/v1/incidents/{r.json()['id']}/void", headers=auth(env["keys"]["operator"]),
+                    json={"reason": "count test"})
+    assert r.status_code in (200, 204), r.text
+    assert matched() == before

@@ -424,3 +424,20 @@ def test_cors_admits_the_listed_origins_only(module_db: str, tmp_path) -> None: 
     with pytest.raises(ValueError, match="not an origin"):
         with app_env(module_db, tmp_path, roles=(), cors_origins="wall.example.org/maps"):
             pass
+
+
+def test_a_tile_requested_again_is_not_planned_again(env: dict[str, Any]) -> None:
+    """The tile's statements are prepared on the app's pooled connections after a few requests (read
+    requests end by COMMIT: a ROLLBACK makes psycopg forget them, and every tile was planned anew)."""
+    for _ in range(8):
+        _tile(env, "grids", *Z14)
+    engine = env["client"].app.state.engine
+    held = [engine.connect() for _ in range(engine.pool.checkedin())]  # every pooled connection at once
+    try:
+        prepared = [r for conn in held for r in conn.execute(text(
+            "SELECT statement, generic_plans + custom_plans AS uses FROM pg_prepared_statements"))]
+    finally:
+        for conn in held:
+            conn.close()
+    tile_statements = [r for r in prepared if "ST_AsMVT" in r.statement and "grids" in r.statement]
+    assert tile_statements and max(r.uses for r in tile_statements) >= 3, prepared
