@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -56,8 +56,12 @@ class EditResult:
     created: list[str]
     removed: list[str]
 
+    #: grids changed beyond the two a move or swap is between, with why: [{"grid", "why"}]
+    also_changed: list[dict[str, str]] = field(default_factory=list)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"changed": self.changed, "created": self.created, "removed": self.removed, "seq": self.seq}
+        return {"changed": self.changed, "created": self.created, "removed": self.removed, "seq": self.seq,
+                "also_changed": self.also_changed}
 
 
 # ---------------------------------------------------------------------------- writing
@@ -119,7 +123,7 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
                  before={"version": plan.version},
                  after={"version": version, "edit": seq, **summary,
                         "changed": changed, "created": created, "removed": removed})
-    return EditResult(plan.id, version, seq, changed, created, removed)
+    return EditResult(plan.id, version, seq, changed, created, removed, list(summary.get("also_changed", [])))
 
 
 #: Most vertices of one geometry an edit takes (a drawn boundary, a split line, one imported grid).
@@ -204,17 +208,27 @@ def assign_building(engine: Engine, *, plan_id: int, version: int | None, buildi
         changes: dict[str, Geometry | None] = {}
         moved_from: set[str] = set()
         for k, cell in zip(ks, cells, strict=True):
-            moved_from |= {c for c, g in current.items()
-                           if c != grid and g is not None and g.intersects(buildings.geometry.iloc[k])}
-            step = partition.assign(current, cell=cell, target=grid)
+            footprint = buildings.geometry.iloc[k]
+            moved_from |= set(partition.holders(current, footprint)) - {grid}
+            step = partition.assign(current, cell=cell, target=grid, footprint=footprint)
             current.update(step)
             changes.update(step)
         summary = {"buildings": codes, "to": grid, "from": sorted(moved_from)}
         if len(codes) == 1:
             summary["building"] = codes[0]
+        also = _also_changed(changes, involved=moved_from | {grid})
+        if also:
+            summary["also_changed"] = also
         return summary, changes, None
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="assign", compute=compute,
                  metric_crs=metric_crs)
+
+
+def _also_changed(changes: dict[str, Geometry | None], *, involved: set[str]) -> list[dict[str, str]]:
+    """The grids a move changed besides the ones it moved buildings between, each with why."""
+    return [{"grid": code, "why": f"a detached piece of land under {partition.FRAGMENT_M2:g} m² that the move "
+                                  f"left behind went to grid {code}, its neighbour with the longest shared border"}
+            for code in sorted(set(changes) - involved)]
 
 
 def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, geometry: Geometry,
