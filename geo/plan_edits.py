@@ -24,7 +24,7 @@ import shapely
 from shapely import Geometry
 from sqlalchemy import Connection, Engine
 
-from geo import partition
+from geo import moves, partition
 from geo.crs import METRIC_CRS_DEFAULT, from_metric, to_metric
 from geo.errors import (
     BadInput,
@@ -43,7 +43,7 @@ from geo.store import plans as store
 
 __all__ = [
     "EDIT_MAX_VERTICES", "EditResult", "add_grid", "assign_building", "check_vertices", "merge_grids", "redo",
-    "remove_grid", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "undo",
+    "remove_grid", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "swap_buildings", "undo",
 ]
 
 
@@ -221,6 +221,64 @@ def assign_building(engine: Engine, *, plan_id: int, version: int | None, buildi
             summary["also_changed"] = also
         return summary, changes, None
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="assign", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def swap_buildings(engine: Engine, *, plan_id: int, version: int | None, buildings: list[str], actor: str,
+                   metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+    """Swap two buildings of neighbouring grids (A of grid X goes to Y, B of grid Y to X), each with its
+    cell's share of its grid (:func:`geo.partition.assign` with the footprint), as one edit: one version,
+    one undo step, one audit entry.
+
+    Both grids are checked before anything is written: a swap that would leave X or Y in several parts
+    (or without land) is refused (:class:`geo.errors.BadInput`, naming the grid; the swap candidates,
+    :func:`geo.plan_hints.swap_candidates`, list the swaps that keep both whole). Households or
+    population out of band are not refused (validation warns, as after any edit): the answer's summary
+    names them.
+    """
+    if len(buildings) != 2 or buildings[0] == buildings[1]:
+        raise BadInput('a swap takes exactly two different buildings: {"buildings": ["A", "B"]}')
+    a, b = buildings
+
+    def compute(conn: Connection, plan: Any):
+        found = store.building_communities(conn, codes=[a, b])
+        missing = [c for c in (a, b) if c not in found]
+        if missing:
+            raise NotFound(f"no building {missing[0]!r}: GET /v1/buildings lists the codes", details={"missing": missing})
+        if found[a] != found[b]:
+            raise BadInput(f"buildings {a} and {b} are in different communities; a swap is between two grids of "
+                           "one community")
+        grids, region, frame = _community_grids(conn, plan.id, found[a], metric_crs)
+        order = list(frame["code"])
+        ka, kb = order.index(a), order.index(b)
+        cells = partition.building_cells(list(frame.geometry), region, which=[ka, kb])
+        lay = moves.Layout(grids=grids, cells={a: cells[0], b: cells[1]}, buildings={
+            c: moves.Building(c, frame.geometry.iloc[k], int(frame["households"].iloc[k]),
+                              int(frame["population"].iloc[k])) for c, k in ((a, ka), (b, kb))})
+        x, y = lay.owner[a], lay.owner[b]
+        if x is None or y is None:
+            raise BadInput(f"building {a if x is None else b} is in no grid: move it into one first (assign)")
+        if x == y:
+            raise BadInput(f"buildings {a} and {b} are both in grid {x}: a swap trades buildings of two grids")
+        outcome = moves.swap_outcome(lay, a, b, bands=Bands())  # the bands do not matter here: only the parts
+        broken = [r for r in outcome.reasons if r["kind"] in ("non_contiguous", "empty")]
+        if broken:
+            raise BadInput(f"the swap {a} ↔ {b} {broken[0]['detail']}: pick another building to swap with "
+                           f"(GET /v1/plans/{plan.id}/swap-candidates?building={a} lists the ones that keep both "
+                           "grids whole), or move the building with assign", details={"reasons": broken})
+        current: dict[str, Geometry] = dict(grids)
+        changes: dict[str, Geometry | None] = {}
+        for code, to in ((a, y), (b, x)):
+            k = order.index(code)
+            step = partition.assign(current, cell=lay.cells[code], target=to, footprint=frame.geometry.iloc[k])
+            current.update(step)
+            changes.update(step)
+        summary: dict[str, Any] = {"buildings": [a, b], "swap": {a: [x, y], b: [y, x]}}
+        also = _also_changed(changes, involved={x, y})
+        if also:
+            summary["also_changed"] = also
+        return summary, changes, None
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="swap", compute=compute,
                  metric_crs=metric_crs)
 
 
