@@ -280,10 +280,10 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         "</button></div>"
         + ("" if editable else f'<p id="gm-ed-readonly-note" class="gm-ed-readonly-note">只读 Read-only: '
            f'{esc(read_only_title(role))}</p>')
-        + '<div id="gm-ed-hint" class="gm-ed-hint"></div>'
+        + '<div id="gm-ed-hints" class="gm-ed-hints" hidden aria-live="polite"></div>'
+        '<div id="gm-ed-hint" class="gm-ed-hint"></div>'
         '<div class="gm-ed-target">目标网格 Target grid: <b id="gm-ed-target">–</b>'
         ' <span id="gm-ed-target-swatch" class="gm-swatch gm-ed-target-swatch"></span></div>'
-        '<div id="gm-ed-hints" class="gm-ed-hints" hidden aria-live="polite"></div>'
         '<div class="gm-ed-split-actions" id="gm-ed-split-actions" hidden>'
         '<button type="button" id="gm-ed-split-draw" class="gm-ed-primary" hidden>✎ 画拆分线 Draw the line</button>'
         '<button type="button" id="gm-ed-split-finish" hidden>完成拆分线 Finish line</button>'
