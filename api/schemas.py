@@ -148,6 +148,9 @@ class Edited(Open):
     created: list[str]
     removed: list[str]
     seq: int = Field(description="the edit's place in the plan's edit log")
+    also_changed: list[dict[str, str]] = Field(
+        default_factory=list, description="grids a move or swap changed beyond the grids it moved buildings "
+                                          "between, each with why: [{grid, why}] (usually empty)")
 
 
 class DeletedPlan(Open):

@@ -44,6 +44,10 @@ from geo.errors import BadInput
 GRID_SIZE = 0.001
 #: Parts of a grid smaller than this (m²) that an edit leaves detached are given to a neighbour.
 FRAGMENT_M2 = 25.0
+#: A detached sliver a move leaves behind, of at most this area (m²), stays with its grid unless it borders the
+#: move's target: validation does not see parts this small (``plan_checks.SLIVER_M2``), and giving one to a
+#: third grid made a one-building move "change" that grid.
+KEEP_SLIVER_M2 = 1.0
 #: A neighbour whose area an edit would change by less than this (m²) is left as it is: that is the
 #: rounding of coordinates stored in degrees, not a change (so re-saving an unchanged outline changes nothing).
 CHANGE_M2 = 0.01
@@ -273,11 +277,13 @@ def keep_buildings_whole(grids: Grids, footprints: Sequence[Geometry]) -> Change
 
 
 def absorb_fragments(grids: Grids, *, codes: Sequence[str] | None = None,
-                     min_area: float = FRAGMENT_M2) -> Changes:
+                     min_area: float = FRAGMENT_M2, prefer: str | None = None) -> Changes:
     """Give detached parts smaller than ``min_area`` to the neighbour sharing the longest border.
 
     Only the grids in ``codes`` (default: all) lose fragments; the largest part
-    of a grid is never moved. Returns the changed grids.
+    of a grid is never moved. With ``prefer`` (a move's target), a fragment bordering that grid goes
+    to it, and one of at most :data:`KEEP_SLIVER_M2` that does not border it stays where it is, so that a
+    move changes no third grid when it need not. Returns the changed grids.
     """
     current = dict(grids)
     changed: Changes = {}
@@ -294,12 +300,19 @@ def absorb_fragments(grids: Grids, *, codes: Sequence[str] | None = None,
                 keep.append(part)
                 continue
             best, best_len = None, 0.0
-            for other, og in current.items():
-                if other == code or og is None:
-                    continue
-                length = shared_border(part, og)
-                if length > best_len:
-                    best, best_len = other, length
+            if prefer is not None and prefer != code and current.get(prefer) is not None \
+                    and shared_border(part, current[prefer]) > 0:
+                best = prefer
+            elif prefer is not None and part.area <= KEEP_SLIVER_M2:
+                keep.append(part)  # a sliver validation does not see: not worth changing a third grid
+                continue
+            else:
+                for other, og in current.items():
+                    if other == code or og is None:
+                        continue
+                    length = shared_border(part, og)
+                    if length > best_len:
+                        best, best_len = other, length
             if best is None:
                 keep.append(part)
                 continue
@@ -309,8 +322,17 @@ def absorb_fragments(grids: Grids, *, codes: Sequence[str] | None = None,
     return changed
 
 
-def assign(grids: Grids, *, cell: Geometry, target: str) -> Changes:
-    """Move a building's cell into ``target``; every other grid gives up its share.
+def holders(grids: Grids, footprint: Geometry) -> list[str]:
+    """The grids holding part of a building's footprint (more than :data:`CHANGE_M2` of it), by code."""
+    out = []
+    for code, g in sorted(grids.items()):
+        if g is not None and g.intersects(footprint) and _inter(g, footprint).area > CHANGE_M2:
+            out.append(code)
+    return out
+
+
+def assign(grids: Grids, *, cell: Geometry, target: str, footprint: Geometry | None = None) -> Changes:
+    """Move a building's cell into ``target``.
 
     Parameters
     ----------
@@ -320,23 +342,40 @@ def assign(grids: Grids, *, cell: Geometry, target: str) -> Changes:
         The building's cell (:func:`building_cells`).
     target : str
         Code of the grid that takes the building.
+    footprint : Polygon, optional
+        The building's outline. Given, only the grids holding the building (:func:`holders`) give up
+        their share of the cell, and the land of the cell no grid holds goes to ``target``: the move
+        changes the building's grid and the target, nothing else. A cell is the land nearest the
+        building; the stored grids follow the cells only to within a few m² (edges drawn along roads,
+        coordinates rounded), so the cell also reaches, by slivers, into the grids around it; taking
+        those (``footprint`` None, every grid the cell touches gives up its share) "changed" up to five
+        grids for one building without moving a household between them.
 
     Returns
     -------
     dict
-        The changed grids (fragments absorbed).
+        The changed grids (fragments absorbed, preferably by ``target``).
     """
     if target not in grids:
         raise BadInput(f"no grid {target!r} in this community")
+    givers = None if footprint is None else set(holders(grids, footprint)) - {target}
     current = dict(grids)
     changed: Changes = {}
+    land = cell
+    if givers is not None:
+        held = union(*(grids[c] for c in givers), _diff(cell, union(*grids.values())))
+        land = _inter(cell, held)
     for code, g in grids.items():
-        if code != target and g is not None and g.intersects(cell):
-            new = _diff(g, cell)
+        if code == target or g is None or (givers is not None and code not in givers):
+            continue
+        if g.intersects(land):
+            new = _diff(g, land)
             if abs(new.area - g.area) > CHANGE_M2:
                 current[code] = changed[code] = new
-    current[target] = changed[target] = union(grids[target], cell)
-    changed.update(absorb_fragments(current, codes=[c for c in changed if c != target]))
+    grown = union(grids[target], land)
+    if givers is None or abs(grown.area - grids[target].area) > CHANGE_M2:
+        current[target] = changed[target] = grown
+    changed.update(absorb_fragments(current, codes=[c for c in changed if c != target], prefer=target))
     return changed
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -24,7 +24,7 @@ import shapely
 from shapely import Geometry
 from sqlalchemy import Connection, Engine
 
-from geo import partition
+from geo import moves, partition
 from geo.crs import METRIC_CRS_DEFAULT, from_metric, to_metric
 from geo.errors import (
     BadInput,
@@ -44,7 +44,7 @@ from geo.store.db import reading
 
 __all__ = [
     "EDIT_MAX_VERTICES", "EditResult", "add_grid", "assign_building", "check_vertices", "merge_grids", "redo",
-    "remove_grid", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "undo",
+    "remove_grid", "replace_grids", "reshape_grid", "split_grid", "suggest_draft", "swap_buildings", "undo",
 ]
 
 
@@ -57,8 +57,12 @@ class EditResult:
     created: list[str]
     removed: list[str]
 
+    #: grids changed beyond the two a move or swap is between, with why: [{"grid", "why"}]
+    also_changed: list[dict[str, str]] = field(default_factory=list)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"changed": self.changed, "created": self.created, "removed": self.removed, "seq": self.seq}
+        return {"changed": self.changed, "created": self.created, "removed": self.removed, "seq": self.seq,
+                "also_changed": self.also_changed}
 
 
 # ---------------------------------------------------------------------------- writing
@@ -120,7 +124,7 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
                  before={"version": plan.version},
                  after={"version": version, "edit": seq, **summary,
                         "changed": changed, "created": created, "removed": removed})
-    return EditResult(plan.id, version, seq, changed, created, removed)
+    return EditResult(plan.id, version, seq, changed, created, removed, list(summary.get("also_changed", [])))
 
 
 #: Most vertices of one geometry an edit takes (a drawn boundary, a split line, one imported grid).
@@ -205,17 +209,85 @@ def assign_building(engine: Engine, *, plan_id: int, version: int | None, buildi
         changes: dict[str, Geometry | None] = {}
         moved_from: set[str] = set()
         for k, cell in zip(ks, cells, strict=True):
-            moved_from |= {c for c, g in current.items()
-                           if c != grid and g is not None and g.intersects(buildings.geometry.iloc[k])}
-            step = partition.assign(current, cell=cell, target=grid)
+            footprint = buildings.geometry.iloc[k]
+            moved_from |= set(partition.holders(current, footprint)) - {grid}
+            step = partition.assign(current, cell=cell, target=grid, footprint=footprint)
             current.update(step)
             changes.update(step)
         summary = {"buildings": codes, "to": grid, "from": sorted(moved_from)}
         if len(codes) == 1:
             summary["building"] = codes[0]
+        also = _also_changed(changes, involved=moved_from | {grid})
+        if also:
+            summary["also_changed"] = also
         return summary, changes, None
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="assign", compute=compute,
                  metric_crs=metric_crs)
+
+
+def swap_buildings(engine: Engine, *, plan_id: int, version: int | None, buildings: list[str], actor: str,
+                   metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
+    """Swap two buildings of neighbouring grids (A of grid X goes to Y, B of grid Y to X), each with its
+    cell's share of its grid (:func:`geo.partition.assign` with the footprint), as one edit: one version,
+    one undo step, one audit entry.
+
+    Both grids are checked before anything is written: a swap that would leave X or Y in several parts
+    (or without land) is refused (:class:`geo.errors.BadInput`, naming the grid; the swap candidates,
+    :func:`geo.plan_hints.swap_candidates`, list the swaps that keep both whole). Households or
+    population out of band are not refused (validation warns, as after any edit): the answer's summary
+    names them.
+    """
+    if len(buildings) != 2 or buildings[0] == buildings[1]:
+        raise BadInput('a swap takes exactly two different buildings: {"buildings": ["A", "B"]}')
+    a, b = buildings
+
+    def compute(conn: Connection, plan: Any):
+        found = store.building_communities(conn, codes=[a, b])
+        missing = [c for c in (a, b) if c not in found]
+        if missing:
+            raise NotFound(f"no building {missing[0]!r}: GET /v1/buildings lists the codes", details={"missing": missing})
+        if found[a] != found[b]:
+            raise BadInput(f"buildings {a} and {b} are in different communities; a swap is between two grids of "
+                           "one community")
+        grids, region, frame = _community_grids(conn, plan.id, found[a], metric_crs)
+        order = list(frame["code"])
+        ka, kb = order.index(a), order.index(b)
+        cells = partition.building_cells(list(frame.geometry), region, which=[ka, kb])
+        lay = moves.Layout(grids=grids, cells={a: cells[0], b: cells[1]}, buildings={
+            c: moves.Building(c, frame.geometry.iloc[k], int(frame["households"].iloc[k]),
+                              int(frame["population"].iloc[k])) for c, k in ((a, ka), (b, kb))})
+        x, y = lay.owner[a], lay.owner[b]
+        if x is None or y is None:
+            raise BadInput(f"building {a if x is None else b} is in no grid: move it into one first (assign)")
+        if x == y:
+            raise BadInput(f"buildings {a} and {b} are both in grid {x}: a swap trades buildings of two grids")
+        outcome = moves.swap_outcome(lay, a, b, bands=Bands())  # the bands do not matter here: only the parts
+        broken = [r for r in outcome.reasons if r["kind"] in ("non_contiguous", "empty")]
+        if broken:
+            raise BadInput(f"the swap {a} ↔ {b} {broken[0]['detail']}: pick another building to swap with "
+                           f"(GET /v1/plans/{plan.id}/swap-candidates?building={a} lists the ones that keep both "
+                           "grids whole), or move the building with assign", details={"reasons": broken})
+        current: dict[str, Geometry] = dict(grids)
+        changes: dict[str, Geometry | None] = {}
+        for code, to in ((a, y), (b, x)):
+            k = order.index(code)
+            step = partition.assign(current, cell=lay.cells[code], target=to, footprint=frame.geometry.iloc[k])
+            current.update(step)
+            changes.update(step)
+        summary: dict[str, Any] = {"buildings": [a, b], "swap": {a: [x, y], b: [y, x]}}
+        also = _also_changed(changes, involved={x, y})
+        if also:
+            summary["also_changed"] = also
+        return summary, changes, None
+    return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="swap", compute=compute,
+                 metric_crs=metric_crs)
+
+
+def _also_changed(changes: dict[str, Geometry | None], *, involved: set[str]) -> list[dict[str, str]]:
+    """The grids a move changed besides the ones it moved buildings between, each with why."""
+    return [{"grid": code, "why": f"a detached piece of land under {partition.FRAGMENT_M2:g} m² that the move "
+                                  f"left behind went to grid {code}, its neighbour with the longest shared border"}
+            for code in sorted(set(changes) - involved)]
 
 
 def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, geometry: Geometry,

@@ -105,7 +105,8 @@ SCRIPT_PATHS = tuple(f"gridmap/editor/{name}.js" for name in (
     "render",  # styles, tooltips, the grids, buildings, labels and problems on the map
     "table",  # grid metrics and the metrics table
     "panel",  # plan, problems list, diff, edits, publish box
-    "modes",  # paint, boundary, split, merge
+    "modes",  # paint, boundary, split, merge, swap
+    "hints",  # before a move or swap: candidate grids coloured, swap hints, the swap's confirmation
     "main",  # state, the view, wiring, window.gridmapEditor
 ))
 #: The start page's scripts (after ``gridmap/common.js``): the API call and the "new draft" form.
@@ -126,6 +127,7 @@ MODES = (
     ("boundary", "边界 Boundary"),
     ("split", "拆分 Split"),
     ("merge", "合并 Merge"),
+    ("swap", "交换 Swap"),
 )
 
 #: The role a key needs to edit a draft (the planners' API refuses other roles' writes with 403).
@@ -278,7 +280,8 @@ def _panel_html(*, plan: dict, bands: dict, api_base: str, title: str, role: str
         "</button></div>"
         + ("" if editable else f'<p id="gm-ed-readonly-note" class="gm-ed-readonly-note">只读 Read-only: '
            f'{esc(read_only_title(role))}</p>')
-        + '<div id="gm-ed-hint" class="gm-ed-hint"></div>'
+        + '<div id="gm-ed-hints" class="gm-ed-hints" hidden aria-live="polite"></div>'
+        '<div id="gm-ed-hint" class="gm-ed-hint"></div>'
         '<div class="gm-ed-target">目标网格 Target grid: <b id="gm-ed-target">–</b>'
         ' <span id="gm-ed-target-swatch" class="gm-swatch gm-ed-target-swatch"></span></div>'
         '<div class="gm-ed-split-actions" id="gm-ed-split-actions" hidden>'

@@ -27,7 +27,7 @@ from api.params import IfMatch, parse_if_match, plan_etag
 from api.responses import GEOJSON, GeoJSONResponse
 from api.schemas import (Deleted, Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
                          Suggested, Validation, answer)
-from geo import coverage_service, exchange, plan_edits, plans
+from geo import coverage_service, exchange, plan_edits, plan_hints, plans
 from geo.config import Settings
 from geo.crs import from_metric
 from geo.errors import BadInput, VersionRequired, excerpt
@@ -87,6 +87,12 @@ class AssignIn(BaseModel):
     buildings: list[str] | None = Field(default=None, max_length=500,
                                         description="several building codes (a brush stroke): one edit")
     grid: str = Field(description="grid code of the same community")
+
+
+class SwapIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    buildings: list[str] = Field(min_length=2, max_length=2, description="building A (grid X) and B (grid Y): "
+                                 "A goes to Y, B to X, in one edit")
 
 
 class SplitIn(BaseModel):
@@ -174,6 +180,39 @@ def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
                                    building=body.building if body.building is not None else body.buildings or [],
                                    grid=body.grid, actor=actor_name(key), metric_crs=settings.metric_crs)
     return _edit_response(engine, result)
+
+
+@router.post("/{plan_id}/swap", summary="Swap two buildings of neighbouring grids (and the land nearest them) "
+                                        "as one edit; refused (422) when it would split either grid",
+             responses=answer(Edited))
+def swap(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
+         body: Annotated[SwapIn, Body()], if_match: IfMatch = None) -> JSONResponse:
+    result = plan_edits.swap_buildings(engine, plan_id=plan_id, version=parse_if_match(if_match),
+                                       buildings=body.buildings, actor=actor_name(key), metric_crs=settings.metric_crs)
+    return _edit_response(engine, result)
+
+
+@router.get("/{plan_id}/move-candidates", summary="Before a move: each grid neighbouring the buildings' grid, and "
+                                                  "whether moving them there keeps both grids in band and contiguous",
+            response_model=None)
+def move_candidates(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer,
+                    buildings: Annotated[str, Query(description="building codes, comma-separated")]) -> JSONResponse:
+    codes = [c.strip() for c in buildings.split(",") if c.strip()]
+    body = plan_hints.move_candidates(conn, plan_id=plan_id, buildings=codes, bands=Bands.of(settings),
+                                      metric_crs=settings.metric_crs)
+    plan = queries.get_plan(conn, plan_id=plan_id)
+    return JSONResponse(body, headers={"ETag": plan_etag(plan["version"])})
+
+
+@router.get("/{plan_id}/swap-candidates", summary="Before a swap: the buildings of the grids neighbouring this "
+                                                  "building's grid, best first, and whether swapping keeps both grids "
+                                                  "in band and contiguous", response_model=None)
+def swap_candidates(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer,
+                    building: Annotated[str, Query(description="building code (A)")]) -> JSONResponse:
+    body = plan_hints.swap_candidates(conn, plan_id=plan_id, building=building.strip(), bands=Bands.of(settings),
+                                      metric_crs=settings.metric_crs)
+    plan = queries.get_plan(conn, plan_id=plan_id)
+    return JSONResponse(body, headers={"ETag": plan_etag(plan["version"])})
 
 
 @router.post("/{plan_id}/split", summary="Cut a grid in two along a line; the new half gets the next free code",

@@ -327,6 +327,38 @@ def test_assign_leaves_grids_the_cell_does_not_touch_alone():
     assert_tiles(apply(grids, changes), THIRDS_REGION)
 
 
+def test_a_move_takes_the_cell_only_from_the_grid_holding_the_building():
+    """Issue 15: a cell reaching by slivers into the grids around the building "changed" five grids for
+    one move. With the footprint, only the building's grid gives land: C keeps its share of the cell."""
+    region = box(0, 0, 200, 200)
+    grids = {"A": box(0, 0, 100, 100), "C": box(100, 0, 200, 100), "B": box(0, 100, 200, 200)}
+    fps = [box(70, 70, 90, 90), box(10, 10, 30, 30), box(170, 10, 190, 30), box(10, 170, 30, 190),
+           box(170, 170, 190, 190)]
+    cell = building_cells(fps, region)[0]
+    assert shapely.intersection(cell, grids["C"]).area > 100  # the cell reaches into C
+    changes = assign(grids, cell=cell, target="B", footprint=fps[0])
+    assert set(changes) == {"A", "B"}
+    same(changes["A"], shapely.difference(grids["A"], cell))
+    same(changes["B"], shapely.union(grids["B"], shapely.intersection(cell, grids["A"])))
+    assert_tiles(apply(grids, changes), region)
+
+
+def test_a_move_of_a_building_already_in_the_target_changes_nothing():
+    grids = thirds()
+    cells = building_cells(ROW_FPS, THIRDS_REGION)
+    assert assign(grids, cell=cells[1], target="A", footprint=ROW_FPS[1]) == {}
+
+
+def test_a_fragment_a_move_leaves_goes_to_the_target_when_it_borders_it():
+    grids = {"A": box(0, 0, 100, 100), "B": box(100, 0, 200, 100), "C": box(0, 100, 200, 120)}
+    # the cell leaves a detached 10 m² strip of A (80–100 × 99.5–100) behind: 20 m along C, 0.5 m along B
+    cell = box(50, 0, 100, 100).difference(box(80, 99.5, 100, 100))
+    changes = assign(grids, cell=cell, target="B", footprint=box(60, 10, 90, 60))
+    assert set(changes) == {"A", "B"}
+    same(changes["A"], box(0, 0, 50, 100))
+    same(changes["B"], box(50, 0, 200, 100))
+
+
 def test_assign_gives_a_fragment_it_leaves_behind_to_a_neighbour():
     grids = {"A": box(0, 0, 100, 100), "B": box(100, 0, 200, 100)}
     # the cell leaves a detached 20 m² corner of A (95–100 × 96–100) behind

@@ -9,7 +9,8 @@
  *   editor/render.js    styles, tooltips, the grids, buildings, labels and problems on the map
  *   editor/table.js     grid metrics and the metrics table
  *   editor/panel.js     plan, problems list, diff, edits, publish box
- *   editor/modes.js     paint / boundary / split / merge
+ *   editor/modes.js     paint / boundary / split / merge / swap
+ *   editor/hints.js     before a move or swap: candidate grids, swap hints, the swap's confirmation
  *   editor/main.js      this file
  * Each defines one part of window.gridmapEditorModules; the parts with an install(ed) add their functions
  * to one editor object, ed (made here: the state S, the map and layers, the settings), and call each
@@ -25,6 +26,9 @@
  *   PUT  /v1/plans/{id}/grids/{code} {geometry, neighbours: "adjust"}   boundary: Geoman vertex edits
  *   POST /v1/plans/{id}/split {grid, line}                split: a line drawn with Geoman
  *   POST /v1/plans/{id}/merge {grids: [a, b]}             merge: two clicks
+ *   POST /v1/plans/{id}/swap {buildings: [a, b]}          swap: building A, building B, confirm
+ * and reads, before a move or swap, GET /v1/plans/{id}/move-candidates?buildings= (paint with no target:
+ * a building click colours the grids it can move to) and /swap-candidates?building= (swap mode)
  *   POST /v1/plans/{id}/undo | /redo
  *   POST /v1/plans/{id}/publish {acknowledge_warnings}    409 warnings_not_acknowledged / plan_invalid
  * and after each the page reloads GET /v1/plans/{id}, /grids, /v1/buildings?plan=, /validation, /edits
@@ -44,7 +48,7 @@
   var PANEL_ID = "gm-editor";
   var LAYERS = ["grids", "buildings", "communities", "problems", "diff", "labels"];
   // the parts that add to the editor object, in this order
-  var PARTS = ["sync", "render", "table", "panel", "modes"];
+  var PARTS = ["sync", "render", "table", "panel", "modes", "hints"];
 
   function init() {
     var page = C.findPage(PANEL_ID, LAYERS);
@@ -207,6 +211,7 @@
         if (document.querySelector("dialog[open]")) return; // the dialog's own Esc closes it
         ed.endBrush(true);
         ed.stopDrawing();
+        ed.clearHints();
         if (S.mode !== "paint") ed.clearSelection();
       }
     });
@@ -226,6 +231,9 @@
       split: ed.split,
       merge: ed.merge,
       reshape: ed.reshape,
+      swap: function (a, b) { return ed.swap(a, b); },
+      pickBuilding: function (code) { return ed.pickBuilding(code); },
+      swapPick: function (code) { return ed.onSwapPick(code); },
       cleanGeometry: M.geometry.cleanGeometry,
       setMode: function (mode) { ed.setMode(mode); return S.mode; },
       setTarget: function (code) { ed.setTarget(code); return S.target; },
@@ -263,6 +271,16 @@
           drawing: ed.hasGeoman && map.pm.globalDrawModeEnabled(),
           editing: S.editing ? S.editing.feature.properties.code : null,
           zoom: map.getZoom(),
+          picked: S.picked ? S.picked.slice() : null,
+          candidates: S.candidates ? Object.keys(S.candidates).reduce(function (out, code) {
+            out[code] = { ok: S.candidates[code].ok,
+                          reasons: S.candidates[code].reasons.map(function (r) { return r.detail; }) };
+            return out;
+          }, {}) : null,
+          swapA: S.swapA,
+          swapB: S.swapB,
+          swapHints: S.swapHints ? S.swapList.map(function (c) { return { building: c.building, grid: c.grid, ok: c.ok }; })
+            : null,
         };
       },
     };

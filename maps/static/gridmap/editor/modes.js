@@ -17,13 +17,18 @@
   var M = (window.gridmapEditorModules = window.gridmapEditorModules || {});
 
   var MODE_HINTS = {
-    paint: "选目标网格（点表格一行，或 Alt/Ctrl/Shift 点击、右键点击地图），再点击或按住拖刷楼栋 " +
-      "Pick a target grid (a table row, or Alt/Ctrl/Shift-click or right-click the map), then click or brush buildings",
+    paint: "选目标网格（点表格一行，或 Alt/Ctrl/Shift 点击、右键点击地图），再点击或按住拖刷楼栋；未选目标时点楼栋，" +
+      "可移往的相邻网格标为绿色 Pick a target grid (a table row, or Alt/Ctrl/Shift-click or right-click the map), then " +
+      "click or brush buildings; with no target, a building click colours the grids it can move to (green: both " +
+      "grids stay in band and whole)",
     boundary: "点击网格，拖动其顶点（吸附到社区边界和相邻网格）；松开即保存，相邻网格随之调整 " +
       "Click a grid and drag its vertices (they snap to communities and neighbours); each drop saves, neighbours adjust",
     split: "① 选要拆分的网格（点击地图或表格一行）② 点「画拆分线」③ 从网格外点起，穿过网格到外面，双击结束 " +
       "1. Pick the grid to split (click it, or its table row) 2. Press 'Draw the line' 3. Click from outside the " +
       "grid across it to outside; double-click ends",
+    swap: "交换：① 点楼栋 A（相邻网格中可行的楼栋 B 以绿框标出）② 点楼栋 B ③ 确认：一次编辑 Swap: 1. Click building A " +
+      "(the buildings B of neighbouring grids that keep both grids in band and whole are outlined green) 2. Click " +
+      "building B 3. Confirm: one edit",
     merge: "选一个网格（点击地图或表格一行），再点击与它相邻的网格即合并（保留较小的编号） Pick a grid (click it, " +
       "or its table row), then click a neighbour to merge them (the lower code stays)",
   };
@@ -52,6 +57,7 @@
       stopDrawing();
       S.mode = mode;
       S.selected = null;
+      if (ed.clearHints) ed.clearHints();
       ed.modeButtons.forEach(function (b) {
         var on = b.getAttribute("data-mode") === mode;
         b.classList.toggle("gm-ed-on", on);
@@ -99,8 +105,10 @@
       var code = e.target.feature.properties.code;
       if (S.mode === "paint") {
         if (modifier(e)) setTarget(code);
+        else if (S.picked && ed.canWrite()) ed.moveTo(code); // the building picked first (its candidates shown)
         return;
       }
+      if (S.mode === "swap") return;
       if (S.mode === "split" && hasGeoman && map.pm.globalDrawModeEnabled()) return; // a click of the line
       onGridPicked(code);
     }
@@ -170,6 +178,14 @@
     /* ---------- paint: click or brush ---------- */
 
     function onBuildingDown(e) {
+      if (S.mode === "swap" && ed.canWrite()) {
+        var q = e.target.feature.properties;
+        if (!e.originalEvent || e.originalEvent.button === undefined || e.originalEvent.button === 0) {
+          L.DomEvent.stopPropagation(e);
+          ed.onSwapPick(q.code);
+        }
+        return;
+      }
       if (S.mode !== "paint" || !ed.canWrite()) return;
       var o = e.originalEvent;
       if (o && o.button !== undefined && o.button !== 0) return;
@@ -179,8 +195,8 @@
         return;
       }
       if (!S.target) {
-        ed.setStatus("warning", "先选择目标网格 Pick a target grid first: 点击表格中的一行 click a row of the table " +
-          "(或 Alt+点击地图 or Alt-click the map)");
+        // no target yet: the building is picked, and the grids it can move to are coloured (hints.js)
+        ed.pickBuilding(p.code);
         return;
       }
       S.brushing = [p.code];

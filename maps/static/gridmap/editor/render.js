@@ -24,6 +24,9 @@
 
     /* ---------- colours and styles ---------- */
 
+    var CANDIDATE_OK = "#2e9e44";
+    var CANDIDATE_NO = "#a3a3a3";
+
     function gridColour(code) {
       var s = String(code || "");
       var n = /^\d{15}$/.test(s) ? Number(s.slice(-3)) - 1 : 0;
@@ -50,6 +53,15 @@
         style.color = "#111111";
         style.weight = 4;
       }
+      var cand = ed.candidateOf ? ed.candidateOf(code) : null;
+      if (cand) {
+        // before a move: green, both grids stay in band and whole; grey, not (editor.css names the colours)
+        style.fillColor = cand.ok ? CANDIDATE_OK : CANDIDATE_NO;
+        style.fillOpacity = cand.ok ? 0.7 : 0.55;
+        style.color = cand.ok ? "#14532d" : "#5f5f5f";
+        style.weight = cand.ok ? 3.5 : 1.6;
+        style.dashArray = cand.ok ? null : "4 4";
+      }
       return style;
     }
 
@@ -65,6 +77,17 @@
         style.weight = 3.2;
       }
       if (!p.grid_code) style.fillColor = "#9e9e9e";
+      if (S.mode === "swap" || (S.picked && S.picked.indexOf(p.code) >= 0)) {
+        var hint = ed.swapHintOf ? ed.swapHintOf(p.code) : null;
+        if (p.code === S.swapA || p.code === S.swapB || (S.picked && S.picked.indexOf(p.code) >= 0)) {
+          style.color = "#0b5cad";
+          style.weight = 4;
+        } else if (hint) {
+          style.color = hint.ok ? "#14532d" : "#7a7a7a";
+          style.weight = hint.ok ? 4 : 1.5;
+          style.fillColor = hint.ok ? CANDIDATE_OK : style.fillColor;
+        }
+      }
       return style;
     }
 
@@ -104,6 +127,9 @@
         p.grid_member ? ["网格员 Grid member", p.grid_member] : null,
       ]);
       box.appendChild(dl);
+      var cand = ed.candidateOf ? ed.candidateOf(code) : null;
+      if (cand) box.appendChild(el("div", cand.ok ? "gm-ed-tip-ok" : "gm-ed-tip-no",
+        "移入候选 Move here: " + ed.reasonsText(cand)));
       S.problems.forEach(function (problem) {
         if ((problem.grids || []).indexOf(code) >= 0) {
           box.appendChild(el("div", "gm-ed-tip-problem gm-ed-" + problem.severity,
@@ -125,6 +151,9 @@
           gridNumber(S.moved[code].to), "gm-ed-moved"] : null,
       ]);
       box.appendChild(dl);
+      var hint = ed.swapHintOf ? ed.swapHintOf(code) : null;
+      if (hint) box.appendChild(el("div", hint.ok ? "gm-ed-tip-ok" : "gm-ed-tip-no", "与 A 交换 Swap with A: " +
+        ed.reasonsText(hint)));
       return box;
     }
 

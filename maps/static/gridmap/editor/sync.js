@@ -105,6 +105,7 @@
     function write(method, path, body, what, opts) {
       opts = opts || {};
       var run = function () {
+        if (ed.clearHints && (S.candidates || S.swapHints || S.picked)) ed.clearHints(); // they answer the old plan
         ed.setBusy(1);
         ed.setStatus("loading", what + "…");
         return request(ed.apiBase, method, "/plans/" + planId + path, { body: body, version: S.version })
@@ -140,6 +141,9 @@
         if ((body.changed || []).length) parts.push("变化 changed " + body.changed.map(gridNumber).join(", "));
         if ((body.created || []).length) parts.push("新建 created " + body.created.map(gridNumber).join(", "));
         if ((body.removed || []).length) parts.push("删除 removed " + body.removed.map(gridNumber).join(", "));
+        (body.also_changed || []).forEach(function (a) {
+          parts.push("另变化 also changed " + gridNumber(a.grid) + "：" + a.why.replace(/\b\d{15}\b/g, gridNumber));
+        });
       }
       return parts.join(" · ");
     }

@@ -23,7 +23,7 @@
   // the edit history's operations
   var OP_LABELS = {
     assign: "移楼 assign", reshape: "改边界 reshape", boundary: "改边界 boundary", split: "拆分 split",
-    merge: "合并 merge", add: "新增网格 add grid", remove: "删除网格 remove grid", undo: "撤销 undo", redo: "重做 redo", import: "导入 import", publish: "发布 publish",
+    merge: "合并 merge", swap: "交换 swap", add: "新增网格 add grid", remove: "删除网格 remove grid", undo: "撤销 undo", redo: "重做 redo", import: "导入 import", publish: "发布 publish",
   };
 
   // a plan's status
