@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
@@ -74,11 +75,27 @@ def actor_name(key: KeyInfo) -> str:
 
 
 def presented_key(request: Request) -> str | None:
-    """The API key of an ``Authorization: Bearer`` header, if any."""
+    """The API key of an ``Authorization`` header, if any: ``Bearer <key>``, or ``Basic`` credentials
+    whose password is the key (any user name). Basic is for GIS clients that can send no other header:
+    QGIS 3.22 (Debian 12) offers only Basic, ESRI-token, certificate and PKI authentication (its "API
+    Header" method came in a later release), and GDAL sends Basic from ``GDAL_HTTP_USERPWD``. No
+    answer ever asks for Basic (a 401 says ``WWW-Authenticate: Bearer``), so a browser never prompts
+    for it nor sends it unasked. Raises Unauthorized for Basic credentials that are not base64 of
+    ``user:key``."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    scheme, token = scheme.lower(), token.strip()
+    if scheme == "bearer" and token:
+        return token
+    if scheme == "basic" and token:
+        try:
+            _, colon, password = base64.b64decode(token, validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            colon, password = "", ""
+        if not (colon and password.strip()):
+            raise Unauthorized("the Basic credentials are not base64 of 'user:key': give any user name and the API "
+                               "key as the password (or send 'Authorization: Bearer <key>')")
+        return password.strip()
     return None
 
 
@@ -109,7 +126,9 @@ async def caller_async(request: Request) -> KeyInfo | None:
 #: Declares the Bearer scheme in the OpenAPI document (``components.securitySchemes.bearer`` and each
 #: keyed operation's ``security``); the key itself is read and checked by :func:`caller`.
 BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
-                    description="an API key: `Authorization: Bearer <key>` (`gridmap keys create --role ROLE`)")
+                    description="an API key: `Authorization: Bearer <key>` (`gridmap keys create --role ROLE`); "
+                                "clients that can only send Basic credentials (QGIS 3.22, GDAL_HTTP_USERPWD) give "
+                                "any user name and the key as the password")
 
 
 def require(role: str, *, anonymous: bool = True) -> Callable[..., KeyInfo]:

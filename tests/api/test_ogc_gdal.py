@@ -111,3 +111,18 @@ def test_ogr2ogr_reads_grids_and_buildings(target, tmp_path) -> None:  # type: i
                                   "AND p.status = 'published'")).scalar_one()
         buildings = conn.execute(text("SELECT count(*) FROM building")).scalar_one()
     assert count(out, "grids") == grids and count(out, "buildings") == buildings
+
+
+def test_gdal_with_basic_credentials_reads_a_collection(target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The key as a Basic password (GDAL_HTTP_USERPWD), for clients that cannot send a Bearer header."""
+    base, key, engine = target
+    with engine.connect() as conn:
+        grids = conn.execute(text("SELECT count(*) FROM grid g JOIN grid_plan p ON p.id = g.plan_id "
+                                  "WHERE p.status = 'published'")).scalar_one()
+    out = tmp_path / "grids.gpkg"
+    basic = ["--config", "GDAL_HTTP_AUTH", "BASIC", "--config", "GDAL_HTTP_USERPWD", f"gridmap:{key}"]
+    run = gdal("ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{base}/ogc", "grids", *basic, key=None)
+    assert run.returncode == 0, run.stderr
+    assert count(out, "grids") == grids
+    wrong = ["--config", "GDAL_HTTP_AUTH", "BASIC", "--config", "GDAL_HTTP_USERPWD", "gridmap:gmk_not_a_key"]
+    assert gdal("ogrinfo", "-ro", "-so", f"OAPIF:{base}/ogc", *wrong, key=None).returncode != 0

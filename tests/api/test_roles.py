@@ -76,3 +76,26 @@ def test_audit_log_is_admin_only_and_records_changes(env) -> None:  # type: igno
     assert latest["action"] in ("update", "delete") and latest["entity_id"] == str(ids["camera_id"])
     assert latest["actor"].startswith("key:") and latest["at"]
     assert client.get("/v1/audit", headers=auth(keys["operator"])).status_code == 403
+
+
+def test_basic_credentials_carry_the_key_as_the_password(env) -> None:  # type: ignore[no-untyped-def]
+    """QGIS 3.22 can send only Basic credentials: any user name, the key as the password; the role is the
+    key's. Malformed Basic credentials are a 401 that says how to send them; no answer asks for Basic."""
+    import base64
+
+    client, keys, _ = env
+
+    def basic(user_password: bytes) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(user_password).decode()}
+
+    assert client.get("/v1/grids", headers=basic(f"qgis:{keys['viewer']}".encode())).status_code == 200
+    assert client.get("/v1/grids", headers=basic(f":{keys['viewer']}".encode())).status_code == 200
+    r = client.get("/v1/incidents", headers=basic(f"x:{keys['client']}".encode()))
+    assert r.status_code == 403  # a client key is a client, however it is sent
+    for bad in (basic(b"no colon"), basic(b"user:"), {"Authorization": "Basic !!notbase64"},
+                basic(b"user:\xff\xfe")):
+        r = client.get("/v1/grids", headers=bad)
+        assert r.status_code == 401, (bad, r.text)
+        assert "password" in r.json()["error"]["message"] and r.headers["www-authenticate"] == "Bearer"
+    r = client.get("/v1/grids", headers=basic(b"user:gmk_unknown"))
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
