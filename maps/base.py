@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_CENTER",
     "LayerGroup",
     "MapPanel",
+    "WALL_BUTTON",
     "TextPopup",
     "TextTooltip",
     "add_page_assets",
@@ -81,6 +82,11 @@ NO_BASEMAP_BACKGROUND = "#f2f0eb"
 
 #: The widest window laid out as a phone (CSS pixels): panels fold away behind buttons (:func:`phone_fold`).
 PHONE_MAX_WIDTH = 640
+
+#: The wall-screen toggle a panel carries (common.js wires it; ``?screen=wall`` turns the mode on too).
+WALL_BUTTON = ('<button type="button" class="gm-wall-toggle" aria-pressed="false" '
+               'title="放大面板文字与控件, 供远处观看 Larger panel text and controls, to read from metres away">'
+               "大屏 Wall screen</button>")
 
 #: Fonts that render Chinese on Windows, macOS and Linux desktops.
 FONT_STACK = (
@@ -123,6 +129,15 @@ GRIDMAP_CSS = f"""
   .gm-view-notes {{ background: #fffbe6; color: #3d2e00; padding: 4px 8px; max-width: 28rem;
                     font: 13px/1.4 {FONT_STACK}; }}
   .gm-view-notes p {{ margin: 2px 0; }}
+  /* the wall screen (common.js: ?screen=wall or a panel's button): the panels' text and controls scaled */
+  :root {{ --gm-scale: 1; }}
+  html.gm-wall {{ --gm-scale: 1.5; }}
+  .gm-wall-toggle {{
+    font: inherit; font-size: calc(14px * var(--gm-scale, 1)); padding: 3px 9px; margin: 0 0 6px; cursor: pointer;
+    color: #1f2937; background: #f3f4f6; border: 1px solid #6b7280; border-radius: 4px;
+  }}
+  .gm-wall-toggle[aria-pressed="true"] {{ color: #fff; background: #1f2937; }}
+  @media (max-width: {PHONE_MAX_WIDTH}px) {{ .gm-wall-toggle {{ display: none; }} }}
   /* phone_fold(): the body of a panel folded away on a phone behind a button (a checkbox's label: no script) */
   .gm-fold-toggle, .gm-fold-button {{ display: none; }}
   @media (max-width: {PHONE_MAX_WIDTH}px) {{

@@ -56,7 +56,7 @@ import folium
 from folium.plugins import MarkerCluster
 
 from maps.assets import localize
-from maps.base import LayerGroup, MapPanel, add_page_assets, new_map, phone_fold, render
+from maps.base import WALL_BUTTON, LayerGroup, MapPanel, add_page_assets, new_map, phone_fold, render
 from maps.byview import StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
 from maps.layers import add_grid_labels, slim
 
@@ -190,7 +190,7 @@ def _legend_html() -> str:
         )
     rows.append('<div class="gm-row"><span class="gm-dot gm-cmd-overdue-dot"></span>逾期 overdue '
                 '<span class="gm-cmd-count" data-count="overdue"></span></div>')
-    rows.append('<div class="gm-row"><span class="gm-cmd-cluster-key">12<b class="gm-cmd-badge">2</b></span>'
+    rows.append('<div class="gm-row"><span class="gm-cmd-cluster-key" aria-hidden="true">12<b class="gm-cmd-badge">2</b></span>'
                 "聚合 cluster, 逾期数 overdue</div>")
     rows.append('<div class="gm-row"><span class="gm-cmd-line"></span>网格边界 grid boundary</div>')
     return "".join(rows)
@@ -244,7 +244,7 @@ def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: t
     return (
         f'<div id="{PANEL_ID}" class="gm-cmd" {data}>'
         + phone_fold(
-        '<form class="gm-cmd-form" autocomplete="off">'
+        f'{WALL_BUTTON}<form class="gm-cmd-form" autocomplete="off">'
         '<fieldset><legend>时间 Time</legend>'
         '<div class="gm-cmd-months">'
         f'<label>从 From <input id="gm-cmd-from" type="month" min="{esc(first)}" max="{esc(last)}" '

@@ -55,7 +55,7 @@ from collections.abc import Mapping
 import folium
 
 from maps.assets import localize
-from maps.base import LayerGroup, MapPanel, add_page_assets, new_map, render
+from maps.base import WALL_BUTTON, LayerGroup, MapPanel, add_page_assets, new_map, render
 from maps.byview import OGC_BASE, StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
 from maps.layers import add_label_points, slim
 from maps.overview import CAMERA_STATUS_COLOURS
@@ -210,7 +210,7 @@ def _panel_html(*, api_base: str, title: str, by_view: bool = False,
             '<span id="{id}" class="gm-cov-stat-value">–</span></div>')
     return (
         f'<div id="{PANEL_ID}" class="gm-cov" {data}>'
-        f'<h1 class="gm-cov-title">{esc(title)}</h1>'
+        f'<h1 class="gm-cov-title">{esc(title)}</h1>{WALL_BUTTON}'
         '<div class="gm-cov-stats">'
         + stat.format(label="全镇覆盖率 Town coverage", id="gm-cov-town-ratio")
         + stat.format(label="可视面积 Covered / watchable", id="gm-cov-town-area")

@@ -1,0 +1,85 @@
+"""The command-centre screens (issue 15, item 5) at 1920×1080 in Debian's headless Chromium against the real
+app: WCAG AA contrast of every text in the panels, legends, layer control and map labels of /maps/command,
+/maps/coverage and /maps/; panel text 14 px at least; the wall-screen mode (``?screen=wall``) scaling it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import sign_in_cookie
+from tests.maps.contrast import text_contrast, under_aa
+from tests.maps.test_coverage_page import coverage_computed  # noqa: F401 - the stored coverage the page shows
+
+DESKTOP = {"width": 1920, "height": 1080}
+_SETTLED = """() => { const c = document.querySelector('.leaflet-container');
+                      return !!c && !c.classList.contains('leaflet-zoom-anim'); }"""
+#: each page, what says it has loaded, and its panels (text 14 px at least)
+PAGES = {
+    "/maps/command": ("() => document.getElementById('gm-cmd-status').dataset.state !== 'loading'",
+                      [".gm-cmd-panel", ".gm-cmd-legend"]),
+    "/maps/coverage": ("() => !!(window.gridmapCoverage && window.gridmapCoverage.ready)",
+                       [".gm-cov-panel", ".gm-cov-legend"]),
+    "/maps/": ("() => true", []),
+}
+#: text on these is measured: panels, legends, the layer control, labels drawn on the map
+TEXT = [".gm-panel", ".leaflet-control-layers", ".leaflet-control-scale", ".leaflet-map-pane"]
+
+
+@pytest.fixture
+def desktop(browser, live_server: str, keys):
+    contexts = []
+
+    def opener(path: str):
+        context = browser.new_context(viewport=DESKTOP, device_scale_factor=1)
+        contexts.append(context)
+        context.add_cookies(sign_in_cookie(live_server, keys["viewer"]))
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(live_server + path, wait_until="load")
+        page.wait_for_function("() => document.querySelectorAll('.leaflet-pane svg path').length > 0",
+                               timeout=60_000)
+        page.wait_for_function(PAGES[path.split("?")[0]][0], timeout=90_000)
+        page.wait_for_function(_SETTLED)
+        page.wait_for_timeout(400)
+        return page, errors
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_text_meets_wcag_aa_and_panel_text_is_14px(desktop, tmp_path: Path, path: str) -> None:
+    page, errors = desktop(path)
+    page.screenshot(path=str(tmp_path / "screen.png"))
+    rows = text_contrast(page, TEXT)
+    assert len(rows) > 20, rows
+    failing = sorted({(r["cls"] or r["tag"], r["ratio"], r["size"]) for r in under_aa(rows)})
+    panel_rows = text_contrast(page, PAGES[path][1]) if PAGES[path][1] else []
+    small = sorted({(r["cls"] or r["tag"], r["size"]) for r in panel_rows if r["size"] < 14 and not r["decorative"]})
+    assert failing == [] and small == [], (failing, small)
+    assert errors == []
+
+
+def _panel_font(page, selector: str) -> float:
+    return page.eval_on_selector(selector, "el => parseFloat(getComputedStyle(el).fontSize)")
+
+
+@pytest.mark.parametrize("path, panel", [("/maps/command", "#gm-cmd-status"), ("/maps/coverage", "#gm-cov-status")])
+def test_wall_screen_mode_scales_the_panels(desktop, tmp_path: Path, path: str, panel: str) -> None:
+    page, errors = desktop(path)
+    normal = _panel_font(page, panel)
+    title = _panel_font(page, ".gm-panel h1")
+    wall, _ = desktop(path + "?screen=wall")
+    wall.screenshot(path=str(tmp_path / "wall.png"))
+    assert _panel_font(wall, panel) >= 1.4 * normal and _panel_font(wall, ".gm-panel h1") >= 1.4 * title
+    # the page's own toggle: on, the panel grows; off, back to normal
+    page.click(".gm-wall-toggle")
+    assert _panel_font(page, panel) >= 1.4 * normal
+    assert page.evaluate("new URL(location.href).searchParams.get('screen')") == "wall"
+    page.click(".gm-wall-toggle")
+    assert _panel_font(page, panel) == normal
+    assert errors == []
