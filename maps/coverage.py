@@ -63,6 +63,7 @@ from maps.overview import CAMERA_STATUS_COLOURS
 __all__ = [
     "DORI_LABELS",
     "KIND_LABELS",
+    "DEFAULT_OFF",
     "LAYER_NAMES",
     "MAX_K",
     "MOUNT_LABELS",
@@ -97,6 +98,9 @@ LAYER_NAMES = {
     "key-covered": "已覆盖重点场所 Covered key places",
     "suggestions": "建议点位 Suggested sites",
 }
+
+#: Layers listed in the layer control but off when the page opens.
+DEFAULT_OFF = ("views", "gaps")
 
 #: Coverage-ratio classes of the choropleth: (class, lower bound, upper bound, label, fill colour).
 #: A sequential purple ramp (ColorBrewer Purples): it stays apart from the cameras' status
@@ -305,8 +309,10 @@ def build_coverage_map(
     geojson_layer(building_feats, gm_layer="buildings", style=_BUILDING_STYLE, name=LAYER_NAMES["buildings"],
                   interactive=False).add_to(m)
     # Filled by coverage.js.
+    # The views and the gaps' hatching start off (hundreds of each bury the coverage colours); staff turn
+    # them on in the layer control.
     for layer in ("views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions"):
-        LayerGroup(name=LAYER_NAMES[layer], gm_layer=layer).add_to(m)
+        LayerGroup(name=LAYER_NAMES[layer], gm_layer=layer, show=layer not in DEFAULT_OFF).add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     MapPanel(_panel_html(api_base=api_base, title=title, by_view=by_view, bounds=bounds, view_budgets=view_budgets),

@@ -83,3 +83,29 @@ def test_wall_screen_mode_scales_the_panels(desktop, tmp_path: Path, path: str, 
     page.click(".gm-wall-toggle")
     assert _panel_font(page, panel) == normal
     assert errors == []
+
+
+def test_coverage_opens_with_a_readable_set_of_layers_and_apart_labels(desktop, tmp_path: Path) -> None:
+    from maps.coverage import LAYER_NAMES
+
+    page, errors = desktop("/maps/coverage")
+    page.screenshot(path=str(tmp_path / "coverage-default.png"))
+    on = dict(page.eval_on_selector_all(
+        ".leaflet-control-layers-overlays label",
+        "els => els.map(l => [l.textContent.trim(), l.querySelector('input').checked])"))
+    off = {LAYER_NAMES["views"], LAYER_NAMES["gaps"]}
+    assert on == {name: name not in off for name in LAYER_NAMES.values()}, on
+    paths = "pane => document.querySelectorAll('.leaflet-' + pane + '-pane path').length"
+    assert page.evaluate(paths, "gm-cov-views") == 0 and page.evaluate(paths, "gm-cov-gaps") == 0
+    assert page.locator(".gm-cov-diamond").count() > 0 and page.locator(".leaflet-map-pane .gm-cov-grid-label").count() == 50
+    # the key places' names shown at this zoom do not overlap each other
+    names = page.eval_on_selector_all(".gm-cov-key-name", """els => els.map(e => e.getBoundingClientRect())
+        .filter(r => r.width > 0).map(r => [r.left, r.top, r.right, r.bottom])""")
+    assert len(names) >= 5, names
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    # staff turn the views on in the layer control
+    page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_NAMES["views"]).locator("input").check()
+    assert page.evaluate(paths, "gm-cov-views") > 500
+    assert errors == []

@@ -518,6 +518,7 @@
       });
       current.counts.keyUncovered = nUncovered;
       current.counts.keyCovered = nCovered;
+      declutterNames();
     }
 
     /* ---------- suggestions ---------- */
@@ -672,9 +673,28 @@
 
     /* ---------- the view ---------- */
 
+    // key-place names that would overlap one shown already are hidden (class gm-cov-name-hidden), in the
+    // order the places came; a zoom shows them again where there is room
+    function declutterNames() {
+      var names = Array.prototype.slice.call(map.getContainer().querySelectorAll(".gm-cov-key-name"));
+      names.forEach(function (n) { n.classList.remove("gm-cov-name-hidden"); });
+      if (!map.getContainer().classList.contains("gm-cov-names")) return;
+      var kept = [];
+      names.forEach(function (n) {
+        var r = n.getBoundingClientRect();
+        if (!r.width) return;
+        var clash = kept.some(function (k) {
+          return r.left < k.right + 2 && k.left < r.right + 2 && r.top < k.bottom + 1 && k.top < r.bottom + 1;
+        });
+        if (clash) n.classList.add("gm-cov-name-hidden");
+        else kept.push(r);
+      });
+    }
+
     // names of uncovered key places only when zoomed in enough to read them; camera dots sized to the zoom
     function onZoom() {
       map.getContainer().classList.toggle("gm-cov-names", map.getZoom() >= 17);
+      declutterNames();
       var radius = cameraRadius();
       Object.keys(current.cameras).forEach(function (code) {
         current.cameras[code].layer.setRadius(code === current.selected ? radius + 3 : radius);
@@ -809,6 +829,7 @@
       setStatus("ok", "已清除建议 Suggestions cleared");
     });
     map.on("zoomend", onZoom);
+    map.on("overlayadd", declutterNames);
 
     // the whole town, between the panel and the legend
     C.fitTown(map, byView ? C.boundsOf(data.bounds) : layers.grids.getBounds(), panel, legend);
