@@ -109,3 +109,47 @@ def test_coverage_opens_with_a_readable_set_of_layers_and_apart_labels(desktop, 
     page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_NAMES["views"]).locator("input").check()
     assert page.evaluate(paths, "gm-cov-views") > 500
     assert errors == []
+
+
+_SUGGESTED = "() => { const s = window.gridmapCoverage.state(); return !s.suggesting && s.suggestRequest !== null; }"
+
+
+def test_suggested_sites_say_where_they_are(desktop, live_server: str, keys, tmp_path: Path) -> None:
+    import httpx
+
+    from tests.conftest import auth
+
+    cov = httpx.get(f"{live_server}/v1/coverage", headers=auth(keys["viewer"]), timeout=60).json()
+    worst = min(cov["grids"], key=lambda g: g["ratio"])["code"]
+    expected = httpx.post(f"{live_server}/v1/coverage/suggest", json={"k": 2, "grid": worst},
+                          headers=auth(keys["viewer"]), timeout=120).json()["features"]
+    page, errors = desktop("/maps/coverage")
+    page.fill("#gm-cov-k", "2")
+    page.select_option("#gm-cov-grid", worst)
+    page.locator("#gm-cov-suggest").click()
+    page.wait_for_function(_SUGGESTED, timeout=120_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(tmp_path / "suggested.png"))
+    items = page.locator(".gm-cov-sugg-item").all_inner_texts()
+    assert len(items) == len(expected) == 2
+    for text, f in zip(items, expected):
+        lon, lat = f["geometry"]["coordinates"]
+        building = f["properties"]["building"]
+        assert f"{lon:.6f}, {lat:.6f}" in text, text  # the coordinates
+        assert building["code"] in text and building["name"] in text, (text, building)  # the building
+    # a marker at each site: the marker's anchor on screen is the site's point
+    at = page.evaluate("""() => { const m = window.gridmapCoverage.map, out = [];
+        window.gridmapCoverage.layers.suggestions.eachLayer(l => { if (l instanceof L.Marker) {
+            const ll = l.getLatLng(), p = m.latLngToContainerPoint(ll), r = l.getElement().getBoundingClientRect(),
+                  c = m.getContainer().getBoundingClientRect();
+            out.push([ll.lng, ll.lat, r.left + r.width / 2 - c.left - p.x, r.top + r.height / 2 - c.top - p.y]); } });
+        return out; }""")
+    assert len(at) == 2
+    for (lon, lat, dx, dy), f in zip(at, expected):
+        assert (lon, lat) == pytest.approx(tuple(f["geometry"]["coordinates"]), abs=1e-9)
+        assert abs(dx) <= 1 and abs(dy) <= 1
+    # the marker's popup says it too
+    page.locator(".gm-cov-sugg-item").first.click()
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert "最近楼栋 Nearest building" in popup and expected[0]["properties"]["building"]["code"] in popup
+    assert errors == []

@@ -532,11 +532,24 @@
       clearButton.disabled = true;
     }
 
+    // "building name (code) · 3 m": the building a site is on, or the nearest one (the API's p.building)
+    function buildingText(b) {
+      if (!b) return null;
+      var name = C.present(b.name) ? b.name + " (" + b.code + ")" : b.code;
+      return C.isNum(b.distance_m) && b.distance_m >= 1 ? name + " · " + Math.round(b.distance_m) + " m" : name;
+    }
+
+    function pointText(latlng) {
+      return latlng.lng.toFixed(6) + ", " + latlng.lat.toFixed(6);
+    }
+
     function suggestionPopup(p) {
       var box = el("div", "gm-cov-popup");
       box.appendChild(el("div", "gm-cov-popup-title", "建议点位 Suggested site " + p.rank));
       var dl = el("dl");
       rows(dl, [
+        ["位置 Location", p.point],
+        ["最近楼栋 Nearest building", buildingText(p.building)],
         ["安装 Mount", MOUNT_LABELS[p.mount] || p.mount],
         ["方位 Azimuth", plain(p.azimuth_deg, "°")],
         ["视场角 FOV", plain(p.hfov_deg, "°")],
@@ -574,7 +587,9 @@
           icon: L.divIcon({ className: "gm-cov-sugg-icon", html: badge, iconSize: [22, 22], iconAnchor: [11, 11] }),
           title: "建议点位 Suggested site " + rank, gmRank: rank,
         });
-        marker.bindPopup(function () { return suggestionPopup(L.extend({}, p, { rank: rank })); }, { maxWidth: 300 });
+        marker.bindPopup(function () {
+          return suggestionPopup(L.extend({}, p, { rank: rank, point: pointText(latlng) }));
+        }, { maxWidth: 300 });
         layers.suggestions.addLayer(marker);
 
         var li = el("li", "gm-cov-sugg-item");
@@ -587,6 +602,10 @@
         added.setAttribute("data-added-m2", String(p.added_m2));
         li.appendChild(added);
         li.appendChild(el("span", "gm-cov-sugg-inc", plain(p.added_incidents, "") + " 起事件 incidents"));
+        // where: the building (on it, or the nearest) and the coordinates
+        var where = buildingText(p.building);
+        if (where) li.appendChild(el("span", "gm-cov-sugg-where", "楼栋 Building " + where));
+        li.appendChild(el("span", "gm-cov-sugg-where gm-cov-sugg-point", "坐标 " + pointText(latlng)));
         li.tabIndex = 0;
         li.title = "定位 Show on the map";
         var show = function () {
@@ -599,6 +618,7 @@
 
         current.suggestions.push({
           rank: rank, lon: latlng.lng, lat: latlng.lat, mount: p.mount, azimuth_deg: p.azimuth_deg,
+          building: p.building || null,
           added_m2: p.added_m2, added_incidents: p.added_incidents,
         });
       });
