@@ -345,6 +345,10 @@ def suggest_sites(conn: Connection, *, k: int, grid_code: str | None = None, hfo
                                         "building_id": int(building_ids[near[b]]) if b is not None else None,
                                         "added_m2": round(s.added_m2, 1), "added_incidents": s.added_incidents,
                                         "view": json.loads(shapely.to_geojson(from_metric(s.view, crs=crs)))}})
+    # where each site is, in words: the building it is mounted on (a wall) or the nearest one (a pole)
+    near_buildings = stored.nearest_buildings(conn, [tuple(f["geometry"]["coordinates"]) for f in features])
+    for f, building in zip(features, near_buildings):
+        f["properties"]["building"] = building
     return {"type": "FeatureCollection", "features": features, "k": k, "grid": grid_code,
             "watchable_m2": float(watch.area), "covered_m2_before": float(covered.intersection(watch).area),
             "method": "greedy maximal covering (gain = newly covered watchable m² + incidents × "

@@ -11,6 +11,7 @@
   ``GeoJsonPopup`` built with ``textContent`` (folium's write the values as HTML).
 - :func:`add_page_assets` gives a page with a script of its own its title,
   stylesheet and scripts, ``gridmap/common.js`` (:data:`COMMON_SCRIPT_PATH`) first.
+- :func:`phone_fold` folds a panel's body away on a phone (:data:`PHONE_MAX_WIDTH`), behind a button.
 
 Examples
 --------
@@ -47,10 +48,12 @@ __all__ = [
     "DEFAULT_CENTER",
     "LayerGroup",
     "MapPanel",
+    "WALL_BUTTON",
     "TextPopup",
     "TextTooltip",
     "add_page_assets",
     "new_map",
+    "phone_fold",
     "render",
     "script_tags",
 ]
@@ -76,6 +79,14 @@ COMMON_SCRIPT_PATH = "gridmap/common.js"
 
 #: Background of the map where no tiles are drawn ("none" basemap).
 NO_BASEMAP_BACKGROUND = "#f2f0eb"
+
+#: The widest window laid out as a phone (CSS pixels): panels fold away behind buttons (:func:`phone_fold`).
+PHONE_MAX_WIDTH = 640
+
+#: The wall-screen toggle a panel carries (common.js wires it; ``?screen=wall`` turns the mode on too).
+WALL_BUTTON = ('<button type="button" class="gm-wall-toggle" aria-pressed="false" '
+               'title="放大面板文字与控件, 供远处观看 Larger panel text and controls, to read from metres away">'
+               "大屏 Wall screen</button>")
 
 #: Fonts that render Chinese on Windows, macOS and Linux desktops.
 FONT_STACK = (
@@ -118,6 +129,35 @@ GRIDMAP_CSS = f"""
   .gm-view-notes {{ background: #fffbe6; color: #3d2e00; padding: 4px 8px; max-width: 28rem;
                     font: 13px/1.4 {FONT_STACK}; }}
   .gm-view-notes p {{ margin: 2px 0; }}
+  /* the wall screen (common.js: ?screen=wall or a panel's button): the panels' text and controls scaled */
+  :root {{ --gm-scale: 1; }}
+  html.gm-wall {{ --gm-scale: 1.5; }}
+  .gm-wall-toggle {{
+    font: inherit; font-size: calc(14px * var(--gm-scale, 1)); padding: 3px 9px; margin: 0 0 6px; cursor: pointer;
+    color: #1f2937; background: #f3f4f6; border: 1px solid #6b7280; border-radius: 4px;
+  }}
+  .gm-wall-toggle[aria-pressed="true"] {{ color: #fff; background: #1f2937; }}
+  @media (max-width: {PHONE_MAX_WIDTH}px) {{ .gm-wall-toggle {{ display: none; }} }}
+  /* phone_fold(): the body of a panel folded away on a phone behind a button (a checkbox's label: no script) */
+  .gm-fold-toggle, .gm-fold-button {{ display: none; }}
+  @media (max-width: {PHONE_MAX_WIDTH}px) {{
+    .gm-fold-toggle {{ display: block; position: absolute; width: 1px; height: 1px; margin: 0; opacity: 0;
+                       pointer-events: none; }}
+    .gm-fold-button {{
+      display: inline-flex; align-items: center; gap: 4px; min-height: 36px; padding: 4px 10px;
+      box-sizing: border-box; cursor: pointer; user-select: none; font: 600 14px/1.2 {FONT_STACK};
+      color: #111; background: #fff; border: 1px solid #8a8a8a; border-radius: 4px;
+    }}
+    .gm-fold-button::after {{ content: "\\25BE"; }}
+    .gm-fold-toggle:checked + .gm-fold-button::after {{ content: "\\25B4"; }}
+    .gm-fold-toggle:focus-visible + .gm-fold-button {{ outline: 3px solid #2b5fad; outline-offset: 1px; }}
+    .gm-fold-toggle:not(:checked) ~ .gm-fold-body {{ display: none; }}
+    .gm-panel:has(> .gm-fold-toggle:not(:checked)) {{ padding: 4px; }}
+    /* the overview's title: bottom left, above the scale bar, clear of the layer control (top right) */
+    .gm-topcenter.gm-title {{ top: auto; bottom: 30px; left: 10px; transform: none; box-sizing: border-box;
+                              max-width: calc(100% - 170px); text-align: left; padding: 4px 8px; }}
+    .gm-title h1 {{ font-size: 15px; }}
+  }}
 </style>
 """
 
@@ -171,6 +211,21 @@ class MapPanel(MacroElement):
         self.position = position
         extra = " gm-topcenter" if position == "topcenter" else ""
         self.css_class = f"gm-panel {class_name}".strip() + extra
+
+
+def phone_fold(body: str, *, key: str, label: str, head: str = "") -> str:
+    """A panel's HTML whose *body* folds away on a phone (``max-width`` :data:`PHONE_MAX_WIDTH`) behind a
+    button named *label* (folded at first; a tap opens it); *head* stays in view. On a wider screen the
+    button is not shown and *body* always is. *key* makes the toggle's ``id`` (``gm-fold-<key>``): one per page.
+
+    >>> html = phone_fold("<p>rows</p>", key="legend", label="图例 Legend")
+    >>> 'id="gm-fold-legend"' in html and 'for="gm-fold-legend"' in html and '<div class="gm-fold-body"><p>' in html
+    True
+    """
+    ident = f"gm-fold-{key}"
+    return (f'{head}<input type="checkbox" class="gm-fold-toggle" id="{ident}">'
+            f'<label class="gm-fold-button" for="{ident}">{_html.escape(label)}</label>'
+            f'<div class="gm-fold-body">{body}</div>')
 
 
 class _ScaleBar(MacroElement):

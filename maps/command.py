@@ -56,7 +56,7 @@ import folium
 from folium.plugins import MarkerCluster
 
 from maps.assets import localize
-from maps.base import LayerGroup, MapPanel, add_page_assets, new_map, render
+from maps.base import WALL_BUTTON, LayerGroup, MapPanel, add_page_assets, new_map, phone_fold, render
 from maps.byview import StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
 from maps.layers import add_grid_labels, slim
 
@@ -190,7 +190,7 @@ def _legend_html() -> str:
         )
     rows.append('<div class="gm-row"><span class="gm-dot gm-cmd-overdue-dot"></span>逾期 overdue '
                 '<span class="gm-cmd-count" data-count="overdue"></span></div>')
-    rows.append('<div class="gm-row"><span class="gm-cmd-cluster-key">12<b class="gm-cmd-badge">2</b></span>'
+    rows.append('<div class="gm-row"><span class="gm-cmd-cluster-key" aria-hidden="true">12<b class="gm-cmd-badge">2</b></span>'
                 "聚合 cluster, 逾期数 overdue</div>")
     rows.append('<div class="gm-row"><span class="gm-cmd-line"></span>网格边界 grid boundary</div>')
     return "".join(rows)
@@ -243,8 +243,8 @@ def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: t
     data = " ".join(f'data-{k}="{esc(str(v))}"' for k, v in settings.items())
     return (
         f'<div id="{PANEL_ID}" class="gm-cmd" {data}>'
-        f'<h1 class="gm-cmd-title">{esc(title)}</h1>'
-        '<form class="gm-cmd-form" autocomplete="off">'
+        + phone_fold(
+        f'{WALL_BUTTON}<form class="gm-cmd-form" autocomplete="off">'
         '<fieldset><legend>时间 Time</legend>'
         '<div class="gm-cmd-months">'
         f'<label>从 From <input id="gm-cmd-from" type="month" min="{esc(first)}" max="{esc(last)}" '
@@ -271,8 +271,9 @@ def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: t
         "</form>"
         '<div id="gm-cmd-status" class="gm-cmd-status" aria-live="polite" data-state="loading">'
         "加载中 Loading…</div>"
-        f"{_implausible_html(implausible, earliest)}"
-        "</div>"
+        f"{_implausible_html(implausible, earliest)}",
+        key="panel", label="筛选 Filters", head=f'<h1 class="gm-cmd-title">{esc(title)}</h1>')
+        + "</div>"
     )
 
 
@@ -359,7 +360,8 @@ def build_command_map(
     panel = _panel_html(api_base=api_base, title=title, months=months, window=window, implausible=implausible,
                         earliest=earliest, by_view=by_view, bounds=bounds, view_incidents=view_incidents)
     MapPanel(panel, position="topleft", class_name="gm-cmd-panel").add_to(m)
-    MapPanel(_legend_html(), position="bottomright", class_name="gm-legend gm-cmd-legend").add_to(m)
+    MapPanel(phone_fold(_legend_html(), key="legend", label="图例 Legend"), position="bottomright",
+             class_name="gm-legend gm-cmd-legend").add_to(m)
     if by_view or is_by_view(buildings):
         add_view_loading(m, static_url=static_url)
     localize(m, static_url=static_url)

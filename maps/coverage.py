@@ -55,7 +55,7 @@ from collections.abc import Mapping
 import folium
 
 from maps.assets import localize
-from maps.base import LayerGroup, MapPanel, add_page_assets, new_map, render
+from maps.base import WALL_BUTTON, LayerGroup, MapPanel, add_page_assets, new_map, render
 from maps.byview import OGC_BASE, StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
 from maps.layers import add_label_points, slim
 from maps.overview import CAMERA_STATUS_COLOURS
@@ -63,6 +63,7 @@ from maps.overview import CAMERA_STATUS_COLOURS
 __all__ = [
     "DORI_LABELS",
     "KIND_LABELS",
+    "DEFAULT_OFF",
     "LAYER_NAMES",
     "MAX_K",
     "MOUNT_LABELS",
@@ -97,6 +98,9 @@ LAYER_NAMES = {
     "key-covered": "已覆盖重点场所 Covered key places",
     "suggestions": "建议点位 Suggested sites",
 }
+
+#: Layers listed in the layer control but off when the page opens.
+DEFAULT_OFF = ("views", "gaps")
 
 #: Coverage-ratio classes of the choropleth: (class, lower bound, upper bound, label, fill colour).
 #: A sequential purple ramp (ColorBrewer Purples): it stays apart from the cameras' status
@@ -210,7 +214,7 @@ def _panel_html(*, api_base: str, title: str, by_view: bool = False,
             '<span id="{id}" class="gm-cov-stat-value">–</span></div>')
     return (
         f'<div id="{PANEL_ID}" class="gm-cov" {data}>'
-        f'<h1 class="gm-cov-title">{esc(title)}</h1>'
+        f'<h1 class="gm-cov-title">{esc(title)}</h1>{WALL_BUTTON}'
         '<div class="gm-cov-stats">'
         + stat.format(label="全镇覆盖率 Town coverage", id="gm-cov-town-ratio")
         + stat.format(label="可视面积 Covered / watchable", id="gm-cov-town-area")
@@ -305,8 +309,10 @@ def build_coverage_map(
     geojson_layer(building_feats, gm_layer="buildings", style=_BUILDING_STYLE, name=LAYER_NAMES["buildings"],
                   interactive=False).add_to(m)
     # Filled by coverage.js.
+    # The views and the gaps' hatching start off (hundreds of each bury the coverage colours); staff turn
+    # them on in the layer control.
     for layer in ("views", "gaps", "cameras", "key-uncovered", "key-covered", "suggestions"):
-        LayerGroup(name=LAYER_NAMES[layer], gm_layer=layer).add_to(m)
+        LayerGroup(name=LAYER_NAMES[layer], gm_layer=layer, show=layer not in DEFAULT_OFF).add_to(m)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     MapPanel(_panel_html(api_base=api_base, title=title, by_view=by_view, bounds=bounds, view_budgets=view_budgets),

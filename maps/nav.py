@@ -3,7 +3,8 @@
 :func:`header_html` makes it (trusted, static HTML; the key's name is escaped); :func:`add_header` puts it
 above a folium map (the map fills the rest of the window, so the header covers none of its controls);
 the plain pages (the plans list, the sign-in and message pages, the vector-tile page) write it first in
-their ``<body>``. Its styles are ``maps/static/gridmap/nav.css`` (:data:`NAV_STYLESHEET_PATH`).
+their ``<body>``. Its styles are ``maps/static/gridmap/nav.css`` (:data:`NAV_STYLESHEET_PATH`). On a phone
+the header is one row (under 48 px): the links and who is signed in open from a menu button (CSS only).
 
 Sign-out is a form POST to ``/maps/logout`` (the server checks its ``Origin``: api/routes/maps.py).
 
@@ -62,6 +63,10 @@ def pages_for(role: str) -> list[NavPage]:
     return [p for p in PAGES if role_allows(role, p.role)]
 
 
+def _is_here(page: NavPage, current: str) -> bool:
+    return current == page.path or (page.path != "/maps/" and current.startswith(page.path + "?"))
+
+
 def header_html(*, name: str | None, role: str | None, current: str = "") -> str:
     """The header for a key named *name* of *role* on the page at path *current* (None: nobody signed in:
     the header has the site's name only)."""
@@ -71,10 +76,16 @@ def header_html(*, name: str | None, role: str | None, current: str = "") -> str
     if role is not None:
         items = []
         for p in pages_for(role):
-            here = current == p.path or (p.path != "/maps/" and current.startswith(p.path + "?"))
-            mark = ' aria-current="page"' if here else ""
+            mark = ' aria-current="page"' if _is_here(p, current) else ""
             items.append(f'<a href="{esc(p.path)}"{mark}>{esc(p.label)}</a>')
         links = f'<nav class="gm-nav-links" aria-label="页面 Pages">{"".join(items)}</nav>'
+        here_label = next((p.label for p in pages_for(role) if _is_here(p, current)), "")
+        # a phone: the links and who is signed in fold behind a menu button (a checkbox's label: no script)
+        menu = ('<input type="checkbox" id="gm-nav-menu" class="gm-nav-toggle">'
+                '<label for="gm-nav-menu" class="gm-nav-menu" title="菜单 Menu">'
+                '<span aria-hidden="true">&#9776;</span> 菜单 Menu</label>'
+                + (f'<span class="gm-nav-here">{esc(here_label)}</span>' if here_label else ""))
+        links = menu + links
         who = (f'<div class="gm-nav-who"><span class="gm-nav-user" title="已登录 Signed in">'
                f'<span class="gm-nav-name">{esc(name or "?")}</span> · '
                f'<span class="gm-nav-role">{esc(ROLE_LABELS.get(role, role))}</span></span>'

@@ -34,7 +34,7 @@ from folium.utilities import JsCode
 from shapely.geometry import mapping, shape
 
 from maps.assets import localize
-from maps.base import MapPanel, TextPopup, TextTooltip, new_map, render
+from maps.base import MapPanel, TextPopup, TextTooltip, new_map, phone_fold, render
 from maps.byview import StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
 from maps.layers import feature_collection, features, grid_label, round_geometry
 
@@ -361,7 +361,8 @@ def build_overview_map(
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     MapPanel(_title_html(title, totals), position="topcenter", class_name="gm-title").add_to(m)
-    MapPanel(_legend_html(names, colours, totals), position="bottomright", class_name="gm-legend").add_to(m)
+    MapPanel(phone_fold(_legend_html(names, colours, totals), key="legend", label="图例 Legend"),
+             position="bottomright", class_name="gm-legend").add_to(m)
     if by_view:
         add_view_loading(m, static_url=static_url)
 

@@ -27,6 +27,7 @@ from geo.errors import NotFound
 __all__ = [
     "any_views",
     "buildings",
+    "nearest_buildings",
     "camera_rows",
     "camera_status_counts",
     "copy_unchanged_grid_coverage",
@@ -73,6 +74,24 @@ def buildings(conn: Connection) -> tuple[np.ndarray, np.ndarray]:
     rows = conn.execute(text("SELECT id, ST_AsBinary(geom) FROM building ORDER BY id")).all()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     return ids, _geoms([r[1] for r in rows])
+
+
+def nearest_buildings(conn: Connection, points: Sequence[tuple[float, float]]) -> list[dict[str, Any] | None]:
+    """The building nearest each (lon, lat) in *points*, in their order: ``{code, name, address, distance_m}``
+    (metres, 0 on or inside its footprint); None where there is no building at all."""
+    if not points:
+        return []
+    rows = conn.execute(text("""
+        SELECT p.i, b.code, b.name, b.address,
+               ST_Distance(b.geom::geography, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)::geography)
+        FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) WITH ORDINALITY AS p(lon, lat, i)
+        CROSS JOIN LATERAL (
+            SELECT code, name, address, geom FROM building
+            ORDER BY geom <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) LIMIT 1) AS b
+        ORDER BY p.i"""), {"lons": [float(x) for x, _ in points], "lats": [float(y) for _, y in points]}).all()
+    found = {int(r[0]): {"code": r[1], "name": r[2], "address": r[3], "distance_m": round(float(r[4]), 1)}
+             for r in rows}
+    return [found.get(i) for i in range(1, len(points) + 1)]
 
 
 def camera_rows(conn: Connection, *, camera_ids: Sequence[int] | None = None) -> list[Row[Any]]:

@@ -181,4 +181,14 @@ def test_gaps_and_suggestions(env) -> None:  # type: ignore[no-untyped-def]
             inside = conn.execute(text("SELECT count(*) FROM building WHERE ST_Covers(geom, "
                                        "ST_SetSRID(ST_MakePoint(:x, :y), 4326))"), {"x": x, "y": y}).scalar()
             assert inside == 0, "a suggested site lies inside a building"
+            # where it is, in words: the nearest building, as PostGIS finds it, and how far (a wall: ~0 m)
+            nearest = conn.execute(text(
+                "SELECT code, ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography) "
+                "FROM building ORDER BY ST_Distance(geom::geography, "
+                "ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography) LIMIT 1"), {"x": x, "y": y}).one()
+            building = p["properties"]["building"]
+            assert building["code"] == nearest[0] and building["name"] and building["address"], building
+            assert building["distance_m"] == pytest.approx(nearest[1], abs=0.1)
+            if p["properties"]["mount"] == "wall":
+                assert building["distance_m"] < 2, building
     assert c.post("/v1/coverage/suggest", json={"k": 0}, headers=h).status_code == 422

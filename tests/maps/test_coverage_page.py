@@ -88,6 +88,10 @@ def test_coverage_page_draws_choropleth_views_gaps_cameras_and_key_places(
     state = _state(page)
     assert state["error"] is None and state["loading"] is False
     counts = state["counts"]
+    # the views and the gaps start off (a readable default): turned on as staff would, in the layer control
+    assert page.evaluate(_PATHS, "gm-cov-views") == 0 == page.evaluate(_PATHS, "gm-cov-gaps")
+    for layer in ("views", "gaps"):
+        page.locator(".leaflet-control-layers-overlays label", has_text=LAYER_NAMES[layer]).locator("input").check()
     # the choropleth: every grid coloured by its class
     assert counts["grids"] == 50
     assert state["gridClasses"] == dict(Counter(ratio_class(g["ratio"]) for g in coverage["grids"]))

@@ -25,7 +25,10 @@
  *    viewBox(map, margin), bboxParam(box): the box in view and its bbox= value (city pages);
  *  - newController(previous): aborts the previous request set and gives a new AbortController (or null);
  *  - pane(map, name, zIndex, noPointer), addHatches(className, hatches): map panes, SVG hatch fills;
- *  - start(init, failure): runs the page's init() once the DOM is ready.
+ *  - start(init, failure): runs the page's init() once the DOM is ready;
+ *  - wall screen (a command centre's big screen seen from metres away): ?screen=wall, or a page's
+ *    .gm-wall-toggle button, puts class gm-wall on <html>, whose --gm-scale (maps/base.py) scales the
+ *    panels' text and controls; the button keeps ?screen=wall in the address, so a reload keeps the mode.
  */
 (function () {
   "use strict";
@@ -296,6 +299,42 @@
     else run();
   }
 
+  /* ---------- wall screen ---------- */
+
+  var WALL = "gm-wall";
+
+  function setWall(on) {
+    document.documentElement.classList.toggle(WALL, on);
+    Array.prototype.forEach.call(document.querySelectorAll(".gm-wall-toggle"), function (button) {
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    if (window.history && window.history.replaceState) {
+      var url = new URL(window.location.href);
+      if (on) url.searchParams.set("screen", "wall");
+      else url.searchParams.delete("screen");
+      window.history.replaceState(window.history.state, "", url.toString());
+    }
+  }
+
+  function isWall() {
+    return document.documentElement.classList.contains(WALL);
+  }
+
+  if (new URL(window.location.href).searchParams.get("screen") === "wall") {
+    document.documentElement.classList.add(WALL);
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest ? e.target.closest(".gm-wall-toggle") : null;
+    if (button) setWall(!isWall());
+  }, true); // capture: the panels stop the click's bubbling (L.DomEvent.disableClickPropagation)
+  function markWallButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll(".gm-wall-toggle"), function (button) {
+      button.setAttribute("aria-pressed", isWall() ? "true" : "false");
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", markWallButtons);
+  else markWallButtons();
+
   window.gridmapCommon = {
     findLeaflet: findLeaflet,
     findPage: findPage,
@@ -326,5 +365,7 @@
     pane: pane,
     addHatches: addHatches,
     start: start,
+    setWall: setWall,
+    isWall: isWall,
   };
 })();

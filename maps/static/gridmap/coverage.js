@@ -518,6 +518,7 @@
       });
       current.counts.keyUncovered = nUncovered;
       current.counts.keyCovered = nCovered;
+      declutterNames();
     }
 
     /* ---------- suggestions ---------- */
@@ -531,11 +532,24 @@
       clearButton.disabled = true;
     }
 
+    // "building name (code) · 3 m": the building a site is on, or the nearest one (the API's p.building)
+    function buildingText(b) {
+      if (!b) return null;
+      var name = C.present(b.name) ? b.name + " (" + b.code + ")" : b.code;
+      return C.isNum(b.distance_m) && b.distance_m >= 1 ? name + " · " + Math.round(b.distance_m) + " m" : name;
+    }
+
+    function pointText(latlng) {
+      return latlng.lng.toFixed(6) + ", " + latlng.lat.toFixed(6);
+    }
+
     function suggestionPopup(p) {
       var box = el("div", "gm-cov-popup");
       box.appendChild(el("div", "gm-cov-popup-title", "建议点位 Suggested site " + p.rank));
       var dl = el("dl");
       rows(dl, [
+        ["位置 Location", p.point],
+        ["最近楼栋 Nearest building", buildingText(p.building)],
         ["安装 Mount", MOUNT_LABELS[p.mount] || p.mount],
         ["方位 Azimuth", plain(p.azimuth_deg, "°")],
         ["视场角 FOV", plain(p.hfov_deg, "°")],
@@ -573,7 +587,9 @@
           icon: L.divIcon({ className: "gm-cov-sugg-icon", html: badge, iconSize: [22, 22], iconAnchor: [11, 11] }),
           title: "建议点位 Suggested site " + rank, gmRank: rank,
         });
-        marker.bindPopup(function () { return suggestionPopup(L.extend({}, p, { rank: rank })); }, { maxWidth: 300 });
+        marker.bindPopup(function () {
+          return suggestionPopup(L.extend({}, p, { rank: rank, point: pointText(latlng) }));
+        }, { maxWidth: 300 });
         layers.suggestions.addLayer(marker);
 
         var li = el("li", "gm-cov-sugg-item");
@@ -586,6 +602,10 @@
         added.setAttribute("data-added-m2", String(p.added_m2));
         li.appendChild(added);
         li.appendChild(el("span", "gm-cov-sugg-inc", plain(p.added_incidents, "") + " 起事件 incidents"));
+        // where: the building (on it, or the nearest) and the coordinates
+        var where = buildingText(p.building);
+        if (where) li.appendChild(el("span", "gm-cov-sugg-where", "楼栋 Building " + where));
+        li.appendChild(el("span", "gm-cov-sugg-where gm-cov-sugg-point", "坐标 " + pointText(latlng)));
         li.tabIndex = 0;
         li.title = "定位 Show on the map";
         var show = function () {
@@ -598,6 +618,7 @@
 
         current.suggestions.push({
           rank: rank, lon: latlng.lng, lat: latlng.lat, mount: p.mount, azimuth_deg: p.azimuth_deg,
+          building: p.building || null,
           added_m2: p.added_m2, added_incidents: p.added_incidents,
         });
       });
@@ -672,9 +693,28 @@
 
     /* ---------- the view ---------- */
 
+    // key-place names that would overlap one shown already are hidden (class gm-cov-name-hidden), in the
+    // order the places came; a zoom shows them again where there is room
+    function declutterNames() {
+      var names = Array.prototype.slice.call(map.getContainer().querySelectorAll(".gm-cov-key-name"));
+      names.forEach(function (n) { n.classList.remove("gm-cov-name-hidden"); });
+      if (!map.getContainer().classList.contains("gm-cov-names")) return;
+      var kept = [];
+      names.forEach(function (n) {
+        var r = n.getBoundingClientRect();
+        if (!r.width) return;
+        var clash = kept.some(function (k) {
+          return r.left < k.right + 2 && k.left < r.right + 2 && r.top < k.bottom + 1 && k.top < r.bottom + 1;
+        });
+        if (clash) n.classList.add("gm-cov-name-hidden");
+        else kept.push(r);
+      });
+    }
+
     // names of uncovered key places only when zoomed in enough to read them; camera dots sized to the zoom
     function onZoom() {
       map.getContainer().classList.toggle("gm-cov-names", map.getZoom() >= 17);
+      declutterNames();
       var radius = cameraRadius();
       Object.keys(current.cameras).forEach(function (code) {
         current.cameras[code].layer.setRadius(code === current.selected ? radius + 3 : radius);
@@ -809,6 +849,7 @@
       setStatus("ok", "已清除建议 Suggestions cleared");
     });
     map.on("zoomend", onZoom);
+    map.on("overlayadd", declutterNames);
 
     // the whole town, between the panel and the legend
     C.fitTown(map, byView ? C.boundsOf(data.bounds) : layers.grids.getBounds(), panel, legend);

@@ -45,14 +45,34 @@
     return C.present(value) && value !== "–";
   }
 
+  // rows of [term, text or a DOM node]; a row without a value is left out
   function definitionList(rows) {
     var dl = el("dl");
     rows.forEach(function (row) {
-      if (!present(row[1])) return;
+      if (!(row[1] instanceof Node) && !present(row[1])) return;
       dl.appendChild(el("dt", null, row[0]));
-      dl.appendChild(el("dd", null, row[1]));
+      var dd = dl.appendChild(el("dd"));
+      if (row[1] instanceof Node) dd.appendChild(row[1]);
+      else dd.textContent = String(row[1]);
     });
     return dl;
+  }
+
+  // a phone number as a tap-to-call link (tel: keeps digits and + - , ; * #), its text as given
+  function phoneLink(phone) {
+    var a = el("a", "gm-tel", phone);
+    a.href = "tel:" + String(phone).replace(/[^0-9+\-,;*#]/g, "");
+    return a;
+  }
+
+  // "name · phone": the phone a tel: link
+  function memberNode(member) {
+    var span = el("span", null, member.name);
+    if (present(member.phone)) {
+      span.appendChild(document.createTextNode(" · "));
+      span.appendChild(phoneLink(member.phone));
+    }
+    return span;
   }
 
   function init() {
@@ -209,11 +229,27 @@
       if (layer && typeof layer.getBounds === "function") fitBeside(layer.getBounds(), 18);
     }
 
+    // a phone (lookup.css): the card is a sheet fixed at the bottom of the window, the panel across the top
+    function isPhone() {
+      return window.getComputedStyle(card).position === "fixed";
+    }
+
+    // [top, left, bottom, right] of the map the panel and the card (a phone's sheet) leave in view, as padding
+    function clearPadding() {
+      if (!isPhone()) { // keep the target clear of the panel (top left) when the map is wide enough
+        return [40, map.getSize().x > 2 * panel.offsetWidth + 120 ? panel.offsetWidth + 40 : 24, 40, 40];
+      }
+      var box = map.getContainer().getBoundingClientRect();
+      var top = Math.max(10, panel.getBoundingClientRect().bottom - box.top + 10);
+      var bottom = card.hidden ? 10 : Math.max(10, box.bottom - card.getBoundingClientRect().top + 10);
+      return [top, 10, bottom, 10];
+    }
+
     function fitBeside(bounds, maxZoom) {
       if (!bounds || !bounds.isValid()) return;
-      // keep the target clear of the panel (top left) when the map is wide enough
-      var left = map.getSize().x > 2 * panel.offsetWidth + 120 ? panel.offsetWidth + 40 : 24;
-      var options = { paddingTopLeft: [left, 40], paddingBottomRight: [40, 40], maxZoom: maxZoom, animate: false };
+      var pad = clearPadding();
+      var options = { paddingTopLeft: [pad[1], pad[0]], paddingBottomRight: [pad[3], pad[2]], maxZoom: maxZoom,
+                      animate: false };
       var fit = function () { map.fitBounds(bounds, options); };
       // No animation: the end of a zoom animation still in flight would put back its own
       // target over a newer view (Leaflet 1.9), e.g. when candidates are clicked quickly.
@@ -226,11 +262,27 @@
 
     function setCard(state, children) {
       card.textContent = "";
+      card.appendChild(foldButton());
       children.forEach(function (child) {
         if (child) card.appendChild(child);
       });
       card.setAttribute("data-state", state);
+      card.classList.remove("gm-folded");
       card.hidden = false;
+    }
+
+    // a phone's sheet folds to its first lines and opens again (lookup.css shows the button on a phone only)
+    function foldButton() {
+      var button = el("button", "gm-card-fold", "收起 Hide");
+      button.type = "button";
+      button.setAttribute("aria-expanded", "true");
+      button.addEventListener("click", function (e) {
+        L.DomEvent.stop(e);
+        var folded = card.classList.toggle("gm-folded");
+        button.textContent = folded ? "展开 Show" : "收起 Hide";
+        button.setAttribute("aria-expanded", folded ? "false" : "true");
+      });
+      return button;
     }
 
     function gridFromProperties(code) {
@@ -258,9 +310,7 @@
       var props = feature ? feature.properties : {};
       var community = grid.community || {};
       var member = grid.grid_member;
-      var memberText = member && present(member.name)
-        ? member.name + (present(member.phone) ? " · " + member.phone : "")
-        : "未配置 none assigned";
+      var memberText = member && present(member.name) ? memberNode(member) : "未配置 none assigned";
       var rows = [
         ["社区 Community", present(community.name) ? community.name + " (" + (community.code || "") + ")" : community.code],
         ["网格员 Grid member", memberText],
@@ -367,6 +417,8 @@
               ["方案 Plan", plan(body.plan)],
             ]),
           ]);
+          // a phone: the sheet covers the lower part of the map; bring the grid into the part left in view
+          if (isPhone() && gridByCode[body.grid.code]) zoomTo(gridByCode[body.grid.code]);
         } else if (result.status === 404 && result.body && result.body.error &&
                    result.body.error.code === "outside_grids") {
           highlight(null);
@@ -390,14 +442,6 @@
     function showMatch(match, grid, candidates, selected, heading, planInfo) {
       var gridLayer = highlight(grid ? grid.code : null);
       var buildingLayer = highlightBuilding(match.building);
-      if (gridLayer || buildingLayer || !grid) zoomTo(gridLayer || buildingLayer);
-      else {
-        // not in view (loaded by view): zoom to the grid fetched by its code; it is then loaded and highlighted
-        var mine = sequence;
-        gridFeature(grid.code).then(function (f) {
-          if (f && mine === sequence) fitBeside(L.geoJSON(f).getBounds(), 18);
-        });
-      }
       var building = match.building ? { code: match.building } : null;
       var extra = [
         ["标准地址 Address", match.address],
@@ -409,7 +453,15 @@
         ? [gridSection(grid, extra)]
         : [status("该楼栋不在任何网格内 This building is in no grid", "warn"), definitionList(extra)];
       parts.push(candidateList(candidates, selected, heading));
-      setCard(grid ? "grid" : "outside", parts);
+      setCard(grid ? "grid" : "outside", parts); // first: the zoom keeps the grid clear of the card (a phone)
+      if (gridLayer || buildingLayer || !grid) zoomTo(gridLayer || buildingLayer);
+      else {
+        // not in view (loaded by view): zoom to the grid fetched by its code; it is then loaded and highlighted
+        var mine = sequence;
+        gridFeature(grid.code).then(function (f) {
+          if (f && mine === sequence) fitBeside(L.geoJSON(f).getBounds(), 18);
+        });
+      }
     }
 
     var lastPlan = null;
@@ -446,13 +498,13 @@
         } else if (result.status === 404 && body.error && body.error.code === "no_match") {
           highlight(null);
           highlightBuilding(null);
-          fitBeside(townBounds(), 18); // back to the whole town: the old view answered another query
           var cands = (body.error.details && body.error.details.candidates) || [];
           setCard("no_match", [
             status("未找到匹配地址 No matching address", "warn"),
             el("div", "gm-card-note", body.error.message),
             cands.length ? candidateList(cands, -1, "可能是 Did you mean (" + cands.length + ")") : null,
           ]);
+          fitBeside(townBounds(), 18); // back to the whole town: the old view answered another query
         } else {
           highlight(null);
           highlightBuilding(null);
