@@ -99,9 +99,14 @@ def _geom(column: str, *, simplify: bool) -> str:
 
 def _tile(conn: Connection, name: str, select: str, params: dict[str, Any], *, id_column: str | None = "id") -> bytes:
     fid = f", '{id_column}'" if id_column else ""
-    sql = (f"WITH {_BOUNDS}, rows AS ({select}) "
-           f"SELECT coalesce(ST_AsMVT(rows.*, '{name}', {EXTENT}, 'geom'{fid}), ''::bytea) FROM rows "
-           "WHERE geom IS NOT NULL")
+    # MATERIALIZED: ST_AsMVTGeom once per row. Inlined, the CTE's geometry expression is copied into every
+    # use: a "WHERE geom IS NOT NULL" ran it in the filter and again in the output, and so would the
+    # count and the aggregate here (measured on a city z16 buildings tile: 2.7 -> 1.5 ms of the
+    # database's CPU, tipg's same tile 1.4 ms). ST_AsMVT skips a NULL geometry itself; the count only
+    # tells an empty tile (b"") from a layer of none.
+    sql = (f"WITH {_BOUNDS}, rows AS MATERIALIZED ({select}) "
+           f"SELECT CASE WHEN count(rows.geom) > 0 THEN ST_AsMVT(rows.*, '{name}', {EXTENT}, 'geom'{fid}) "
+           "ELSE ''::bytea END FROM rows")
     return bytes(conn.execute(text(sql), params).scalar_one())
 
 

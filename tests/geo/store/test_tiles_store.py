@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import mapbox_vector_tile
+import pytest
 from sqlalchemy import create_engine, text
 
 from geo.store import queries
@@ -30,3 +33,26 @@ def test_a_read_only_database_stores_nothing_and_serves_the_same_tile(module_db:
         assert decoded == mapbox_vector_tile.decode(live) and len(decoded["grids"]["features"]) == 50
     finally:
         replica.dispose()
+
+
+@pytest.mark.parametrize("layer_name", ["buildings", "communities", "cameras", "incidents"])
+def test_a_tile_computes_each_features_geometry_once(module_db: str, layer_name: str) -> None:
+    """The tile statement's plan evaluates ST_AsMVTGeom once per row (an inlined CTE copied it into the
+    count and the aggregate, or a NULL filter: twice the geometry work; bench/README.md)."""
+    from sqlalchemy import event
+
+    engine = create_engine(module_db)
+    seen: list[tuple[str, Any]] = []
+    event.listen(engine, "before_cursor_execute", lambda c, cur, st, p, ctx, many: seen.append((st, p)))
+    try:
+        with engine.connect() as conn:
+            lon, lat = conn.execute(text("SELECT ST_X(ST_Centroid(ST_Collect(geom))), ST_Y(ST_Centroid(ST_Collect(geom))) "
+                                         "FROM building")).one()
+            z = 16 if layer_name != "communities" else 14
+            body = tile_store.mvt(conn, layer_name, z, *lonlat_to_tile(lon, lat, z))
+            assert body, "the town's middle tile has features"
+            statement, params = next((st, p) for st, p in reversed(seen) if "ST_AsMVT(" in st)
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN (VERBOSE, COSTS OFF) " + statement, params))
+    finally:
+        engine.dispose()
+    assert plan.lower().count("st_asmvtgeom(") == 1, plan
