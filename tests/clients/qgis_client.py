@@ -76,8 +76,7 @@ def main() -> None:
             entry.update(read=len(ids), fields=[f.name() for f in layer.fields()], crs=layer.crs().authid(),
                          extent=[layer.extent().xMinimum(), layer.extent().yMinimum(),
                                  layer.extent().xMaximum(), layer.extent().yMaximum()])
-        else:
-            entry["error"] = layer.error().summary()
+        # (an invalid layer's error() crashes QGIS 3.22: its provider is gone; validity is the answer)
         result["collections"][name] = entry
     tiles = QgsVectorTileLayer(f"type=xyz&url={base}/tiles/grids/{{z}}/{{x}}/{{y}}.mvt&zmin=12&zmax=20"
                                f"&authcfg={authcfg}", "grids tiles")
@@ -85,8 +84,10 @@ def main() -> None:
     if tiles.isValid():
         x0, y0, x1, y1 = (float(v) for v in sys.argv[5].split(","))  # the town in EPSG:3857
         result["tiles"]["drawn_pixels"] = render(tiles, QgsRectangle(x0, y0, x1, y1), f"{out}/qgis-grids-tiles.png")
-    print(json.dumps(result, ensure_ascii=False))
-    app.exitQgis()
+    print(json.dumps(result, ensure_ascii=False), flush=True)
+    # Not app.exitQgis(): QGIS 3.22's teardown of a headless application segfaults now and then (after
+    # the work is done); leave at once with the answer printed.
+    os._exit(0)
 
 
 if __name__ == "__main__":
