@@ -267,6 +267,39 @@ class KeyPlaceCoverage(Open):
     seen_fraction: float
 
 
+class Candidate(Open):
+    grid: str = Field(description="the grid the buildings would go to (a swap: the other building's grid)")
+    ok: bool = Field(description="every grid it changes stays in band and in one piece")
+    reasons: list[dict[str, Any]] = Field(description="why not: [{kind, grid, detail}] (households_band, "
+                                                      "population_band, non_contiguous, empty)")
+    grids: dict[str, dict[str, Any]] = Field(description="code -> households/population before and after, parts after")
+    building: str | None = Field(default=None, description="a swap: the building it trades with")
+
+
+class MoveCandidates(Open):
+    buildings: list[str]
+    from_: list[str] = Field(alias="from", description="the grids the buildings are in now")
+    bands: dict[str, list[int]]
+    candidates: list[Candidate]
+
+
+class SwapCandidates(Open):
+    building: str
+    from_: str = Field(alias="from", description="the building's grid")
+    bands: dict[str, list[int]]
+    candidates: list[Candidate] = Field(description="best first")
+
+
+class CommunityCoverage(Open):
+    code: str
+    name: str
+    grids: int
+    grids_computed: int
+    watchable_m2: float | None
+    covered_m2: float | None
+    ratio: float | None = Field(description="covered / watchable of its computed grids; None before any")
+
+
 class Coverage(Open):
     plan_id: int
     bbox: list[float] | None = Field(description="the bbox asked (west, south, east, north), if any")
@@ -275,6 +308,8 @@ class Coverage(Open):
     grids: list[CoverageGrid] | None = Field(description="the grids (touching bbox); None with grids=false")
     key_places: list[KeyPlaceCoverage] | None = Field(description="the key places (touching bbox); None with "
                                                                   "key_places=false")
+    communities: list[CommunityCoverage] | None = Field(default=None, description="with communities=true: each "
+                                                        "community (touching bbox), its grids' sums")
 
 
 class MonthlyReport(Open):

@@ -264,13 +264,14 @@ def on_plan_published(conn: Connection, *, plan_id: int, previous: Sequence[int]
 
 
 def summary(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT, bbox: Box | None = None,
-            grids: bool = True, key_places: bool = True) -> dict[str, Any]:
+            grids: bool = True, key_places: bool = True, communities: bool = False) -> dict[str, Any]:
     """Per-grid coverage of the published plan, town totals, and key places' coverage.
 
     With *bbox* (lon/lat: a map's view of a city) only the grids and key places touching the box are
     listed (and only the camera views touching it are read); the town totals stay the whole town's.
     A key place's coverage is computed on request from the views (a city's ~100,000 take ~25 s, the
-    reason a map of a city asks by view). *grids* / *key_places* false leave that list out (None)."""
+    reason a map of a city asks by view). *grids* / *key_places* false leave that list out (None);
+    *communities* adds each community's sums (:func:`geo.store.coverage.community_coverage_rows`)."""
     plan = stored.published_plan(conn)
     grid_rows = stored.grid_coverage_rows(conn, plan_id=plan, bbox=bbox) if grids else None
     watch, covered, computed, count = stored.coverage_totals(conn, plan_id=plan)
@@ -279,7 +280,8 @@ def summary(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT, bbox: Box
             "town": {"watchable_m2": watch, "covered_m2": covered, "ratio": covered / watch if watch else None,
                      "grids_computed": computed, "grids": count, "cameras": cams},
             "grids": grid_rows,
-            "key_places": key_place_coverage(conn, metric_crs=metric_crs, bbox=bbox) if key_places else None}
+            "key_places": key_place_coverage(conn, metric_crs=metric_crs, bbox=bbox) if key_places else None,
+            "communities": stored.community_coverage_rows(conn, plan_id=plan, bbox=bbox) if communities else None}
 
 
 def key_place_coverage(conn: Connection, *, metric_crs: str = METRIC_CRS_DEFAULT,

@@ -34,10 +34,14 @@ async def coverage(request: Request, settings: SettingsDep, _: Viewer,
                    grids: Annotated[bool, Query(description="false: leave out the per-grid list")] = True,
                    key_places: Annotated[bool, Query(description="false: leave out the key places' coverage (computed "
                                                                  "on request from the camera views: ~1 ms per place)")]
-                   = True) -> Response:
+                   = True,
+                   communities: Annotated[bool, Query(description="true: add each community's sums of its grids' "
+                                                                  "coverage (a map zoomed out past its grids)")] = False
+                   ) -> Response:
     box = lonlat_bbox(bbox)
     engine = request.app.state.engine
-    kwargs = {"metric_crs": settings.metric_crs, "bbox": box, "grids": grids, "key_places": key_places}
+    kwargs = {"metric_crs": settings.metric_crs, "bbox": box, "grids": grids, "key_places": key_places,
+              "communities": communities}
     if key_places:  # CPU work that grows with the key places (a city's whole answer: ~25 s): a heavy request
         body = await run_heavy(request, _summary, engine, **kwargs)
     else:  # stored rows only: a thread of the pool, not a heavy slot

@@ -25,8 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import ConnDep, EngineDep, Planner, SettingsDep, Viewer, actor_name
 from api.params import IfMatch, parse_if_match, plan_etag
 from api.responses import GEOJSON, GeoJSONResponse
-from api.schemas import (Deleted, Diff, Edited, EditLog, FeatureCollection, GridProps, PlanList, PlanWithEdit, Published,
-                         Suggested, Validation, answer)
+from api.schemas import (Deleted, Diff, Edited, EditLog, FeatureCollection, GridProps, MoveCandidates, PlanList,
+                         PlanWithEdit, Published, Suggested, SwapCandidates, Validation, answer)
 from geo import coverage_service, exchange, plan_edits, plan_hints, plans
 from geo.config import Settings
 from geo.crs import from_metric
@@ -194,7 +194,7 @@ def swap(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
 
 @router.get("/{plan_id}/move-candidates", summary="Before a move: each grid neighbouring the buildings' grid, and "
                                                   "whether moving them there keeps both grids in band and contiguous",
-            response_model=None)
+            response_model=None, responses=answer(MoveCandidates))
 def move_candidates(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer,
                     buildings: Annotated[str, Query(description="building codes, comma-separated")]) -> JSONResponse:
     codes = [c.strip() for c in buildings.split(",") if c.strip()]
@@ -206,7 +206,8 @@ def move_candidates(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewe
 
 @router.get("/{plan_id}/swap-candidates", summary="Before a swap: the buildings of the grids neighbouring this "
                                                   "building's grid, best first, and whether swapping keeps both grids "
-                                                  "in band and contiguous", response_model=None)
+                                                  "in band and contiguous", response_model=None,
+            responses=answer(SwapCandidates))
 def swap_candidates(plan_id: int, conn: ConnDep, settings: SettingsDep, _: Viewer,
                     building: Annotated[str, Query(description="building code (A)")]) -> JSONResponse:
     body = plan_hints.swap_candidates(conn, plan_id=plan_id, building=building.strip(), bands=Bands.of(settings),

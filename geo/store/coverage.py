@@ -341,6 +341,22 @@ def grid_coverage_rows(conn: Connection, *, plan_id: int, bbox: boxes.Box | None
              "computed_at": r.computed_at.isoformat() if r.computed_at else None} for r in rows]
 
 
+def community_coverage_rows(conn: Connection, *, plan_id: int, bbox: boxes.Box | None = None) -> list[dict[str, Any]]:
+    """Each community's stored coverage: the sums of its grids' watchable and covered areas under the
+    plan (a city's map, zoomed out past its grids' budget, colours the communities), by code (those
+    touching *bbox* when given). ``ratio`` is None until one of its grids is computed."""
+    box = f" AND {boxes.touches('c.geom')}" if bbox is not None else ""
+    rows = conn.execute(text(f"""
+        SELECT c.code, c.name, count(g.id) AS grids, count(gc.grid_id) AS grids_computed,
+               sum(gc.watchable_m2) AS watchable_m2, sum(gc.covered_m2) AS covered_m2
+        FROM community c JOIN grid g ON g.community_id = c.id AND g.plan_id = :p
+        LEFT JOIN grid_coverage gc ON gc.grid_id = g.id
+        WHERE true{box} GROUP BY c.id ORDER BY c.code"""), {"p": plan_id, **boxes.params(bbox)}).all()
+    return [{"code": r.code, "name": r.name, "grids": r.grids, "grids_computed": r.grids_computed,
+             "watchable_m2": r.watchable_m2, "covered_m2": r.covered_m2,
+             "ratio": (r.covered_m2 / r.watchable_m2) if r.watchable_m2 else None} for r in rows]
+
+
 def gaps_geojson(conn: Connection, *, grid_code: str | None = None) -> dict[str, Any]:
     """The published plan's stored gap polygons (of one grid, or all), largest first, as GeoJSON."""
     plan = published_plan(conn)

@@ -157,6 +157,35 @@ def test_coverage_of_a_box_lists_what_touches_it_with_the_whole_towns_totals(env
     assert bad.status_code == 400 and "latitude first" in bad.json()["error"]["message"]
 
 
+def test_communities_sum_their_grids_coverage(env) -> None:  # type: ignore[no-untyped-def]
+    """communities=true: each community's watchable and covered areas are its grids' sums (what a city's
+    map colours when zoomed out past its grids); with a bbox, the communities touching it."""
+    viewer = auth(env["keys"]["viewer"])
+    whole = env["client"].get("/v1/coverage", params={"communities": "true", "key_places": "false"},
+                              headers=viewer).json()
+    assert env["client"].get("/v1/coverage", params={"key_places": "false"}, headers=viewer).json()["communities"] is None
+    by_community: dict[str, list[dict]] = {}
+    for g in whole["grids"]:
+        by_community.setdefault(g["community_code"], []).append(g)
+    assert [c["code"] for c in whole["communities"]] == sorted(by_community) and len(by_community) == 4
+    for c in whole["communities"]:
+        grids = by_community[c["code"]]
+        assert c["grids"] == c["grids_computed"] == len(grids) and c["name"]
+        assert c["watchable_m2"] == pytest.approx(sum(g["watchable_m2"] for g in grids))
+        assert c["covered_m2"] == pytest.approx(sum(g["covered_m2"] for g in grids))
+        assert c["ratio"] == pytest.approx(c["covered_m2"] / c["watchable_m2"]) and 0 < c["ratio"] < 1
+    box = (113.104, 40.051, 113.11, 40.06)  # the town's north-eastern corner
+    body = env["client"].get("/v1/coverage", params={"bbox": ",".join(map(str, box)), "communities": "true",
+                                                     "grids": "false", "key_places": "false"}, headers=viewer).json()
+    with env["engine"].connect() as conn:
+        touching = list(conn.execute(text("SELECT code FROM community WHERE ST_Intersects(geom, "
+                                          "ST_MakeEnvelope(113.104, 40.051, 113.11, 40.06, 4326)) ORDER BY code")).scalars())
+    assert 0 < len(touching) < 4 and [c["code"] for c in body["communities"]] == touching
+    kept = [c for c in whole["communities"] if c["code"] in touching]
+    for mine, theirs in zip(body["communities"], kept, strict=True):  # sums in another order: approx
+        assert mine == {**theirs, **{k: pytest.approx(theirs[k]) for k in ("watchable_m2", "covered_m2", "ratio")}}
+
+
 def test_gaps_and_suggestions(env) -> None:  # type: ignore[no-untyped-def]
     c, h = env["client"], auth(env["keys"]["viewer"])
     cov = c.get("/v1/coverage", headers=h).json()

@@ -97,12 +97,15 @@ SAMPLES = [
     ("GET", "/v1/coverage/views", "/v1/coverage/views", "viewer"),
     ("GET", "/v1/coverage/gaps", "/v1/coverage/gaps", "viewer"),
     ("GET", "/v1/coverage", "/v1/coverage", "viewer"),
+    ("GET", "/v1/coverage", "/v1/coverage?communities=true&key_places=false", "viewer"),
     ("GET", "/v1/heatmap", "/v1/heatmap", "viewer"),
     ("GET", "/v1/hotspots", "/v1/hotspots", "viewer"),
     ("GET", "/v1/plans", "/v1/plans", "viewer"),
     ("GET", "/v1/plans/{plan_id}", None, "viewer"),
     ("GET", "/v1/plans/{plan_id}/grids", None, "viewer"),
     ("GET", "/v1/plans/{plan_id}/validation", None, "viewer"),
+    ("GET", "/v1/plans/{plan_id}/move-candidates", "/v1/plans/{plan_id}/move-candidates?buildings={building}", "viewer"),
+    ("GET", "/v1/plans/{plan_id}/swap-candidates", "/v1/plans/{plan_id}/swap-candidates?building={building}", "viewer"),
     ("GET", "/v1/lookup", "/v1/lookup?lon=113.1&lat=40.05", "client"),
     ("GET", "/v1/reports/monthly", "/v1/reports/monthly?month=2026-10", "viewer"),
     ("GET", "/v1/heatmap", "/v1/heatmap?format=weekly&from=2026-09-01&to=2026-11-01", "viewer"),
@@ -128,15 +131,15 @@ def ids(client, keys) -> dict[str, str]:  # type: ignore[no-untyped-def]
     h = auth(keys["viewer"])
     return {"{plan_id}": str(client.get("/v1/plans", headers=h).json()["plans"][0]["id"]),
             "{code}": client.get("/v1/grids", headers=h).json()["features"][0]["properties"]["code"],
+            "{building}": client.get("/v1/buildings", headers=h).json()["features"][0]["properties"]["code"],
             "{camera_id}": str(client.get("/v1/coverage/views", headers=h).json()["features"][0]["properties"]["camera_id"])}
 
 
 @pytest.mark.parametrize("method, template, path, role", SAMPLES, ids=[s[1] for s in SAMPLES])
 def test_answers_match_the_document(client, keys, document, ids, method, template, path, role) -> None:  # type: ignore[no-untyped-def]
-    if path is None:
-        path = template
-        for name, value in ids.items():
-            path = path.replace(name, value)
+    path = path or template
+    for name, value in ids.items():
+        path = path.replace(name, value)
     r = client.request(method, path, headers=auth(keys[role]) if role else {})
     assert r.status_code == 200, r.text
     _validate(document, method, template, r.json())
