@@ -141,7 +141,8 @@ VIEW_SOURCES = {
 }
 #: With the grids by view, coverage.js loads these /ogc collections for the view too, each drawn only when
 #: at most this many lie in the box (a camera view is a polygon of ~40 vertices: 2,000 are ~1 MB).
-VIEW_BUDGETS = {"camera-views": 2_000, "coverage-gaps": 3_000, "cameras": 4_000, "key-places": 1_000}
+VIEW_BUDGETS = {"camera-views": 2_000, "coverage-gaps": 3_000, "cameras": 4_000, "key-places": 1_000,
+                "communities": 1_000}  # communities: drawn, coloured by their grids' sums, past the grids' budget
 _GRID_STYLE = StyleRule({"fillColor": NO_RATIO_COLOUR, "fillOpacity": 0.7, "color": "#4a4a4a", "weight": 1.2,
                          "opacity": 0.9})
 _BUILDING_STYLE = StyleRule({"fillColor": "#8f8c85", "fillOpacity": 0.75, "color": "#6d6a63", "weight": 0.6})

@@ -9,9 +9,11 @@ drawn and the status says how many and to zoom in; zoomed in, what is drawn is w
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from geo.store import queries
 from maps.base import render
@@ -107,3 +109,48 @@ def test_budgets_smaller_than_the_view_draw_none_and_say_so_until_zoomed_in(page
     assert any(0 < n <= 30 for n in counts.values()), (counts, near["bbox"], bbox)  # something was drawn
     assert errors == []
     page.screenshot(path=str(tmp_path / "zoomed-in.png"))
+
+
+def test_zoomed_out_past_the_grids_the_communities_show_their_coverage(page_at_origin, live_server: str, keys,
+                                                                       engine, tmp_path: Path) -> None:
+    """A city's whole view holds more grids than their budget: instead of a blank map, each community is
+    coloured by the sums of its grids' coverage (as /v1/coverage?communities=true says); zoomed in until
+    the grids fit, the communities go and the grids are coloured again."""
+    import dataclasses
+
+    with engine.connect() as conn:
+        plan_id = queries.resolve_plan(conn, plan_id=None)["id"]
+        bounds = queries.bounds(conn)
+    sources = {k: v.with_params(plan=plan_id) for k, v in VIEW_SOURCES.items()}
+    sources["grids"] = dataclasses.replace(sources["grids"], budget=20)  # the town's 50 grids: too many
+    html = render(build_coverage_map(**sources, bounds=bounds))
+    page, errors = page_at_origin(live_server, keys["viewer"], html, path="/maps/__coverage_communities_test__")
+    page.goto(live_server + "/maps/__coverage_communities_test__")
+    page.wait_for_function(_READY, timeout=60_000)
+    page.wait_for_function(IDLE + " && window.gridmapCoverage.state().communities.length > 0", timeout=60_000)
+    state = _state(page)
+    assert errors == [] and state["error"] is None and state["counts"]["grids"] == 0
+    answer = httpx.get(f"{live_server}/v1/coverage", headers=auth(keys["viewer"]), timeout=60,
+                       params={"communities": "true", "grids": "false", "key_places": "false"}).json()["communities"]
+    assert {c["code"]: c["ratio"] for c in state["communities"]} == {
+        c["code"]: pytest.approx(c["ratio"]) for c in answer}  # the page's sums are of its box's rows
+    assert len(answer) == 4 and all(c["class"] != "none" for c in state["communities"])
+    fills = page.evaluate("() => [...document.querySelectorAll('.leaflet-overlay-pane path')]"
+                          ".map(p => p.getAttribute('fill')).filter(f => f && f !== 'none')")
+    classes = {c[4] for c in json.loads(page.get_attribute("#gm-coverage", "data-classes"))}
+    assert sum(f in classes for f in fills) >= 4, fills  # four community fills of the ratio classes
+    counted = page.evaluate("() => Object.fromEntries([...document.querySelectorAll('.gm-cov-legend [data-count]')]"
+                            ".map(e => [e.dataset.count, Number(e.textContent.replace(/[()]/g, ''))]))")
+    classes_drawn = {c["class"] for c in state["communities"]}
+    assert sum(counted[c] for c in classes_drawn) == 4, counted
+    page.locator(".leaflet-overlay-pane path.leaflet-interactive").first.dispatch_event("mouseover")
+    assert "社区覆盖率 Community coverage" in page.inner_text(".leaflet-tooltip")
+    page.screenshot(path=str(tmp_path / "communities.png"))
+
+    grid = httpx.get(f"{live_server}/ogc/collections/grids/items", headers=auth(keys["viewer"]),
+                     params={"limit": 1, "properties": "label_lon,label_lat"}).json()["features"][0]
+    page.evaluate(_SET_VIEW, [grid["properties"]["label_lat"], grid["properties"]["label_lon"], 18])
+    page.wait_for_function(IDLE + " && window.gridmapCoverage.state().communities.length === 0", timeout=60_000)
+    near = _state(page)
+    assert near["counts"]["grids"] > 0 and errors == []
+    page.screenshot(path=str(tmp_path / "grids-again.png"))

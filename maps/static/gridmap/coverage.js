@@ -80,6 +80,7 @@
     var byView = data.byView === "1"; // needs gridmapViews (byview.js, loaded before this script)
     var ogcBase = data.ogcBase || "/ogc";
     var BUDGETS = C.parseJSON(data.viewBudgets, {});
+    var COMMUNITY_BUDGET = BUDGETS.communities || 1000; // outlines drawn at once when zoomed out past the grids
 
     var form = document.getElementById("gm-cov-suggest-form");
     var kInput = document.getElementById("gm-cov-k");
@@ -125,6 +126,8 @@
       box: null, // by view: the box of the latest load
       tooMany: {}, // by view: collection -> how many lie in the box (more than its budget; none drawn)
       sequence: 0,
+      communities: [], // by view, zoomed out past the grids' budget: [{code, ratio, ...}] coloured
+      communitySequence: 0,
       suggestions: [],
       suggestRequest: null,
       suggesting: false,
@@ -687,6 +690,9 @@
         if (key === "gaps") return current.counts.gaps;
         if (key === "key-uncovered") return current.counts.keyUncovered;
         if (key === "key-covered") return current.counts.keyCovered;
+        if (current.communities.length) { // zoomed out past the grids: the communities drawn, by class
+          return current.communities.filter(function (c) { return c.class === key; }).length;
+        }
         return current.gridClasses[key] || 0;
       });
     }
@@ -746,6 +752,75 @@
         return names[k] + " " + C.grouped(current.tooMany[k]) + " (> " + C.grouped(BUDGETS[k]) + ")";
       });
       return parts.length ? " · 视图内过多，请放大 too many in view, zoom in to see: " + parts.join(", ") : "";
+    }
+
+    // A city zoomed out past the grids' budget: its communities, coloured by the sums of their grids'
+    // coverage (/v1/coverage?communities=true), so the whole city still shows where coverage is thin.
+    // Drawn in the grids' group (the same layer-control entry); gone again once the grids fit.
+    var communityLayer = null;
+    function clearCommunities() {
+      current.communitySequence += 1;
+      if (communityLayer) layers["grid-group"].removeLayer(communityLayer);
+      communityLayer = null;
+      current.communities = [];
+      updateLegend();
+    }
+
+    function loadCommunities() {
+      var mine = ++current.communitySequence;
+      var box = C.viewBox(map, window.gridmapViews.MARGIN);
+      var source = { url: ogcBase + "/collections/communities/items", params: { properties: "code,name" } };
+      var coverage = request("GET", "/coverage", { bbox: C.bboxParam(box), communities: "true", grids: "false",
+                                                  key_places: "false" });
+      var shapes = window.gridmapViews.inView(source, box, COMMUNITY_BUDGET, undefined, function (res) { return res; });
+      return Promise.all([shapes, coverage]).then(function (both) {
+        if (mine !== current.communitySequence) return;
+        drawCommunities(both[0], both[1].communities || []);
+      }, function (err) {
+        if (mine === current.communitySequence) current.error = C.errorText(err);
+      });
+    }
+
+    function communityTooltip(c) {
+      var box = el("div", "gm-cov-tip");
+      box.appendChild(el("strong", null, c.name || c.code));
+      box.appendChild(el("div", "gm-cov-tip-code", c.code + " · " + c.grids + " 个网格 grids"));
+      if (typeof c.ratio !== "number") {
+        box.appendChild(el("div", null, "覆盖率未计算 Coverage not computed yet"));
+      } else {
+        box.appendChild(el("div", null, "社区覆盖率 Community coverage: " + percent(c.ratio)));
+        box.appendChild(el("div", null, "已覆盖 Covered: " + squareMetres(c.covered_m2) + " / " +
+          squareMetres(c.watchable_m2)));
+      }
+      box.appendChild(el("div", "gm-cov-tip-note", "放大查看各网格 zoom in for its grids"));
+      return box;
+    }
+
+    function drawCommunities(shapes, rows) {
+      if (communityLayer) layers["grid-group"].removeLayer(communityLayer);
+      communityLayer = null;
+      current.communities = [];
+      if (!shapes.complete) return; // too many communities too: the status says to zoom in
+      var byCode = {};
+      rows.forEach(function (r) { byCode[r.code] = r; });
+      communityLayer = L.geoJSON({ type: "FeatureCollection", features: shapes.features }, {
+        style: function (f) {
+          var cls = ratioClass((byCode[f.properties.code] || {}).ratio);
+          return { fillColor: cls ? cls[4] : NO_RATIO, fillOpacity: 0.72, color: "#4a4a4a", weight: 1.4, opacity: 0.9 };
+        },
+        onEachFeature: function (f, layer) {
+          var c = byCode[f.properties.code] || { code: f.properties.code, name: f.properties.name, grids: 0 };
+          layer.bindTooltip(function () { return communityTooltip(c); }, { sticky: true });
+        },
+      });
+      layers["grid-group"].addLayer(communityLayer);
+      current.communities = shapes.features.map(function (f) {
+        var c = byCode[f.properties.code] || {};
+        var cls = ratioClass(c.ratio);
+        return { code: f.properties.code, ratio: typeof c.ratio === "number" ? c.ratio : null,
+                 class: cls ? cls[0] : "none" };
+      });
+      updateLegend();
     }
 
     // a city: the box in view (plus a margin), each layer from /ogc within its budget
@@ -856,7 +931,11 @@
     onZoom();
     if (byView) {
       // grids byview.js draws later get the ratios seen so far; a view out of the box loads again
-      layers.grids.on("gm:loaded", function () { drawChoropleth({ grids: [] }); updateLegend(); });
+      layers.grids.on("gm:loaded", function (e) {
+        drawChoropleth({ grids: [] });
+        updateLegend();
+        if (e.complete) clearCommunities(); else loadCommunities(); // too many grids: their communities
+      });
       var moved = null;
       map.on("moveend", function () {
         // inside the box, nothing new to see, unless a layer had too many there (zoomed in, it may fit)
@@ -895,6 +974,7 @@
           bbox: current.box ? [current.box.getWest(), current.box.getSouth(), current.box.getEast(),
                                current.box.getNorth()] : null,
           tooMany: L.extend({}, current.tooMany),
+          communities: current.communities.slice(),
         };
       },
     };
