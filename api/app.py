@@ -73,6 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # outermost: everything above sees the client's address (X-Forwarded-For only from GRIDMAP_TRUSTED_PROXIES)
     app.add_middleware(proxy_trust, trusted=trusted_proxies(settings.trusted_proxies))  # ValueError: bad entry
 
+    @app.exception_handler(map_pages.PageRefused)
+    async def _refused(request: Request, exc: map_pages.PageRefused) -> HTMLResponse:
+        return map_pages.refused_page(request, exc)
+
     @app.exception_handler(map_pages.SignInRequired)
     async def _sign_in(request: Request, exc: map_pages.SignInRequired) -> RedirectResponse:
         return RedirectResponse(f"/maps/login?next={quote(exc.next_url)}", status_code=303)

@@ -93,8 +93,7 @@ def presented_key(request: Request) -> str | None:
         except (ValueError, UnicodeDecodeError):
             colon, password = "", ""
         if not (colon and password.strip()):
-            raise Unauthorized("the Basic credentials are not base64 of 'user:key': give any user name and the API "
-                               "key as the password (or send 'Authorization: Bearer <key>')")
+            raise Unauthorized.say("auth.bad_basic")
         return password.strip()
     return None
 
@@ -144,11 +143,9 @@ def require(role: str, *, anonymous: bool = True) -> Callable[..., KeyInfo]:
             if role == "client" and anonymous and request.app.state.settings.anonymous_lookups:
                 request.state.key = ANONYMOUS  # limited per address by api.ratelimit.AddressLimit
                 return ANONYMOUS
-            raise Unauthorized(
-                "this needs an API key: send 'Authorization: Bearer <key>' (`gridmap keys create --role ROLE`)"
-            )
+            raise Unauthorized.say("auth.key_required")
         if not role_allows(info.role, role):
-            raise Forbidden(f"a {info.role!r} key cannot do this: it needs the {role!r} role or above")
+            raise Forbidden.say("auth.role_too_low", role=info.role, needs=role)
         limits = request.app.state.key_limits
         wait = limits.take_local(info.prefix)
         if wait is None:  # only a lease from the shared bucket can tell: a round trip

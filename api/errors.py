@@ -1,6 +1,8 @@
 """The one table from domain errors to HTTP, and the error envelope.
 
-Every 4xx/5xx body is ``{"error": {"code": "snake_case", "message": "...", "details": ...}}``.
+Every 4xx/5xx body is ``{"error": {"code": "snake_case", "message": "...", "details": ...}}``; an error made
+from the message catalogue (geo/messages.py, :meth:`geo.errors.GridmapError.say`) also carries
+``"message_zh"``, its Chinese (``message`` stays English, as API clients know it).
 """
 
 from __future__ import annotations
@@ -70,8 +72,11 @@ def _json_safe(v: Any) -> Any:
     return v
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": _json_safe(details)}}
+def error_body(code: str, message: str, details: Any = None, *, message_zh: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message, "details": _json_safe(details)}
+    if message_zh:
+        body["message_zh"] = message_zh
+    return {"error": body}
 
 
 #: Paths of the OGC API: its errors also carry OGC API's exception members (``code``, ``description``)
@@ -84,8 +89,9 @@ def _ogc(request: Request) -> bool:
     return path == OGC_PREFIX or path.startswith(OGC_PREFIX + "/")
 
 
-def _body(request: Request, code: str, message: str, details: Any = None) -> dict[str, Any]:
-    body = error_body(code, message, details)
+def _body(request: Request, code: str, message: str, details: Any = None, *,
+          message_zh: str | None = None) -> dict[str, Any]:
+    body = error_body(code, message, details, message_zh=message_zh)
     if _ogc(request):
         body.update(code=code, description=message)
     return body
@@ -114,7 +120,8 @@ async def _domain(request: Request, exc: GridmapError) -> JSONResponse:
     headers = _headers(status)
     if status == 429 and isinstance(exc.details, dict):
         headers["Retry-After"] = str(exc.details.get("retry_after_s", 1))
-    return JSONResponse(_body(request, exc.code, exc.message, exc.details), status_code=status, headers=headers)
+    return JSONResponse(_body(request, exc.code, exc.message, exc.details, message_zh=exc.message_zh),
+                        status_code=status, headers=headers)
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

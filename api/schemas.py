@@ -175,6 +175,7 @@ class ProblemOut(Open):
     grids: list[str]
     buildings: list[str]
     detail: str
+    detail_zh: str | None = Field(description="the detail in Chinese (the message catalogue's)")
     geometry: dict[str, Any] | None = Field(description="where the problem is (GeoJSON, WGS84)")
 
 

@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+from geo.messages import en, zh
+
 
 class GridmapError(Exception):
     """Base class of all domain errors.
@@ -28,11 +30,29 @@ class GridmapError(Exception):
     """
 
     code = "gridmap_error"
+    #: The message's id in the catalogue (geo/messages.py) and its fields, when it was made from there
+    #: (:meth:`say`): the error envelope then carries ``message_zh`` too.
+    message_id: str | None = None
+    fields: dict[str, object] | None = None
 
     def __init__(self, message: str, *, details: object = None):
         super().__init__(message)
         self.message = message
         self.details = details
+
+    @classmethod
+    def say(cls, message_id: str, *, details: object = None, **fields: object):
+        """The error whose message is catalogue entry *message_id* (geo/messages.py) with *fields*."""
+        err = cls(en(message_id, **fields), details=details)
+        err.message_id, err.fields = message_id, fields
+        return err
+
+    @property
+    def message_zh(self) -> str | None:
+        """The Chinese of the message, when it has a catalogue id (else None)."""
+        if self.message_id is None:
+            return None
+        return zh(self.message_id, **(self.fields or {}))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, details={self.details!r})"

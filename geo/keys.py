@@ -85,7 +85,7 @@ def authenticate(engine: Engine, key: str) -> KeyInfo:
     with reading(engine) as conn:
         row = store.active_key(conn, key_hash=_hash(key))
     if row is None:
-        raise Unauthorized("the API key is unknown or revoked: ask an admin for a key (`gridmap keys create`)")
+        raise Unauthorized.say("auth.unknown_key")
     return KeyInfo(*row)
 
 
@@ -108,7 +108,7 @@ def authenticate_session(engine: Engine, token: str) -> KeyInfo:
     with reading(engine) as conn:
         row = store.session_key(conn, token_hash=_hash(token))
     if row is None:
-        raise Unauthorized("the map session has expired or ended: sign in again at /maps/login")
+        raise Unauthorized.say("auth.session_ended")
     return KeyInfo(*row)
 
 

@@ -114,7 +114,7 @@ class LookupService:
             self.refresh()
             index = self._current
         if index is None:
-            raise NotFound("no plan is published yet: load data (`gridmap demo load`) or publish a plan")
+            raise NotFound.say("lookup.no_plan_published")
         return index
 
     def start(self) -> None:
@@ -157,7 +157,7 @@ class LookupService:
         with reading(self.engine) as conn:
             plan = published_plan(conn, at=when)
             if plan is None:
-                raise NotFound(f"no plan was published at {when.isoformat()}: the first plan was published later")
+                raise NotFound.say("lookup.no_plan_at", when=when.isoformat())
             current = self._current
             if current is not None and current.plan["id"] == plan["id"]:
                 return current

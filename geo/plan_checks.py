@@ -40,7 +40,9 @@ import numpy as np
 import shapely
 from shapely import Geometry
 
+from geo import messages
 from geo.config import Settings
+from geo.messages import Msg
 from geo.validation import explain_invalid
 from geo.vocabulary import HOUSEHOLDS_BAND, POPULATION_BAND
 
@@ -70,15 +72,34 @@ class Bands:
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem: its *kind*, the grids (and buildings) involved, *detail* (English) and, when it was made
+    from the message catalogue (:func:`problem`: every problem :func:`validate` finds), the catalogue
+    entry ``plan.<kind>`` and its *fields*: :attr:`detail_zh` is its Chinese."""
+
     kind: str
     grids: tuple[str, ...]
     detail: str
     geometry: Geometry | None = None  # metric CRS
     buildings: tuple[str, ...] = ()
+    fields: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def severity(self) -> str:
         return KINDS[self.kind]
+
+    @property
+    def message_id(self) -> str | None:
+        return f"plan.{self.kind}" if self.fields is not None else None
+
+    @property
+    def detail_zh(self) -> str | None:
+        return messages.zh(f"plan.{self.kind}", **self.fields) if self.fields is not None else None
+
+
+def problem(kind: str, grids: tuple[str, ...], geometry: Geometry | None = None, *,
+            buildings: tuple[str, ...] = (), **fields: Any) -> Problem:
+    """A problem of *kind* whose detail is catalogue entry ``plan.<kind>`` (geo/messages.py) with *fields*."""
+    return Problem(kind, grids, messages.en(f"plan.{kind}", **fields), geometry, buildings=buildings, fields=fields)
 
 
 @dataclass
@@ -181,13 +202,13 @@ def validate(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, buildings: 
     for i, g in enumerate(raw):
         reason = None
         if g is None or g.is_empty:
-            reason = "the grid has no area"
+            reason = Msg("plan.no_area")
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
-            reason = f"a grid must be a Polygon or MultiPolygon, not a {g.geom_type}"
+            reason = Msg("plan.not_polygonal", type=g.geom_type)
         elif not g.is_valid:
             reason = explain_invalid(g)
         if reason:
-            problems.append(Problem("invalid_geometry", (codes[i],), f"grid {codes[i]}: {reason}", g))
+            problems.append(problem("invalid_geometry", (codes[i],), g, grid=codes[i], reason=reason))
             fixed = shapely.make_valid(g) if g is not None else None
             geoms[i] = fixed if fixed is not None else shapely.Polygon()
     grids = grids.set_geometry(gpd.GeoSeries(geoms, crs=grids.crs, index=grids.index))
@@ -211,9 +232,8 @@ def validate(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, buildings: 
             outside = shapely.difference(geoms[i], regions[i])
             inside_area[i] -= outside.area
             if outside.area > SLIVER_M2:
-                problems.append(Problem("outside_community", (code,),
-                                        f"{_m2(outside.area)} of grid {code} lies outside community "
-                                        f"{grids['community_code'].iloc[i]}; clip it to the community", outside))
+                problems.append(problem("outside_community", (code,), outside, area=_m2(outside.area), grid=code,
+                                        community=grids["community_code"].iloc[i]))
 
     # overlaps between any two grids
     overlap_in = dict.fromkeys(community_geom, 0.0)  # total pairwise overlap per community, slivers too
@@ -229,9 +249,8 @@ def validate(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, buildings: 
                 if c in overlap_in:
                     overlap_in[c] += common.area
             if common.area > SLIVER_M2:
-                problems.append(Problem("overlap", (codes[i], codes[j]),
-                                        f"grids {codes[i]} and {codes[j]} overlap by {_m2(common.area)}; "
-                                        "a place must be in one grid only", common))
+                problems.append(problem("overlap", (codes[i], codes[j]), common, a=codes[i], b=codes[j],
+                                        area=_m2(common.area)))
 
     # gaps inside each community. The uncovered area is at most community − Σ(grid ∩ community) +
     # Σ(pairwise overlaps) (inclusion–exclusion); when that bound is within SLIVER_M2 no gap can exceed
@@ -246,8 +265,7 @@ def validate(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, buildings: 
             if piece.area <= SLIVER_M2:
                 continue
             near = tuple(codes[k] for k in members if geoms[k].distance(piece) < 0.01)
-            problems.append(Problem("gap", near, f"{_m2(piece.area)} of community {ccode} is in no grid; "
-                                    "give it to a neighbouring grid", piece))
+            problems.append(problem("gap", near, piece, area=_m2(piece.area), community=ccode))
 
     # buildings split across grids
     fps = np.asarray(buildings.geometry.values)
@@ -265,11 +283,9 @@ def validate(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, buildings: 
             rest = s[order][1:]
             if rest.sum() > SLIVER_M2:
                 involved = tuple(codes[g] for g, a_ in zip(gs[order], s[order], strict=True) if a_ > SLIVER_M2 / 10)
-                problems.append(Problem(
-                    "building_split", involved,
-                    f"building {bcodes[k]} is split between grids {', '.join(involved)} "
-                    f"({_m2(rest.sum())} outside grid {codes[gs[order][0]]}); keep every building in one grid",
-                    fps[k], buildings=(bcodes[k],)))
+                problems.append(problem(
+                    "building_split", involved, fps[k], buildings=(bcodes[k],), building=bcodes[k],
+                    codes=", ".join(involved), area=_m2(rest.sum()), main=codes[gs[order][0]]))
 
     # contiguity
     parts, idx = shapely.get_parts(geoms, return_index=True)
@@ -279,10 +295,8 @@ def validate(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, buildings: 
         if len(mine) > 1:
             mine = sorted(mine, key=lambda p: p.area, reverse=True)
             detached = shapely.union_all(mine[1:])
-            problems.append(Problem("non_contiguous", (codes[i],),
-                                    f"grid {codes[i]} is in {len(mine)} separate parts "
-                                    f"({_m2(detached.area)} apart from the main part); join them or give the "
-                                    "detached parts to their neighbours", detached))
+            problems.append(problem("non_contiguous", (codes[i],), detached, grid=codes[i], parts=len(mine),
+                                    area=_m2(detached.area)))
 
     # balance
     report.metrics = metrics(grids, buildings, bands)
@@ -290,14 +304,12 @@ def validate(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, buildings: 
         for what, dev, band in (("households", m["households_deviation"], bands.households),
                                 ("population", m["population_deviation"], bands.population)):
             if dev:
-                side = "above" if dev > 0 else "below"
-                problems.append(Problem(
-                    f"{what}_band", (m["code"],),
-                    f"grid {m['code']} has {m[what]} {what}, {abs(dev)} {side} the band {band[0]}–{band[1]}",
-                    geoms[i]))
+                side = Msg("plan.above" if dev > 0 else "plan.below")
+                problems.append(problem(f"{what}_band", (m["code"],), geoms[i], grid=m["code"], value=m[what],
+                                        off=abs(dev), side=side, low=band[0], high=band[1]))
     return report
 
 
 def problem_dict(p: Problem, *, geometry: dict[str, Any] | None) -> dict[str, Any]:
     return {"kind": p.kind, "severity": p.severity, "grids": list(p.grids), "buildings": list(p.buildings),
-            "detail": p.detail, "geometry": geometry}
+            "detail": p.detail, "detail_zh": p.detail_zh, "geometry": geometry}

@@ -219,7 +219,7 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
         if check:
             report = validate_plan(conn, plan_id=plan_id, bands=bands, metric_crs=metric_crs)
             as_json = problem_json or (lambda p: {"kind": p.kind, "severity": p.severity, "grids": list(p.grids),
-                                                  "detail": p.detail})
+                                                  "detail": p.detail, "detail_zh": p.detail_zh})
             if report.errors:
                 raise PlanInvalid(
                     f"plan {plan_id} has {len(report.errors)} problem(s) to fix before publishing: "

@@ -55,6 +55,8 @@ import re
 import folium
 from folium.plugins import MarkerCluster
 
+from geo import messages
+from geo.vocabulary import INCIDENT_CATEGORIES
 from maps.assets import localize
 from maps.base import WALL_BUTTON, LayerGroup, MapPanel, add_page_assets, new_map, phone_fold, render
 from maps.byview import StyleRule, ViewSource, add_view_loading, geojson_layer, is_by_view
@@ -102,15 +104,13 @@ HEAT_CELL_M = 10  # lattice of the whole-window heatmap
 WEEKLY_CELL_M = 20  # lattice of the weekly frames (4x fewer points per frame to ship)
 HOTSPOT_CELL_M = 100  # Gi* cell size
 
-#: Incident categories (the API's names) with their bilingual labels, Chinese first.
-CATEGORY_LABELS = {
-    "dispute": "矛盾纠纷 Dispute",
-    "safety_hazard": "安全隐患 Safety hazard",
-    "public_order": "社会治安 Public order",
-    "environment": "环境卫生 Environment",
-    "facilities": "公共设施 Facilities",
-    "other": "其他 Other",
-}
+#: Incident categories (the API's names) with their bilingual labels, Chinese first (geo/messages.py).
+CATEGORY_LABELS = {cat: messages.label(f"category.{cat}") for cat in INCIDENT_CATEGORIES}
+#: "category.subcategory" -> its bilingual label, for the incidents' popups.
+SUBCATEGORY_LABELS = {f"{cat}.{sub}": messages.label(f"category.{cat}.{sub}")
+                      for cat, subs in INCIDENT_CATEGORIES.items() for sub in subs}
+#: Gi* class -> what its tooltip says ("显著热点 99 % significant hot spot"), from the catalogue.
+HOTSPOT_TIPS = messages.labels("hotspot.")
 
 #: Hot-spot classes: (class, label, fill colour); ArcGIS Hot Spot Analysis' colours.
 HOTSPOT_CLASSES = (
@@ -234,6 +234,8 @@ def _panel_html(*, api_base: str, title: str, months: tuple[str, str], window: t
         "classes": json.dumps({cls: [label, colour] for cls, label, colour in HOTSPOT_CLASSES}, ensure_ascii=False),
         "states": json.dumps({state: [label, colour] for state, label, colour in STATE_COLOURS}, ensure_ascii=False),
         "categories": json.dumps(CATEGORY_LABELS, ensure_ascii=False),
+        "subcategories": json.dumps(SUBCATEGORY_LABELS, ensure_ascii=False),
+        "hotspot-tips": json.dumps(HOTSPOT_TIPS, ensure_ascii=False),
     }
     if by_view:  # command.js sends the view as bbox= and reloads as the map moves
         settings["by-view"] = "1"

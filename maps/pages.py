@@ -25,7 +25,7 @@ button {{ padding: .5rem 1.2rem; }} .error {{ color: #b91c1c; }}
 <body>{header_html(name=None, role=None)}<form method="post" action="/maps/login">
 <h1>gridmap</h1><p>高山镇网格化管理 · Gaoshan Town grid management</p>
 {problem}
-<label for="key">API 密钥 API key (viewer or above)</label>
+<label for="key">API 密钥 API key (viewer or above; 客户端密钥只能打开查询页面 a client key opens the lookup page)</label>
 <input id="key" name="key" type="password" autocomplete="off" required>
 <input type="hidden" name="next" value="{escape(next_url, quote=True)}">
 <button type="submit">登录 Sign in</button>

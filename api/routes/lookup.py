@@ -80,9 +80,8 @@ async def lookup_point(
     x, y = point_to_wgs84(lon, lat, crs=crs)
     grid, building = index.locate(x, y)
     if grid is None:
-        raise OutsideGrids(
-            f"({x:.6f}, {y:.6f}) lies in no grid of plan {index.plan['id']} ({index.plan['name']}); "
-            "the grids cover the town's communities only — check the point and its crs",
+        raise OutsideGrids.say(
+            "lookup.outside_grids", x=x, y=y, plan=index.plan["id"], name=index.plan["name"],
             details={"point": {"lon": x, "lat": y}, "plan": plan_json(index)},
         )
     return Response(orjson.dumps({
@@ -116,15 +115,12 @@ def lookup_address(
                 "grid": grid_json(named, with_phone=role_allows(key.role, "viewer")), "candidates": [],
                 "plan": plan_json(index)}
     if "网格" in q:
-        raise NoMatch(f"no grid of plan {index.plan['id']} is named {q!r}; give a grid's name as the map shows it "
-                      "(e.g. 宁丰社区第4网格) or its 15-digit code", details={"threshold": THRESHOLD})
+        raise NoMatch.say("lookup.no_grid_named", plan=index.plan["id"], q=q, details={"threshold": THRESHOLD})
     ranked = index.gazetteer.lookup(q, limit=limit)
     if not ranked or ranked[0].score < THRESHOLD:
-        raise NoMatch(
-            f"no building matches {q!r} well enough (best score "
-            f"{ranked[0].score:.0f} < {THRESHOLD:.0f}); give the community and the building number, "
-            "e.g. 春安新区3号楼2单元" if ranked else
-            f"no building matches {q!r}; give the community and the building number, e.g. 春安新区3号楼2单元",
+        raise NoMatch.say(
+            "lookup.no_match_score" if ranked else "lookup.no_match", q=q,
+            **({"best": ranked[0].score, "threshold": THRESHOLD} if ranked else {}),
             details={"candidates": [match_json(m) for m in ranked], "threshold": THRESHOLD},
         )
     grids = [index.grid_of_building(m.building_code) for m in ranked]

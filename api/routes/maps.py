@@ -1,7 +1,9 @@
 """The interactive map pages, rendered by folium from the database and served with vendored assets.
 
 Map pages sign in once with a key (POST /maps/login sets an HttpOnly, SameSite=Strict
-cookie); every page needs at least the viewer role.
+cookie); every page needs at least the viewer role, except the lookup page, which hotline staff open
+with ``client`` keys (:func:`map_client`; a client signed in elsewhere gets a 403 page, in Chinese and
+English, that names the page it may open: :class:`PageRefused`).
 
 Sign-in and sign-out are form posts, so another site could make a visitor's browser send
 them (sign-in CSRF: an auto-submitting form signs the victim in under the attacker's key,
@@ -35,6 +37,7 @@ from sqlalchemy import Connection
 from api.deps import SESSION_COOKIE, ConnDep, EngineDep, SettingsDep, caller
 from api.security import csp_nonce
 from api.params import TOWN_TZ
+from geo import messages
 from geo.config import TOWN_TIMEZONE, Settings
 from geo.errors import GridmapError, NotFound
 from geo.keys import KeyInfo, authenticate, end_session, role_allows, start_session
@@ -71,7 +74,19 @@ class SignInRequired(Exception):
         self.next_url = next_url
 
 
-def map_viewer(request: Request) -> KeyInfo:
+class PageRefused(Exception):
+    """Raised by :func:`map_viewer` for a signed-in key whose role may not open the page (a client key
+    anywhere but the lookup page): the app answers 403 with :func:`refused_page`."""
+
+    def __init__(self, info: KeyInfo, path: str):
+        self.info, self.path = info, path
+
+
+#: The page a client key opens (hotline staff: which grid, which grid member).
+CLIENT_PAGE = "/maps/lookup"
+
+
+def _signed_in(request: Request, role: str) -> KeyInfo:
     # back to the same page after signing in, query included (/maps/editor?plan=7)
     here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
     try:
@@ -80,10 +95,29 @@ def map_viewer(request: Request) -> KeyInfo:
             raise SignInRequired(here)
     except GridmapError:
         raise SignInRequired(here) from None
-    if not role_allows(info.role, "viewer"):
-        raise SignInRequired(here)
+    if not role_allows(info.role, role):
+        raise PageRefused(info, str(request.url.path))
     request.state.viewer = info  # for the page's header (who is signed in, what they may open)
     return info
+
+
+def map_viewer(request: Request) -> KeyInfo:
+    """A page for viewers and above."""
+    return _signed_in(request, "viewer")
+
+
+def map_client(request: Request) -> KeyInfo:
+    """The lookup page: any key, client included."""
+    return _signed_in(request, "client")
+
+
+def refused_page(request: Request, exc: PageRefused) -> HTMLResponse:
+    """403: the page is not for this key's role; says (中文 — English) which page it may open."""
+    info = exc.info
+    message = messages.both("maps.page_refused", role=info.role, page=exc.path)
+    header = header_html(name=info.name, role=info.role, current=exc.path)
+    return HTMLResponse(message_page(title=messages.label("maps.refused_title"), message=message,
+                                     link=CLIENT_PAGE, link_text="查询 Lookup", header=header), status_code=403)
 
 
 def site_header(request: Request) -> str:
@@ -94,7 +128,9 @@ def site_header(request: Request) -> str:
 
 
 map_viewer.required_role = "viewer"  # type: ignore[attr-defined]
+map_client.required_role = "client"  # type: ignore[attr-defined]
 MapViewer = Annotated[KeyInfo, Depends(map_viewer)]
+MapClient = Annotated[KeyInfo, Depends(map_client)]
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -155,10 +191,10 @@ def login(request: Request, engine: EngineDep, settings: SettingsDep, key: Annot
     try:
         info = authenticate(engine, key.strip())
     except GridmapError as exc:
-        return HTMLResponse(login_page(next_url=target, error=exc.message), status_code=401)
-    if not role_allows(info.role, "viewer"):
-        return HTMLResponse(login_page(next_url=target, error=f"a {info.role!r} key cannot open the maps"),
-                            status_code=403)
+        said = messages.both(exc.message_id, **(exc.fields or {})) if exc.message_id else exc.message
+        return HTMLResponse(login_page(next_url=target, error=said), status_code=401)
+    if not role_allows(info.role, "viewer") and urlsplit(target).path != CLIENT_PAGE:
+        target = CLIENT_PAGE  # a client key (hotline staff) opens the lookup page only
     _, token = start_session(engine, key.strip(), hours=settings.session_hours)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
@@ -207,7 +243,7 @@ def _map_page(request: Request, build: Callable[..., folium.Map], conn: Connecti
               plan_id: int | None = None, community: str | None = None,
               views: Mapping[str, ViewSource] | None = None, more_layers: Mapping[str, Callable[[], str]] | None = None,
               totals: Callable[[int], dict[str, Any]] | None = None, header: str | None = None,
-              **page: Any) -> HTMLResponse:
+              keep: Mapping[str, tuple[str, ...]] | None = None, **page: Any) -> HTMLResponse:
     """The page of map builder *build* (``maps.*.build_*_map``): the plan's grids and buildings (the
     published plan when *plan_id* is None; of one community when *community* is given) and *more_layers*
     (name -> a function giving its GeoJSON), the town's bounds and the basemap settings, plus the page's
@@ -222,6 +258,8 @@ def _map_page(request: Request, build: Callable[..., folium.Map], conn: Connecti
         "buildings": lambda: queries.buildings_geojson(conn, plan_id=plan_id, community=community),
         **(more_layers or {}),
     })
+    if keep is not None:  # a client's page (:func:`client_layers`)
+        layers = client_layers(layers, keep)
     if totals is not None and any(isinstance(v, ViewSource) for v in layers.values()):
         page["totals"] = totals(plan_id)
     m = build(
@@ -246,9 +284,37 @@ def overview(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewe
 
 
 @router.get("/lookup", response_class=HTMLResponse, summary="Lookup map: which grid is this point or address in?")
-def lookup_map(request: Request, conn: ConnDep, settings: SettingsDep, _: MapViewer) -> HTMLResponse:
-    return _map_page(request, build_lookup_map, conn, settings, views=LOOKUP_SOURCES, api_base=API_BASE,
+def lookup_map(request: Request, conn: ConnDep, settings: SettingsDep, key: MapClient) -> HTMLResponse:
+    """Any key, client too (hotline staff): a client's page holds only what ``GET /v1/lookup`` tells a
+    client (no phone numbers, households or population: :func:`client_layers`)."""
+    viewer = role_allows(key.role, "viewer")
+    return _map_page(request, build_lookup_map, conn, settings, api_base=API_BASE,
+                     views=LOOKUP_SOURCES if viewer else client_sources(LOOKUP_SOURCES),
+                     keep=None if viewer else CLIENT_FIELDS,
                      communities={code: c["name"] for code, c in queries.community_labels(conn).items()})
+
+
+#: What a client's lookup page holds of each layer: what /v1/lookup answers a client.
+CLIENT_FIELDS = {
+    "grids": ("code", "name", "community_code", "community_name", "grid_member", "label_lon", "label_lat"),
+    "buildings": ("code", "name", "address", "community_code", "grid_code", "floors", "units"),
+}
+
+
+def client_sources(views: Mapping[str, ViewSource]) -> dict[str, ViewSource]:
+    """*views* asking only for :data:`CLIENT_FIELDS`."""
+    return {name: dataclasses.replace(v, properties=tuple(p for p in v.properties if p in CLIENT_FIELDS.get(name, ())))
+            for name, v in views.items()}
+
+
+def client_layers(layers: dict[str, Any], keep: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The inline FeatureCollections of *layers* with only the properties *keep* lists for each."""
+    for name, fields in keep.items():
+        fc = layers.get(name)
+        if isinstance(fc, dict):
+            for f in fc.get("features", ()):
+                f["properties"] = {k: v for k, v in (f.get("properties") or {}).items() if k in fields}
+    return layers
 
 
 @router.get("/command", response_class=HTMLResponse,

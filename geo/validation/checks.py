@@ -61,7 +61,7 @@ def require_valid(geom: Any, *, what: str, types: Collection[str] | None = None)
                 f"expected {' or '.join(sorted(types))}, got {g.geom_type}",
             )
     if problem is not None:
-        raise InvalidGeometry(f"{what}: {problem.message}", details={"what": what, **problem.as_dict()})
+        raise InvalidGeometry.say("geometry.problem", what=what, reason=problem, details={"what": what, **problem.as_dict()})
     return g
 
 

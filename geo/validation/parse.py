@@ -199,4 +199,4 @@ def parse_geometry(geom: Any, *, what: str = "geometry"):
     try:
         return coerce_geometry(geom)
     except Malformed as e:
-        raise InvalidGeometry(f"{what}: {e.problem.message}", details={"what": what, **e.problem.as_dict()}) from None
+        raise InvalidGeometry.say("geometry.problem", what=what, reason=e.problem, details={"what": what, **e.problem.as_dict()}) from None

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from geo.messages import zh
+
 __all__ = ["GeometryProblem", "Malformed", "format_point"]
 
 
@@ -37,11 +39,21 @@ class GeometryProblem:
     message: str
     location: tuple[float, float] | None = None
 
+    @property
+    def message_zh(self) -> str:
+        """The Chinese of the problem: the catalogue's words for its :attr:`reason` (geo/messages.py)."""
+        return zh(f"geometry.{self.reason}")
+
+    def render(self, lang: int) -> str:
+        """As a field of a catalogue message: the catalogue's Chinese (0), or this :attr:`message` (1)."""
+        return self.message_zh if lang == 0 else self.message
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (for error details)."""
         return {
             "reason": self.reason,
             "message": self.message,
+            "message_zh": self.message_zh,
             "location": list(self.location) if self.location is not None else None,
         }
 

@@ -183,6 +183,22 @@ def test_no_match_is_404(client, keys) -> None:
     assert r.status_code == 404 and r.json()["error"]["code"] == "no_match"
 
 
+def test_refusals_carry_the_chinese_beside_the_english(client, keys) -> None:
+    """The envelope keeps its English "message" and adds "message_zh" from the catalogue (geo/messages.py)."""
+    err = client.get("/v1/lookup/address", params={"q": "北京市朝阳区"}, headers=auth(keys["client"])).json()["error"]
+    assert err["message"].startswith("no building matches '北京市朝阳区'")
+    assert err["message_zh"].startswith("没有楼栋与 '北京市朝阳区' ")
+    err = client.get("/v1/lookup", params={"lon": 113.3, "lat": 40.2}, headers=auth(keys["client"])).json()["error"]
+    assert "no grid" in err["message"] and "不在方案" in err["message_zh"]
+    err = client.get("/v1/lookup", params={"lon": 113.1, "lat": 40.05}, headers=auth("gm_nosuchkey")).json()["error"]
+    assert err["code"] == "unauthorized" and "密钥无效" in err["message_zh"]
+    err = client.get("/v1/lookup", params={"lon": 113.1, "lat": 40.05}).json()["error"]
+    assert "需要 API 密钥" in err["message_zh"] and err["message"].startswith("this needs an API key")
+    err = client.get("/v1/plans", headers=auth(keys["client"])).json()["error"]
+    assert err["message"] == "a 'client' key cannot do this: it needs the 'viewer' role or above"
+    assert err["message_zh"] == "'client' 密钥无权执行此操作：需要 'viewer' 或更高角色"
+
+
 def test_a_lookup_with_a_known_key_takes_no_thread_hop(client, keys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Issue 12's fast path: with the key in the cache and the published plan's index in memory, a point
     lookup runs on the event loop (a sync dependency or handler costs a thread-pool hop per request);

@@ -3,6 +3,8 @@ its key is revoked."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
 
 from fastapi.testclient import TestClient
@@ -72,3 +74,34 @@ def test_a_session_token_is_not_a_key(db_url: str, engine, tmp_path) -> None:  #
         assert c.get("/v1/grids", headers={"Cookie": f"{SESSION_COOKIE}={token}"}).status_code == 200  # cached now
         r = c.get("/v1/grids", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401, r.text
+
+
+def test_a_client_key_signs_in_for_the_lookup_page_only(db_url: str, engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Hotline staff hold client keys: they sign in, land on /maps/lookup (whatever page they asked for), the
+    page holds no phone numbers or counts, and every other map page answers 403 in Chinese and English."""
+    _, key = create_key(engine, role="client", name="hotline")
+    with TestClient(create_app(Settings(database_url=db_url, var_dir=tmp_path, key_cache_s=0))) as c:
+        token = _sign_in(c, key)
+        r = c.post("/maps/login", data={"key": key, "next": "/maps/command"}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/maps/lookup"
+        c.cookies.clear()
+        cookie = {"Cookie": f"{SESSION_COOKIE}={token}"}
+        page = c.get("/maps/lookup", headers=cookie, follow_redirects=False)
+        assert page.status_code == 200
+        assert not re.search(r'"(grid_member_phone|households|population)": "?[0-9]', page.text)  # null, if at all
+        assert 'href="/maps/lookup"' in page.text and 'href="/maps/command"' not in page.text  # the header
+        for path in ("/maps/", "/maps/command", "/maps/coverage", "/maps/editor", "/maps/tiles"):
+            refused = c.get(path, headers=cookie, follow_redirects=False)
+            assert refused.status_code == 403, path
+            said = html.unescape(refused.text)
+            assert f"'client' 密钥不能打开 {path}：它只能打开查询页面 /maps/lookup" in said
+            assert f"a 'client' key cannot open {path}: it may open only the lookup page /maps/lookup" in said
+        assert c.get("/v1/lookup", params={"lon": 113.1, "lat": 40.05}, headers=cookie).status_code in (200, 404)
+        assert c.get("/v1/grids", headers=cookie).status_code == 403
+
+
+def test_a_bad_key_is_refused_in_chinese_and_english(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(create_app(Settings(database_url=db_url, var_dir=tmp_path))) as c:
+        r = c.post("/maps/login", data={"key": "gm_not_a_key"}, follow_redirects=False)
+        assert r.status_code == 401
+        assert "API 密钥无效或已撤销" in r.text and "the API key is unknown or revoked" in r.text

@@ -441,7 +441,7 @@ def test_problem_dict():
     p = Problem("building_split", ("G2", "G1"), "detail", box(0, 0, 1, 1), buildings=("X",))
     assert problem_dict(p, geometry={"type": "Polygon"}) == {
         "kind": "building_split", "severity": "error", "grids": ["G2", "G1"], "buildings": ["X"],
-        "detail": "detail", "geometry": {"type": "Polygon"}}
+        "detail": "detail", "detail_zh": None, "geometry": {"type": "Polygon"}}
 
 
 def test_several_problems_at_once_are_all_reported():

@@ -163,6 +163,8 @@
     var CLASSES = C.parseJSON(data.classes, {}); // class -> [label, colour]
     var STATES = C.parseJSON(data.states, {}); // state -> [label, colour]
     var CATEGORIES = C.parseJSON(data.categories, {}); // category -> label
+    var SUBCATEGORIES = C.parseJSON(data.subcategories, {}); // "category.subcategory" -> label
+    var HOTSPOT_TIPS = C.parseJSON(data.hotspotTips, {}); // Gi* class -> "显著热点 99 % significant hot spot"
     var ALL_CATEGORIES = Object.keys(CATEGORIES);
     var byView = data.byView === "1";
     if (byView && Number(data.viewIncidents) >= 1) VIEW_INCIDENTS = Number(data.viewIncidents);
@@ -343,7 +345,7 @@
     function cellTooltip(p) {
       var box = el("div", "gm-cmd-tip");
       var cls = CLASSES[p["class"]];
-      box.appendChild(el("strong", null, cls ? cls[0] : p["class"]));
+      box.appendChild(el("strong", null, HOTSPOT_TIPS[p["class"]] || (cls ? cls[0] : p["class"])));
       box.appendChild(el("div", null, "事件 incidents: " + p.count));
       box.appendChild(el("div", null, "z = " + Number(p.z).toFixed(2) + ", p = " + Number(p.p).toPrecision(2) +
         (C.present(p.p_fdr) ? ", p(FDR) = " + Number(p.p_fdr).toPrecision(2) : "")));
@@ -383,10 +385,11 @@
     function popup(p) {
       var box = el("div", "gm-cmd-popup");
       var title = CATEGORIES[p.category] || p.category;
-      box.appendChild(el("div", "gm-cmd-popup-title", title + (C.present(p.subcategory) ? " · " + p.subcategory : "")));
+      var sub = C.present(p.subcategory) ? SUBCATEGORIES[p.category + "." + p.subcategory] || p.subcategory : "";
+      box.appendChild(el("div", "gm-cmd-popup-title", title + (sub ? " · " + sub : "")));
       var dl = el("dl");
       var rows = [
-        ["类别 Category", p.category + (C.present(p.subcategory) ? " / " + p.subcategory : "")],
+        ["类别 Category", title + (sub ? " / " + sub : "")],
         ["状态 State", p.status_label || p.status],
         ["时间 Time", localTime(p.occurred_at)],
         ["网格 Grid", p.grid_code || "网格外 outside grids"],

@@ -13,6 +13,9 @@
  *  - fetchJSON / requestJSON / getJSON: same-origin calls to the JSON API (the HttpOnly session
  *    cookie authenticates); apiError: its error envelope {"error": {code, message, details}};
  *  - errorText(err): the message of an Error (or the thing itself), as text;
+ *  - messageText(said): what a person reads of an API message: "中文 — English" when it has its Chinese
+ *    (an error envelope's message_zh, a plan problem's detail_zh: the catalogue geo/messages.py), else
+ *    the English; every page's error display goes through it (requestJSON's errors too);
  *  - el, clear, parseJSON, present, gridLabel: small DOM and text helpers (text only: nothing from the
  *    API is ever written as HTML);
  *  - isNum, grouped(n, digits) ("12,345.6", "–" for no number), number(n) (zh-CN grouping, anything
@@ -93,6 +96,16 @@
     return String(err && err.message ? err.message : err);
   }
 
+  // {message, message_zh} (an error envelope's "error") or {detail, detail_zh} (a plan problem) ->
+  // "中文 — English", or the English alone when there is no Chinese; "" for nothing
+  function messageText(said) {
+    if (!said) return "";
+    var english = said.message !== undefined ? said.message : said.detail;
+    var chinese = said.message !== undefined ? said.message_zh : said.detail_zh;
+    english = present(english) ? String(english) : "";
+    return present(chinese) ? String(chinese) + (english ? " — " + english : "") : english;
+  }
+
   /* ---------- numbers ---------- */
 
   function isNum(n) {
@@ -155,7 +168,7 @@
     return fetchJSON(base, method, path, opts).then(function (res) {
       if (!res.ok) {
         var error = apiError(res);
-        var message = error && error.message ? error.message : res.text.slice(0, 200);
+        var message = error && error.message ? messageText(error) : res.text.slice(0, 200);
         var err = new Error(res.status + " " + path + ": " + message);
         err.status = res.status;
         throw err;
@@ -341,6 +354,7 @@
     el: el,
     clear: clear,
     errorText: errorText,
+    messageText: messageText,
     parseJSON: parseJSON,
     present: present,
     isNum: isNum,

@@ -380,7 +380,7 @@
     }
 
     function failed(result) {
-      var message = result && result.body && result.body.error ? result.body.error.message : null;
+      var message = result && result.body && result.body.error ? C.messageText(result.body.error) : null;
       var title = result && (result.status === 401 || result.status === 403)
         ? "请重新登录 Please sign in again"
         : "查询失败 Lookup failed";
@@ -501,7 +501,7 @@
           var cands = (body.error.details && body.error.details.candidates) || [];
           setCard("no_match", [
             status("未找到匹配地址 No matching address", "warn"),
-            el("div", "gm-card-note", body.error.message),
+            el("div", "gm-card-note", C.messageText(body.error)),
             cands.length ? candidateList(cands, -1, "可能是 Did you mean (" + cands.length + ")") : null,
           ]);
           fitBeside(townBounds(), 18); // back to the whole town: the old view answered another query

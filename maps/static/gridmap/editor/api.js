@@ -25,7 +25,7 @@
           ok: res.ok,
           status: res.status,
           code: error ? error.code : null,
-          message: error ? error.message || "" : res.ok ? "" : res.status + " " + res.text.slice(0, 200),
+          message: error ? C.messageText(error) : res.ok ? "" : res.status + " " + res.text.slice(0, 200),
           details: error ? error.details || null : null,
           body: res.body,
         };

@@ -69,7 +69,7 @@
         li.setAttribute("data-kind", problem.kind);
         li.appendChild(el("span", "gm-ed-problem-kind", (problem.severity === "error" ? "错误 " : "警告 ") +
           (KIND_LABELS[problem.kind] || problem.kind)));
-        li.appendChild(el("span", "gm-ed-problem-detail", problem.detail));
+        li.appendChild(el("span", "gm-ed-problem-detail", C.messageText(problem)));
         li.tabIndex = 0;
         var show = function () {
           var bounds = layer && layer.getBounds ? layer.getBounds() : null;
@@ -207,7 +207,7 @@
       var ol = el("ol", "gm-ed-publish-problems");
       problems.forEach(function (p) {
         ol.appendChild(el("li", "gm-ed-" + (p.severity || (acknowledgeable ? "warning" : "error")),
-          (KIND_LABELS[p.kind] || p.kind) + ": " + p.detail));
+          (KIND_LABELS[p.kind] || p.kind) + ": " + C.messageText(p)));
       });
       publishBox.appendChild(ol);
       if (acknowledgeable) {

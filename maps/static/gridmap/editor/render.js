@@ -133,7 +133,7 @@
       S.problems.forEach(function (problem) {
         if ((problem.grids || []).indexOf(code) >= 0) {
           box.appendChild(el("div", "gm-ed-tip-problem gm-ed-" + problem.severity,
-            (KIND_LABELS[problem.kind] || problem.kind) + ": " + problem.detail));
+            (KIND_LABELS[problem.kind] || problem.kind) + ": " + C.messageText(problem)));
         }
       });
       return box;
@@ -261,7 +261,7 @@
         layer.bindTooltip(function () {
           var box = el("div", "gm-ed-tip");
           box.appendChild(el("strong", "gm-ed-error", KIND_LABELS[problem.kind] || problem.kind));
-          box.appendChild(el("div", null, problem.detail));
+          box.appendChild(el("div", null, C.messageText(problem)));
           if ((problem.grids || []).length) {
             box.appendChild(el("div", "gm-ed-tip-code", "网格 Grids: " + problem.grids.map(gridNumber).join(", ")));
           }

@@ -1,0 +1,217 @@
+"""The one message catalogue: every message a person reads on the pages, in Chinese and in English.
+
+:data:`MESSAGES` maps a message id to ``(zh, en)`` templates with the same named fields
+(``str.format`` fields: ``{grid}``, ``{role!r}``, ``{x:.6f}``). Domain errors carry an id and their
+fields (:meth:`geo.errors.GridmapError.say`), so the API's error envelope keeps its English
+``message`` and adds ``message_zh``; plan problems and geometry problems carry theirs too; labels
+(incident categories, hot-spot classes) are entries here and are written "中文 English".
+
+Pure Python: no web framework, no database (tests/geo/test_messages.py walks the catalogue).
+
+Examples
+--------
+>>> zh("lookup.no_match", q="某某")
+"没有楼栋与 '某某' 匹配：请写出社区和楼号，例如 春安新区3号楼2单元"
+>>> label("hotspot.hot_99")
+'显著热点 99 % significant hot spot'
+>>> both("auth.session_ended")
+'地图会话已过期或已结束：请在 /maps/login 重新登录 — the map session has expired or ended: sign in again at /maps/login'
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from geo.vocabulary import INCIDENT_CATEGORIES
+
+__all__ = ["MESSAGES", "SEPARATOR", "both", "category_label", "en", "fields_of", "label", "labels", "zh"]
+
+#: Between the Chinese and the English of a message ("zh — en"); labels use a space.
+SEPARATOR = " — "
+
+_SUBCATEGORIES = {
+    "neighbour": ("邻里", "neighbour"), "family": ("家庭", "family"), "property": ("物业", "property"),
+    "fire": ("消防", "fire"), "gas": ("燃气", "gas"), "electrical": ("用电", "electrical"),
+    "structural": ("房屋结构", "structural"), "noise": ("噪音", "noise"), "parking": ("停车", "parking"),
+    "sanitation": ("卫生", "sanitation"), "lighting": ("照明", "lighting"), "lift": ("电梯", "lift"),
+    "water": ("供水", "water"), "other": ("其他", "other"),
+}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # ---- signing in, keys and roles (maps/login, 401/403 details the pages show)
+    "auth.unknown_key": (
+        "API 密钥无效或已撤销：请向管理员申请密钥（`gridmap keys create`）",
+        "the API key is unknown or revoked: ask an admin for a key (`gridmap keys create`)"),
+    "auth.session_ended": (
+        "地图会话已过期或已结束：请在 /maps/login 重新登录",
+        "the map session has expired or ended: sign in again at /maps/login"),
+    "auth.key_required": (
+        "需要 API 密钥：请发送 'Authorization: Bearer <key>'（`gridmap keys create --role ROLE`）",
+        "this needs an API key: send 'Authorization: Bearer <key>' (`gridmap keys create --role ROLE`)"),
+    "auth.bad_basic": (
+        "Basic 凭据不是 'user:key' 的 base64：用户名任意，密码填 API 密钥（或发送 'Authorization: Bearer <key>'）",
+        "the Basic credentials are not base64 of 'user:key': give any user name and the API key as the "
+        "password (or send 'Authorization: Bearer <key>')"),
+    "auth.role_too_low": (
+        "{role!r} 密钥无权执行此操作：需要 {needs!r} 或更高角色",
+        "a {role!r} key cannot do this: it needs the {needs!r} role or above"),
+    "maps.page_refused": (
+        "{role!r} 密钥不能打开 {page}：它只能打开查询页面 /maps/lookup",
+        "a {role!r} key cannot open {page}: it may open only the lookup page /maps/lookup"),
+    "maps.refused_title": ("无权打开此页面", "Not allowed to open this page"),
+    # ---- lookups (geo/lookup, geo/address, api/routes/lookup.py)
+    "lookup.outside_grids": (
+        "({x:.6f}, {y:.6f}) 不在方案 {plan}（{name}）的任何网格内；网格只覆盖本镇各社区 — 请检查该点及其坐标系",
+        "({x:.6f}, {y:.6f}) lies in no grid of plan {plan} ({name}); the grids cover the town's communities "
+        "only — check the point and its crs"),
+    "lookup.no_grid_named": (
+        "方案 {plan} 中没有名为 {q!r} 的网格：请按地图上的写法输入网格名称（例如 宁丰社区第4网格）或 15 位网格编码",
+        "no grid of plan {plan} is named {q!r}; give a grid's name as the map shows it (e.g. 宁丰社区第4网格) "
+        "or its 15-digit code"),
+    "lookup.no_match_score": (
+        "没有楼栋与 {q!r} 足够匹配（最高分 {best:.0f} < {threshold:.0f}）：请写出社区和楼号，例如 春安新区3号楼2单元",
+        "no building matches {q!r} well enough (best score {best:.0f} < {threshold:.0f}); give the community "
+        "and the building number, e.g. 春安新区3号楼2单元"),
+    "lookup.no_match": (
+        "没有楼栋与 {q!r} 匹配：请写出社区和楼号，例如 春安新区3号楼2单元",
+        "no building matches {q!r}; give the community and the building number, e.g. 春安新区3号楼2单元"),
+    "lookup.no_plan_published": (
+        "尚未发布任何方案：请加载数据（`gridmap demo load`）或发布一个方案",
+        "no plan is published yet: load data (`gridmap demo load`) or publish a plan"),
+    "lookup.no_plan_at": (
+        "{when} 时没有已发布的方案：第一个方案发布得更晚",
+        "no plan was published at {when}: the first plan was published later"),
+    # ---- plan validation problems (geo/plan_checks.py: what the editor lists)
+    "plan.invalid_geometry": (
+        "网格 {grid} 的边界几何无效：{reason}",
+        "grid {grid}: {reason}"),
+    "plan.no_area": ("该网格没有面积", "the grid has no area"),
+    "plan.not_polygonal": (
+        "网格必须是 Polygon 或 MultiPolygon，而不是 {type}",
+        "a grid must be a Polygon or MultiPolygon, not a {type}"),
+    "plan.outside_community": (
+        "网格 {grid} 有 {area} 位于社区 {community} 之外：请将其裁剪到社区内",
+        "{area} of grid {grid} lies outside community {community}; clip it to the community"),
+    "plan.overlap": (
+        "网格 {a} 与 {b} 重叠 {area}：一个地点只能属于一个网格",
+        "grids {a} and {b} overlap by {area}; a place must be in one grid only"),
+    "plan.gap": (
+        "社区 {community} 有 {area} 不属于任何网格：请划给相邻网格",
+        "{area} of community {community} is in no grid; give it to a neighbouring grid"),
+    "plan.building_split": (
+        "楼栋 {building} 被网格 {codes} 分割（{area} 在网格 {main} 之外）：每栋楼须完整属于一个网格",
+        "building {building} is split between grids {codes} ({area} outside grid {main}); keep every building "
+        "in one grid"),
+    "plan.non_contiguous": (
+        "网格 {grid} 分成 {parts} 块（{area} 与主体分离）：请连接它们，或把分离部分划给相邻网格",
+        "grid {grid} is in {parts} separate parts ({area} apart from the main part); join them or give the "
+        "detached parts to their neighbours"),
+    "plan.households_band": (
+        "网格 {grid} 有 {value} 户，{side}范围 {low}–{high} {off} 户",
+        "grid {grid} has {value} households, {off} {side} the band {low}–{high}"),
+    "plan.above": ("高于", "above"),
+    "plan.below": ("低于", "below"),
+    "plan.population_band": (
+        "网格 {grid} 有 {value} 人，{side}范围 {low}–{high} {off} 人",
+        "grid {grid} has {value} population, {off} {side} the band {low}–{high}"),
+    # ---- geometry problems (geo/validation: GeometryProblem.reason)
+    "geometry.null": ("几何为空值：该要素没有几何图形", "null geometry: the feature has no geometry"),
+    "geometry.empty": ("几何为空：没有坐标", "empty geometry: it has no coordinates"),
+    "geometry.malformed": ("几何格式错误：无法读取，请按 GeoJSON、WKT 或 WKB 的格式发送",
+                           "malformed geometry: it cannot be read; send GeoJSON, WKT or WKB"),
+    "geometry.three_d": ("几何带有 Z 坐标：请只发送二维坐标", "the geometry has Z coordinates: send 2D only"),
+    "geometry.invalid_coordinate": ("坐标无效（非有限数或超出范围）：请检查经纬度是否写反",
+                                    "an invalid coordinate (not finite or out of range): check lon/lat order"),
+    "geometry.ring_not_closed": ("环未闭合：最后一点须与第一点相同", "a ring is not closed: repeat its first point last"),
+    "geometry.too_few_points": ("点数太少：一个环至少需要 4 个点", "too few points: a ring needs at least 4"),
+    "geometry.self_intersection": ("边界自相交：请重画，使边不交叉", "the boundary self-intersects: redraw it so its edges do not cross"),
+    "geometry.ring_self_intersection": ("环自相交：请重画该环", "a ring self-intersects: redraw the ring"),
+    "geometry.hole_outside_shell": ("洞位于外环之外：请把洞画在多边形内部", "a hole lies outside the shell: draw holes inside"),
+    "geometry.nested_holes": ("洞互相嵌套：请合并或删除内层的洞", "holes are nested: merge or remove the inner one"),
+    "geometry.disconnected_interior": ("多边形内部不连通：请把它拆成多个多边形",
+                                       "the interior is disconnected: split it into several polygons"),
+    "geometry.nested_shells": ("多边形相互嵌套：内层的应作为洞", "polygons are nested: the inner one should be a hole"),
+    "geometry.overlapping_parts": ("多边形的各部分重叠：请合并它们", "parts of the multipolygon overlap: merge them"),
+    "geometry.duplicate_rings": ("有重复的环：请删除重复的环", "a ring is repeated: remove the duplicate"),
+    "geometry.invalid": ("几何无效（不符合 OGC 规范）：请修复后再发送", "the geometry is not OGC-valid: repair it and send it again"),
+    "geometry.wrong_type": ("几何类型不对：请发送所要求的类型", "the wrong geometry type: send the type asked for"),
+    "geometry.problem": ("{what} 的几何无效：{reason}", "{what}: {reason}"),
+    # ---- Getis-Ord Gi* confidence bins (hot-spot tooltips on /maps/command)
+    "hotspot.hot_99": ("显著热点 99 %", "significant hot spot"),
+    "hotspot.hot_95": ("显著热点 95 %", "significant hot spot"),
+    "hotspot.hot_90": ("显著热点 90 %", "significant hot spot"),
+    "hotspot.cold_90": ("冷点 90 %", "cold spot"),
+    "hotspot.cold_95": ("冷点 95 %", "cold spot"),
+    "hotspot.cold_99": ("冷点 99 %", "cold spot"),
+    "hotspot.not_significant": ("不显著", "not significant"),
+    # ---- incident categories (geo/vocabulary.py), one entry each below: "category.<code>"
+    "category.dispute": ("矛盾纠纷", "Dispute"),
+    "category.safety_hazard": ("安全隐患", "Safety hazard"),
+    "category.public_order": ("社会治安", "Public order"),
+    "category.environment": ("环境卫生", "Environment"),
+    "category.facilities": ("公共设施", "Facilities"),
+    "category.other": ("其他", "Other"),
+    # ---- "category.<code>.<subcategory>"
+    **{f"category.{cat}.{sub}": _SUBCATEGORIES[sub] for cat, subs in INCIDENT_CATEGORIES.items() for sub in subs},
+}
+
+
+def fields_of(template: str) -> set[str]:
+    """The named fields of a template.
+
+    >>> sorted(fields_of("{a!r} and {b:.0f}"))
+    ['a', 'b']
+    """
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _render(message_id: str, lang: int, fields: Mapping[str, Any]) -> str:
+    template = MESSAGES[message_id][lang]
+    # a field that renders itself (a Msg, a GeometryProblem) is written in the same language
+    return template.format(**{k: (v.render(lang) if hasattr(v, "render") else v) for k, v in fields.items()})
+
+
+def zh(message_id: str, **fields: Any) -> str:
+    """The Chinese of message *message_id* with *fields* filled in (KeyError: no such message)."""
+    return _render(message_id, 0, fields)
+
+
+def en(message_id: str, **fields: Any) -> str:
+    """The English of message *message_id* with *fields* filled in."""
+    return _render(message_id, 1, fields)
+
+
+def both(message_id: str, **fields: Any) -> str:
+    """"中文 — English": how the pages show a message."""
+    return zh(message_id, **fields) + SEPARATOR + en(message_id, **fields)
+
+
+def label(message_id: str) -> str:
+    """"中文 English": how the pages show a label (a category, a hot-spot class)."""
+    return f"{zh(message_id)} {en(message_id)}"
+
+
+class Msg:
+    """A message as a field of another (rendered in the same language): ``Msg("plan.no_area")``."""
+
+    def __init__(self, message_id: str, **fields: Any):
+        self.id, self.fields = message_id, fields
+
+    def render(self, lang: int) -> str:
+        return _render(self.id, lang, self.fields)
+
+    def __str__(self) -> str:
+        return self.render(1)
+
+
+def category_label(category: str, subcategory: str | None = None) -> str:
+    """The bilingual label of an incident category (and subcategory); the code itself when unknown."""
+    key = f"category.{category}" + (f".{subcategory}" if subcategory else "")
+    return label(key) if key in MESSAGES else key.removeprefix("category.")
+
+
+def labels(prefix: str) -> dict[str, str]:
+    """Every label under *prefix* ("hotspot.", "category."), by the rest of its id: for the pages' scripts."""
+    return {k[len(prefix):]: label(k) for k in MESSAGES if k.startswith(prefix)}

@@ -1,0 +1,108 @@
+"""The message catalogue (geo/messages.py): every entry in both languages with the same fields, and the
+page-facing messages it covers made from it, not from English strings in the code."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from geo import messages
+from geo.errors import GridmapError, NoMatch
+from geo.plan_checks import KINDS, problem
+from geo.validation.problems import GeometryProblem
+from geo.vocabulary import INCIDENT_CATEGORIES
+
+ROOT = Path(__file__).resolve().parents[2]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("message_id", sorted(messages.MESSAGES))
+def test_every_entry_has_both_languages_with_the_same_fields(message_id: str) -> None:
+    zh, en = messages.MESSAGES[message_id]
+    assert zh.strip() and en.strip(), message_id
+    assert CJK.search(zh), f"{message_id}: the Chinese has no CJK: {zh!r}"
+    assert messages.fields_of(zh) == messages.fields_of(en), message_id
+
+
+def test_every_category_subcategory_and_hotspot_class_has_a_label() -> None:
+    for cat, subs in INCIDENT_CATEGORIES.items():
+        assert f"category.{cat}" in messages.MESSAGES
+        for sub in subs:
+            assert f"category.{cat}.{sub}" in messages.MESSAGES
+    assert messages.category_label("dispute", "family") == "家庭 family"
+    assert messages.category_label("dispute") == "矛盾纠纷 Dispute"
+    classes = {f"{s}_{c}" for s in ("hot", "cold") for c in (90, 95, 99)} | {"not_significant"}
+    assert {f"hotspot.{c}" for c in classes} <= set(messages.MESSAGES)
+    assert messages.label("hotspot.hot_99") == "显著热点 99 % significant hot spot"
+
+
+def test_errors_from_the_catalogue_carry_their_chinese() -> None:
+    err = NoMatch.say("lookup.no_match", q="某处", details={"threshold": 70})
+    assert err.message == "no building matches '某处'; give the community and the building number, e.g. 春安新区3号楼2单元"
+    assert err.message_zh is not None and "某处" in err.message_zh and CJK.search(err.message_zh)
+    assert GridmapError("plain").message_zh is None
+
+
+def _calls(path: Path, names: set[str]):  # type: ignore[no-untyped-def]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+            if name in names:
+                yield node
+
+
+def test_every_plan_problem_is_made_from_the_catalogue() -> None:
+    """geo/plan_checks.py makes every problem with problem() (catalogue entry plan.<kind>), never Problem(...)
+    with an English detail; every kind has its entry."""
+    path = ROOT / "geo" / "plan_checks.py"
+    direct = [n.lineno for n in _calls(path, {"Problem"})]
+    assert direct == [_line_of(path, "return Problem(kind, grids, messages.en(")], direct
+    for kind in KINDS:
+        assert f"plan.{kind}" in messages.MESSAGES
+    p = problem("overlap", ("A", "B"), a="A", b="B", area="2.0 m²")
+    assert p.detail == "grids A and B overlap by 2.0 m²; a place must be in one grid only"
+    assert p.detail_zh == "网格 A 与 B 重叠 2.0 m²：一个地点只能属于一个网格"
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+def test_every_geometry_problem_reason_has_a_catalogue_entry() -> None:
+    """Every reason geo/validation gives a GeometryProblem (a literal first argument of GeometryProblem(...) or
+    Malformed(...), and the reasons listed in its docstring) has an entry geometry.<reason>."""
+    reasons: set[str] = set()
+    for path in (ROOT / "geo" / "validation").glob("*.py"):
+        for call in _calls(path, {"GeometryProblem", "Malformed"}):
+            if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+                reasons.add(call.args[0].value)
+    reasons |= set(re.findall(r"``([a-z_0-9]+)``", GeometryProblem.__doc__ or ""))
+    assert {"self_intersection", "malformed", "null"} <= reasons
+    missing = sorted(r for r in reasons if f"geometry.{r}" not in messages.MESSAGES)
+    assert missing == []
+    gp = GeometryProblem("self_intersection", "ring 0 self-intersects at (1, 1)")
+    assert gp.as_dict()["message_zh"] == messages.zh("geometry.self_intersection")
+
+
+def test_lookup_and_auth_refusals_are_made_from_the_catalogue() -> None:
+    """No NoMatch/OutsideGrids/Unauthorized/Forbidden in the lookup routes, the key checks and the
+    dependencies is built from an English string: each is Error.say(<catalogue id>, ...)."""
+    targets = {"NoMatch", "OutsideGrids", "Unauthorized", "Forbidden"}
+    for rel in ("api/routes/lookup.py", "geo/keys.py", "api/deps.py", "geo/lookup.py"):
+        path = ROOT / rel
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                f = node.exc.func
+                if isinstance(f, ast.Name) and f.id in targets:
+                    pytest.fail(f"{rel}:{node.lineno}: {f.id}(...) with an English message; use {f.id}.say(id, ...)")
+                if isinstance(f, ast.Attribute) and f.attr == "say":
+                    first = node.exc.args[0]
+                    ids = [first.value] if isinstance(first, ast.Constant) else [
+                        c.value for c in ast.walk(first) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+                    assert ids and all(i in messages.MESSAGES for i in ids), (rel, node.lineno, ids)
