@@ -5,10 +5,11 @@ property name here; a test checks that the two agree). Identifiers in SQL come o
 from a request.
 
 Roles mirror the /v1 API: every collection needs the ``viewer`` role, as the /v1 GeoJSON does, except
-``grids``, which a ``client`` key may read with only what ``GET /v1/lookup`` already tells a client about
-a grid (code, name, community, the grid member's name; no phone number, no household or population
-counts). ``grid_member_phone`` is shown from ``viewer`` up, like ``/v1/grids`` and the lookup's
-``with_phone``.
+``grids`` and ``buildings``, which a ``client`` key may read with only what ``GET /v1/lookup`` already
+tells a client about a grid or a building (code, name, address, community, the grid member's name; no
+phone number, no household or population counts): the lookup page of hotline staff loads them by view
+at city scale. ``grid_member_phone`` and the counts are shown from ``viewer`` up, like ``/v1/grids`` and
+the lookup's ``with_phone``; a client naming them in ``properties``, ``filter`` or ``sortby`` gets a 400.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ COLLECTIONS: tuple[Collection, ...] = (
             _p("label_lon", "number", "longitude of a point inside the grid (PostGIS ST_PointOnSurface), where a map "
                "puts its label"),
             _p("label_lat", "number", "latitude of that point"),
-        ), role="viewer", versioned=True, id_type="string", id_description="the grid code"),
+        ), role="client", versioned=True, id_type="string", id_description="the grid code"),
     Collection(
         "buildings", "Buildings", "Residential buildings with their address, their grid in the plan "
         "(published by default; `plan=`, `datetime=` as for grids) and unit, household and population counts.",
@@ -173,9 +174,9 @@ COLLECTIONS: tuple[Collection, ...] = (
             _p("floors", "integer", "floors above ground"),
             _p("height_m", "number", "height in metres"),
             _p("units", "integer", "units (entrances)"),
-            _p("households", "integer", "households"),
-            _p("population", "integer", "registered population"),
-        ), versioned=True),
+            _p("households", "integer", "households", role="viewer"),
+            _p("population", "integer", "registered population", role="viewer"),
+        ), role="client", versioned=True),
     Collection(
         "units", "Units", "The units (单元, entrances) of the buildings with their households and population; "
         "each located at a point on its building's footprint.",

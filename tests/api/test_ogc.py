@@ -330,10 +330,21 @@ def test_roles(client, env) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     assert client.get("/ogc/collections").status_code == 401
     cl = auth(env["keys"]["client"])
-    # as /v1: a client key reads no layer (it has /v1/lookup); every collection is viewer and above
-    assert client.get("/ogc/collections", headers=cl).status_code == 403
+    # a client key (hotline staff, the lookup page of a city loads grids and buildings by view) reads the
+    # grids and the buildings with what /v1/lookup tells it: no phone numbers, households or population;
+    # every other collection is viewer and above
+    listed = client.get("/ogc/collections", headers=cl)
+    assert listed.status_code == 200 and [c["id"] for c in listed.json()["collections"]] == ["grids", "buildings"]
     assert client.get(INCIDENTS, headers=cl).status_code == 403
-    assert client.get("/ogc/collections/grids/items", headers=cl).status_code == 403
+    assert client.get("/ogc/collections/cameras/items", headers=cl).status_code == 403
+    grids = client.get("/ogc/collections/grids/items", headers=cl)
+    assert grids.status_code == 200 and grids.json()["numberMatched"] == 50
+    for f in grids.json()["features"]:
+        assert f["properties"]["grid_member"] and not {"grid_member_phone", "households", "population"} & set(f["properties"])
+    buildings = client.get("/ogc/collections/buildings/items", headers=cl).json()["features"]
+    assert buildings and all(not {"households", "population"} & set(f["properties"]) for f in buildings)
+    for asked in ("properties=grid_member_phone", "filter=households>200", "sortby=population"):
+        assert client.get(f"/ogc/collections/grids/items?{asked}", headers=cl).status_code == 400, asked
     v = client.get("/ogc/collections/grids/items", headers=auth(env["keys"]["viewer"])).json()["features"]
     assert all(f["properties"]["grid_member_phone"] for f in v)
 
