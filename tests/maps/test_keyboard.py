@@ -117,3 +117,94 @@ def test_tab_walks_the_controls_never_the_shapes(browser, env, tmp_path: Path, s
             assert errors == [], path
         finally:
             context.close()
+
+
+def _tab_to(page, selector: str, limit: int = MAX_STOPS) -> int:
+    """Tab (forwards) until the focused element matches *selector*: how many presses it took."""
+    for n in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("sel => !!(document.activeElement && document.activeElement.matches(sel))", selector):
+            return n
+    raise AssertionError(f"{limit} Tab presses never reached {selector}: "
+                         f"{page.evaluate(_FOCUSED)}")
+
+
+def _active(page) -> dict:
+    return page.evaluate("""() => { const e = document.activeElement;
+        return {id: e.id, tag: e.tagName, code: e.getAttribute('data-code'), text: (e.textContent || '').trim(),
+                inHints: !!e.closest('#gm-ed-hints'), grid: (e.closest('[data-grid]') || e).getAttribute('data-grid'),
+                value: e.value === undefined ? null : e.value}; }""")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_editor_from_the_keyboard_a_move_and_an_undo(browser, env, tmp_path: Path, size: str) -> None:
+    """Keys only (no click): a grid in the table, a building of it, its "Move to" button, Ctrl+Z; the publish
+    dialog opens from the keyboard and Esc closes it, nothing sent."""
+    draft = httpx.post(f"{env['base']}/v1/plans", headers=auth(env["keys"]["planner"]),
+                       json={"name": f"键盘移动 keyboard move {size}"}, timeout=60).json()
+    context, page, errors = _open(browser, env, f"/maps/editor?plan={draft['id']}", size)
+    writes: list[str] = []
+    page.on("request", lambda r: writes.append(f"{r.method} {r.url}") if r.method != "GET" else None)
+    try:
+        state = page.evaluate("window.gridmapEditor.state()")
+        v0 = state["version"]
+        assert state["mode"] == "paint" and state["target"] is None
+        rows = page.eval_on_selector_all("#gm-ed-metrics tbody tr", "rs => rs.map(r => r.getAttribute('data-code'))")
+        assert len(rows) > 2
+        # the table is one stop: Tab reaches its first row; arrows move between rows
+        _tab_to(page, "#gm-ed-metrics tbody tr")
+        assert _active(page)["code"] == rows[0]
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        assert _active(page)["code"] == rows[2]
+        page.keyboard.press("ArrowUp")
+        grid = rows[1]
+        assert _active(page)["code"] == grid
+        page.keyboard.press("Enter")  # as a click: the paint target
+        assert page.evaluate("window.gridmapEditor.state().target") == grid
+        assert _active(page)["code"] == grid  # the focus stays on the row, redrawn
+        # the building picker lists the grid's buildings
+        page.keyboard.press("Tab")
+        picker = _active(page)
+        assert picker["id"] == "gm-ed-building", picker
+        buildings = state["buildings"]
+        listed = page.eval_on_selector_all("#gm-ed-building option", "os => os.map(o => o.value)")
+        assert listed and sorted(listed) == sorted(b for b, g in buildings.items() if g == grid)
+        building = picker["value"]
+        page.keyboard.press("Tab")
+        assert _active(page)["id"] == "gm-ed-building-pick"
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => { const s = window.gridmapEditor.state(); return s.candidates && !s.busy; }",
+                               timeout=30_000)
+        assert page.evaluate("window.gridmapEditor.state().picked") == [building]
+        move = _active(page)  # the focus is on the first "Move to" button (a green one when there is one)
+        assert move["inHints"] and move["tag"] == "BUTTON" and "Move to" in move["text"], move
+        target = move["grid"]
+        assert target and target != grid
+        page.screenshot(path=str(tmp_path / f"editor-keys-candidates-{size}.png"))
+        assert writes == []
+        page.keyboard.press("Enter")
+        page.wait_for_function("v => { const s = window.gridmapEditor.state(); return !s.busy && !s.loading"
+                               " && s.version > v; }", arg=v0, timeout=30_000)
+        state = page.evaluate("window.gridmapEditor.state()")
+        assert state["version"] == v0 + 1 and state["buildings"][building] == target
+        assert _active(page)["id"] == "gm-ed-building-pick"  # the focus is back on the picker
+        page.screenshot(path=str(tmp_path / f"editor-keys-moved-{size}.png"))
+        page.keyboard.press("Control+z")
+        page.wait_for_function("v => { const s = window.gridmapEditor.state(); return !s.busy && !s.loading"
+                               " && s.version > v; }", arg=v0 + 1, timeout=30_000)
+        state = page.evaluate("window.gridmapEditor.state()")
+        assert state["version"] == v0 + 2 and state["buildings"][building] == grid
+        assert [w.split(" ")[0] + " " + w.split("/v1/plans/")[1].split("/", 1)[1] for w in writes] == \
+            ["POST assign", "POST undo"]
+        # publish: the button, the dialog (its Cancel has the focus), Esc closes it, nothing sent
+        _tab_to(page, "#gm-ed-publish")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('gm-ed-publish-dialog').open", timeout=10_000)
+        assert _active(page)["id"] == "gm-ed-publish-cancel"
+        page.screenshot(path=str(tmp_path / f"editor-keys-publish-{size}.png"))
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.getElementById('gm-ed-publish-dialog').open", timeout=10_000)
+        assert len(writes) == 2 and errors == []
+    finally:
+        context.close()
