@@ -3,13 +3,14 @@ town demo, at 1920×1080 and 390×844:
 
 - Tab from the top reaches the header and the page's panels and controls, never a map shape (an SVG path, a
   marker, a label, a cluster icon); the map itself is one stop (Leaflet's arrows pan, +/- zoom); few stops in all;
-- a focused control shows a clear outline;
+- a focused control shows a clear outline (2 px or more, 3:1 against what is behind it);
 - the editor's main steps with keys only: a grid in the table, a building of it, a move, undo.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -41,7 +42,14 @@ _FOCUSED = """() => {
     else if (e.closest('.gm-panel')) kind = 'panel';
     const seen = e.hasAttribute('data-gm-tab') ? Number(e.getAttribute('data-gm-tab')) : null;
     if (seen === null) e.setAttribute('data-gm-tab', String(window.__gmTabs = (window.__gmTabs || 0) + 1));
-    return {kind, seen, tag: e.tagName, cls: cls.slice(0, 60), text: (e.textContent || '').trim().slice(0, 30)};
+    // the outline: of the element, or of the label that shows a hidden checkbox (a fold or menu toggle)
+    const shown = e.tagName === 'INPUT' && getComputedStyle(e).opacity === '0' && e.nextElementSibling
+        ? e.nextElementSibling : e;
+    const o = getComputedStyle(shown);
+    const header = e.closest('header.gm-nav');
+    return {kind, seen, tag: e.tagName, cls: cls.slice(0, 60), text: (e.textContent || '').trim().slice(0, 30),
+            outline: [o.outlineStyle, parseFloat(o.outlineWidth) || 0, o.outlineColor],
+            behind: header ? getComputedStyle(header).backgroundColor : 'rgb(255, 255, 255)'};
 }"""
 
 
@@ -77,6 +85,21 @@ def _open(browser, env, path: str, size: str):
     return context, page, errors
 
 
+def _rgb(css: str) -> tuple[float, float, float]:
+    parts = [float(v) for v in re.findall(r"[\d.]+", css)[:3]]
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (0.0, 0.0, 0.0)
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    def lum(c: tuple[float, float, float]) -> float:
+        ch = [v / 255 for v in c]
+        ch = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in ch]
+        return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]
+    la, lb = sorted((lum(_rgb(a)), lum(_rgb(b))), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
 def _tab_walk(page, limit: int) -> list[dict]:
     """Tab from the top until the focus comes back to an element it had (or *limit* stops): what was focused,
     one entry per element (a month input's fields are one element, several presses)."""
@@ -109,14 +132,35 @@ def test_tab_walks_the_controls_never_the_shapes(browser, env, tmp_path: Path, s
             bad = [s for s in stops if s["kind"] not in ("header", "map", "control", "panel")]
             assert not bad, (path, f"{len(bad)} of {len(stops)} stops are no control", bad[:5])
             assert len(stops) <= MAX_STOPS, (path, len(stops), stops[-5:])
+            dim = [s for s in stops if s["outline"][0] in ("none", "hidden") or s["outline"][1] < 2
+                   or _contrast(s["outline"][2], s["behind"]) < 3]
+            assert not dim, (path, "no clear focus outline (3:1, 2 px or more)", dim[:5])
             assert kinds[0] == "header", (path, stops[:3])  # the site's pages first
             assert kinds.count("map") == 1, (path, kinds)  # the map: one stop (arrows pan, +/- zoom)
             if not path.startswith("/maps/tiles"):
                 assert shapes > 0, path  # there were shapes to skip
                 assert kinds.count("control") + kinds.count("panel") >= 3, (path, kinds)
+                _map_keys_pan_and_zoom(page, path)
             assert errors == [], path
         finally:
             context.close()
+
+
+_VIEW = """() => { const m = Object.values(window).find(v => v instanceof L.Map);
+    const c = m.getCenter(); return [m.getZoom(), c.lat, c.lng]; }"""
+
+
+def _map_keys_pan_and_zoom(page, path: str) -> None:
+    """Tab to the map (its one stop): = zooms in, an arrow pans (Leaflet's keyboard handler)."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); }")
+    _tab_to(page, ".leaflet-container")
+    zoom, lat, lon = page.evaluate(_VIEW)
+    page.keyboard.press("Equal")
+    page.wait_for_function(f"() => ({_VIEW})()[0] > {zoom}", timeout=10_000)
+    zoom, lat, lon = page.evaluate(_VIEW)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => ({_VIEW})()[2] > {lon}", timeout=10_000)
+    assert page.evaluate(_VIEW)[0] == zoom, path
 
 
 def _tab_to(page, selector: str, limit: int = MAX_STOPS) -> int:
