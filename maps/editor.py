@@ -339,6 +339,9 @@ def _metrics_html() -> str:
         '</select></summary>'
         '<div class="gm-ed-metrics-scroll"><table id="gm-ed-metrics" class="gm-ed-metrics">'
         f"<thead><tr>{th}</tr></thead><tbody></tbody></table></div>"
+        '<div class="gm-ed-building-picker"><label for="gm-ed-building">楼栋 Building</label> '
+        '<select id="gm-ed-building"></select> '
+        '<button type="button" id="gm-ed-building-pick" disabled>选定 Pick</button></div>'
         '<div class="gm-ed-metrics-note">点击一行：涂刷模式下设为目标网格，否则定位 '
         "Click a row: the paint target in paint mode, else zoom to it</div></details>"
     )

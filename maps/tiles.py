@@ -34,6 +34,8 @@ def tiles_page(*, static_url: str, style_url: str, title: str = "gridmap · 矢�
 <style>html, body {{ margin: 0; height: 100%; }} body {{ display: flex; flex-direction: column; }}
 .gm-tiles-wrap {{ position: relative; flex: 1 1 auto; min-height: 0; }}
 #gm-tiles-map {{ position: absolute; inset: 0; }}
+#gm-tiles-map :focus-visible {{ outline: 3px solid #1d4ed8; outline-offset: 1px; }}
+#gm-tiles-map .maplibregl-canvas:focus-visible {{ outline-offset: -3px; }}
 .gm-tiles-title {{ position: absolute; top: 8px; left: 8px; z-index: 2; background: rgba(255,255,255,.92);
   padding: 4px 10px; border-radius: 6px; font: 600 14px/1.4 "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; }}
 </style></head>

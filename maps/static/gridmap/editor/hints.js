@@ -56,7 +56,15 @@
       }).join(" · ");
     }
 
+    // the keyboard: the focus was on a button of the box, which is gone: back to the building picker (table.js)
+    function focusBack(hadFocus) {
+      if (hadFocus && (!document.activeElement || document.activeElement === document.body) && ed.focusBuildingPicker) {
+        ed.focusBuildingPicker();
+      }
+    }
+
     function clearHints() {
+      var hadFocus = box.contains(document.activeElement);
       asked += 1;
       S.picked = null;
       S.candidates = null;
@@ -66,6 +74,7 @@
       clear(box);
       box.hidden = true;
       ed.restyle();
+      focusBack(hadFocus);
     }
 
     function head(text) {
@@ -216,6 +225,7 @@
     }
 
     function showConfirm() {
+      var hadFocus = box.contains(document.activeElement);
       var a = S.swapA, b = S.swapB;
       var pa = S.buildings[a] || {}, pb = S.buildings[b] || {};
       var hint = S.swapHints && S.swapHints[b];
@@ -238,6 +248,7 @@
       row.appendChild(go);
       row.appendChild(cancelButton());
       box.appendChild(row);
+      if (hadFocus) go.focus();
       ed.setStatus("ok", "确认交换？ Confirm the swap (one edit, one undo step)");
     }
 

@@ -5,7 +5,12 @@
  *  - ed.metricsOf(code): a grid's metrics, the validation's, else computed from the grid's own counts;
  *    ed.devClass(deviation, band): its deviation class (ok, under, under-far, over, over-far);
  *  - ed.fillCommunities(), fillTable() (and the legend's counts per class), scrollToRow(code),
- *    resetCommunity(); a click on a row picks the paint target, or zooms to the grid and picks it.
+ *    resetCommunity(); a click on a row picks the paint target, or zooms to the grid and picks it;
+ *  - the keyboard (issue 15, item 6): the rows are one tab stop (the last one focused has tabindex 0, the others
+ *    -1), arrows move between them, Enter or Space does what a click does; the building picker under the table
+ *    (#gm-ed-building: the buildings of the grid last picked in the table, else all) and its button: in swap mode
+ *    building A (hints.js lists the swaps as buttons), else the move's candidates ("Move to" buttons); the focus
+ *    goes to the first of those buttons.
  */
 (function () {
   "use strict";
@@ -25,6 +30,11 @@
     var tbody = table.querySelector("tbody");
     var communitySelect = document.getElementById("gm-ed-community");
     var legend = document.querySelector(".gm-ed-legend");
+    var buildingSelect = document.getElementById("gm-ed-building");
+    var buildingPick = document.getElementById("gm-ed-building-pick");
+    var hintsBox = document.getElementById("gm-ed-hints");
+    S.rowFocus = null; // the row that is the table's tab stop
+    S.rowGrid = null; // the grid last picked in the table: the building picker lists its buildings
 
     /* ---------- metrics ---------- */
 
@@ -76,6 +86,8 @@
     }
 
     function fillTable() {
+      var active = document.activeElement;
+      var refocus = active && active.parentNode === tbody ? active.getAttribute("data-code") : null;
       C.clear(tbody);
       var counts = {};
       var codes = Object.keys(S.grids).sort();
@@ -127,10 +139,57 @@
         dev.style.background = ed.classColours[cls] || "";
         if (cls === "under-far" || cls === "over-far") dev.classList.add("gm-ed-dev-far");
         tr.appendChild(dev);
+        tr.tabIndex = -1;
         tbody.appendChild(tr);
       });
       C.legendCounts(legend, function (key) { return counts[key] || 0; });
+      var stop = rowOf(S.rowFocus) || rowOf(S.target) || rowOf(S.selected) || tbody.querySelector("tr[data-code]");
+      if (stop) stop.tabIndex = 0;
+      if (refocus && rowOf(refocus)) rowOf(refocus).focus({ preventScroll: true });
+      fillBuildings();
     }
+
+    function rowOf(code) {
+      return code ? tbody.querySelector('tr[data-code="' + String(code).replace(/"/g, "") + '"]') : null;
+    }
+
+    // the building picker: the buildings of the grid last picked in the table (all when none), by address
+    function fillBuildings() {
+      if (!buildingSelect) return;
+      var keep = buildingSelect.value;
+      C.clear(buildingSelect);
+      var codes = Object.keys(S.buildings).filter(function (code) {
+        return !S.rowGrid || (S.buildings[code] || {}).grid_code === S.rowGrid;
+      });
+      codes.sort(function (a, b) {
+        var pa = S.buildings[a] || {}, pb = S.buildings[b] || {};
+        return String(pa.grid_code || "").localeCompare(String(pb.grid_code || "")) ||
+          String(pa.address || a).localeCompare(String(pb.address || b));
+      });
+      codes.forEach(function (code) {
+        var p = S.buildings[code] || {};
+        var option = el("option", null, (p.address || code) + " (" + gridNumber(p.grid_code || "") + ")");
+        option.value = code;
+        buildingSelect.appendChild(option);
+      });
+      if (keep && S.buildings[keep] && codes.indexOf(keep) >= 0) buildingSelect.value = keep;
+      buildingPick.disabled = !codes.length || !ed.canWrite();
+    }
+
+    function firstButton() {
+      var b = hintsBox.querySelector("button.gm-ed-primary") || hintsBox.querySelector("button");
+      if (b) b.focus();
+    }
+
+    function pickFromList() {
+      var code = buildingSelect.value;
+      if (!code || !ed.canWrite()) return;
+      var done = S.mode === "swap" ? ed.onSwapPick(code) : ed.pickBuilding(code);
+      Promise.resolve(done).then(firstButton);
+    }
+    ed.focusBuildingPicker = function () {
+      if (buildingPick && !buildingPick.disabled) buildingPick.focus();
+    };
 
     function scrollToRow(code) {
       var row = tbody.querySelector('tr[data-code="' + String(code).replace(/"/g, "") + '"]');
@@ -143,18 +202,48 @@
       S.community = "";
     }
 
-    tbody.addEventListener("click", function (e) {
-      var tr = e.target.closest ? e.target.closest("tr[data-code]") : null;
-      if (!tr) return;
-      var code = tr.getAttribute("data-code");
+    function pickRow(code) {
+      S.rowGrid = code;
+      S.rowFocus = code;
       if (S.mode === "paint") {
         ed.setTarget(code);
       } else {
         var layer = S.gridLayers[code];
         if (layer) ed.fitTo(layer.getBounds(), 18);
         if (S.mode === "boundary" || S.mode === "split" || S.mode === "merge") ed.onGridPicked(code);
+        fillBuildings();
       }
+    }
+
+    tbody.addEventListener("click", function (e) {
+      var tr = e.target.closest ? e.target.closest("tr[data-code]") : null;
+      if (tr) pickRow(tr.getAttribute("data-code"));
     });
+    tbody.addEventListener("keydown", function (e) {
+      var tr = e.target;
+      if (!tr || tr.parentNode !== tbody || e.altKey || e.ctrlKey || e.metaKey) return;
+      var next = null;
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        pickRow(tr.getAttribute("data-code"));
+        return;
+      }
+      if (e.key === "ArrowDown") next = tr.nextElementSibling;
+      else if (e.key === "ArrowUp") next = tr.previousElementSibling;
+      else if (e.key === "Home") next = tbody.firstElementChild;
+      else if (e.key === "End") next = tbody.lastElementChild;
+      else return;
+      e.preventDefault();
+      if (next) next.focus();
+    });
+    // the row with the focus is the table's one tab stop
+    tbody.addEventListener("focusin", function (e) {
+      var tr = e.target;
+      if (!tr || tr.parentNode !== tbody) return;
+      S.rowFocus = tr.getAttribute("data-code");
+      Array.prototype.forEach.call(tbody.children, function (row) { row.tabIndex = row === tr ? 0 : -1; });
+    });
+    if (buildingPick) buildingPick.addEventListener("click", pickFromList);
     communitySelect.addEventListener("change", function () {
       S.community = communitySelect.value;
       fillTable();
