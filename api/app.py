@@ -24,7 +24,7 @@ from geo.config import Settings, get_settings
 from geo.keys import KeyCache
 from geo.lookup import LookupService
 from geo.ratelimit import SharedBuckets
-from geo.store.db import database_url, make_engine
+from geo.store.db import database_url, make_engine, read_database_url
 from geo.store.ogc import MatchedCounts
 
 STATIC_DIR = Path(map_package.__file__).resolve().parent / "static"
@@ -35,9 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(database_url(settings), pool_size=10, max_overflow=20)
-        app.state.keys = KeyCache(app.state.engine, ttl_s=settings.key_cache_s)
-        app.state.lookup = LookupService(app.state.engine, poll_s=settings.lookup_poll_s)
+        pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+        app.state.engine = make_engine(database_url(settings), **pool)
+        replica = read_database_url(settings)
+        # tiles, OGC items pages and the lookup indexes' loads (api.deps.with_conn): the replica's, if any
+        app.state.read_engine = make_engine(replica, **pool) if replica else app.state.engine
+        app.state.keys = KeyCache(app.state.engine, ttl_s=settings.key_cache_s)  # revocation: the primary
+        app.state.lookup = LookupService(app.state.read_engine, poll_s=settings.lookup_poll_s)
         app.state.lookup.start()
         for limits in (app.state.key_limits, app.state.address_limits):
             limits.attach(app.state.engine)  # shared by every worker: leased from PostgreSQL
@@ -47,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.lookup.stop()
             for limits in (app.state.key_limits, app.state.address_limits):
                 limits.attach(None)
+            if app.state.read_engine is not app.state.engine:
+                app.state.read_engine.dispose()
             app.state.engine.dispose()
 
     app = FastAPI(

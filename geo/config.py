@@ -29,6 +29,15 @@ class Settings(BaseSettings):
 
     #: SQLAlchemy URL of the database. Empty: use the embedded cluster under ``var_dir``.
     database_url: str = ""
+    #: URL of a read replica (streaming replication of ``database_url``) for the reads that may lag the
+    #: primary by the replica's delay: tiles, OGC items pages and the lookup indexes' loads. Empty: the
+    #: primary serves them. Writes, rate-limit leases, keys and sessions always go to the primary.
+    read_database_url: str = ""
+    #: Connections each worker keeps open in its pool (SQLAlchemy ``pool_size``) and the extra ones it may
+    #: open under load (``max_overflow``, closed again when returned): one worker holds at most the sum,
+    #: its lookup watcher included; with a read replica, the replica's pool is as big again.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
     #: Where the embedded PostGIS cluster and other run-time state live (git-ignored).
     var_dir: Path = PROJECT_ROOT / "var"
     #: Port of the embedded cluster (it also listens on a Unix socket in var/).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.config import TOWN_TIMEZONE, Settings
@@ -21,23 +21,40 @@ def uses_embedded(settings: Settings) -> bool:
     return not settings.database_url
 
 
+def _psycopg(url: str) -> str:
+    """Accept plain postgresql:// URLs and use psycopg 3 for them."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
 def database_url(settings: Settings) -> str:
     """The SQLAlchemy URL to use: the explicit one, else the embedded cluster's database."""
     if settings.database_url:
-        url = settings.database_url
-        # Accept plain postgresql:// URLs and use psycopg 3 for them.
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return url
+        return _psycopg(settings.database_url)
     return cluster_for(settings).url(settings.pg_database)
 
 
+def read_database_url(settings: Settings) -> str | None:
+    """The read replica's URL (``GRIDMAP_READ_DATABASE_URL``), or None: the primary serves the reads."""
+    return _psycopg(settings.read_database_url) if settings.read_database_url else None
+
+
 def make_engine(url: str, *, timezone: str = TOWN_TIMEZONE, **kwargs: object) -> Engine:
-    """An engine whose sessions speak the town's time zone, so timestamps come back as +08:00."""
+    """An engine whose sessions speak the town's time zone, so timestamps come back as +08:00.
+
+    An ``options`` query parameter of the URL (``?options=-c default_transaction_read_only=on``) is kept
+    beside the time zone (the time zone's ``options`` replaced it)."""
     kwargs.setdefault("pool_pre_ping", True)
     connect_args = dict(kwargs.pop("connect_args", {}) or {})  # type: ignore[call-overload]
+    parsed = make_url(url)
+    from_url = parsed.query.get("options")
+    if from_url is not None and "options" not in connect_args:
+        parsed = parsed.difference_update_query(["options"])
+        from_url = " ".join(from_url) if isinstance(from_url, tuple) else from_url
+        connect_args["options"] = f"{from_url} -c TimeZone={timezone}"
     connect_args.setdefault("options", f"-c TimeZone={timezone}")
-    return create_engine(url, connect_args=connect_args, **kwargs)  # type: ignore[arg-type]
+    return create_engine(parsed, connect_args=connect_args, **kwargs)  # type: ignore[arg-type]
 
 
 def end_read(conn: Connection) -> None:
