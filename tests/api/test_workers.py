@@ -29,6 +29,7 @@ from geo.plans import copy_plan, publish
 from geo.ratelimit import SharedBuckets
 from geo.store import ratelimit as store
 from geo.store.db import make_engine
+from geo.tiles import lonlat_to_tile
 from tests.conftest import ROOT, _free_port, after_lookup_polls, auth
 
 POINT = {"lon": 113.0951, "lat": 40.0537}
@@ -159,6 +160,39 @@ def test_every_worker_answers_from_a_new_plan_after_its_next_polls(private_db: s
                 assert r.status_code == 200 and r.json()["plan"]["id"] == new
     finally:
         engine.dispose()
+
+
+def test_tile_etags_and_ogc_counts_agree_across_workers(private_db: str, tmp_path) -> None:
+    """Tiles' ETags are keyed on the database's data_version counters and OGC numberMatched is kept per
+    worker under the same counters: a worker answers 304 to another worker's ETag, and a write through
+    one worker changes the other's ETag and count on its very next request (no time bound: exact)."""
+    engine = make_engine(private_db)
+    _, operator = create_key(engine, role="operator", name="two workers' tiles")
+    with engine.connect() as conn:
+        lon, lat = conn.execute(text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+                                     "FROM grid ORDER BY code LIMIT 1")).one()
+    engine.dispose()
+    z = 14
+    tile = "/tiles/incidents/{}/{}/{}.mvt".format(z, *lonlat_to_tile(lon, lat, z))
+    items = "/ogc/collections/incidents/items"
+
+    def matched(c: TestClient) -> int:
+        r = c.get(items, params={"limit": "1", "filter": "source='hotline'"}, headers=auth(operator))
+        assert r.status_code == 200, r.text
+        return r.json()["numberMatched"]
+
+    with workers(private_db, tmp_path, rate_limit_key_per_s=0, rate_limit_address_per_s=0) as (a, b):
+        etag = a.get(tile, headers=auth(operator)).headers["etag"]
+        assert b.get(tile, headers=auth(operator) | {"If-None-Match": etag}).status_code == 304
+        before = matched(a)
+        assert matched(b) == before and matched(b) == before  # b counted once, then kept its count
+        r = a.post("/v1/incidents", headers=auth(operator), json={
+            "category": "dispute", "subcategory": "neighbour", "lon": lon, "lat": lat, "source": "hotline",
+            "description": "two workers", "severity": 2})
+        assert r.status_code == 201, r.text
+        again = b.get(tile, headers=auth(operator) | {"If-None-Match": etag})
+        assert again.status_code == 200 and again.headers["etag"] != etag
+        assert matched(b) == before + 1 and matched(a) == before + 1
 
 
 def _children(pid: int) -> list[int]:
