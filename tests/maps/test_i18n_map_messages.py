@@ -163,3 +163,69 @@ def test_hotspot_tooltip_names_the_class_in_the_catalogues_words(browser, live_s
         assert errors == []
     finally:
         context.close()
+
+
+_STATUS = "s => window.gridmapEditor.state().message.state === s && !window.gridmapEditor.state().busy"
+
+
+def _non_neighbours(env: dict[str, Any], plan_id: int) -> tuple[str, str]:
+    """Two grids of one community that share no border (a merge the API refuses)."""
+    from shapely.geometry import shape
+
+    grids = _ok(_call(env, "GET", f"/v1/plans/{plan_id}/grids", who="viewer"))["features"]
+    for f in grids:
+        for g in grids:
+            p, q = f["properties"], g["properties"]
+            if p["code"] < q["code"] and p["community_code"] == q["community_code"] and \
+                    shape(f["geometry"]).distance(shape(g["geometry"])) > 1e-4:
+                return p["code"], q["code"]
+    raise AssertionError("no two grids of one community apart")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_editor_says_a_stale_version_and_a_refused_merge_in_chinese_and_english(browser, env, tmp_path: Path,
+                                                                                size: str) -> None:
+    """Another planner's edit in between (409 stale_version) and a merge of grids that share no border (422): the
+    page's status line says each "中文 — English", the English as the API words it."""
+    plan = _draft(env, f"双语冲突 bilingual conflict {size}")
+    pid = plan["id"]
+    buildings = _ok(_call(env, "GET", "/v1/buildings", who="viewer", params={"plan": pid}))["features"]
+    building = sorted(f["properties"]["code"] for f in buildings)[0]
+    target = _ok(_call(env, "GET", f"/v1/plans/{pid}/move-candidates", who="viewer",
+                       params={"buildings": building}))["candidates"][0]["grid"]
+    context, page, errors = _context(browser, env["base"], env["keys"]["planner"], size)
+    try:
+        page.goto(f"{env['base']}/maps/editor?plan={pid}", wait_until="load")
+        page.wait_for_function(_READY, timeout=60_000)
+        page.wait_for_function(_IDLE, timeout=60_000)
+        held = _state(page)["version"]
+        # the second planner moves the building while the page holds the old version
+        r = _call(env, "POST", f"/v1/plans/{pid}/assign", who="planner2", version=held,
+                  json={"building": building, "grid": target})
+        assert r.status_code == 200, r.text
+        page.evaluate("([b, g]) => window.gridmapEditor.assign(b, g)", [building, target])
+        page.wait_for_function(_STATUS, arg="stale", timeout=30_000)
+        status = page.locator("#gm-ed-status")
+        status.scroll_into_view_if_needed()
+        said = status.inner_text()
+        page.screenshot(path=str(tmp_path / f"editor-stale-{size}.png"))
+        zh_part, _, en_part = said.partition("：请重新加载方案后再做一次修改 — ")
+        assert f"方案 {pid} 当前为版本 {held + 1}，而不是 {held}：" in zh_part and "(second planner) 于 " in zh_part, said
+        assert "做了 'assign'（" in zh_part and target in zh_part, said
+        assert en_part.startswith(f"plan {pid} is at version {held + 1}, not {held}: "), said
+        assert "(second planner) made 'assign' (" in en_part and en_part.endswith("; reload the plan and redo your "
+                                                                                 "change"), said
+        page.wait_for_function("v => window.gridmapEditor.state().version === v && !window.gridmapEditor.state()"
+                               ".busy && !window.gridmapEditor.state().loading", arg=held + 1, timeout=30_000)
+        # a merge of two grids apart: refused, in both languages
+        a, b = _non_neighbours(env, pid)
+        page.evaluate("([a, b]) => window.gridmapEditor.merge(a, b)", [a, b])
+        page.wait_for_function(_STATUS, arg="error", timeout=30_000)
+        said = status.inner_text()
+        status.scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / f"editor-merge-refused-{size}.png"))
+        assert f"网格 {a} 与 {b} 没有公共边界：只能合并相邻的网格 — grids {a} and {b} do not share a border; merge " \
+               "neighbouring grids only" in said, said
+        assert errors == []
+    finally:
+        context.close()
