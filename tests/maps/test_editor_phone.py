@@ -104,6 +104,9 @@ def test_the_metrics_table_is_readable_and_clear_of_the_picked_grid(browser, env
         assert grid["top"] >= map_box["top"] and grid["bottom"] <= map_box["bottom"], (grid, map_box)
         assert _apart(grid, panel), (grid, panel)
         assert _apart(grid, sheet), (grid, sheet)
+        # the split's next step, "Draw the line", is in view in the panel (it scrolls on a phone)
+        draw = page.evaluate(_RECT, "#gm-ed-split-draw")
+        assert draw and draw["top"] >= panel["top"] and draw["bottom"] <= panel["bottom"], (draw, panel)
         if size == "phone":  # shown again, the sheet still works
             summary.click()
             assert opened() and page.evaluate(_RECT, ".gm-ed-metrics-scroll")["height"] >= 150
