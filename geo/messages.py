@@ -26,7 +26,8 @@ from typing import Any
 
 from geo.vocabulary import INCIDENT_CATEGORIES
 
-__all__ = ["MESSAGES", "SEPARATOR", "both", "category_label", "en", "fields_of", "label", "labels", "zh"]
+__all__ = ["MESSAGES", "SEPARATOR", "Joined", "Msg", "both", "category_label", "en", "fields_of", "label", "labels",
+           "zh"]
 
 #: Between the Chinese and the English of a message ("zh — en"); labels use a space.
 SEPARATOR = " — "
@@ -116,6 +117,110 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plan.population_band": (
         "网格 {grid} 有 {value} 人，{side}范围 {low}–{high} {off} 人",
         "grid {grid} has {value} population, {off} {side} the band {low}–{high}"),
+    # ---- the plan workflow (geo/plans.py): versions, drafts, publishing (the editor's 409/412/428 messages)
+    "plan.status.draft": ("草稿", "draft"),
+    "plan.status.published": ("已发布", "published"),
+    "plan.status.retired": ("已停用", "retired"),
+    "plan.version_required": (
+        "请说明此修改基于方案的哪个版本：发送请求头 If-Match: \"<version>\"（即 GET /v1/plans/{{id}} 返回的 ETag）",
+        "say which plan version this edit was made against: send the header If-Match: \"<version>\" "
+        "(the plan's ETag from GET /v1/plans/{{id}})"),
+    "plan.version_required_publish": (
+        "请说明你校验的是方案的哪个版本：发送 If-Match: \"<version>\"（即 GET /v1/plans/{{id}} 返回的 ETag）",
+        "say which plan version you validated: send If-Match: \"<version>\" (the ETag of GET /v1/plans/{{id}})"),
+    "plan.stale_version": (
+        "方案 {plan} 当前为版本 {current}，而不是 {sent}{who}：请重新加载方案后再做一次修改",
+        "plan {plan} is at version {current}, not {sent}{who}; reload the plan and redo your change"),
+    "plan.stale_made": (
+        "：{actor} 于 {at} 做了 '{op}'（{grids}）",
+        ": {actor} made '{op}' ({grids}) at {at}"),
+    "plan.stale_undid": (
+        "：{actor} 于 {at} 撤销了 '{op}'（{grids}）",
+        ": {actor} undid '{op}' ({grids}) at {at}"),
+    "plan.no_grids": ("没有网格", "no grids"),
+    "plan.not_a_draft_edit": (
+        "方案 {plan} 是{status}方案；只能编辑草稿：POST /v1/plans 并带上 {{\"source\": {plan}}} 可复制出一份草稿",
+        "plan {plan} is {status}; only drafts are edited: POST /v1/plans with {{\"source\": {plan}}} makes a draft copy"),
+    "plan.not_a_draft_delete": (
+        "方案 {plan} 是{status}方案，不是草稿；只能删除草稿（已发布或已停用的方案是曾经生效的网格的记录）",
+        "plan {plan} is {status}, not a draft; only drafts are deleted (a published or retired plan is the record "
+        "of the grids that were in force)"),
+    "plan.not_a_draft_publish": (
+        "方案 {plan} 是{status}方案；只能发布草稿（请先把它复制为新草稿）",
+        "plan {plan} is {status}; only a draft can be published (copy it into a new draft first)"),
+    "plan.in_use": (
+        "草稿 {plan} 被{named}引用，因此保留。请先删除从它复制的草稿；被事件引用的草稿会一直保留",
+        "draft {plan} is referred to by {named}; it is kept. Delete the drafts copied from it first; a draft that "
+        "incidents refer to stays"),
+    "plan.in_use_plans": ("从它复制的方案 {plans}（以它为来源）", "plan(s) {plans} copied from it (their source)"),
+    "plan.in_use_incidents": ("位于其网格中的 {n} 起事件（incident.plan_id）",
+                              "{n} incident(s) placed in its grids (incident.plan_id)"),
+    "plan.and": ("和", " and "),
+    "plan.invalid": (
+        "方案 {plan} 有 {n} 个问题须在发布前修正：{summary}",
+        "plan {plan} has {n} problem(s) to fix before publishing: {summary}"),
+    "plan.warnings_not_acknowledged": (
+        "方案 {plan} 有 {n} 条范围警告：{summary}；发布时带上 {{\"acknowledge_warnings\": true}} 即表示接受这些警告",
+        "plan {plan} has {n} band warning(s): {summary}; publish with {{\"acknowledge_warnings\": true}} to accept them"),
+    "plan.and_more": ("；另有 {n} 条", "; and {n} more"),
+    "plan.nothing_to_undo": ("方案 {plan} 没有可撤销的修改", "plan {plan} has no edit to undo"),
+    "plan.nothing_to_redo": ("方案 {plan} 没有可重做的修改", "plan {plan} has nothing to redo"),
+    # ---- edits the editor makes (geo/plan_edits.py, geo/partition.py): what a refused edit says
+    "edit.no_area": ("此修改会使某个网格没有面积：请改为合并", "the edit would leave a grid without any area; merge it instead"),
+    "edit.grid_no_area": ("此修改会使网格 {grid} 没有面积：请改为合并",
+                          "the edit would leave grid {grid} without any area; merge it instead"),
+    "edit.assign_other_community": (
+        "楼栋 {building} 与网格 {grid} 属于不同社区；楼栋只能移到本社区的网格",
+        "building {building} and grid {grid} are in different communities; a building can only move to a grid of "
+        "its own community"),
+    "edit.swap_two_buildings": ("交换需要恰好两栋不同的楼：{{\"buildings\": [\"A\", \"B\"]}}",
+                                "a swap takes exactly two different buildings: {{\"buildings\": [\"A\", \"B\"]}}"),
+    "edit.swap_other_community": (
+        "楼栋 {a} 与 {b} 属于不同社区；交换只在同一社区的两个网格之间进行",
+        "buildings {a} and {b} are in different communities; a swap is between two grids of one community"),
+    "edit.swap_no_grid": ("楼栋 {building} 不属于任何网格：请先把它移入一个网格（assign）",
+                          "building {building} is in no grid: move it into one first (assign)"),
+    "edit.swap_same_grid": ("楼栋 {a} 与 {b} 都在网格 {grid} 中：交换是在两个网格之间交换楼栋",
+                            "buildings {a} and {b} are both in grid {grid}: a swap trades buildings of two grids"),
+    "edit.swap_broken": (
+        "交换 {a} ↔ {b} {reason}：请换一栋楼交换（GET /v1/plans/{plan}/swap-candidates?building={a} 列出保持两个网格"
+        "完整的楼栋），或用 assign 移动该楼",
+        "the swap {a} ↔ {b} {reason}: pick another building to swap with (GET /v1/plans/{plan}/swap-candidates?"
+        "building={a} lists the ones that keep both grids whole), or move the building with assign"),
+    "move.empty": ("会使网格 {grid} 没有土地", "would leave grid {grid} without land"),
+    "move.non_contiguous": ("会把网格 {grid} 分成 {parts} 块", "would split grid {grid} into {parts} parts"),
+    "edit.merge_two_codes": ("合并需要恰好两个不同的网格编码：{{\"grids\": [\"…001\", \"…002\"]}}",
+                             "merge takes exactly two different grid codes: {{\"grids\": [\"…001\", \"…002\"]}}"),
+    "edit.merge_other_community": ("网格 {a} 与 {b} 属于不同社区；一个网格只属于一个社区",
+                                   "grids {a} and {b} are in different communities; a grid belongs to one community"),
+    "edit.merge_not_in_community": ("本社区没有网格 {grid!r}：合并的两个网格须在同一社区",
+                                    "no grid {grid!r} in this community: both grids of a merge must be in one community"),
+    "edit.merge_same_grid": ("合并需要两个不同的网格", "merge needs two different grids"),
+    "edit.merge_not_neighbours": ("网格 {a} 与 {b} 没有公共边界：只能合并相邻的网格",
+                                  "grids {a} and {b} do not share a border; merge neighbouring grids only"),
+    "edit.no_grid_in_community": ("本社区没有网格 {grid!r}", "no grid {grid!r} in this community"),
+    "edit.boundary_outside_community": ("网格 {grid} 的新边界与其社区不重叠：请画在社区内",
+                                        "the new boundary of grid {grid} does not overlap its community; draw it "
+                                        "inside the community"),
+    "edit.split_not_a_line": ("拆分线须是至少有两个不同点的 LineString",
+                              "the split line must be a LineString with at least two distinct points"),
+    "edit.split_not_in_two": ("这条线没有把网格切成两块：请从网格外开始，穿过网格，画到网格外",
+                              "the line does not cut the grid in two: draw it from outside the grid, across it, "
+                              "to outside again"),
+    "edit.split_one_side": ("切出的每一块都在线的同一侧：请画一条穿过网格的线",
+                            "every piece of the cut lies on one side of the line: draw a line that crosses the grid"),
+    "edit.split_empty_side": ("保持楼栋完整后，拆分的一侧为空：请把线画在楼栋之间",
+                              "after keeping buildings whole one side of the split is empty: draw the line between "
+                              "buildings"),
+    # ---- the OGC API (api/routes/ogc.py)
+    "ogc.version_required": (
+        "请说明此修改基于方案的哪个版本：发送请求头 If-Match: \"<version>\"（GET /ogc/collections/grids/items/{{code}}?plan= "
+        "或 GET /v1/plans/{{id}} 返回的 ETag）",
+        "say which plan version this edit was made against: send the header If-Match: \"<version>\" (the ETag of "
+        "GET /ogc/collections/grids/items/{{code}}?plan= or of GET /v1/plans/{{id}})"),
+    "ogc.role_too_low": (
+        "{role!r} 密钥不能读取 {collection}：需要 {needs!r} 或更高角色",
+        "a {role!r} key cannot read {collection}: it needs the {needs!r} role or above"),
     # ---- geometry problems (geo/validation: GeometryProblem.reason)
     "geometry.null": ("几何为空值：该要素没有几何图形", "null geometry: the feature has no geometry"),
     "geometry.empty": ("几何为空：没有坐标", "empty geometry: it has no coordinates"),
@@ -201,6 +306,38 @@ class Msg:
 
     def render(self, lang: int) -> str:
         return _render(self.id, lang, self.fields)
+
+    def __str__(self) -> str:
+        return self.render(1)
+
+
+class Joined:
+    """Several messages as one field (each rendered in the field's language), joined by *sep* (a message id,
+    or ``(zh, en)`` separators); an item with no ``render`` is a plan problem (its detail_zh / detail) or text.
+
+    >>> named = Joined([Msg("plan.in_use_plans", plans="#4"), Msg("plan.in_use_incidents", n=2)], "plan.and")
+    >>> en("plan.in_use", plan=3, named=named)[:81]
+    'draft 3 is referred to by plan(s) #4 copied from it (their source) and 2 incident'
+    >>> zh("plan.in_use", plan=3, named=named)[:33]
+    '草稿 3 被从它复制的方案 #4（以它为来源）和位于其网格中的 2'
+    """
+
+    def __init__(self, items: list[Any], sep: str | tuple[str, str] = ("；", "; "), tail: Any = None):
+        self.items, self.sep, self.tail = list(items), sep, tail
+
+    @staticmethod
+    def _one(item: Any, lang: int) -> str:
+        if hasattr(item, "render"):
+            return str(item.render(lang))
+        chinese = getattr(item, "detail_zh", None)
+        if lang == 0 and chinese:
+            return str(chinese)
+        return str(getattr(item, "detail", item))
+
+    def render(self, lang: int) -> str:
+        sep = _render(self.sep, lang, {}) if isinstance(self.sep, str) else self.sep[lang]
+        text = sep.join(self._one(i, lang) for i in self.items)
+        return text + (self._one(self.tail, lang) if self.tail is not None else "")
 
     def __str__(self) -> str:
         return self.render(1)

@@ -357,7 +357,7 @@ def assign(grids: Grids, *, cell: Geometry, target: str, footprint: Geometry | N
         The changed grids (fragments absorbed, preferably by ``target``).
     """
     if target not in grids:
-        raise BadInput(f"no grid {target!r} in this community")
+        raise BadInput.say("edit.no_grid_in_community", grid=target)
     givers = None if footprint is None else set(holders(grids, footprint)) - {target}
     current = dict(grids)
     changed: Changes = {}
@@ -393,7 +393,7 @@ def reshape(grids: Grids, *, code: str, geometry: Geometry, region: Geometry,
     most of them.
     """
     if code not in grids:
-        raise BadInput(f"no grid {code!r} in this community")
+        raise BadInput.say("edit.no_grid_in_community", grid=code)
     # make_valid keeps the lower-dimension pieces of a collapsed ring (lines, points): an overlay of
     # such a collection with the community raises "Overlay input is mixed-dimension", so keep the area.
     new = polygonal(shapely.make_valid(geometry))
@@ -405,8 +405,7 @@ def reshape(grids: Grids, *, code: str, geometry: Geometry, region: Geometry,
         new = polygonal(shapely.make_valid(snap_vertices(new, snap_to, snap_m, keep=old_vertices)))
     new = _inter(new, region)
     if new.is_empty:
-        raise BadInput(f"the new boundary of grid {code} does not overlap its community; "
-                       "draw it inside the community")
+        raise BadInput.say("edit.boundary_outside_community", grid=code)
     current = dict(grids)
     changed: Changes = {code: new}
     old = grids[code]
@@ -459,22 +458,20 @@ def split(geometry: Geometry, line: LineString, *, footprints: Sequence[Geometry
     reports). Buildings the line cuts go wholly to the side holding most of them.
     """
     if line.geom_type != "LineString" or line.length == 0:
-        raise BadInput("the split line must be a LineString with at least two distinct points")
+        raise BadInput.say("edit.split_not_a_line")
     pieces = shapely.get_parts(shapely.ops.split(polygonal(geometry), line))
     pieces = [p for p in pieces if p.area > GRID_SIZE]
     if len(pieces) < 2:
-        raise BadInput("the line does not cut the grid in two: draw it from outside the grid, across it, "
-                       "to outside again")
+        raise BadInput.say("edit.split_not_in_two")
     left = union(*(p for p in pieces if _side(line, p.representative_point()) > 0))
     right = union(*(p for p in pieces if _side(line, p.representative_point()) < 0))
     if left.is_empty or right.is_empty:
-        raise BadInput("every piece of the cut lies on one side of the line: draw a line that crosses the grid")
+        raise BadInput.say("edit.split_one_side")
     if footprints:
         fixed = keep_buildings_whole({"left": left, "right": right}, footprints)
         left, right = fixed.get("left", left), fixed.get("right", right)
         if left.is_empty or right.is_empty:
-            raise BadInput("after keeping buildings whole one side of the split is empty: "
-                           "draw the line between buildings")
+            raise BadInput.say("edit.split_empty_side")
     return left, right
 
 
@@ -482,11 +479,11 @@ def merge(grids: Grids, *, keep: str, drop: str) -> Changes:
     """Merge grid ``drop`` into ``keep`` (they must share a border)."""
     for c in (keep, drop):
         if c not in grids:
-            raise BadInput(f"no grid {c!r} in this community: both grids of a merge must be in one community")
+            raise BadInput.say("edit.merge_not_in_community", grid=c)
     if keep == drop:
-        raise BadInput("merge needs two different grids")
+        raise BadInput.say("edit.merge_same_grid")
     if shared_border(grids[keep], grids[drop]) <= 0:
-        raise BadInput(f"grids {keep} and {drop} do not share a border; merge neighbouring grids only")
+        raise BadInput.say("edit.merge_not_neighbours", a=keep, b=drop)
     return {keep: union(grids[keep], grids[drop]), drop: None}
 
 

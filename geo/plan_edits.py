@@ -36,6 +36,7 @@ from geo.errors import (
     NothingToUndo,
     OverBudget,
 )
+from geo.messages import Msg
 from geo.plan_checks import Bands
 from geo.plans import copy_plan, lock_draft, plan_row
 from geo.store import audit
@@ -78,7 +79,7 @@ def _to_db(geom: Geometry, metric_crs: str) -> bytes:
     g = partition.polygonal(shapely.make_valid(from_metric(geom, crs=metric_crs)))
     g = partition.polygonal(shapely.set_precision(g, STORE_PRECISION_DEG))  # valid output, snap-rounded
     if g.is_empty:
-        raise BadInput("the edit would leave a grid without any area; merge it instead")
+        raise BadInput.say("edit.no_area")
     return shapely.to_wkb(g)
 
 
@@ -91,7 +92,7 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
         return EditResult(plan.id, plan.version, 0, [], [], [])
     for code, geom in changes.items():
         if geom is not None and geom.is_empty:
-            raise BadInput(f"the edit would leave grid {code} without any area; merge it instead")
+            raise BadInput.say("edit.grid_no_area", grid=code)
     rows = store.grids_by_code(conn, plan_id=plan.id, codes=changes)
     seq = store.next_edit_seq(conn, plan_id=plan.id)
     store.drop_redo_stack(conn, plan_id=plan.id)  # a new edit discards the redo stack
@@ -199,8 +200,8 @@ def assign_building(engine: Engine, *, plan_id: int, version: int | None, buildi
         community = _community_of_grid(conn, plan.id, grid)
         elsewhere = [c for c in codes if found[c] != community]
         if elsewhere:
-            raise BadInput(f"building {elsewhere[0]} and grid {grid} are in different communities; "
-                           "a building can only move to a grid of its own community", details={"buildings": elsewhere})
+            raise BadInput.say("edit.assign_other_community", building=elsewhere[0], grid=grid,
+                               details={"buildings": elsewhere})
         grids, region, buildings = _community_grids(conn, plan.id, community, metric_crs)
         order = list(buildings["code"])
         ks = [order.index(c) for c in codes]
@@ -238,7 +239,7 @@ def swap_buildings(engine: Engine, *, plan_id: int, version: int | None, buildin
     names them.
     """
     if len(buildings) != 2 or buildings[0] == buildings[1]:
-        raise BadInput('a swap takes exactly two different buildings: {"buildings": ["A", "B"]}')
+        raise BadInput.say("edit.swap_two_buildings")
     a, b = buildings
 
     def compute(conn: Connection, plan: Any):
@@ -247,8 +248,7 @@ def swap_buildings(engine: Engine, *, plan_id: int, version: int | None, buildin
         if missing:
             raise NotFound(f"no building {missing[0]!r}: GET /v1/buildings lists the codes", details={"missing": missing})
         if found[a] != found[b]:
-            raise BadInput(f"buildings {a} and {b} are in different communities; a swap is between two grids of "
-                           "one community")
+            raise BadInput.say("edit.swap_other_community", a=a, b=b)
         grids, region, frame = _community_grids(conn, plan.id, found[a], metric_crs)
         order = list(frame["code"])
         ka, kb = order.index(a), order.index(b)
@@ -258,15 +258,16 @@ def swap_buildings(engine: Engine, *, plan_id: int, version: int | None, buildin
                               int(frame["population"].iloc[k])) for c, k in ((a, ka), (b, kb))})
         x, y = lay.owner[a], lay.owner[b]
         if x is None or y is None:
-            raise BadInput(f"building {a if x is None else b} is in no grid: move it into one first (assign)")
+            raise BadInput.say("edit.swap_no_grid", building=a if x is None else b)
         if x == y:
-            raise BadInput(f"buildings {a} and {b} are both in grid {x}: a swap trades buildings of two grids")
+            raise BadInput.say("edit.swap_same_grid", a=a, b=b, grid=x)
         outcome = moves.swap_outcome(lay, a, b, bands=Bands())  # the bands do not matter here: only the parts
         broken = [r for r in outcome.reasons if r["kind"] in ("non_contiguous", "empty")]
         if broken:
-            raise BadInput(f"the swap {a} ↔ {b} {broken[0]['detail']}: pick another building to swap with "
-                           f"(GET /v1/plans/{plan.id}/swap-candidates?building={a} lists the ones that keep both "
-                           "grids whole), or move the building with assign", details={"reasons": broken})
+            first = broken[0]
+            reason = (Msg("move.empty", grid=first["grid"]) if first["kind"] == "empty" else
+                      Msg("move.non_contiguous", grid=first["grid"], parts=outcome.grids[first["grid"]]["parts"]))
+            raise BadInput.say("edit.swap_broken", a=a, b=b, reason=reason, plan=plan.id, details={"reasons": broken})
         current: dict[str, Geometry] = dict(grids)
         changes: dict[str, Geometry | None] = {}
         for code, to in ((a, y), (b, x)):
@@ -473,13 +474,13 @@ def merge_grids(engine: Engine, *, plan_id: int, version: int | None, codes: lis
                 metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
     """Merge two neighbouring grids of one community; the lower code is kept."""
     if len(codes) != 2 or codes[0] == codes[1]:
-        raise BadInput("merge takes exactly two different grid codes: {\"grids\": [\"…001\", \"…002\"]}")
+        raise BadInput.say("edit.merge_two_codes")
     keep, drop = sorted(codes)
 
     def compute(conn: Connection, plan: Any):
         ca, cb = (_community_of_grid(conn, plan.id, c) for c in (keep, drop))
         if ca != cb:
-            raise BadInput(f"grids {keep} and {drop} are in different communities; a grid belongs to one community")
+            raise BadInput.say("edit.merge_other_community", a=keep, b=drop)
         grids, _region, _b = _community_grids(conn, plan.id, ca, metric_crs)
         return {"grids": [keep, drop], "kept": keep}, partition.merge(grids, keep=keep, drop=drop), None
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="merge", compute=compute,
@@ -583,11 +584,11 @@ def _step(engine: Engine, *, plan_id: int, version: int | None, actor: str, undo
         if undo_:
             edit = store.undo_candidate(conn, plan_id=plan_id)
             if edit is None:
-                raise NothingToUndo(f"plan {plan_id} has no edit to undo")
+                raise NothingToUndo.say("plan.nothing_to_undo", plan=plan_id)
         else:
             edit = store.redo_candidate(conn, plan_id=plan_id)
             if edit is None:
-                raise NothingToRedo(f"plan {plan_id} has nothing to redo")
+                raise NothingToRedo.say("plan.nothing_to_redo", plan=plan_id)
         side = "before" if undo_ else "after"
         created, removed, changed = [], [], []
         for g in store.logged_grids(conn, edit_id=edit.id, plan_id=plan_id, side=side):

@@ -28,6 +28,7 @@ import shapely
 from sqlalchemy import Connection, Engine
 
 from geo.crs import METRIC_CRS_DEFAULT
+from geo.messages import Joined, Msg
 from geo.errors import (
     BadInput,
     NotADraft,
@@ -79,23 +80,19 @@ def edits(conn: Connection, *, plan_id: int) -> list[dict[str, Any]]:
 def lock_draft(conn: Connection, *, plan_id: int, version: int | None) -> Any:
     """Lock the plan row and check it is a draft at ``version``."""
     if version is None:
-        raise VersionRequired(
-            "say which plan version this edit was made against: send the header If-Match: \"<version>\" "
-            "(the plan's ETag from GET /v1/plans/{id})")
+        raise VersionRequired.say("plan.version_required")
     row = plan_row(conn, plan_id=plan_id, lock=True)
     if row.status != "draft":
-        raise NotADraft(f"plan {plan_id} is {row.status}; only drafts are edited: "
-                        "POST /v1/plans with {\"source\": %d} makes a draft copy" % plan_id)
+        raise NotADraft.say("plan.not_a_draft_edit", plan=plan_id, status=_status(row.status))
     if row.version != version:
         last = last_edit(conn, plan_id=plan_id)
-        who = ""
+        who: Any = ""
         if last is not None:
             grids = ", ".join(last["grids"][:4]) + (" ..." if len(last["grids"]) > 4 else "")
-            did = f"undid '{last['op']}'" if last["undone"] else f"made '{last['op']}'"
-            who = f": {last['actor']} {did} ({grids or 'no grids'}) at {last['at']}"
-        raise StaleVersion(
-            f"plan {plan_id} is at version {row.version}, not {version}{who}; reload the plan and redo your change",
-            details={"current_version": row.version, "sent_version": version, "last_edit": last})
+            who = Msg("plan.stale_undid" if last["undone"] else "plan.stale_made", actor=last["actor"],
+                      op=last["op"], grids=grids or Msg("plan.no_grids"), at=last["at"])
+        raise StaleVersion.say("plan.stale_version", plan=plan_id, current=row.version, sent=version, who=who,
+                               details={"current_version": row.version, "sent_version": version, "last_edit": last})
     return row
 
 
@@ -140,20 +137,17 @@ def delete_draft(engine: Engine, *, plan_id: int, actor: str) -> dict[str, Any]:
     with engine.begin() as conn:
         row = plan_row(conn, plan_id=plan_id, lock=True)
         if row.status != "draft":
-            raise NotADraft(f"plan {plan_id} is {row.status}, not a draft; only drafts are deleted (a published "
-                            "or retired plan is the record of the grids that were in force)",
-                            details={"status": row.status})
+            raise NotADraft.say("plan.not_a_draft_delete", plan=plan_id, status=_status(row.status),
+                                details={"status": row.status})
         refs = store.plan_references(conn, plan_id=plan_id)
         if refs["plans"] or refs["incidents"]:
             named = []
             if refs["plans"]:
-                named.append(f"plan(s) {', '.join('#' + str(p) for p in refs['plans'])} copied from it "
-                             "(their source)")
+                named.append(Msg("plan.in_use_plans", plans=", ".join("#" + str(p) for p in refs["plans"])))
             if refs["incidents"]:
-                named.append(f"{refs['incidents']} incident(s) placed in its grids (incident.plan_id)")
-            raise PlanInUse(f"draft {plan_id} is referred to by {' and '.join(named)}; it is kept. "
-                            "Delete the drafts copied from it first; a draft that incidents refer to stays",
-                            details={"plans": refs["plans"], "incidents": refs["incidents"]})
+                named.append(Msg("plan.in_use_incidents", n=refs["incidents"]))
+            raise PlanInUse.say("plan.in_use", plan=plan_id, named=Joined(named, "plan.and"),
+                                details={"plans": refs["plans"], "incidents": refs["incidents"]})
         store.delete_plan(conn, plan_id=plan_id)
         deleted = {"id": row.id, "name": row.name, "version": row.version}
         audit.record(conn, actor=actor, action="delete", entity="grid_plan", entity_id=str(plan_id),
@@ -181,8 +175,18 @@ def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),
 
 
 def problems_summary(problems: list[Problem], *, limit: int = 5) -> str:
-    return "; ".join(p.detail for p in problems[:limit]) + (f"; and {len(problems) - limit} more"
-                                                            if len(problems) > limit else "")
+    return str(_summary(problems, limit=limit))
+
+
+def _summary(problems: list[Problem], *, limit: int = 5) -> Joined:
+    """The first *limit* problems' details, "; and N more": a message field in either language."""
+    more = Msg("plan.and_more", n=len(problems) - limit) if len(problems) > limit else None
+    return Joined(problems[:limit], ("；", "; "), tail=more)
+
+
+def _status(status: str) -> Any:
+    """A plan's status as a message field ("已发布" / "published"); an unknown one as it is."""
+    return Msg(f"plan.status.{status}") if status in ("draft", "published", "retired") else status
 
 
 def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = None,
@@ -212,8 +216,7 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
         if target is None:
             raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
         if target.status != "draft":
-            raise NotADraft(f"plan {plan_id} is {target.status}; only a draft can be published "
-                            "(copy it into a new draft first)")
+            raise NotADraft.say("plan.not_a_draft_publish", plan=plan_id, status=_status(target.status))
         if version is not None and target.version != version:
             lock_draft(conn, plan_id=plan_id, version=version)  # raises StaleVersion with who changed what
         if check:
@@ -221,14 +224,13 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
             as_json = problem_json or (lambda p: {"kind": p.kind, "severity": p.severity, "grids": list(p.grids),
                                                   "detail": p.detail, "detail_zh": p.detail_zh})
             if report.errors:
-                raise PlanInvalid(
-                    f"plan {plan_id} has {len(report.errors)} problem(s) to fix before publishing: "
-                    f"{problems_summary(report.errors)}",
+                raise PlanInvalid.say(
+                    "plan.invalid", plan=plan_id, n=len(report.errors), summary=_summary(report.errors),
                     details={"problems": [as_json(p) for p in report.problems]})
             if report.warnings and not acknowledge_warnings:
-                raise WarningsNotAcknowledged(
-                    f"plan {plan_id} has {len(report.warnings)} band warning(s): {problems_summary(report.warnings)}; "
-                    "publish with {\"acknowledge_warnings\": true} to accept them",
+                raise WarningsNotAcknowledged.say(
+                    "plan.warnings_not_acknowledged", plan=plan_id, n=len(report.warnings),
+                    summary=_summary(report.warnings),
                     details={"problems": [as_json(p) for p in report.warnings]})
         old = [r.id for r in rows if r.status == "published" and r.town_id == target.town_id]
         store.retire(conn, plan_ids=old)

@@ -73,7 +73,8 @@ from folium.template import Template
 
 from geo.keys import role_allows
 from maps.assets import local_url, localize
-from maps.base import COMMON_SCRIPT_PATH, LayerGroup, MapPanel, add_page_assets, new_map, render, script_tags
+from maps.base import (COMMON_SCRIPT_PATH, LayerGroup, MapPanel, add_page_assets, new_map, phone_fold, render,
+                        script_tags)
 from maps.layers import gm_geojson, slim
 from maps.nav import NAV_STYLESHEET_PATH
 
@@ -451,7 +452,8 @@ def build_editor_map(
     MapPanel(_panel_html(plan=plan, bands=band_values, api_base=api_base, title=title, role=role, scope=scope),
              position="topleft", class_name="gm-ed-panel").add_to(m)
     MapPanel(_metrics_html(), position="topright", class_name="gm-ed-metrics-panel").add_to(m)
-    MapPanel(_legend_html(band_values), position="bottomright", class_name="gm-legend gm-ed-legend").add_to(m)
+    MapPanel(phone_fold(_legend_html(band_values), key="legend", label="图例 Legend"), position="bottomright",
+             class_name="gm-legend gm-ed-legend").add_to(m)
     localize(m, static_url=static_url)
     return m
 

@@ -103,8 +103,7 @@ def _allows(key: KeyInfo):  # type: ignore[no-untyped-def]
 def _readable(collection_id: str, key: KeyInfo) -> Collection:
     collection = store.collection_for(collection_id)
     if not role_allows(key.role, collection.role):
-        raise Forbidden(f"a {key.role!r} key cannot read {collection.id}: it needs the {collection.role!r} role "
-                        "or above")
+        raise Forbidden.say("ogc.role_too_low", role=key.role, collection=collection.id, needs=collection.role)
     return collection
 
 

@@ -74,9 +74,7 @@ def _media_type(request: Request, accepted: tuple[str, ...]) -> None:
 def _version(if_match: str | None) -> int:
     version = parse_if_match(if_match)
     if version is None:
-        raise VersionRequired("say which plan version this edit was made against: send the header "
-                              "If-Match: \"<version>\" (the ETag of GET /ogc/collections/grids/items/{code}?plan= "
-                              "or of GET /v1/plans/{id})")
+        raise VersionRequired.say("ogc.version_required")
     return version
 
 

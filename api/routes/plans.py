@@ -277,8 +277,7 @@ def publish(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner
             body: Annotated[PublishIn | None, Body()] = None, if_match: IfMatch = None) -> JSONResponse:
     version = parse_if_match(if_match)
     if version is None:
-        raise VersionRequired(
-            "say which plan version you validated: send If-Match: \"<version>\" (the ETag of GET /v1/plans/{id})")
+        raise VersionRequired.say("plan.version_required_publish")
     plans.publish(engine, plan_id=plan_id, actor=actor_name(key), version=version,
                   acknowledge_warnings=bool(body and body.acknowledge_warnings), bands=Bands.of(settings),
                   metric_crs=settings.metric_crs, problem_json=_problem_json(settings),

@@ -336,10 +336,16 @@ def test_stale_if_match_is_412_and_a_missing_one_428(env) -> None:  # type: igno
     assert stale.status_code == 412 and stale.json()["error"]["code"] == "stale_version"
     assert stale.json()["error"]["details"]["current_version"] == version
     assert stale.json()["code"] == "stale_version"  # OGC's exception members too
+    # in Chinese too (geo/messages.py), the English as it was
+    said = stale.json()["error"]
+    assert said["message"] == f"plan {plan} is at version {version}, not {version + 5}; reload the plan and redo your change"
+    assert said["message_zh"] == f"方案 {plan} 当前为版本 {version}，而不是 {version + 5}：请重新加载方案后再做一次修改"
+    assert "If-Match" in missing.json()["error"]["message_zh"] and "版本" in missing.json()["error"]["message_zh"]
     _unchanged(env, plan, version, before)
     # /v1/plans keeps its 409 for the same thing
     v1 = c.post(f"/v1/plans/{plan}/merge", json={"grids": [a, b]}, headers=_h(env, version + 5))
     assert v1.status_code == 409 and v1.json()["error"]["code"] == "stale_version"
+    assert v1.json()["error"]["message_zh"] == said["message_zh"]
 
 
 def test_a_viewer_cannot_write_and_nobody_without_a_key(env) -> None:  # type: ignore[no-untyped-def]

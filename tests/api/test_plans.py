@@ -326,6 +326,10 @@ def test_viewers_cannot_edit_and_published_plans_are_not_edited(env) -> None:  #
     pv = c.get(f"/v1/plans/{parent}", headers=auth(env["keys"]["viewer"])).json()["version"]
     r = c.post(f"/v1/plans/{parent}/assign", json=body, headers=_h(env, pv))
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft"
+    # in Chinese too (geo/messages.py), the English as it was
+    assert r.json()["error"]["message"] == (f"plan {parent} is published; only drafts are edited: POST /v1/plans with "
+                                            f'{{"source": {parent}}} makes a draft copy')
+    assert r.json()["error"]["message_zh"].startswith(f"方案 {parent} 是已发布方案；只能编辑草稿")
 
 
 @pytest.fixture
@@ -354,6 +358,9 @@ def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing
               headers=_h(env, v)).json()["plan"]["version"]
     r = c.post(f"/v1/plans/{plan}/publish", json={"acknowledge_warnings": True}, headers=_h(env, v))
     assert r.status_code == 409 and r.json()["error"]["code"] == "plan_invalid"
+    said = r.json()["error"]
+    assert said["message"].startswith(f"plan {plan} has ") and "to fix before publishing: " in said["message"]
+    assert said["message_zh"].startswith(f"方案 {plan} 有 ") and "须在发布前修正" in said["message_zh"]
     gaps = [p for p in r.json()["error"]["details"]["problems"] if p["kind"] == "gap"]
     assert gaps and code in gaps[0]["grids"] and gaps[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert c.post(f"/v1/plans/{plan}/publish", headers=_h(env, None)).status_code == 428
@@ -365,6 +372,7 @@ def test_publish_refuses_errors_asks_for_warnings_then_lookups_switch(publishing
     # the move pushed a grid out of its band (a ~100-household building in a 200-300 band)
     assert r.status_code == 409 and r.json()["error"]["code"] == "warnings_not_acknowledged", r.text
     assert r.json()["error"]["details"]["problems"]
+    assert "acknowledge_warnings" in r.json()["error"]["message_zh"] and "范围警告" in r.json()["error"]["message_zh"]
     assert all(p["severity"] == "warning" for p in r.json()["error"]["details"]["problems"])
     assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).json()["status"] == "draft"
     r = c.post(f"/v1/plans/{plan}/publish", json={"acknowledge_warnings": True}, headers=_h(env, v))

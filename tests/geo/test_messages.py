@@ -106,3 +106,72 @@ def test_lookup_and_auth_refusals_are_made_from_the_catalogue() -> None:
                     ids = [first.value] if isinstance(first, ast.Constant) else [
                         c.value for c in ast.walk(first) if isinstance(c, ast.Constant) and isinstance(c.value, str)]
                     assert ids and all(i in messages.MESSAGES for i in ids), (rel, node.lineno, ids)
+
+
+_WORKFLOW = {
+    "geo/plans.py": {"VersionRequired", "StaleVersion", "NotADraft", "PlanInUse", "PlanInvalid",
+                     "WarningsNotAcknowledged"},
+    "geo/plan_edits.py": {"NothingToUndo", "NothingToRedo"},
+    # the edits the editor makes: split, merge, swap, assign, reshape (BadInput; the NotFound/Conflict of
+    # other API calls and bulk imports stay English for now)
+    "geo/partition.py": {"BadInput"},
+    "api/routes/ogc.py": {"Forbidden"},
+    "api/routes/ogc_transactions.py": {"VersionRequired"},
+    "api/routes/plans.py": {"VersionRequired"},
+}
+_EDITOR_BAD_INPUTS = ("the edit would leave", "in different communities", "a swap takes", "is in no grid",
+                      "are both in grid", "the swap ", "merge takes")
+
+
+def _raises(rel: str):  # type: ignore[no-untyped-def]
+    tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            yield node
+
+
+def _literal_text(node: ast.expr) -> str:
+    return "".join(c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str))
+
+
+def test_plan_workflow_and_edit_refusals_are_made_from_the_catalogue() -> None:
+    """The plan workflow's refusals (412 stale version, 409 not a draft / in use / invalid / warnings, 428), the
+    editor's edit refusals (split, merge, swap, assign; geo/partition.py, geo/plan_edits.py) and the OGC API's
+    403 are Error.say(<catalogue id>, ...), so the envelope carries message_zh."""
+    for rel, targets in _WORKFLOW.items():
+        for node in _raises(rel):
+            f = node.exc.func
+            if isinstance(f, ast.Name) and f.id in targets:
+                pytest.fail(f"{rel}:{node.lineno}: {f.id}(...) with an English message; use {f.id}.say(id, ...)")
+            if isinstance(f, ast.Attribute) and f.attr == "say":
+                first = node.exc.args[0]
+                assert isinstance(first, ast.Constant) and first.value in messages.MESSAGES, (rel, node.lineno)
+    for node in _raises("geo/plan_edits.py"):
+        f = node.exc.func
+        if isinstance(f, ast.Name) and f.id == "BadInput":
+            text = _literal_text(node.exc)
+            assert not text.startswith(_EDITOR_BAD_INPUTS), f"geo/plan_edits.py:{node.lineno}: {text[:60]!r}"
+
+
+def test_workflow_messages_keep_their_english_and_say_it_in_chinese() -> None:
+    from geo.errors import PlanInUse, StaleVersion, WarningsNotAcknowledged
+    from geo.plan_checks import problem
+    from geo.plans import _summary
+
+    made = messages.Msg("plan.stale_made", actor="planner b", op="assign", grids="140214101001001", at="10:00")
+    err = StaleVersion.say("plan.stale_version", plan=3, current=5, sent=4, who=made)
+    assert err.message == ("plan 3 is at version 5, not 4: planner b made 'assign' (140214101001001) at 10:00; "
+                           "reload the plan and redo your change")
+    assert err.message_zh == ("方案 3 当前为版本 5，而不是 4：planner b 于 10:00 做了 'assign'（140214101001001）："
+                              "请重新加载方案后再做一次修改")
+    warnings = [problem("households_band", ("G",), grid="G", value=310, off=10, side=messages.Msg("plan.above"),
+                        low=200, high=300)] * 7
+    err = WarningsNotAcknowledged.say("plan.warnings_not_acknowledged", plan=3, n=7, summary=_summary(warnings))
+    assert err.message.startswith("plan 3 has 7 band warning(s): grid G has 310 households, 10 above the band 200–300; ")
+    assert err.message.endswith('; and 2 more; publish with {"acknowledge_warnings": true} to accept them')
+    assert err.message_zh is not None and "网格 G 有 310 户" in err.message_zh and "另有 2 条" in err.message_zh
+    named = messages.Joined([messages.Msg("plan.in_use_plans", plans="#4"),
+                             messages.Msg("plan.in_use_incidents", n=2)], "plan.and")
+    err = PlanInUse.say("plan.in_use", plan=3, named=named)
+    assert err.message.startswith("draft 3 is referred to by plan(s) #4 copied from it (their source) and 2 incident(s)")
+    assert err.message_zh is not None and err.message_zh.startswith("草稿 3 被从它复制的方案 #4（以它为来源）和位于其网格中的 2 起")

@@ -195,6 +195,10 @@ def test_the_editor_from_the_keyboard_a_move_and_an_undo(browser, env, tmp_path:
         assert state["mode"] == "paint" and state["target"] is None
         rows = page.eval_on_selector_all("#gm-ed-metrics tbody tr", "rs => rs.map(r => r.getAttribute('data-code'))")
         assert len(rows) > 2
+        if size == "phone":  # the table is a sheet folded at first: its summary opens it (Enter)
+            _tab_to(page, "#gm-ed-metrics-box > summary")
+            page.keyboard.press("Enter")
+            assert page.evaluate("document.getElementById('gm-ed-metrics-box').open")
         # the table is one stop: Tab reaches its first row; arrows move between rows
         _tab_to(page, "#gm-ed-metrics tbody tr")
         assert _active(page)["code"] == rows[0]

@@ -162,7 +162,27 @@
 
     /* ---------- the view ---------- */
 
+    // a phone (editor.css): the metrics table is a sheet fixed at the bottom of the window, folded at first
+    // behind its summary ("网格指标 Grid metrics"), the side panel across the top beside the zoom buttons
+    var metricsBox = document.getElementById("gm-ed-metrics-box");
+    ed.isPhone = function () {
+      return !!metricsPanel && window.getComputedStyle(metricsPanel).position === "fixed";
+    };
+    // on a phone, fold the sheet (a grid picked from the table then shows on the map)
+    ed.foldSheet = function () {
+      if (ed.isPhone() && metricsBox && metricsBox.open) metricsBox.open = false;
+    };
+
     function padding() {
+      if (ed.isPhone()) { // the part of the map below the side panel and above the sheet
+        var box = map.getContainer().getBoundingClientRect();
+        var side = panel.parentNode && panel.parentNode.getBoundingClientRect ? panel.parentNode.getBoundingClientRect()
+                                                                              : null;
+        var top = side && side.height ? Math.max(10, side.bottom - box.top + 10) : 10;
+        var bottom = Math.max(10, box.bottom - metricsPanel.getBoundingClientRect().top + 10);
+        if (top + bottom > box.height - 120) top = 10;
+        return { tl: [10, top], br: [10, bottom] };
+      }
       var w = map.getSize().x;
       var left = panel.parentNode && panel.parentNode.offsetWidth ? panel.parentNode.offsetWidth + 20 : 20;
       var right = metricsPanel && metricsPanel.offsetWidth ? metricsPanel.offsetWidth + 20 : 20;
@@ -181,6 +201,7 @@
     };
 
     function fitTown() {
+      ed.foldSheet();
       var bounds = layers.grids.getBounds();
       if (bounds && bounds.isValid()) ed.fitTo(bounds, 18);
     }

@@ -126,6 +126,10 @@
       splitActions.hidden = !(picking || drawing);
       splitDraw.hidden = !(S.mode === "split" && S.selected && !drawing);
       splitFinish.hidden = !(S.mode === "split" && drawing);
+      // a phone's side panel scrolls (editor.css): the step's buttons into its view
+      if (!splitActions.hidden && ed.isPhone && ed.isPhone() && splitActions.scrollIntoView) {
+        splitActions.scrollIntoView({ block: "nearest" });
+      }
     }
 
     // no grid selected any more (Esc, Cancel): a split line being drawn is dropped, Geoman's handles go

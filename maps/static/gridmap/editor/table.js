@@ -5,7 +5,8 @@
  *  - ed.metricsOf(code): a grid's metrics, the validation's, else computed from the grid's own counts;
  *    ed.devClass(deviation, band): its deviation class (ok, under, under-far, over, over-far);
  *  - ed.fillCommunities(), fillTable() (and the legend's counts per class), scrollToRow(code),
- *    resetCommunity(); a click on a row picks the paint target, or zooms to the grid and picks it;
+ *    resetCommunity(); a click on a row picks the paint target, or zooms to the grid and picks it (on a phone
+ *    the table's sheet folds first, so the grid shows);
  *  - the keyboard (issue 15, item 6): the rows are one tab stop (the last one focused has tabindex 0, the others
  *    -1), arrows move between them, Enter or Space does what a click does; the building picker under the table
  *    (#gm-ed-building: the buildings of the grid last picked in the table, else all) and its button: in swap mode
@@ -209,6 +210,7 @@
         ed.setTarget(code);
       } else {
         var layer = S.gridLayers[code];
+        ed.foldSheet(); // a phone: the sheet out of the way of the grid
         if (layer) ed.fitTo(layer.getBounds(), 18);
         if (S.mode === "boundary" || S.mode === "split" || S.mode === "merge") ed.onGridPicked(code);
         fillBuildings();
