@@ -157,8 +157,10 @@ def test_two_concurrent_edits_of_one_version_one_wins(env) -> None:  # type: ign
         results[who] = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": grid},
                               headers=_h(env, version, who))
 
+    # both make the same real move (a move of a building to the grid it is in changes nothing and, since
+    # moves no longer touch other grids, is no edit: had it gone first, both would rightly answer 200)
     threads = [threading.Thread(target=edit, args=("planner", move["target"])),
-               threading.Thread(target=edit, args=("planner2", move["source"]))]
+               threading.Thread(target=edit, args=("planner2", move["target"]))]
     for t in threads:
         t.start()
     for t in threads:
