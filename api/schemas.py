@@ -271,7 +271,7 @@ class KeyPlaceCoverage(Open):
 class Candidate(Open):
     grid: str = Field(description="the grid the buildings would go to (a swap: the other building's grid)")
     ok: bool = Field(description="every grid it changes stays in band and in one piece")
-    reasons: list[dict[str, Any]] = Field(description="why not: [{kind, grid, detail}] (households_band, "
+    reasons: list[dict[str, Any]] = Field(description="why not: [{kind, grid, detail, detail_zh}] (households_band, "
                                                       "population_band, non_contiguous, empty)")
     grids: dict[str, dict[str, Any]] = Field(description="code -> households/population before and after, parts after")
     building: str | None = Field(default=None, description="a swap: the building it trades with")

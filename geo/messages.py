@@ -175,6 +175,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "its own community"),
     "edit.swap_two_buildings": ("交换需要恰好两栋不同的楼：{{\"buildings\": [\"A\", \"B\"]}}",
                                 "a swap takes exactly two different buildings: {{\"buildings\": [\"A\", \"B\"]}}"),
+    # what a move or a swap would do (geo.moves; the editor's candidate colours and swap hints)
+    "hint.empty": ("会使网格 {grid} 没有土地", "would leave grid {grid} without land"),
+    "hint.non_contiguous": ("会把网格 {grid} 分成 {parts} 块", "would split grid {grid} into {parts} parts"),
+    "hint.households_band": ("超出范围：网格 {grid} 将有 {n} 户 {op} {limit}",
+                             "out of band: grid {grid} would have {n} households {op} {limit}"),
+    "hint.population_band": ("超出范围：网格 {grid} 将有 {n} 人 {op} {limit}",
+                             "out of band: grid {grid} would have {n} population {op} {limit}"),
     "edit.swap_other_community": (
         "楼栋 {a} 与 {b} 属于不同社区；交换只在同一社区的两个网格之间进行",
         "buildings {a} and {b} are in different communities; a swap is between two grids of one community"),

@@ -31,7 +31,7 @@ from typing import Any
 import shapely
 from shapely import Geometry
 
-from geo import partition
+from geo import messages, partition
 from geo.plan_checks import SLIVER_M2, Bands
 
 __all__ = ["Building", "Layout", "Outcome", "move_outcomes", "neighbours", "swap_outcome", "swap_outcomes"]
@@ -67,7 +67,7 @@ class Layout:
 class Outcome:
     target: str  # the grid the buildings would go to (a swap: the other building's grid)
     ok: bool
-    reasons: list[dict[str, Any]]  # [{kind, grid, detail}]: households_band, population_band, non_contiguous, empty
+    reasons: list[dict[str, Any]]  # [{kind, grid, detail, detail_zh}]: households_band, population_band, non_contiguous, empty
     grids: dict[str, dict[str, int]]  # code -> households/population before and after, parts after
     building: str | None = None  # a swap: the building it trades with
 
@@ -137,16 +137,20 @@ def _outcome(lay: Layout, moves: Sequence[tuple[str, str]], bands: Bands, *, tar
         info[code] = {"households_before": before[code][0], "households_after": h,
                       "population_before": before[code][1], "population_after": p, "parts": parts}
         if parts == 0:
-            reasons.append({"kind": "empty", "grid": code, "detail": f"would leave grid {code} without land"})
+            reasons.append(_reason("empty", grid=code))
         elif parts > 1:
-            reasons.append({"kind": "non_contiguous", "grid": code,
-                            "detail": f"would split grid {code} into {parts} parts"})
+            reasons.append(_reason("non_contiguous", grid=code, parts=parts))
         for what, n, (lo, hi) in (("households", h, bands.households), ("population", p, bands.population)):
             if n > hi or n < lo:
-                reasons.append({"kind": f"{what}_band", "grid": code,
-                                "detail": f"out of band: grid {code} would have {n} {what} "
-                                          f"{'>' if n > hi else '<'} {hi if n > hi else lo}"})
+                reasons.append(_reason(f"{what}_band", grid=code, n=n, op=">" if n > hi else "<",
+                                       limit=hi if n > hi else lo))
     return Outcome(target=target, ok=not reasons, reasons=reasons, grids=info, building=building)
+
+
+def _reason(kind: str, **fields: Any) -> dict[str, Any]:
+    """{kind, grid, detail, detail_zh}: the detail in English and Chinese from the message catalogue."""
+    return {"kind": kind, "grid": fields["grid"], "detail": messages.en(f"hint.{kind}", **fields),
+            "detail_zh": messages.zh(f"hint.{kind}", **fields)}
 
 
 def _rank(o: Outcome) -> tuple[int, int, str, str]:

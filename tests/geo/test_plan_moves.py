@@ -118,6 +118,10 @@ def test_move_outcomes_judge_each_neighbour_with_the_reason() -> None:
     to_a = outcomes["A"]  # b3 is on B's far side: its cell does not touch A, so A would be in two parts
     assert "would split grid A into 2 parts" in [r["detail"] for r in to_a.reasons]
     assert "out of band: grid A would have 330 households > 300" in [r["detail"] for r in to_a.reasons]
+    # and in Chinese, from the message catalogue (the editor shows "中文 — English")
+    assert [r["detail_zh"] for r in to_c.reasons] == ["超出范围：网格 B 将有 170 户 < 200",
+                                                      "超出范围：网格 B 将有 340 人 < 400"]
+    assert "会把网格 A 分成 2 块" in [r["detail_zh"] for r in to_a.reasons]
 
 
 def test_swap_outcomes_find_the_swap_that_keeps_both_grids_in_band() -> None:

@@ -98,6 +98,8 @@ def test_a_building_click_colours_the_grids_it_can_move_to(browser, env, tmp_pat
         text = box.inner_text()
         grey = next(c for c in expected if not c["ok"])
         assert "out of band" in text or "would split" in text
+        # the reason in Chinese beside the English, from the catalogue (not only the kind's label)
+        assert ("将有" in text or "分成" in text) and " — " in text, text
         assert page.locator("#gm-ed-hints li").count() == len(expected)
         # the grey grid's tooltip says why (hover on the grid's own land)
         layer_tip = page.evaluate("""code => { let t = null; window.gridmapEditor.layers.grids.eachLayer(l => {

@@ -40,8 +40,11 @@
     S.swapList = [];
     var asked = 0; // the latest question: an older answer is dropped
 
+    // "中文 — English" of the catalogue (geo/messages.py "hint.*"); an answer without detail_zh: the
+    // kind's Chinese label, then the English
     function reasonText(r) {
-      return (REASON_LABELS[r.kind] ? REASON_LABELS[r.kind] + " " : "") + r.detail.replace(/\b\d{15}\b/g, gridNumber);
+      var text = r.detail_zh ? C.messageText(r) : (REASON_LABELS[r.kind] ? REASON_LABELS[r.kind] + " " : "") + r.detail;
+      return text.replace(/\b\d{15}\b/g, gridNumber);
     }
 
     function reasonsText(o) {
