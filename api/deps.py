@@ -54,7 +54,7 @@ async def with_conn(request: Request, fn: Callable[..., T], /, *args: Any, **kwa
     """``fn(conn, *args, **kwargs)`` with a read connection, in one worker thread: one thread hop for
     the request. (A sync endpoint taking :data:`ConnDep` costs three: the dependency's enter and exit
     each run in Starlette's thread pool, then the endpoint; on a tile of a few milliseconds that is
-    measurable, bench/README.md "Tiles: one round trip, one thread hop".)
+    measurable: bench/README.md "Per-request cost: one round trip, prepared statements, ...".)
 
     Its callers only read (tiles, OGC items pages), and may lag the primary: the connection is the read
     replica's when ``GRIDMAP_READ_DATABASE_URL`` names one (``app.state.read_engine``), else the primary's."""

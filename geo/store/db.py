@@ -65,7 +65,7 @@ def end_read(conn: Connection) -> None:
     connection on ROLLBACK (an object the statements name may have been dropped and re-created). A
     request's read connection that always ends by ROLLBACK never keeps one: every statement is planned
     every time. Measured on a grids tile (planning ~0.6 ms of ~1.3 ms): the database's CPU per tile
-    request went from 2.0 to 1.1 ms (bench/README.md, "Tiles: prepared statements").
+    request went from 2.0 to 1.1 ms (bench/README.md, "Per-request cost: one round trip, prepared statements, ...").
 
     A request that failed is still rolled back (this is not called then); a request that wrote
     committed already, or uses a transaction of its own (``engine.begin()``)."""

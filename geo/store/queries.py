@@ -48,10 +48,17 @@ def published_plan(conn: Connection, *, at: dt.datetime | None = None) -> dict[s
     return plan_dict(row) if row else None
 
 
+def no_plan(plan_id: int | None) -> NotFound:
+    """The error for plan *plan_id* not found (None: no plan is published)."""
+    if plan_id is not None:
+        return NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+    return NotFound("no plan is published yet: load data (`gridmap demo load`) or publish a plan")
+
+
 def get_plan(conn: Connection, *, plan_id: int) -> dict[str, Any]:
     row = conn.execute(text(f"SELECT {PLAN_COLUMNS} FROM grid_plan WHERE id = :id"), {"id": plan_id}).first()
     if row is None:
-        raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+        raise no_plan(plan_id)
     return plan_dict(row)
 
 
@@ -61,7 +68,7 @@ def resolve_plan(conn: Connection, *, plan_id: int | None) -> dict[str, Any]:
         return get_plan(conn, plan_id=plan_id)
     plan = published_plan(conn)
     if plan is None:
-        raise NotFound("no plan is published yet: load data (`gridmap demo load`) or publish a plan")
+        raise no_plan(None)
     return plan
 
 

@@ -19,9 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from geo.errors import NotFound
 from geo.store import queries
-
 from geo.tiles import (
     BUFFER,
     CAMERA_VIEWS_MINZOOM,
@@ -75,9 +73,7 @@ def tile_context(conn: Connection, tables: tuple[str, ...], *, plan: bool, plan_
     if not plan:
         return TileContext(versions=row.versions or {}, plan=None)
     if row.id is None:
-        if plan_id is not None:
-            raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
-        raise NotFound("no plan is published yet: load data (`gridmap demo load`) or publish a plan")
+        raise queries.no_plan(plan_id)
     return TileContext(versions=row.versions or {}, plan=queries.plan_dict(row))
 
 
@@ -246,19 +242,16 @@ _BUILDERS = {"grids": _grids, "communities": _communities, "buildings": _buildin
 
 def mvt(conn: Connection, layer: str, z: int, x: int, y: int, *, plan_id: int | None = None,
         start: dt.datetime | None = None, end: dt.datetime | None = None,
-        categories: list[str] | None = None, versions: dict[str, int] | None = None,
-        context: TileContext | None = None) -> bytes:
+        categories: list[str] | None = None, context: TileContext | None = None) -> bytes:
     """The MVT of *layer* (a :data:`geo.tiles.LAYERS` name) at z/x/y; ``b""`` when the tile is empty.
 
-    *versions*: :func:`data_versions` read before (the tile's key); with them the grids tile uses and
-    fills the stored per-grid totals of that version (grid_stats), without them it computes every one.
-    *context*: the :func:`tile_context` this transaction read (it turned parallel plans off already);
-    without it, this function does, one more round trip."""
+    *context*: the :func:`tile_context` this transaction read (the tile's key; it turned parallel plans
+    off already). With it the grids tile uses and fills the stored per-grid totals of those counters
+    (grid_stats); without it this function turns parallel plans off itself (one more round trip) and
+    computes every grid's totals."""
     if context is None:
         conn.execute(text(f"SELECT {_NO_PARALLEL}"))
-    else:
-        versions = context.versions
     params = {"z": z, "x": x, "y": y, "tol": simplify_tolerance_m(z), "plan": plan_id, "start": start,
               "end": end, "categories": categories, "cell": tile_width_m(z) / INCIDENT_CELLS_PER_TILE,
-              "stamp": grid_stats_stamp(versions) if versions is not None else None}
+              "stamp": grid_stats_stamp(context.versions) if context is not None else None}
     return _BUILDERS[layer](conn, params)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.keys import create_key
+from tests.api.test_plans import _draft, _h
 from tests.conftest import app_env, auth
 
 
@@ -17,19 +18,6 @@ def env(module_db: str, tmp_path_factory):  # type: ignore[no-untyped-def]
     with app_env(module_db, tmp_path_factory.mktemp("var"), roles=("viewer", "planner")) as env:
         env["keys"]["planner2"] = create_key(env["engine"], role="planner", name="second planner")[1]
         yield env
-
-
-def _draft(env: dict[str, Any], name: str = "draft") -> tuple[int, int]:
-    r = env["client"].post("/v1/plans", json={"name": name}, headers=auth(env["keys"]["planner"]))
-    assert r.status_code == 201, r.text
-    return r.json()["id"], r.json()["version"]
-
-
-def _h(env: dict[str, Any], version: int | None, who: str = "planner") -> dict[str, str]:
-    h = auth(env["keys"][who])
-    if version is not None:
-        h["If-Match"] = f'"{version}"'
-    return h
 
 
 def _get(env: dict[str, Any], path: str, **params: Any) -> Any:

@@ -22,10 +22,10 @@ def test_a_read_only_database_stores_nothing_and_serves_the_same_tile(module_db:
             lon, lat = conn.execute(text("SELECT ST_X(ST_Centroid(ST_Collect(geom))), ST_Y(ST_Centroid(ST_Collect(geom))) "
                                          "FROM grid WHERE plan_id = :p"), {"p": plan}).one()
             z, x, y = 14, *lonlat_to_tile(lon, lat, 14)
-            versions = tile_store.data_versions(conn, layer("grids").tables)
-            stamp = tile_store.grid_stats_stamp(versions)
+            context = tile_store.tile_context(conn, layer("grids").tables, plan=True, plan_id=plan)
+            stamp = tile_store.grid_stats_stamp(context.versions)
             assert tile_store.fill_grid_stats(conn, plan_id=plan, stamp=stamp) is False
-            with_versions = tile_store.mvt(conn, "grids", z, x, y, plan_id=plan, versions=versions)
+            with_versions = tile_store.mvt(conn, "grids", z, x, y, plan_id=plan, context=context)
             conn.rollback()
             live = tile_store.mvt(conn, "grids", z, x, y, plan_id=plan)
             assert conn.execute(text("SELECT count(*) FROM grid_stats")).scalar_one() == 0
