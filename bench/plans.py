@@ -512,10 +512,10 @@ def run_scale(scale: str, database: str, repeats: int, args: argparse.Namespace)
         if hook is not None:
             with engine.connect() as conn:
                 cov = conn.execute(text(
-                    "SELECT (SELECT count(*) FROM grid_coverage c JOIN grid g ON g.id = c.grid_id "
+                    "SELECT (SELECT count(*) FROM grid_coverage c JOIN grid g ON g.geom_key = c.geom_key "
                     "WHERE g.plan_id = :p) AS grids, (SELECT count(*) FROM camera_view) AS views"),
                     {"p": current["id"]}).one()
-            print(f"the hook copies the stored coverage of unchanged grids: the published plan has it for "
+            print(f"the hook computes the changed grids only (stored coverage is keyed by geometry): the published plan has it for "
                   f"{cov.grids:,} of {before[0]:,} grids ({cov.views:,} stored camera views)")
         print(f"RATIO publish: check=True / check=False = {checked.best / bare.best:,.0f}x "
               f"(validation inside publish: +{fmt_s(checked.best - bare.best)}; load + validate alone: "

@@ -6,9 +6,10 @@ geometry (:mod:`geo.coverage`: metres). Everything is computed in the deployment
 not in metres) and stored in WGS84. A view is stored with a digest of its inputs (the camera's
 parameters and the footprints near it, in metres), so ``gridmap coverage recompute`` finds stale views
 without recomputing the others (another metric CRS changes every digest, so it recomputes them all).
-Per-grid coverage and gap polygons are stored for the published plan; a camera change recomputes the
-camera's view and the grids its old and new views touch, in the same transaction as the change
-(:func:`on_cameras_changed`), and a publish gives the new plan's grids theirs (:func:`on_plan_published`).
+Per-grid coverage and gap polygons are stored for the published plan's grid geometries (keyed by
+``grid.geom_key``); a camera change recomputes the camera's view and the grids its old and new views
+touch, in the same transaction as the change (:func:`on_cameras_changed`), and a publish computes the
+new plan's changed grids only (:func:`on_plan_published`): its unchanged ones share their stored rows.
 Both are callbacks with the signature their caller (:mod:`geo.cameras`, :func:`geo.plans.publish`)
 expects once ``metric_crs`` is bound (``functools.partial``).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -27,10 +29,12 @@ from sqlalchemy import Connection, Engine
 
 from geo import coverage as cov
 from geo.budgets import Budgets
+from geo.coverage.parallel import thread_count
 from geo.crs import METRIC_CRS_DEFAULT, from_metric, from_wgs84, require_metric, to_metric, to_wgs84
 from geo.errors import BadInput
 from geo.store import coverage as stored
 from geo.store.boxes import Box
+from geo.store.writebehind import WriteBehind
 
 __all__ = [
     "RAYS_PER_DEGREE",
@@ -113,12 +117,19 @@ def _specs(rows: Sequence[Any], building_ids: np.ndarray, crs: str) -> list[cov.
             for r, xi, yi, az in zip(rows, x, y, azimuths)]
 
 
-def _digest(spec: cov.CameraSpec, nearby: np.ndarray) -> str:
-    """What a view depends on: the camera's parameters and the footprints within its range."""
+def _footprint_wkbs(footprints: np.ndarray) -> list[bytes]:
+    """Each footprint as a view's digest reads it: WKB of the footprint on a 1 mm grid (made once per
+    recompute for all the footprints; made per camera, a city's digests cost ~13 s)."""
+    return list(shapely.to_wkb(shapely.set_precision(footprints, 0.001))) if len(footprints) else []
+
+
+def _digest(spec: cov.CameraSpec, nearby: Sequence[bytes]) -> str:
+    """What a view depends on: the camera's parameters and the footprints within its range (their
+    :func:`_footprint_wkbs`, in id order)."""
     h = hashlib.sha1(json.dumps([spec.x, spec.y, spec.azimuth_deg, spec.hfov_deg, spec.range_m,
                                  spec.resolution_px, spec.kind, spec.mount, spec.building_index,
                                  RAYS_PER_DEGREE]).encode())
-    for wkb in shapely.to_wkb(shapely.set_precision(nearby, 0.001)) if len(nearby) else []:
+    for wkb in nearby:
         h.update(wkb)
     return h.hexdigest()
 
@@ -131,49 +142,58 @@ def recompute_views(conn: Connection, *, camera_ids: Sequence[int] | None = None
     building_ids, footprints = _buildings(conn, crs)
     tree = STRtree(footprints) if len(footprints) else None
     obstacles = cov.Obstacles(footprints) if len(footprints) else None  # built once for every chunk
+    wkbs = _footprint_wkbs(footprints)
     rows = stored.camera_rows(conn, camera_ids=camera_ids)
     inputs = stored.view_inputs(conn)
     total, computed, skipped = len(rows), 0, 0
-    for start in range(0, total, CHUNK):
-        chunk = rows[start:start + CHUNK]
-        specs = _specs(chunk, building_ids, crs)
-        ranges = [cov.effective_range(s) for s in specs]
-        near: list[list[int]] = [[] for _ in specs]
-        if tree is not None and specs:
-            cam_idx, fp_idx = tree.query(shapely.points([s.x for s in specs], [s.y for s in specs]),
-                                         predicate="dwithin", distance=np.array([r for r, _ in ranges]))
-            for c, f in zip(cam_idx, fp_idx):
-                near[c].append(int(f))
-        digests = [_digest(s, footprints[np.sort(n)] if n else np.array([], dtype=object))
-                   for s, n in zip(specs, near)]
-        todo = [i for i, (row, d) in enumerate(zip(chunk, digests)) if force or inputs.get(row.id) != d]
-        if todo:
-            views = cov.visible_views([specs[i] for i in todo], obstacles=obstacles,
-                                      rays_per_degree=RAYS_PER_DEGREE)
-            areas = shapely.area(views)
-            wgs = from_metric(np.asarray(views, dtype=object), crs=crs)
-            wgs = shapely.make_valid(shapely.set_precision(wgs, 1e-9))
-            for i, g, area in zip(todo, wgs, areas):
-                stored.upsert_view(conn, camera_id=chunk[i].id, geom=g, area_m2=float(area),
-                                   range_m=float(ranges[i][0]), range_level=ranges[i][1],
-                                   rays_per_degree=RAYS_PER_DEGREE, inputs=digests[i])
-            computed += len(todo)
-        skipped += len(chunk) - len(todo)
-        progress("camera views", min(start + CHUNK, total), total)
+    with WriteBehind() as writes:  # a chunk is stored while the next is cast; no other use of conn below
+        for start in range(0, total, CHUNK):
+            computed_now, skipped_now = _views_chunk(
+                conn, writes, rows[start:start + CHUNK], building_ids=building_ids, tree=tree, obstacles=obstacles, wkbs=wkbs, inputs=inputs, force=force, crs=crs)
+            computed, skipped = computed + computed_now, skipped + skipped_now
+            progress("camera views", min(start + CHUNK, total), total)
     return {"computed": computed, "unchanged": skipped}
 
 
-def _gap_rows(holes: Sequence[tuple[int, Any]], crs: str) -> list[dict[str, Any]]:
-    """The coverage_gap rows of metric gap polygons ``(grid id, polygon)``: reprojected and made storable
+def _views_chunk(conn: Connection, writes: WriteBehind, chunk: Sequence[Any], *, building_ids: np.ndarray,
+                 tree: STRtree | None, obstacles: Any, wkbs: list[bytes],
+                 inputs: dict[int, str], force: bool, crs: str) -> tuple[int, int]:
+    """Cast the stale views of one chunk of cameras and queue their storing; (computed, unchanged)."""
+    specs = _specs(chunk, building_ids, crs)
+    ranges = [cov.effective_range(s) for s in specs]
+    near: list[list[int]] = [[] for _ in specs]
+    if tree is not None and specs:
+        cam_idx, fp_idx = tree.query(shapely.points([s.x for s in specs], [s.y for s in specs]),
+                                     predicate="dwithin", distance=np.array([r for r, _ in ranges]))
+        for c, f in zip(cam_idx, fp_idx):
+            near[c].append(int(f))
+    digests = [_digest(s, [wkbs[f] for f in sorted(n)]) for s, n in zip(specs, near)]
+    todo = [i for i, (row, d) in enumerate(zip(chunk, digests)) if force or inputs.get(row.id) != d]
+    if todo:
+        views = cov.visible_views([specs[i] for i in todo], obstacles=obstacles, rays_per_degree=RAYS_PER_DEGREE)
+
+        def store() -> None:  # in the writer's thread: reprojection and repairs run beside the next chunk's casting
+            wgs = stored.storable_many(from_metric(np.asarray(views, dtype=object), crs=crs))
+            stored.upsert_views(conn, [
+                {"camera_id": chunk[i].id, "geom": g, "area_m2": float(area), "range_m": float(ranges[i][0]),
+                 "range_level": ranges[i][1], "rays_per_degree": RAYS_PER_DEGREE, "inputs": digests[i]}
+                for i, g, area in zip(todo, wgs, shapely.area(views))])
+
+        writes.submit(store)
+    return len(todo), len(chunk) - len(todo)
+
+
+def _gap_rows(holes: Sequence[tuple[bytes, Any]], crs: str) -> list[dict[str, Any]]:
+    """The coverage_gap rows of metric gap polygons ``(grid geometry key, polygon)``: reprojected and made storable
     as one array each (a city has ~43,000 gaps); a polygon that had to split shares its area by part."""
     if not holes:
         return []
     wgs = stored.storable_many(from_metric(np.array([h for _, h in holes], dtype=object), crs=crs))
     rows = []
-    for (grid_id, hole), g in zip(holes, wgs):
+    for (key, hole), g in zip(holes, wgs):
         parts = [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon" and not p.is_empty]
         for part in parts:  # usually one; the area is the metric hole's, shared if it had to split
-            rows.append({"grid_id": grid_id, "geom": part, "area_m2": float(hole.area) if len(parts) == 1
+            rows.append({"key": key, "geom": part, "area_m2": float(hole.area) if len(parts) == 1
                          else float(to_metric(part, crs=crs).area)})
     return rows
 
@@ -203,27 +223,47 @@ def recompute_grid_coverage(conn: Connection, *, grid_ids: Sequence[int] | None 
     # clipping the whole union per grid, which made a city's 6,087 grids cost ~0.1 s each).
     pieces = np.asarray(shapely.get_parts(covered), dtype=object)
     pieces_tree = STRtree(pieces) if len(pieces) else None
-    stored.delete_gaps(conn, grid_ids=[g for g, _ in grids])
-    holes_of_batch: list[tuple[int, Any]] = []  # (grid id, metric gap polygon)
+    if grid_ids is None:  # the whole plan: no row of another shape stays behind
+        stored.forget_coverage_outside(conn, plan_id=plan)
+    stored.delete_gaps(conn, keys=[k for k, _ in grids])
+    holes_of_batch: list[tuple[bytes, Any]] = []  # (grid geometry key, metric gap polygon)
     grid_rows: list[dict[str, Any]] = []
-    for n, ((grid_id, _), area) in enumerate(zip(grids, areas), start=1):
-        obstacles = footprints[tree.query(area)] if tree is not None else footprints
-        watch = cov.watchable(area, obstacles) if len(obstacles) else area
-        near = pieces[pieces_tree.query(shapely.box(*area.bounds))] if pieces_tree is not None else pieces
-        holes = cov.gaps(watch, shapely.MultiPolygon(list(near)))
-        watch_m2 = float(watch.area)
-        gap_m2 = float(sum(h.area for h in holes))
-        big = [h for h in holes if h.area >= min_gap_m2]
-        holes_of_batch.extend((grid_id, hole) for hole in big)
-        grid_rows.append({"grid_id": grid_id, "watchable_m2": watch_m2, "covered_m2": watch_m2 - gap_m2,
-                          "ratio": (watch_m2 - gap_m2) / watch_m2 if watch_m2 else 0.0,
-                          "largest_gap_m2": float(big[0].area) if big else 0.0, "gap_count": len(big)})
-        if len(grid_rows) >= WRITE_BATCH or n == len(grids):  # one round trip per batch, not per row
-            stored.insert_gaps(conn, _gap_rows(holes_of_batch, crs))
-            stored.upsert_grid_coverages(conn, grid_rows)
+
+    def store(holes: list[tuple[bytes, Any]], rows: list[dict[str, Any]]) -> None:  # in the writer's thread
+        stored.insert_gaps(conn, _gap_rows(holes, crs))
+        stored.upsert_grid_coverages(conn, rows)
+
+    def one(i: int) -> tuple[dict[str, Any], list[tuple[bytes, Any]]]:
+        return _grid_row(grids[i][0], areas[i], footprints=footprints, tree=tree, pieces=pieces,
+                         pieces_tree=pieces_tree, min_gap_m2=min_gap_m2)
+
+    # Grids are computed two (one per CPU) at a time: GEOS releases the GIL, and one grid's differences are
+    # too small to split. A batch is stored (writer thread) while the next is computed; no other use of conn.
+    with WriteBehind() as writes, ThreadPoolExecutor(max_workers=thread_count(None, len(grids))) as pool:
+        for start in range(0, len(grids), WRITE_BATCH):  # one round trip per batch, not per row
+            for row, holes in pool.map(one, range(start, min(start + WRITE_BATCH, len(grids)))):
+                grid_rows.append(row)
+                holes_of_batch.extend(holes)
+            writes.submit(store, holes_of_batch, grid_rows)
             holes_of_batch, grid_rows = [], []
-        progress("grid coverage", n, len(grids))
+            progress("grid coverage", min(start + WRITE_BATCH, len(grids)), len(grids))
     return len(grids)
+
+
+def _grid_row(key: bytes, area: Any, *, footprints: np.ndarray, tree: STRtree | None, pieces: np.ndarray,
+              pieces_tree: STRtree | None, min_gap_m2: float) -> tuple[dict[str, Any], list[tuple[bytes, Any]]]:
+    """One grid's coverage row and its gap polygons (metres, at least ``min_gap_m2``)."""
+    obstacles = footprints[tree.query(area)] if tree is not None else footprints
+    watch = cov.watchable(area, obstacles, workers=1) if len(obstacles) else area  # grids run in threads
+    near = pieces[pieces_tree.query(shapely.box(*area.bounds))] if pieces_tree is not None else pieces
+    found = cov.gaps(watch, shapely.MultiPolygon(list(near)), workers=1)
+    watch_m2 = float(watch.area)
+    gap_m2 = float(sum(h.area for h in found))
+    big = [h for h in found if h.area >= min_gap_m2]
+    return ({"key": key, "watchable_m2": watch_m2, "covered_m2": watch_m2 - gap_m2,
+             "ratio": (watch_m2 - gap_m2) / watch_m2 if watch_m2 else 0.0,
+             "largest_gap_m2": float(big[0].area) if big else 0.0, "gap_count": len(big)},
+            [(key, hole) for hole in big])
 
 
 def recompute_all(engine: Engine, *, force: bool = False, progress: Progress | None = None,
@@ -252,11 +292,13 @@ def on_plan_published(conn: Connection, *, plan_id: int, previous: Sequence[int]
                       metric_crs: str = METRIC_CRS_DEFAULT) -> int:
     """Give the newly published plan's grids their coverage (same transaction as the publish).
 
-    A grid whose code and geometry are unchanged from the previous plan takes the
-    stored figures and gap polygons over; the others are recomputed. Returns the
-    number recomputed.
+    Stored coverage is keyed by a grid's geometry, so a grid the plan keeps unchanged (its
+    parent's shape, byte for byte) has its rows already: nothing is copied. The rows of the
+    shapes the plan no longer has are removed and the plan's new shapes computed. Returns the
+    number recomputed. ``previous`` (the plans it replaces) is part of the hook's signature
+    (:func:`geo.plans.publish`) and not needed here.
     """
-    stored.copy_unchanged_grid_coverage(conn, plan_id=plan_id, previous=previous)
+    stored.forget_coverage_outside(conn, plan_id=plan_id)
     todo = stored.grids_without_coverage(conn, plan_id=plan_id)
     if todo and stored.any_views(conn):
         recompute_grid_coverage(conn, grid_ids=todo, metric_crs=metric_crs)

@@ -7,7 +7,8 @@ ties the two together is :mod:`geo.coverage_service`'s.
 Tables (migrations/versions/0002_coverage.py): ``camera_view`` holds each camera's visible view with
 a digest of its inputs (``inputs``: the camera's parameters and the footprints near it), so a
 recompute finds stale views without recomputing the others; ``grid_coverage`` and ``coverage_gap``
-hold the published plan's per-grid figures and gap polygons.
+hold the published plan's per-grid figures and gap polygons, keyed by the grid's geometry
+(``grid.geom_key``, migration 0010): a plan that takes a grid over unchanged finds its coverage there.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ __all__ = [
     "nearest_buildings",
     "camera_rows",
     "camera_status_counts",
-    "copy_unchanged_grid_coverage",
     "delete_gaps",
+    "forget_coverage_outside",
     "delete_views",
     "gaps_geojson",
     "grid_coverage_rows",
@@ -51,7 +52,7 @@ __all__ = [
     "storable_many",
     "town_geometry",
     "upsert_grid_coverages",
-    "upsert_view",
+    "upsert_views",
     "view_feature",
     "view_inputs",
     "views_geojson",
@@ -112,13 +113,13 @@ def published_plan(conn: Connection) -> int:
 
 
 def plan_grids(conn: Connection, *, plan_id: int, grid_ids: Sequence[int] | None = None
-               ) -> list[tuple[int, Any]]:
-    """(id, WGS84 geometry) of the plan's grids (all, or ``grid_ids``), in id order."""
+               ) -> list[tuple[bytes, Any]]:
+    """(geometry key, WGS84 geometry) of the plan's grids (all, or ``grid_ids``), in id order."""
     rows = conn.execute(text(
-        "SELECT id, ST_AsBinary(geom) FROM grid WHERE plan_id = :p "
+        "SELECT geom_key, ST_AsBinary(geom) FROM grid WHERE plan_id = :p "
         "AND (CAST(:ids AS int[]) IS NULL OR id = ANY(:ids)) ORDER BY id"),
         {"p": plan_id, "ids": list(grid_ids) if grid_ids is not None else None}).all()
-    return list(zip([r[0] for r in rows], _geoms([r[1] for r in rows])))
+    return list(zip([bytes(r[0]) for r in rows], _geoms([r[1] for r in rows])))
 
 
 def grid_geometry(conn: Connection, *, plan_id: int, code: str) -> bytes:
@@ -172,7 +173,7 @@ def coverage_totals(conn: Connection, *, plan_id: int) -> tuple[float, float, in
     """(watchable m², covered m², grids computed, grids) of the plan's stored coverage."""
     row = conn.execute(text(
         "SELECT coalesce(sum(gc.watchable_m2), 0), coalesce(sum(gc.covered_m2), 0), count(gc.watchable_m2), "
-        "count(*) FROM grid g LEFT JOIN grid_coverage gc ON gc.grid_id = g.id WHERE g.plan_id = :p"),
+        "count(*) FROM grid g LEFT JOIN grid_coverage gc ON gc.geom_key = g.geom_key WHERE g.plan_id = :p"),
         {"p": plan_id}).one()
     return float(row[0]), float(row[1]), int(row[2]), int(row[3])
 
@@ -192,17 +193,21 @@ def view_inputs(conn: Connection) -> dict[int, str]:
     return dict(conn.execute(text("SELECT camera_id, inputs FROM camera_view")).all())
 
 
-def upsert_view(conn: Connection, *, camera_id: int, geom: Any, area_m2: float, range_m: float,
-                range_level: str | None, rays_per_degree: float, inputs: str) -> None:
-    """Store a camera's view (a WGS84 geometry) and what it was computed from."""
+def upsert_views(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store cameras' views and what they were computed from, in one executemany (psycopg pipelines it:
+    one round trip for the batch, where a statement per camera made a city's 101,126 views cost ~70 s).
+
+    Each row: ``camera_id``, ``geom`` (WGS84, already :func:`storable`), ``area_m2``, ``range_m``,
+    ``range_level``, ``rays_per_degree``, ``inputs`` (the digest)."""
+    if not rows:
+        return
     conn.execute(text("""
         INSERT INTO camera_view (camera_id, geom, area_m2, range_m, range_level, rays_per_degree, inputs)
-        VALUES (:id, ST_GeomFromWKB(:g, 4326), :a, :r, :lvl, :rpd, :d)
+        VALUES (:camera_id, ST_GeomFromWKB(:wkb, 4326), :area_m2, :range_m, :range_level, :rays_per_degree, :inputs)
         ON CONFLICT (camera_id) DO UPDATE SET geom = EXCLUDED.geom, area_m2 = EXCLUDED.area_m2,
           range_m = EXCLUDED.range_m, range_level = EXCLUDED.range_level,
           rays_per_degree = EXCLUDED.rays_per_degree, inputs = EXCLUDED.inputs, computed_at = now()"""),
-        {"id": camera_id, "g": shapely.to_wkb(geom), "a": area_m2, "r": range_m,
-         "lvl": range_level, "rpd": rays_per_degree, "d": inputs})
+        [{**{k: v for k, v in r.items() if k != "geom"}, "wkb": shapely.to_wkb(r["geom"])} for r in rows])
 
 
 def delete_views(conn: Connection, *, camera_ids: Sequence[int]) -> None:
@@ -302,26 +307,28 @@ def storable_many(gs: Any) -> Any:
     return out
 
 
-def delete_gaps(conn: Connection, *, grid_ids: Sequence[int]) -> None:
-    conn.execute(text("DELETE FROM coverage_gap WHERE grid_id = ANY(:ids)"), {"ids": list(grid_ids)})
+def delete_gaps(conn: Connection, *, keys: Sequence[bytes]) -> None:
+    """Remove the gap polygons of the grid geometries ``keys``."""
+    conn.execute(text("DELETE FROM coverage_gap WHERE geom_key = ANY(:k)"), {"k": list(keys)})
 
 
 def insert_gaps(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Store gap polygons (``grid_id``, ``area_m2``, ``geom``: WGS84, already :func:`storable`) in one
-    executemany (psycopg pipelines it: one round trip for the batch)."""
+    """Store gap polygons (``key``: the grid's geometry key, ``area_m2``, ``geom``: WGS84, already
+    :func:`storable`) in one executemany (psycopg pipelines it: one round trip for the batch)."""
     if rows:
-        conn.execute(text("INSERT INTO coverage_gap (grid_id, area_m2, geom) VALUES (:g, :a, ST_GeomFromWKB(:w, 4326))"),
-                     [{"g": r["grid_id"], "a": r["area_m2"], "w": shapely.to_wkb(r["geom"])} for r in rows])
+        conn.execute(text("INSERT INTO coverage_gap (geom_key, area_m2, geom) VALUES (:k, :a, ST_GeomFromWKB(:w, 4326))"),
+                     [{"k": r["key"], "a": r["area_m2"], "w": shapely.to_wkb(r["geom"])} for r in rows])
 
 
 def upsert_grid_coverages(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Store grids' coverage (``grid_id, watchable_m2, covered_m2, ratio, largest_gap_m2, gap_count``)."""
+    """Store grids' coverage (``key`` (the grid's geometry key), ``watchable_m2, covered_m2, ratio,
+    largest_gap_m2, gap_count``)."""
     if not rows:
         return
     conn.execute(text("""
-        INSERT INTO grid_coverage (grid_id, watchable_m2, covered_m2, ratio, largest_gap_m2, gap_count)
-        VALUES (:grid_id, :watchable_m2, :covered_m2, :ratio, :largest_gap_m2, :gap_count)
-        ON CONFLICT (grid_id) DO UPDATE SET watchable_m2 = EXCLUDED.watchable_m2, covered_m2 = EXCLUDED.covered_m2,
+        INSERT INTO grid_coverage (geom_key, watchable_m2, covered_m2, ratio, largest_gap_m2, gap_count)
+        VALUES (:key, :watchable_m2, :covered_m2, :ratio, :largest_gap_m2, :gap_count)
+        ON CONFLICT (geom_key) DO UPDATE SET watchable_m2 = EXCLUDED.watchable_m2, covered_m2 = EXCLUDED.covered_m2,
           ratio = EXCLUDED.ratio, largest_gap_m2 = EXCLUDED.largest_gap_m2, gap_count = EXCLUDED.gap_count,
           computed_at = now()"""), [dict(r) for r in rows])
 
@@ -333,7 +340,7 @@ def grid_coverage_rows(conn: Connection, *, plan_id: int, bbox: boxes.Box | None
     rows = conn.execute(text(f"""
         SELECT g.code, g.name, c.code AS community_code, gc.watchable_m2, gc.covered_m2, gc.ratio,
                gc.largest_gap_m2, gc.gap_count, gc.computed_at
-        FROM grid g JOIN community c ON c.id = g.community_id LEFT JOIN grid_coverage gc ON gc.grid_id = g.id
+        FROM grid g JOIN community c ON c.id = g.community_id LEFT JOIN grid_coverage gc ON gc.geom_key = g.geom_key
         WHERE g.plan_id = :p{box} ORDER BY g.code"""), {"p": plan_id, **boxes.params(bbox)}).all()
     return [{"code": r.code, "name": r.name, "community_code": r.community_code,
              "watchable_m2": r.watchable_m2, "covered_m2": r.covered_m2, "ratio": r.ratio,
@@ -347,10 +354,10 @@ def community_coverage_rows(conn: Connection, *, plan_id: int, bbox: boxes.Box |
     touching *bbox* when given). ``ratio`` is None until one of its grids is computed."""
     box = f" AND {boxes.touches('c.geom')}" if bbox is not None else ""
     rows = conn.execute(text(f"""
-        SELECT c.code, c.name, count(g.id) AS grids, count(gc.grid_id) AS grids_computed,
+        SELECT c.code, c.name, count(g.id) AS grids, count(gc.geom_key) AS grids_computed,
                sum(gc.watchable_m2) AS watchable_m2, sum(gc.covered_m2) AS covered_m2
         FROM community c JOIN grid g ON g.community_id = c.id AND g.plan_id = :p
-        LEFT JOIN grid_coverage gc ON gc.grid_id = g.id
+        LEFT JOIN grid_coverage gc ON gc.geom_key = g.geom_key
         WHERE true{box} GROUP BY c.id ORDER BY c.code"""), {"p": plan_id, **boxes.params(bbox)}).all()
     return [{"code": r.code, "name": r.name, "grids": r.grids, "grids_computed": r.grids_computed,
              "watchable_m2": r.watchable_m2, "covered_m2": r.covered_m2,
@@ -362,7 +369,7 @@ def gaps_geojson(conn: Connection, *, grid_code: str | None = None) -> dict[str,
     plan = published_plan(conn)
     rows = conn.execute(text(
         "SELECT cg.id, g.code, cg.area_m2, ST_AsGeoJSON(cg.geom, 7) AS g FROM coverage_gap cg "
-        "JOIN grid g ON g.id = cg.grid_id WHERE g.plan_id = :p AND (CAST(:code AS text) IS NULL OR g.code = :code) "
+        "JOIN grid g ON g.geom_key = cg.geom_key WHERE g.plan_id = :p AND (CAST(:code AS text) IS NULL OR g.code = :code) "
         "ORDER BY cg.area_m2 DESC"), {"p": plan, "code": grid_code}).all()
     if grid_code and not rows and not conn.execute(text("SELECT 1 FROM grid WHERE plan_id = :p AND code = :c"),
                                                    {"p": plan, "c": grid_code}).first():
@@ -372,27 +379,21 @@ def gaps_geojson(conn: Connection, *, grid_code: str | None = None) -> dict[str,
          "properties": {"id": r.id, "grid_code": r.code, "area_m2": round(r.area_m2, 2)}} for r in rows]}
 
 
-def copy_unchanged_grid_coverage(conn: Connection, *, plan_id: int, previous: Sequence[int]) -> None:
-    """Give the grids of ``plan_id`` whose code and geometry are unchanged from a grid of the ``previous``
-    plans that grid's stored figures and gap polygons."""
-    same = """
-        SELECT n.id AS new_id, o.id AS old_id FROM grid n
-        JOIN grid o ON o.plan_id = ANY(:old) AND o.code = n.code AND ST_Equals(o.geom, n.geom)
-        WHERE n.plan_id = :new"""
-    conn.execute(text(f"""
-        INSERT INTO grid_coverage (grid_id, watchable_m2, covered_m2, ratio, largest_gap_m2, gap_count, computed_at)
-        SELECT s.new_id, gc.watchable_m2, gc.covered_m2, gc.ratio, gc.largest_gap_m2, gc.gap_count, gc.computed_at
-        FROM ({same}) s JOIN grid_coverage gc ON gc.grid_id = s.old_id
-        ON CONFLICT (grid_id) DO NOTHING"""), {"new": plan_id, "old": list(previous)})
-    conn.execute(text(f"""
-        INSERT INTO coverage_gap (grid_id, area_m2, geom)
-        SELECT s.new_id, g.area_m2, g.geom FROM ({same}) s JOIN coverage_gap g ON g.grid_id = s.old_id
-        WHERE NOT EXISTS (SELECT 1 FROM coverage_gap x WHERE x.grid_id = s.new_id)"""),
-        {"new": plan_id, "old": list(previous)})
+def forget_coverage_outside(conn: Connection, *, plan_id: int) -> int:
+    """Remove the stored coverage of every grid geometry the plan does not have (a publish: the shapes
+    it changed); the rows of the shapes it kept stay as they are. Returns the number of grids forgotten.
+
+    Only the published plan's shapes keep rows, so every stored figure is current (a camera change
+    recomputes the published grids it touches; a row of an older shape would not be, and a later plan
+    taking that shape again must not find it)."""
+    keep = "SELECT geom_key FROM grid WHERE plan_id = :p"
+    conn.execute(text(f"DELETE FROM coverage_gap WHERE geom_key NOT IN ({keep})"), {"p": plan_id})
+    return conn.execute(text(f"DELETE FROM grid_coverage WHERE geom_key NOT IN ({keep})"), {"p": plan_id}).rowcount
 
 
 def grids_without_coverage(conn: Connection, *, plan_id: int) -> list[int]:
-    """Grids of the plan with no stored coverage."""
+    """Grids of the plan with no stored coverage (of their geometry)."""
     return list(conn.execute(text(
-        "SELECT id FROM grid g WHERE plan_id = :p AND NOT EXISTS (SELECT 1 FROM grid_coverage c WHERE c.grid_id = g.id)"
+        "SELECT id FROM grid g WHERE plan_id = :p AND NOT EXISTS "
+        "(SELECT 1 FROM grid_coverage c WHERE c.geom_key = g.geom_key) ORDER BY id"
     ), {"p": plan_id}).scalars().all())

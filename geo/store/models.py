@@ -16,10 +16,12 @@ from typing import Any
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -98,6 +100,9 @@ class Grid(Base):
     code: Mapped[str] = mapped_column(String(15))
     name: Mapped[str] = mapped_column(Text)
     geom: Mapped[Any] = mapped_column(_geom("MULTIPOLYGON"))
+    #: The geometry's digest, kept by the database (migration 0010): stored coverage is keyed by it, so a
+    #: grid a new plan takes over unchanged has its coverage already.
+    geom_key: Mapped[bytes] = mapped_column(LargeBinary, Computed("sha256(ST_AsEWKB(geom))"))
     plan: Mapped[GridPlan] = relationship()
     community: Mapped[Community] = relationship()
 

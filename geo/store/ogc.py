@@ -117,7 +117,7 @@ SOURCES: dict[str, Source] = {
               mount="cam.mount", area_m2="round(v.area_m2::numeric, 2)", range_m="v.range_m",
               range_level="v.range_level", counted="(cam.status = 'online')")),
     "coverage-gaps": Source(
-        "FROM coverage_gap cg JOIN grid g ON g.id = cg.grid_id WHERE g.plan_id = :plan", "cg.id", "cg.geom",
+        "FROM coverage_gap cg JOIN grid g ON g.geom_key = cg.geom_key WHERE g.plan_id = :plan", "cg.id", "cg.geom",
         _cols(id="cg.id", grid_code="g.code", area_m2="round(cg.area_m2::numeric, 2)"), plan=True),
     "key-places": Source(
         "FROM key_place k WHERE true", "k.id", "k.geom", _cols(id="k.id", kind="k.kind", name="k.name")),

@@ -208,7 +208,7 @@ def _gaps(conn: Connection, p: dict[str, Any]) -> bytes:
     return _tile(conn, "gaps", f"""
         SELECT cg.id, g.code AS grid_code, round(cg.area_m2::numeric, 1)::float8 AS area_m2,
                {_geom("cg.geom", simplify=True)} AS geom
-        FROM coverage_gap cg JOIN grid g ON g.id = cg.grid_id CROSS JOIN bounds
+        FROM coverage_gap cg JOIN grid g ON g.geom_key = cg.geom_key CROSS JOIN bounds
         WHERE g.plan_id = :plan AND cg.geom && bounds.box""", p)
 
 

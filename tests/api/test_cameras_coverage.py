@@ -116,8 +116,10 @@ def test_coverage_per_grid_adds_up(env) -> None:  # type: ignore[no-untyped-def]
             "SELECT gc.watchable_m2, gc.covered_m2, coalesce(sum(cg.area_m2), 0), "
             "ST_Area(ST_Transform(g.geom, 4547)) - coalesce((SELECT sum(ST_Area(ST_Transform("
             "ST_Intersection(b.geom, g.geom), 4547))) FROM building b WHERE ST_Intersects(b.geom, g.geom)), 0) "
-            "FROM grid_coverage gc JOIN grid g ON g.id = gc.grid_id LEFT JOIN coverage_gap cg ON cg.grid_id = g.id "
-            "GROUP BY gc.grid_id, gc.watchable_m2, gc.covered_m2, g.geom")).all()
+            "FROM grid_coverage gc JOIN grid g ON g.geom_key = gc.geom_key "
+            "JOIN grid_plan p ON p.id = g.plan_id AND p.status = 'published' "
+            "LEFT JOIN coverage_gap cg ON cg.geom_key = g.geom_key "
+            "GROUP BY gc.geom_key, gc.watchable_m2, gc.covered_m2, g.geom")).all()
     for watchable, covered, stored_gaps, postgis_watchable in rows:
         # coverage + gaps = watchable (gaps under 1 m² are not stored as polygons)
         assert covered + stored_gaps == pytest.approx(watchable, rel=1e-3, abs=5)

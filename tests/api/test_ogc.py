@@ -88,7 +88,7 @@ def test_landing_conformance_and_collections(client, viewer) -> None:  # type: i
 def test_every_collection_pages_and_counts_like_the_database(client, viewer, env, cid) -> None:  # type: ignore[no-untyped-def]
     tables = {"communities": "community", "grids": "grid g JOIN grid_plan p ON p.id = g.plan_id AND p.status = 'published'",
               "buildings": "building", "units": "unit", "cameras": "camera", "camera-views": "camera_view",
-              "coverage-gaps": "coverage_gap cg JOIN grid g ON g.id = cg.grid_id JOIN grid_plan p ON p.id = g.plan_id "
+              "coverage-gaps": "coverage_gap cg JOIN grid g ON g.geom_key = cg.geom_key JOIN grid_plan p ON p.id = g.plan_id "
                                "AND p.status = 'published'",
               "key-places": "key_place", "incidents": "incident WHERE voided_at IS NULL"}
     with env["engine"].connect() as conn:

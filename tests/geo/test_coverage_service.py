@@ -20,10 +20,10 @@ from geo.store.db import make_engine
 UTM_49N = "EPSG:32649"
 
 
-def _grid_coverage(engine) -> dict[int, tuple[float, float]]:  # type: ignore[no-untyped-def]
+def _grid_coverage(engine) -> dict[bytes, tuple[float, float]]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        return {r.grid_id: (r.watchable_m2, r.covered_m2) for r in conn.execute(text(
-            "SELECT grid_id, watchable_m2, covered_m2 FROM grid_coverage"))}
+        return {bytes(r.geom_key): (r.watchable_m2, r.covered_m2) for r in conn.execute(text(
+            "SELECT geom_key, watchable_m2, covered_m2 FROM grid_coverage"))}
 
 
 def test_grid_coverage_agrees_in_another_metric_crs(private_db: str) -> None:
