@@ -131,6 +131,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plan.stale_version": (
         "方案 {plan} 当前为版本 {current}，而不是 {sent}{who}：请重新加载方案后再做一次修改",
         "plan {plan} is at version {current}, not {sent}{who}; reload the plan and redo your change"),
+    "plan.version_required_delete": (
+        "请说明要删除的是方案的哪个版本：发送 If-Match: \"<version>\"（即 GET /v1/plans/{{id}} 或草稿列表给出的版本），"
+        "以免删掉别人在你查看之后又修改过的草稿",
+        "say which plan version you are deleting: send If-Match: \"<version>\" (the ETag of GET /v1/plans/{{id}}, "
+        "the version the plans list shows), so that a draft somebody edited since you looked is not deleted unseen"),
+    "plan.stale_version_delete": (
+        "方案 {plan} 当前为版本 {current}，而不是 {sent}{who}：未删除。请重新加载方案，看过这次修改后如仍要删除，再删除一次",
+        "plan {plan} is at version {current}, not {sent}{who}; it was not deleted: reload the plan, look at the "
+        "change and delete it again if you still mean to"),
     "plan.stale_made": (
         "：{actor} 于 {at} 做了 '{op}'（{grids}）",
         ": {actor} made '{op}' ({grids}) at {at}"),

@@ -45,7 +45,7 @@ from geo.store import plans as store
 from geo.store.db import reading
 
 __all__ = [
-    "Bands", "copy_plan", "create_draft", "delete_draft", "diff", "edits", "last_edit", "lock_draft", "plan_row", "problems_summary",
+    "Bands", "check_version", "copy_plan", "create_draft", "delete_draft", "diff", "edits", "last_edit", "lock_draft", "plan_row", "problems_summary",
     "publish", "validate_plan",
 ]
 
@@ -84,16 +84,23 @@ def lock_draft(conn: Connection, *, plan_id: int, version: int | None) -> Any:
     row = plan_row(conn, plan_id=plan_id, lock=True)
     if row.status != "draft":
         raise NotADraft.say("plan.not_a_draft_edit", plan=plan_id, status=_status(row.status))
-    if row.version != version:
-        last = last_edit(conn, plan_id=plan_id)
-        who: Any = ""
-        if last is not None:
-            grids = ", ".join(last["grids"][:4]) + (" ..." if len(last["grids"]) > 4 else "")
-            who = Msg("plan.stale_undid" if last["undone"] else "plan.stale_made", actor=last["actor"],
-                      op=last["op"], grids=grids or Msg("plan.no_grids"), at=last["at"])
-        raise StaleVersion.say("plan.stale_version", plan=plan_id, current=row.version, sent=version, who=who,
-                               details={"current_version": row.version, "sent_version": version, "last_edit": last})
+    check_version(conn, row, version)
     return row
+
+
+def check_version(conn: Connection, row: Any, version: int, *, message_id: str = "plan.stale_version") -> None:
+    """Raise :class:`StaleVersion` naming who changed what since, when the (locked) plan *row* is not at
+    *version*; *message_id* is the catalogue entry saying what to do (an edit's, a delete's)."""
+    if row.version == version:
+        return
+    last = last_edit(conn, plan_id=row.id)
+    who: Any = ""
+    if last is not None:
+        grids = ", ".join(last["grids"][:4]) + (" ..." if len(last["grids"]) > 4 else "")
+        who = Msg("plan.stale_undid" if last["undone"] else "plan.stale_made", actor=last["actor"],
+                  op=last["op"], grids=grids or Msg("plan.no_grids"), at=last["at"])
+    raise StaleVersion.say(message_id, plan=row.id, current=row.version, sent=version, who=who,
+                           details={"current_version": row.version, "sent_version": version, "last_edit": last})
 
 
 # ---------------------------------------------------------------------------- drafts, validation, publishing
@@ -127,18 +134,23 @@ def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None
     return copy_plan(engine, source_id=source_id, name=name, actor=actor)
 
 
-def delete_draft(engine: Engine, *, plan_id: int, actor: str) -> dict[str, Any]:
-    """Delete the draft ``plan_id`` with its grids and edit log, audited; returns what was deleted
-    (id, name, version).
+def delete_draft(engine: Engine, *, plan_id: int, version: int | None, actor: str) -> dict[str, Any]:
+    """Delete the draft ``plan_id`` at ``version`` with its grids and edit log, audited; returns what was
+    deleted (id, name, version).
 
-    Only a draft goes (a published or retired plan is the record of what was in force:
-    :class:`NotADraft`), and only one that nothing refers to (:class:`PlanInUse`, naming the plans
-    copied from it and the incidents placed in its grids)."""
+    As every other write of a plan, it names the version it was made against (HTTP ``If-Match``): none is
+    :class:`VersionRequired`, another is :class:`StaleVersion` naming who changed what since, so a draft
+    somebody edited after the planner last looked is not deleted unseen. Only a draft goes (a published or
+    retired plan is the record of what was in force: :class:`NotADraft`), and only one that nothing refers
+    to (:class:`PlanInUse`, naming the plans copied from it and the incidents placed in its grids)."""
+    if version is None:
+        raise VersionRequired.say("plan.version_required_delete")
     with engine.begin() as conn:
         row = plan_row(conn, plan_id=plan_id, lock=True)
         if row.status != "draft":
             raise NotADraft.say("plan.not_a_draft_delete", plan=plan_id, status=_status(row.status),
                                 details={"status": row.status})
+        check_version(conn, row, version, message_id="plan.stale_version_delete")
         refs = store.plan_references(conn, plan_id=plan_id)
         if refs["plans"] or refs["incidents"]:
             named = []

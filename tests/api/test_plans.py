@@ -672,17 +672,18 @@ def test_a_draft_that_nothing_refers_to_can_be_deleted(env) -> None:  # type: ig
     r = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
                headers=_h(env, v))
     assert r.status_code == 200, r.text  # an edit in its log: the log goes with it
-    assert c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 403
+    assert c.delete(f"/v1/plans/{plan}", headers={**auth(env["keys"]["viewer"]), "If-Match": f'"{v + 1}"'}
+                    ).status_code == 403
 
     # a draft that another draft was copied from is in use: 409 naming the copy; nothing deleted
     child = c.post("/v1/plans", json={"name": "copy", "source": plan}, headers=auth(env["keys"]["planner"])).json()["id"]
-    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1))
     assert r.status_code == 409 and r.json()["error"]["code"] == "plan_in_use", r.text
     assert f"#{child}" in r.json()["error"]["message"] and r.json()["error"]["details"]["plans"] == [child]
     assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 200
 
     # the copy goes first (nothing refers to it), then the draft
-    r = c.delete(f"/v1/plans/{child}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{child}", headers=_h(env, 1))
     assert r.status_code == 200 and r.json() == {"deleted": {"id": child, "name": "copy", "version": 1}}, r.text
     assert c.get(f"/v1/plans/{child}", headers=auth(env["keys"]["viewer"])).status_code == 404
 
@@ -692,13 +693,13 @@ def test_a_draft_that_nothing_refers_to_can_be_deleted(env) -> None:  # type: ig
             "INSERT INTO incident (category, source, severity, occurred_at, plan_id, geom) VALUES "
             "('other', 'hotline', 1, now(), :p, ST_SetSRID(ST_MakePoint(113.1, 40.05), 4326)) RETURNING id"),
             {"p": plan}).scalar_one()
-    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1))
     assert r.status_code == 409 and r.json()["error"]["code"] == "plan_in_use"
     assert "1 incident" in r.json()["error"]["message"] and r.json()["error"]["details"]["incidents"] == 1
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM incident WHERE id = :i"), {"i": incident})
 
-    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1))
     assert r.status_code == 200 and r.json()["deleted"]["id"] == plan and r.json()["deleted"]["version"] == v + 1
     assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 404
     assert plan not in [p["id"] for p in c.get("/v1/plans", headers=auth(env["keys"]["viewer"])).json()["plans"]]
@@ -708,10 +709,47 @@ def test_a_draft_that_nothing_refers_to_can_be_deleted(env) -> None:  # type: ig
         row = conn.execute(text("SELECT actor, before FROM audit_log WHERE entity = 'grid_plan' AND entity_id = :p "
                                 "AND action = 'delete'"), {"p": str(plan)}).one()
     assert row.before["name"] == "删除测试 to delete" and row.actor
-    assert c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"])).status_code == 404
+    assert c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1)).status_code == 404
 
     # the published plan (and so any published or retired one) is not a draft
     published = next(p["id"] for p in c.get("/v1/plans", headers=auth(env["keys"]["viewer"])).json()["plans"]
                      if p["status"] == "published")
-    r = c.delete(f"/v1/plans/{published}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{published}", headers=_h(env, 1))
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft" and "published" in r.json()["error"]["message"]
+
+
+def test_deleting_a_draft_names_the_version_it_deletes(env) -> None:  # type: ignore[no-untyped-def]
+    """DELETE /v1/plans/{id} follows the rule of every other plan write: without If-Match 428
+    ``version_required``; with a version another planner's edit has overtaken 409 ``stale_version`` naming who
+    changed what (so a draft somebody is still working on is not deleted unseen); both in Chinese too, and
+    nothing deleted. The current version deletes it."""
+    c = env["client"]
+    plan, v = _draft(env, "过期删除 stale delete")
+    missing = c.delete(f"/v1/plans/{plan}", headers=_h(env, None))
+    assert missing.status_code == 428, missing.text
+    err = missing.json()["error"]
+    assert err["code"] == "version_required" and "If-Match" in err["message"] and "If-Match" in err["message_zh"]
+    move = _neighbour_move(env, plan)
+    r = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
+               headers=_h(env, v, "planner2"))
+    assert r.status_code == 200, r.text
+    stale = c.delete(f"/v1/plans/{plan}", headers=_h(env, v))
+    assert stale.status_code == 409, stale.text
+    err = stale.json()["error"]
+    assert err["code"] == "stale_version" and err["details"] == {
+        "current_version": v + 1, "sent_version": v, "last_edit": err["details"]["last_edit"]}
+    assert "second planner" in err["details"]["last_edit"]["actor"] and err["details"]["last_edit"]["op"] == "assign"
+    for text_ in (err["message"], err["message_zh"]):
+        assert "second planner" in text_ and "assign" in text_ and move["target"] in text_, text_
+    assert "删除" in err["message_zh"] and "delete" in err["message"]
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 200  # still there
+    bad = c.delete(f"/v1/plans/{plan}", headers={**_h(env, None), "If-Match": "latest"})
+    assert bad.status_code == 422 and "If-Match" in bad.json()["error"]["message"]
+    ok = c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1))
+    assert ok.status_code == 200 and ok.json()["deleted"] == {"id": plan, "name": "过期删除 stale delete",
+                                                              "version": v + 1}, ok.text
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 404
+    # the OpenAPI description says so
+    op = c.get("/openapi.json").json()["paths"]["/v1/plans/{plan_id}"]["delete"]
+    assert "If-Match" in op["description"] and "428" in op["description"] and "stale_version" in op["description"]
+    assert any(p["name"].lower() == "if-match" and p["in"] == "header" for p in op["parameters"])
