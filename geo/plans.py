@@ -88,9 +88,9 @@ def lock_draft(conn: Connection, *, plan_id: int, version: int | None) -> Any:
     return row
 
 
-def check_version(conn: Connection, row: Any, version: int, *, message_id: str = "plan.stale_version") -> None:
+def check_version(conn: Connection, row: Any, version: int, *, deleting: bool = False) -> None:
     """Raise :class:`StaleVersion` naming who changed what since, when the (locked) plan *row* is not at
-    *version*; *message_id* is the catalogue entry saying what to do (an edit's, a delete's)."""
+    *version* (saying what to do: redo the edit, or look before *deleting* again)."""
     if row.version == version:
         return
     last = last_edit(conn, plan_id=row.id)
@@ -99,8 +99,12 @@ def check_version(conn: Connection, row: Any, version: int, *, message_id: str =
         grids = ", ".join(last["grids"][:4]) + (" ..." if len(last["grids"]) > 4 else "")
         who = Msg("plan.stale_undid" if last["undone"] else "plan.stale_made", actor=last["actor"],
                   op=last["op"], grids=grids or Msg("plan.no_grids"), at=last["at"])
-    raise StaleVersion.say(message_id, plan=row.id, current=row.version, sent=version, who=who,
-                           details={"current_version": row.version, "sent_version": version, "last_edit": last})
+    details = {"current_version": row.version, "sent_version": version, "last_edit": last}
+    if deleting:
+        raise StaleVersion.say("plan.stale_version_delete", plan=row.id, current=row.version, sent=version, who=who,
+                               details=details)
+    raise StaleVersion.say("plan.stale_version", plan=row.id, current=row.version, sent=version, who=who,
+                           details=details)
 
 
 # ---------------------------------------------------------------------------- drafts, validation, publishing
@@ -150,7 +154,7 @@ def delete_draft(engine: Engine, *, plan_id: int, version: int | None, actor: st
         if row.status != "draft":
             raise NotADraft.say("plan.not_a_draft_delete", plan=plan_id, status=_status(row.status),
                                 details={"status": row.status})
-        check_version(conn, row, version, message_id="plan.stale_version_delete")
+        check_version(conn, row, version, deleting=True)
         refs = store.plan_references(conn, plan_id=plan_id)
         if refs["plans"] or refs["incidents"]:
             named = []
