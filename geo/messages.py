@@ -26,7 +26,7 @@ from typing import Any
 
 from geo.vocabulary import INCIDENT_CATEGORIES
 
-__all__ = ["MESSAGES", "SEPARATOR", "Joined", "Msg", "both", "category_label", "en", "fields_of", "label", "labels",
+__all__ = ["MESSAGES", "REQUEST_ERROR_ALIASES", "SEPARATOR", "Joined", "Msg", "both", "category_label", "en", "fields_of", "label", "labels",
            "zh"]
 
 #: Between the Chinese and the English of a message ("zh — en"); labels use a space.
@@ -237,6 +237,76 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ogc.role_too_low": (
         "{role!r} 密钥不能读取 {collection}：需要 {needs!r} 或更高角色",
         "a {role!r} key cannot read {collection}: it needs the {needs!r} role or above"),
+    # ---- a request FastAPI/pydantic refused before any route ran (api/errors.py: 422 invalid_request, on /ogc
+    # 400 invalid_parameter); one entry per pydantic error type ("request.<type>", or one named in
+    # REQUEST_ERROR_ALIASES), "request.other" for the rest. {where} is the field as "查询参数 lon（经度）"
+    "request.invalid": ("请求无效（各字段的要求见 /docs）", "invalid request (see /docs for the expected fields)"),
+    "request.problems": ("{problems}（各字段的要求见 /docs）", "{problems} (see /docs for the expected fields)"),
+    "request.in.query": ("查询参数 {name}", "query parameter {name}"),
+    "request.in.body": ("请求体字段 {name}", "body field {name}"),
+    "request.in.path": ("路径参数 {name}", "path parameter {name}"),
+    "request.in.header": ("请求头 {name}", "header {name}"),
+    "request.in.cookie": ("Cookie 字段 {name}", "cookie {name}"),
+    "request.in.other": ("字段 {name}", "field {name}"),
+    "request.the_body": ("请求体", "the request body"),
+    "request.missing": ("缺少{where}：请提供它", "{where} is missing: send it"),
+    "request.int_parsing": ("{where} 须为整数，而不是 {input}", "{where} must be an integer, not {input}"),
+    "request.int_from_float": ("{where} 须为整数（不带小数），而不是 {input}",
+                               "{where} must be a whole number (no fraction), not {input}"),
+    "request.float_parsing": ("{where} 须为数字（例如 113.1），而不是 {input}",
+                              "{where} must be a number (e.g. 113.1), not {input}"),
+    "request.finite_number": ("{where} 须为有限的数字（不能是 NaN 或无穷大）",
+                              "{where} must be a finite number (not NaN or infinity)"),
+    "request.bool_parsing": ("{where} 须为 true 或 false，而不是 {input}", "{where} must be true or false, not {input}"),
+    "request.string_type": ("{where} 须为文本（JSON 字符串）", "{where} must be a text (a JSON string)"),
+    "request.string_too_short": ("{where} 至少要有 {min_length} 个字符", "{where} needs at least {min_length} character(s)"),
+    "request.string_too_long": ("{where} 最多 {max_length} 个字符：请缩短", "{where} has at most {max_length} characters: shorten it"),
+    "request.string_pattern_mismatch": ("{where} 的格式不对：须符合 {pattern}", "{where} is not in the form {pattern}"),
+    "request.greater_than": ("{where} 须大于 {gt}，而不是 {input}", "{where} must be greater than {gt}, not {input}"),
+    "request.greater_than_equal": ("{where} 须大于或等于 {ge}，而不是 {input}",
+                                   "{where} must be at least {ge}, not {input}"),
+    "request.less_than": ("{where} 须小于 {lt}，而不是 {input}", "{where} must be less than {lt}, not {input}"),
+    "request.less_than_equal": ("{where} 须小于或等于 {le}，而不是 {input}", "{where} must be at most {le}, not {input}"),
+    "request.multiple_of": ("{where} 须为 {multiple_of} 的倍数", "{where} must be a multiple of {multiple_of}"),
+    "request.literal_error": ("{where} 须为以下之一：{expected}，而不是 {input}",
+                              "{where} must be one of {expected}, not {input}"),
+    "request.json_invalid": (
+        "请求体不是有效的 JSON（约第 {position} 个字符处：{error}）：请发送 UTF-8 编码的 JSON，并带上请求头 "
+        "Content-Type: application/json",
+        "the request body is not valid JSON (near character {position}: {error}): send UTF-8 encoded JSON with "
+        "the header Content-Type: application/json"),
+    "request.json_type": ("{where} 须为 JSON 文本", "{where} must be JSON text"),
+    "request.list_type": ("{where} 须为列表（JSON 数组 [...]）", "{where} must be a list (a JSON array [...])"),
+    "request.too_short": ("{where} 至少要有 {min_length} 项，而不是 {actual_length} 项",
+                          "{where} needs at least {min_length} item(s), not {actual_length}"),
+    "request.too_long": ("{where} 最多 {max_length} 项，而不是 {actual_length} 项：请分成几次请求",
+                         "{where} has at most {max_length} item(s), not {actual_length}: split the request"),
+    "request.dict_type": ("{where} 须为 JSON 对象（{{...}}）", "{where} must be a JSON object ({{...}})"),
+    "request.extra_forbidden": ("{where} 不是此请求的字段：请删除它（可用的字段见 /docs）",
+                                "{where} is not a field of this request: remove it (/docs lists the fields)"),
+    "request.datetime_parsing": ("{where} 须为 ISO 8601 日期时间，例如 2026-12-01T08:00:00+08:00，而不是 {input}",
+                                 "{where} must be an ISO 8601 date and time, e.g. 2026-12-01T08:00:00+08:00, not {input}"),
+    "request.date_parsing": ("{where} 须为 ISO 8601 日期，例如 2026-12-01，而不是 {input}",
+                             "{where} must be an ISO 8601 date, e.g. 2026-12-01, not {input}"),
+    "request.value_error": ("{where} 的值无效：{error}", "{where} is not a valid value: {error}"),
+    "request.other": ("{where} 的值无效（{problem}）：请按 /docs 中的说明填写",
+                      "{where} is not valid ({problem}): see /docs for what it takes"),
+    # field names in requests, written beside the field in Chinese ("查询参数 lon（经度）")
+    "request.field": ("{name}（即{meaning}）", "{name} ({meaning})"),
+    **{f"field.{name}": meaning for name, meaning in {
+        "lon": ("经度", "longitude"), "lat": ("纬度", "latitude"), "crs": ("坐标系", "coordinate reference system"),
+        "at": ("查询时间", "the time asked about"), "q": ("地址", "address"), "plan": ("方案编号", "plan id"),
+        "plan_id": ("方案编号", "plan id"), "grid": ("网格编码", "grid code"), "grids": ("网格编码", "grid codes"),
+        "building": ("楼栋编码", "building code"), "buildings": ("楼栋编码", "building codes"),
+        "name": ("名称", "name"), "source": ("来源方案编号", "source plan id"), "community": ("社区编码", "community code"),
+        "seed": ("随机种子", "random seed"), "format": ("文件格式", "file format"), "encoding": ("编码", "encoding"),
+        "layer": ("图层", "layer"), "bbox": ("范围框", "bounding box"), "limit": ("条数上限", "most items"),
+        "offset": ("起始位置", "offset"), "geometry": ("几何", "geometry"), "line": ("拆分线", "split line"),
+        "category": ("事件类别", "incident category"), "points": ("坐标点", "points"),
+        "addresses": ("地址", "addresses"), "acknowledge_warnings": ("接受警告", "accept the warnings"),
+        "if-match": ("方案版本", "plan version"), "file": ("上传文件", "uploaded file"),
+        "start": ("开始时间", "start"), "end": ("结束时间", "end"), "cell_m": ("格网边长（米）", "cell size (m)"),
+    }.items()},
     # ---- geometry problems (geo/validation: GeometryProblem.reason)
     "geometry.null": ("几何为空值：该要素没有几何图形", "null geometry: the feature has no geometry"),
     "geometry.empty": ("几何为空：没有坐标", "empty geometry: it has no coordinates"),
@@ -276,6 +346,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "category.other": ("其他", "Other"),
     # ---- "category.<code>.<subcategory>"
     **{f"category.{cat}.{sub}": _SUBCATEGORIES[sub] for cat, subs in INCIDENT_CATEGORIES.items() for sub in subs},
+}
+
+
+#: pydantic error types said by another type's entry ("request.<entry>"); a type neither here nor in
+#: :data:`MESSAGES` as "request.<type>" is said by "request.other" (which quotes pydantic's English).
+REQUEST_ERROR_ALIASES: dict[str, str] = {
+    "int_type": "int_parsing", "int_parsing_size": "int_parsing", "float_type": "float_parsing",
+    "bool_type": "bool_parsing", "string_unicode": "string_type", "enum": "literal_error",
+    "tuple_type": "list_type", "set_type": "list_type", "frozen_set_type": "list_type", "iterable_type": "list_type",
+    "model_type": "dict_type", "model_attributes_type": "dict_type", "mapping_type": "dict_type",
+    "datetime_type": "datetime_parsing", "datetime_from_date_parsing": "datetime_parsing",
+    "datetime_object_invalid": "datetime_parsing", "timezone_aware": "datetime_parsing",
+    "date_type": "date_parsing", "date_from_datetime_parsing": "date_parsing",
+    "date_from_datetime_inexact": "date_parsing", "assertion_error": "value_error",
 }
 
 
