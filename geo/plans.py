@@ -43,12 +43,16 @@ from geo.plan_checks import Bands, Problem, Report, validate
 from geo.store import audit
 from geo.store import plans as store
 from geo.store.db import reading
+from geo.store.queries import no_plan
 
 __all__ = [
-    "Bands", "check_version", "copy_plan", "create_draft", "delete_draft", "diff", "edits", "last_edit", "lock_draft", "plan_row", "problems_summary",
+    "Bands", "check_version", "copy_plan", "create_draft", "delete_draft", "diff", "edits", "last_edit", "lock_draft", "no_building", "plan_row", "problems_summary",
     "publish", "validate_plan",
 ]
 
+
+#: Most characters of a plan's name.
+PLAN_NAME_MAX = 200
 
 # ---------------------------------------------------------------------------- a plan, its versions and edit log
 
@@ -57,8 +61,14 @@ def plan_row(conn: Connection, *, plan_id: int, lock: bool = False) -> Any:
     """The plan's row (id, town_id, name, status, version), locked with ``lock``; raises NotFound."""
     row = store.plan_row(conn, plan_id=plan_id, lock=lock)
     if row is None:
-        raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+        raise no_plan(plan_id)
     return row
+
+
+def no_building(missing: list[str]) -> NotFound:
+    """The error for buildings not found: the first of *missing*, and how many more."""
+    more = Msg("edit.more_buildings", n=len(missing) - 1) if len(missing) > 1 else ""
+    return NotFound.say("edit.no_building", building=missing[0], more=more, details={"missing": missing})
 
 
 def last_edit(conn: Connection, *, plan_id: int) -> dict[str, Any] | None:
@@ -115,7 +125,7 @@ def copy_plan(engine: Engine, *, source_id: int, name: str, actor: str) -> int:
     with engine.begin() as conn:
         source = store.plan_town(conn, plan_id=source_id)
         if source is None:
-            raise NotFound(f"no plan with id {source_id}: GET /v1/plans lists them")
+            raise no_plan(source_id)
         plan_id = store.insert_draft(conn, town_id=source.town_id, name=name, parent_id=source_id, actor=actor)
         store.copy_grids(conn, source_id=source_id, target_id=plan_id)
         audit.record(conn, actor=actor, action="copy", entity="grid_plan", entity_id=str(plan_id),
@@ -127,14 +137,14 @@ def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None
     """A draft copied from ``source_id`` or, by default, from the published plan."""
     name = (name or "").strip()
     if not name:
-        raise BadInput("a plan needs a name: {\"name\": \"2027 redraw\"}")
-    if len(name) > 200:
-        raise BadInput(f"a plan name has at most 200 characters, not {len(name)}")
+        raise BadInput.say("plan.name_required")
+    if len(name) > PLAN_NAME_MAX:
+        raise BadInput.say("plan.name_too_long", limit=PLAN_NAME_MAX, n=len(name))
     if source_id is None:
         with reading(engine) as conn:
             source_id = store.published_plan_id(conn)
         if source_id is None:
-            raise NotFound("no plan is published to copy; name a source plan: {\"source\": id}")
+            raise NotFound.say("plan.none_published_to_copy")
     return copy_plan(engine, source_id=source_id, name=name, actor=actor)
 
 
@@ -184,7 +194,7 @@ def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),
     if community is not None:
         community_id = store.community_id(conn, code=community)
         if community_id is None:
-            raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
+            raise NotFound.say("plan.no_community", community=community)
     grids, communities, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
                                                       community_id=community_id)
     return validate(grids, communities, buildings, bands=bands)
@@ -230,7 +240,7 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
         rows = store.lock_plan_and_published(conn, plan_id=plan_id)
         target = next((r for r in rows if r.id == plan_id), None)
         if target is None:
-            raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+            raise no_plan(plan_id)
         if target.status != "draft":
             raise NotADraft.say("plan.not_a_draft_publish", plan=plan_id, status=_status(target.status))
         if version is not None and target.version != version:

@@ -179,7 +179,7 @@ def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, 
 def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
            body: Annotated[AssignIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     if (body.building is None) == (body.buildings is None):
-        raise BadInput('send either {"building": code} or {"buildings": [codes]}, with "grid"')
+        raise BadInput.say("edit.assign_either")
     result = plan_edits.assign_building(engine, plan_id=plan_id, version=parse_if_match(if_match),
                                    building=body.building if body.building is not None else body.buildings or [],
                                    grid=body.grid, actor=actor_name(key), metric_crs=settings.metric_crs)
@@ -359,8 +359,7 @@ def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Pl
     version = parse_if_match(if_match)
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".gpkg", ".geojson", ".json", ".zip"):
-        raise BadInput("upload a .gpkg, .geojson/.json or a zipped Shapefile (.zip), not "
-                       f"{excerpt(Path(file.filename or '').name, chars=40)}")
+        raise BadInput.say("import.bad_suffix", name=excerpt(Path(file.filename or "").name, chars=40))
     folder = Path(tempfile.mkdtemp(prefix="gridmap-import-"))
     try:
         path = folder / f"upload{suffix}"
