@@ -2,12 +2,16 @@
 
 Every 4xx/5xx body is ``{"error": {"code": "snake_case", "message": "...", "details": ...}}``; an error made
 from the message catalogue (geo/messages.py, :meth:`geo.errors.GridmapError.say`) also carries
-``"message_zh"``, its Chinese (``message`` stays English, as API clients know it).
+``"message_zh"``, its Chinese (``message`` stays English, as API clients know it). So does a request that
+FastAPI refuses before a route runs (422 ``invalid_request``; 400 ``invalid_parameter`` on /ogc): each problem
+in ``details`` keeps ``where``, ``problem`` and ``type`` and adds ``problem_zh`` (:func:`problem_zh`).
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,7 +35,9 @@ from geo.errors import (
     Unavailable,
     UnsupportedMediaType,
     VersionRequired,
+    excerpt,
 )
+from geo.messages import MESSAGES, REQUEST_ERROR_ALIASES, Msg, en, fields_of, zh
 from geo.tiles import BadTile
 
 #: Domain error → HTTP status. The first class in an error's MRO found here wins.
@@ -124,15 +130,65 @@ async def _domain(request: Request, exc: GridmapError) -> JSONResponse:
                         status_code=status, headers=headers)
 
 
+def _where_zh(loc: tuple[Any, ...] | list[Any]) -> str:
+    """Where a problem is, in Chinese: "查询参数 lon（即经度）", "请求体字段 points.3", "请求体"."""
+    kind, *rest = [*loc] or ["body"]
+    if not rest:
+        return zh("request.the_body") if kind == "body" else zh("request.in.other", name=kind)
+    name = ".".join(str(p) for p in rest)
+    first = str(rest[0]).lower()
+    if len(rest) == 1 and f"field.{first}" in MESSAGES:
+        name = zh("request.field", name=name, meaning=Msg(f"field.{first}"))
+    entry = f"request.in.{kind}" if f"request.in.{kind}" in MESSAGES else "request.in.other"
+    return zh(entry, name=name)
+
+
+def problem_zh(error: Mapping[str, Any]) -> str:
+    """One of pydantic's request errors (``{"type", "loc", "msg", "ctx", "input"}``) in Chinese, from the
+    catalogue entry of its type (geo/messages.py ``request.<type>``, :data:`REQUEST_ERROR_ALIASES`), else
+    ``request.other``, which names the field and quotes pydantic's English.
+
+    >>> problem_zh({"type": "missing", "loc": ("query", "lat"), "msg": "Field required"})
+    '缺少查询参数 lat（即纬度）：请提供它'
+    >>> problem_zh({"type": "uuid_parsing", "loc": ("body", "token"), "msg": "Input should be a valid UUID"})
+    '请求体字段 token 的值无效（Input should be a valid UUID）：请按 /docs 中的说明填写'
+    """
+    kind = str(error.get("type") or "")
+    kind = REQUEST_ERROR_ALIASES.get(kind, kind)
+    entry = f"request.{kind}" if f"request.{kind}" in MESSAGES else "request.other"
+    loc = error.get("loc") or ()
+    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    value = error.get("input")
+    fields: dict[str, Any] = {
+        "where": _where_zh(loc), "problem": error.get("msg") or "", "input": excerpt(value),
+        "position": loc[1] if kind == "json_invalid" and len(loc) > 1 else "?", **ctx}
+    try:
+        text = zh(entry, **{k: fields[k] for k in fields_of(MESSAGES[entry][0])})
+    except KeyError:  # a context pydantic did not give this time: the generic text still names the field
+        text = zh("request.other", where=fields["where"], problem=fields["problem"])
+    return _CJK_SPACE.sub("", text)
+
+
+#: A space the templates put after {where} for a field name in Latin letters, between two Chinese characters
+#: (or after "）"), where Chinese has none.
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff）]) (?=[\u4e00-\u9fff])")
+
+
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
     problems = [
-        {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg"), "type": e.get("type")}
-        for e in exc.errors()
+        {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg"), "type": e.get("type"),
+         "problem_zh": problem_zh(e)}
+        for e in errors
     ]
-    message = "; ".join(f"{p['where']}: {p['problem']}" for p in problems) or "invalid request"
+    if problems:
+        message = en("request.problems", problems="; ".join(f"{p['where']}: {p['problem']}" for p in problems))
+        message_zh = zh("request.problems", problems="；".join(p["problem_zh"] for p in problems))
+    else:
+        message, message_zh = en("request.invalid"), zh("request.invalid")
     ogc = _ogc(request)
-    return JSONResponse(_body(request, "invalid_parameter" if ogc else "invalid_request",
-                              message + " (see /docs for the expected fields)", problems),
+    return JSONResponse(_body(request, "invalid_parameter" if ogc else "invalid_request", message, problems,
+                              message_zh=message_zh),
                         status_code=400 if ogc else 422)
 
 

@@ -84,7 +84,7 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     m = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', value)
     if m is None:
-        raise BadInput(f'If-Match must be a plan version such as "7" (the plan\'s ETag), not {value!r}')
+        raise BadInput.say("plan.bad_if_match", value=value)
     return int(m.group(1))
 
 

@@ -22,6 +22,7 @@ import shapely
 from sqlalchemy import Connection, Engine
 
 from geo.errors import BadInput, excerpt
+from geo.messages import Msg, Said
 from geo.file_safety import extract_shapefile
 from geo.io import FeatureProblem, read_features, validate_features, write_features
 from geo.io.formats import encoding_for, shapefile_encoding
@@ -239,10 +240,10 @@ def export_plan(engine: Engine, directory: Path, *, plan_id: int, fmt: str, crs:
     the Shapefile's; GeoJSON and GeoPackage are always UTF-8.
     """
     if fmt not in PLAN_FORMATS:
-        raise BadInput(f"unknown format {fmt!r}: use one of {', '.join(PLAN_FORMATS)}")
+        raise BadInput.say("export.unknown_format", fmt=fmt, formats=", ".join(PLAN_FORMATS))
     if fmt != "shp" and shapefile_encoding(encoding).name != "utf-8":
-        raise BadInput(f"encoding={encoding} is for format=shp only: {fmt} files are always UTF-8; leave encoding "
-                       "out, or ask for format=shp", details={"encoding": encoding, "format": fmt})
+        raise BadInput.say("export.encoding_for_shp", encoding=encoding, fmt=fmt,
+                           details={"encoding": encoding, "format": fmt})
     with reading(engine) as conn:
         queries.get_plan(conn, plan_id=plan_id)
     stem = f"plan-{plan_id}"
@@ -282,30 +283,39 @@ def read_plan_file(path: Path, *, crs: str | None = None, layer: str | None = No
     gdf = read_features(path, crs=crs, layer=layer, name=name)
     kind = str(gdf.attrs.get("source_geometry_type") or "")
     if kind.endswith("Z") or kind.endswith("ZM"):
-        raise BadInput(f"the file's grids are 3-D ({kind}): a grid boundary has no height; save the layer as 2-D "
-                       "(QGIS: Vector ▸ Geometry Tools ▸ Drop M/Z Values) and import it again")
+        raise BadInput.say("import.three_d", kind=kind)
     gdf = _full_names(gdf, path, layer="grids")  # a Shapefile's 10-character field names
-    problems = {p.index: p.reason for p in validate_features(gdf, geometry_types={"Polygon", "MultiPolygon"})}
+    # each feature's reasons, in English and in Chinese: the geometry's first, then the properties'
+    problems: dict[int, list[tuple[str, str]]] = {
+        p.index: [(p.reason, p.reason_zh or p.reason)]
+        for p in validate_features(gdf, geometry_types={"Polygon", "MultiPolygon"})}
     seen: dict[str, int] = {}
     grids = []
     for p, geom in zip(_props(gdf), gdf.geometry, strict=True):
         idx = int(p["feature_index"])
-        reasons = [r for r in (_digits("code", 15)(p), _present("community_code")(p)) if r]
         code = str(p.get("code") or "")
+        reasons: list[Msg] = []
+        if not (len(code) == 15 and code.isdigit()):
+            reasons.append(Msg("import.code_digits", code=excerpt(code, chars=17)))
+        if _present("community_code")(p):
+            reasons.append(Msg("import.missing", names="community_code"))
         if geom is not None and shapely.get_num_coordinates(geom) > MAX_VERTICES:
-            reasons.append(f"{shapely.get_num_coordinates(geom):,} vertices, more than the limit of "
-                           f"{MAX_VERTICES:,}; simplify it")
+            reasons.append(Msg("import.too_many_vertices", n=int(shapely.get_num_coordinates(geom)),
+                               limit=MAX_VERTICES))
         if code in seen:
-            reasons.append(f"code {excerpt(code, chars=17)} repeats feature {seen[code]}")
+            reasons.append(Msg("import.code_repeats", code=excerpt(code, chars=17), index=seen[code]))
         seen.setdefault(code, idx)
         if reasons:
-            problems[idx] = "; ".join(([problems[idx]] if idx in problems else []) + reasons)
+            problems.setdefault(idx, []).extend((m.render(1), m.render(0)) for m in reasons)
         grids.append({"code": code, "name": p.get("name"), "community_code": str(p.get("community_code") or ""),
                       "geometry": geom})
     if problems:
-        listed = [FeatureProblem(i, r).as_dict() for i, r in sorted(problems.items())]
-        raise BadInput(f"{len(listed)} of {len(gdf)} features cannot be imported; nothing was changed. First: "
-                       f"feature {listed[0]['index']}: {listed[0]['reason']}", details={"problems": listed})
+        listed = [FeatureProblem(i, "; ".join(r[0] for r in rs), "；".join(r[1] for r in rs))
+                  for i, rs in sorted(problems.items())]
+        first = listed[0]
+        raise BadInput.say("import.refused", n=len(listed), total=len(gdf), index=first.index,
+                           reason=Said(first.reason_zh or first.reason, first.reason),
+                           details={"problems": [f.as_dict() for f in listed]})
     if not grids:
-        raise BadInput("the file holds no grids")
+        raise BadInput.say("import.no_grids")
     return grids

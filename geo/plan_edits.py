@@ -38,7 +38,7 @@ from geo.errors import (
 )
 from geo.messages import Msg
 from geo.plan_checks import Bands
-from geo.plans import copy_plan, lock_draft, plan_row
+from geo.plans import copy_plan, lock_draft, no_building, plan_row
 from geo.store import audit
 from geo.store import plans as store
 from geo.store.db import reading
@@ -134,8 +134,9 @@ def _write(conn: Connection, *, plan: Any, actor: str, op: str, summary: dict[st
 EDIT_MAX_VERTICES = 5_000
 
 
-def check_vertices(geometry: Geometry, *, what: str, limit: int = EDIT_MAX_VERTICES) -> None:
-    """Refuse a geometry with more than *limit* vertices before any work (and before the plan is locked).
+def check_vertices(geometry: Geometry, *, what: Msg, limit: int = EDIT_MAX_VERTICES) -> None:
+    """Refuse a geometry with more than *limit* vertices before any work (and before the plan is locked);
+    *what* names it (a catalogue message: ``Msg("edit.what_split_line")``).
 
     Raises
     ------
@@ -144,9 +145,8 @@ def check_vertices(geometry: Geometry, *, what: str, limit: int = EDIT_MAX_VERTI
     """
     n = int(shapely.get_num_coordinates(geometry))
     if n > limit:
-        raise OverBudget(
-            f"{what} has {n:,} vertices; an edit takes at most {limit:,} (GRIDMAP_EDIT_MAX_VERTICES): simplify "
-            "it (QGIS: Vector ▸ Geometry Tools ▸ Simplify, 0.1 m) or draw it with fewer points",
+        raise OverBudget.say(
+            "edit.too_many_vertices", what=what, n=n, limit=limit,
             details={"budget": "edit_vertices", "estimate": n, "limit": limit, "setting": "GRIDMAP_EDIT_MAX_VERTICES"})
 
 
@@ -159,10 +159,8 @@ def _edit(engine: Engine, *, plan_id: int, version: int | None, actor: str, op: 
         try:
             summary, changes, new_grids = compute(conn, plan)
         except shapely.errors.GEOSException as e:  # the geometry engine gave up on this input: the client's problem
-            raise InvalidGeometry(
-                f"the {op} could not be computed with this geometry (the geometry engine says: "
-                f"{str(e).splitlines()[0][:160]}); send one valid Polygon or MultiPolygon without rings that touch "
-                "themselves or near-duplicate vertices, or simplify it", details={"op": op}) from None
+            raise InvalidGeometry.say("edit.geos_failed", op=op, reason=str(e).splitlines()[0][:160],
+                                      details={"op": op}) from None
         return _write(conn, plan=plan, actor=actor, op=op, summary=summary, changes=changes,
                       new_grids=new_grids, metric_crs=metric_crs)
 
@@ -170,7 +168,7 @@ def _edit(engine: Engine, *, plan_id: int, version: int | None, actor: str, op: 
 def _community_of_grid(conn: Connection, plan_id: int, code: str) -> int:
     cid = store.grid_community(conn, plan_id=plan_id, code=code)
     if cid is None:
-        raise NotFound(f"no grid {code!r} in plan {plan_id}: GET /v1/plans/{plan_id}/grids lists them")
+        raise NotFound.say("edit.no_grid", grid=code, plan=plan_id)
     return cid
 
 
@@ -181,22 +179,25 @@ def _community_grids(conn: Connection, plan_id: int, community_id: int, metric_c
     return dict(zip(grids["code"], grids.geometry, strict=True)), communities.geometry.iloc[0], buildings
 
 
+#: Most buildings one assignment (a brush stroke) moves.
+ASSIGN_MAX_BUILDINGS = 500
+
+
 def assign_building(engine: Engine, *, plan_id: int, version: int | None, building: str | list[str], grid: str,
                     actor: str, metric_crs: str = METRIC_CRS_DEFAULT) -> EditResult:
     """Move one building or several (a brush stroke) — each with its cell of the community
     (:func:`geo.partition.building_cells`) — to ``grid``, as one edit."""
     codes = [building] if isinstance(building, str) else list(dict.fromkeys(building))
     if not codes:
-        raise BadInput("name at least one building: {\"building\": code} or {\"buildings\": [codes]}")
-    if len(codes) > 500:
-        raise BadInput(f"at most 500 buildings in one assignment, not {len(codes)}")
+        raise BadInput.say("edit.assign_none")
+    if len(codes) > ASSIGN_MAX_BUILDINGS:
+        raise BadInput.say("edit.assign_too_many", limit=ASSIGN_MAX_BUILDINGS, n=len(codes))
 
     def compute(conn: Connection, plan: Any):
         found = store.building_communities(conn, codes=codes)
         missing = [c for c in codes if c not in found]
         if missing:
-            raise NotFound(f"no building {missing[0]!r}{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}"
-                           ": GET /v1/buildings lists the codes", details={"missing": missing})
+            raise no_building(missing)
         community = _community_of_grid(conn, plan.id, grid)
         elsewhere = [c for c in codes if found[c] != community]
         if elsewhere:
@@ -246,7 +247,7 @@ def swap_buildings(engine: Engine, *, plan_id: int, version: int | None, buildin
         found = store.building_communities(conn, codes=[a, b])
         missing = [c for c in (a, b) if c not in found]
         if missing:
-            raise NotFound(f"no building {missing[0]!r}: GET /v1/buildings lists the codes", details={"missing": missing})
+            raise no_building(missing)
         if found[a] != found[b]:
             raise BadInput.say("edit.swap_other_community", a=a, b=b)
         grids, region, frame = _community_grids(conn, plan.id, found[a], metric_crs)
@@ -301,8 +302,8 @@ def reshape_grid(engine: Engine, *, plan_id: int, version: int | None, code: str
     A boundary of more than ``max_vertices`` vertices is refused before the plan is locked.
     """
     if neighbours not in ("adjust", "keep"):
-        raise BadInput(f"neighbours must be 'adjust' or 'keep', not {neighbours!r}")
-    check_vertices(geometry, what=f"the new boundary of grid {code}", limit=max_vertices)
+        raise BadInput.say("edit.neighbours_value", value=neighbours)
+    check_vertices(geometry, what=Msg("edit.what_boundary", grid=code), limit=max_vertices)
     new = to_metric(geometry, crs=metric_crs)
 
     def compute(conn: Connection, plan: Any):
@@ -350,50 +351,42 @@ def add_grid(engine: Engine, *, plan_id: int, version: int | None, geometry: Geo
     geo.errors.Conflict
         ``code`` is already a grid of the plan.
     """
-    check_vertices(geometry, what="the new grid's boundary", limit=max_vertices)
+    check_vertices(geometry, what=Msg("edit.what_new_grid"), limit=max_vertices)
     if code is not None and not re.fullmatch(r"\d{15}", code):
-        raise BadInput(f"a grid code is 15 digits (the 12-digit community code and a 3-digit number), not "
-                       f"{excerpt(code, chars=17)}; leave it out to get the community's next free code")
+        raise BadInput.say("edit.add_bad_code", code=excerpt(code, chars=17))
     if name is not None and not (0 < len(name.strip()) <= 100):
-        raise BadInput("a grid name is 1 to 100 characters")
+        raise BadInput.say("edit.add_bad_name")
     new = to_metric(geometry, crs=metric_crs)
 
     def compute(conn: Connection, plan: Any):
         communities = store.community_ids(conn)
         if community_code is not None:
             if community_code not in communities:
-                raise BadInput(f"unknown community_code {excerpt(community_code, chars=14)}; GET /v1/communities "
-                               "lists them")
+                raise BadInput.say("edit.unknown_community", community=excerpt(community_code, chars=14))
             ccode = community_code
         elif code is not None:
             ccode = code[:12]
             if ccode not in communities:
-                raise BadInput(f"grid code {code} names no community ({ccode} is not a community code); "
-                               "GET /v1/communities lists them")
+                raise BadInput.say("edit.code_names_no_community", code=code, community=ccode)
         else:
             cid = store.community_under(conn, wkb=shapely.to_wkb(geometry))
             if cid is None:
-                raise BadInput("the new grid lies outside every community: draw it inside one "
-                               "(GET /v1/communities has their boundaries)")
+                raise BadInput.say("edit.add_outside_communities")
             ccode = next(k for k, v in communities.items() if v == cid)
         cid = communities[ccode]
         new_code = code if code is not None else _next_code(conn, cid)
         if new_code[:12] != ccode:
-            raise BadInput(f"grid code {new_code} is not of community {ccode}: a grid code starts with its "
-                           "community's code; leave the code out to get the next free one")
+            raise BadInput.say("edit.add_code_other_community", code=new_code, community=ccode)
         existing = store.grid_community(conn, plan_id=plan.id, code=new_code)
         if existing is not None:
-            raise Conflict(f"grid {new_code} already exists in plan {plan.id}: replace it (PUT) or leave the code "
-                           "out to get the community's next free code", details={"code": new_code})
+            raise Conflict.say("edit.add_code_exists", code=new_code, plan=plan.id, details={"code": new_code})
         grids, region, buildings = _community_grids(conn, plan.id, cid, metric_crs)
         if not new.intersects(region):
-            raise BadInput(f"the new grid does not overlap its community {ccode}: draw it inside the community "
-                           "(or name another community_code)")
+            raise BadInput.say("edit.add_not_in_community", community=ccode)
         grids[new_code] = partition.polygonal(None)
         changes = _reshape_in(conn, cid, grids, region, buildings, code=new_code, new=new, metric_crs=metric_crs)
         if changes.get(new_code) is None or changes[new_code].is_empty:
-            raise BadInput(f"the new grid would hold no land of community {ccode} (too small, or all of it "
-                           "went to the buildings' grids): draw a larger boundary")
+            raise BadInput.say("edit.add_no_land", community=ccode)
         cname = store.community_name(conn, community_id=cid)
         label = name.strip() if name is not None else f"{cname}第{int(new_code[-3:])}网格"
         taken = sorted(c for c in changes if c != new_code)
@@ -426,12 +419,10 @@ def remove_grid(engine: Engine, *, plan_id: int, version: int | None, code: str,
         grids, _region, _b = _community_grids(conn, plan.id, community, metric_crs)
         borders = {other: partition.shared_border(grids[code], g) for other, g in grids.items() if other != code}
         if not borders:
-            raise Conflict(f"grid {code} is the only grid of its community: a community's land must belong to a "
-                           "grid; add another grid first (POST) or reshape this one", details={"code": code})
+            raise Conflict.say("edit.remove_only_grid", grid=code, details={"code": code})
         into = max(sorted(borders), key=lambda c: borders[c])
         if borders[into] <= 0:
-            raise Conflict(f"grid {code} shares no border with another grid of its community, so its land has no "
-                           "neighbour to go to: reshape a grid over it first", details={"code": code})
+            raise Conflict.say("edit.remove_no_neighbour", grid=code, details={"code": code})
         return ({"grid": code, "into": into, "shared_border_m": round(borders[into], 1)},
                 partition.merge(grids, keep=into, drop=code), None)
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="remove", compute=compute,
@@ -443,14 +434,14 @@ def _next_code(conn: Connection, community_id: int) -> str:
     row = store.last_grid_code(conn, community_id=community_id)
     last = int(row.last[-3:]) if row.last else 0
     if last >= 999:
-        raise Conflict(f"community {row.community_code} has used all 999 grid numbers")
+        raise Conflict.say("edit.codes_used_up", community=row.community_code)
     return f"{row.community_code}{last + 1:03d}"  # grid code = 12-digit community code + 3 digits
 
 
 def split_grid(engine: Engine, *, plan_id: int, version: int | None, code: str, line: Geometry, actor: str,
                metric_crs: str = METRIC_CRS_DEFAULT, max_vertices: int = EDIT_MAX_VERTICES) -> EditResult:
     """Cut grid ``code`` in two along ``line`` (WGS84); the side with more households keeps the code."""
-    check_vertices(line, what="the split line", limit=max_vertices)
+    check_vertices(line, what=Msg("edit.what_split_line"), limit=max_vertices)
     cut = to_metric(line, crs=metric_crs)
 
     def compute(conn: Connection, plan: Any):
@@ -497,7 +488,8 @@ def replace_grids(engine: Engine, *, plan_id: int, version: int | None, grids: l
     undo restores the plan as it was.
     """
     for i, g in enumerate(grids):
-        check_vertices(g["geometry"], what=f"feature {i} (grid {str(g.get('code') or '')[:15]})", limit=max_vertices)
+        check_vertices(g["geometry"], what=Msg("edit.what_feature", i=i, grid=str(g.get("code") or "")[:15]),
+                       limit=max_vertices)
     def compute(conn: Connection, plan: Any):
         communities = store.community_ids(conn)
         current = store.grid_communities(conn, plan_id=plan.id)
@@ -507,17 +499,16 @@ def replace_grids(engine: Engine, *, plan_id: int, version: int | None, grids: l
         for i, g in enumerate(grids):
             code, ccode = str(g.get("code") or ""), str(g.get("community_code") or "")
             if not re.fullmatch(r"\d{15}", code):
-                raise BadInput(f"feature {i}: code must be 15 digits, not {excerpt(code, chars=17)}")
+                raise BadInput.say("import.feature_code", i=i, code=excerpt(code, chars=17))
             if code in seen:
-                raise BadInput(f"feature {i}: grid code {code} appears twice")
+                raise BadInput.say("import.feature_twice", i=i, code=code)
             seen.add(code)
             if ccode not in communities:
-                raise BadInput(f"feature {i}: unknown community_code {excerpt(ccode, chars=14)}; GET /v1/communities "
-                               "lists them")
+                raise BadInput.say("import.feature_community", i=i, community=excerpt(ccode, chars=14))
             changes[code] = partition.polygonal(to_metric(g["geometry"], crs=metric_crs))
             if code not in current or current[code] != communities[ccode]:
                 if code in current:  # moved to another community: remove and re-create
-                    raise BadInput(f"feature {i}: grid {code} belongs to another community in this plan")
+                    raise BadInput.say("import.feature_other_community", i=i, code=code)
                 new[code] = (communities[ccode], str(g.get("name") or f"网格{code[-3:]}"))
         return {"source": source, "features": len(grids)}, changes, new
     return _edit(engine, plan_id=plan_id, version=version, actor=actor, op="import", compute=compute,
@@ -542,10 +533,10 @@ def suggest_draft(engine: Engine, *, plan_id: int, community: str, actor: str, b
         plan_row(conn, plan_id=plan_id)
         cid = store.community_id(conn, code=community)
         if cid is None:
-            raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
+            raise NotFound.say("plan.no_community", community=community)
         grids, region, buildings = _community_grids(conn, plan_id, cid, metric_crs)
     if len(buildings) == 0:
-        raise BadInput(f"community {community} has no buildings to group into grids")
+        raise BadInput.say("suggest.no_buildings", community=community)
     cells = partition.building_cells(list(buildings.geometry), region)
     frame = gpd.GeoDataFrame({"code": buildings["code"], "households": buildings["households"],
                               "population": buildings["population"]},

@@ -13,9 +13,9 @@ from sqlalchemy import Connection
 
 from geo import moves, partition
 from geo.crs import METRIC_CRS_DEFAULT
-from geo.errors import BadInput, NotFound
+from geo.errors import BadInput
 from geo.plan_checks import Bands
-from geo.plans import plan_row
+from geo.plans import no_building, plan_row
 from geo.store import plans as store
 
 __all__ = ["move_candidates", "swap_candidates"]
@@ -31,11 +31,10 @@ def _layout(conn: Connection, *, plan_id: int, codes: list[str], metric_crs: str
     found = store.building_communities(conn, codes=codes)
     missing = [c for c in codes if c not in found]
     if missing:
-        raise NotFound(f"no building {missing[0]!r}: GET /v1/buildings lists the codes", details={"missing": missing})
+        raise no_building(missing)
     communities = set(found.values())
     if len(communities) > 1:
-        raise BadInput("the buildings are in different communities; a building moves only within its community: "
-                       "ask about the buildings of one community at a time")
+        raise BadInput.say("hint.other_communities")
     grids, region, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
                                                  community_id=communities.pop())
     lay = moves.Layout(
@@ -62,9 +61,9 @@ def move_candidates(conn: Connection, *, plan_id: int, buildings: list[str], ban
     it changes in band and contiguous (``ok``), else why not (``reasons``)."""
     codes = list(dict.fromkeys(buildings))
     if not codes:
-        raise BadInput("name the buildings to move: ?buildings=CODE[,CODE...]")
+        raise BadInput.say("hint.no_buildings")
     if len(codes) > MAX_BUILDINGS:
-        raise BadInput(f"at most {MAX_BUILDINGS} buildings in one question, not {len(codes)}")
+        raise BadInput.say("hint.too_many", limit=MAX_BUILDINGS, n=len(codes))
     lay, region, order = _layout(conn, plan_id=plan_id, codes=codes, metric_crs=metric_crs)
     _with_cells(lay, region, order, codes)
     outcomes = moves.move_outcomes(lay, codes, bands=bands)
@@ -79,7 +78,7 @@ def swap_candidates(conn: Connection, *, plan_id: int, building: str, bands: Ban
     lay, region, order = _layout(conn, plan_id=plan_id, codes=[building], metric_crs=metric_crs)
     x = lay.owner.get(building)
     if x is None:
-        raise BadInput(f"building {building} is in no grid of this plan: move it into one first")
+        raise BadInput.say("hint.no_grid", building=building)
     others = [b for y in moves.neighbours(lay.grids, [x]) for b in lay.members(y)]
     _with_cells(lay, region, order, [building, *others])
     outcomes = moves.swap_outcomes(lay, building, bands=bands)

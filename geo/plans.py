@@ -43,12 +43,16 @@ from geo.plan_checks import Bands, Problem, Report, validate
 from geo.store import audit
 from geo.store import plans as store
 from geo.store.db import reading
+from geo.store.queries import no_plan
 
 __all__ = [
-    "Bands", "copy_plan", "create_draft", "delete_draft", "diff", "edits", "last_edit", "lock_draft", "plan_row", "problems_summary",
+    "Bands", "check_version", "copy_plan", "create_draft", "delete_draft", "diff", "edits", "last_edit", "lock_draft", "no_building", "plan_row", "problems_summary",
     "publish", "validate_plan",
 ]
 
+
+#: Most characters of a plan's name.
+PLAN_NAME_MAX = 200
 
 # ---------------------------------------------------------------------------- a plan, its versions and edit log
 
@@ -57,8 +61,14 @@ def plan_row(conn: Connection, *, plan_id: int, lock: bool = False) -> Any:
     """The plan's row (id, town_id, name, status, version), locked with ``lock``; raises NotFound."""
     row = store.plan_row(conn, plan_id=plan_id, lock=lock)
     if row is None:
-        raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+        raise no_plan(plan_id)
     return row
+
+
+def no_building(missing: list[str]) -> NotFound:
+    """The error for buildings not found: the first of *missing*, and how many more."""
+    more = Msg("edit.more_buildings", n=len(missing) - 1) if len(missing) > 1 else ""
+    return NotFound.say("edit.no_building", building=missing[0], more=more, details={"missing": missing})
 
 
 def last_edit(conn: Connection, *, plan_id: int) -> dict[str, Any] | None:
@@ -84,16 +94,27 @@ def lock_draft(conn: Connection, *, plan_id: int, version: int | None) -> Any:
     row = plan_row(conn, plan_id=plan_id, lock=True)
     if row.status != "draft":
         raise NotADraft.say("plan.not_a_draft_edit", plan=plan_id, status=_status(row.status))
-    if row.version != version:
-        last = last_edit(conn, plan_id=plan_id)
-        who: Any = ""
-        if last is not None:
-            grids = ", ".join(last["grids"][:4]) + (" ..." if len(last["grids"]) > 4 else "")
-            who = Msg("plan.stale_undid" if last["undone"] else "plan.stale_made", actor=last["actor"],
-                      op=last["op"], grids=grids or Msg("plan.no_grids"), at=last["at"])
-        raise StaleVersion.say("plan.stale_version", plan=plan_id, current=row.version, sent=version, who=who,
-                               details={"current_version": row.version, "sent_version": version, "last_edit": last})
+    check_version(conn, row, version)
     return row
+
+
+def check_version(conn: Connection, row: Any, version: int, *, deleting: bool = False) -> None:
+    """Raise :class:`StaleVersion` naming who changed what since, when the (locked) plan *row* is not at
+    *version* (saying what to do: redo the edit, or look before *deleting* again)."""
+    if row.version == version:
+        return
+    last = last_edit(conn, plan_id=row.id)
+    who: Any = ""
+    if last is not None:
+        grids = ", ".join(last["grids"][:4]) + (" ..." if len(last["grids"]) > 4 else "")
+        who = Msg("plan.stale_undid" if last["undone"] else "plan.stale_made", actor=last["actor"],
+                  op=last["op"], grids=grids or Msg("plan.no_grids"), at=last["at"])
+    details = {"current_version": row.version, "sent_version": version, "last_edit": last}
+    if deleting:
+        raise StaleVersion.say("plan.stale_version_delete", plan=row.id, current=row.version, sent=version, who=who,
+                               details=details)
+    raise StaleVersion.say("plan.stale_version", plan=row.id, current=row.version, sent=version, who=who,
+                           details=details)
 
 
 # ---------------------------------------------------------------------------- drafts, validation, publishing
@@ -104,7 +125,7 @@ def copy_plan(engine: Engine, *, source_id: int, name: str, actor: str) -> int:
     with engine.begin() as conn:
         source = store.plan_town(conn, plan_id=source_id)
         if source is None:
-            raise NotFound(f"no plan with id {source_id}: GET /v1/plans lists them")
+            raise no_plan(source_id)
         plan_id = store.insert_draft(conn, town_id=source.town_id, name=name, parent_id=source_id, actor=actor)
         store.copy_grids(conn, source_id=source_id, target_id=plan_id)
         audit.record(conn, actor=actor, action="copy", entity="grid_plan", entity_id=str(plan_id),
@@ -116,29 +137,34 @@ def create_draft(engine: Engine, *, name: str, actor: str, source_id: int | None
     """A draft copied from ``source_id`` or, by default, from the published plan."""
     name = (name or "").strip()
     if not name:
-        raise BadInput("a plan needs a name: {\"name\": \"2027 redraw\"}")
-    if len(name) > 200:
-        raise BadInput(f"a plan name has at most 200 characters, not {len(name)}")
+        raise BadInput.say("plan.name_required")
+    if len(name) > PLAN_NAME_MAX:
+        raise BadInput.say("plan.name_too_long", limit=PLAN_NAME_MAX, n=len(name))
     if source_id is None:
         with reading(engine) as conn:
             source_id = store.published_plan_id(conn)
         if source_id is None:
-            raise NotFound("no plan is published to copy; name a source plan: {\"source\": id}")
+            raise NotFound.say("plan.none_published_to_copy")
     return copy_plan(engine, source_id=source_id, name=name, actor=actor)
 
 
-def delete_draft(engine: Engine, *, plan_id: int, actor: str) -> dict[str, Any]:
-    """Delete the draft ``plan_id`` with its grids and edit log, audited; returns what was deleted
-    (id, name, version).
+def delete_draft(engine: Engine, *, plan_id: int, version: int | None, actor: str) -> dict[str, Any]:
+    """Delete the draft ``plan_id`` at ``version`` with its grids and edit log, audited; returns what was
+    deleted (id, name, version).
 
-    Only a draft goes (a published or retired plan is the record of what was in force:
-    :class:`NotADraft`), and only one that nothing refers to (:class:`PlanInUse`, naming the plans
-    copied from it and the incidents placed in its grids)."""
+    As every other write of a plan, it names the version it was made against (HTTP ``If-Match``): none is
+    :class:`VersionRequired`, another is :class:`StaleVersion` naming who changed what since, so a draft
+    somebody edited after the planner last looked is not deleted unseen. Only a draft goes (a published or
+    retired plan is the record of what was in force: :class:`NotADraft`), and only one that nothing refers
+    to (:class:`PlanInUse`, naming the plans copied from it and the incidents placed in its grids)."""
+    if version is None:
+        raise VersionRequired.say("plan.version_required_delete")
     with engine.begin() as conn:
         row = plan_row(conn, plan_id=plan_id, lock=True)
         if row.status != "draft":
             raise NotADraft.say("plan.not_a_draft_delete", plan=plan_id, status=_status(row.status),
                                 details={"status": row.status})
+        check_version(conn, row, version, deleting=True)
         refs = store.plan_references(conn, plan_id=plan_id)
         if refs["plans"] or refs["incidents"]:
             named = []
@@ -168,7 +194,7 @@ def validate_plan(conn: Connection, *, plan_id: int, bands: Bands = Bands(),
     if community is not None:
         community_id = store.community_id(conn, code=community)
         if community_id is None:
-            raise NotFound(f"no community {community!r}: GET /v1/communities lists the codes")
+            raise NotFound.say("plan.no_community", community=community)
     grids, communities, buildings = store.plan_layers(conn, plan_id=plan_id, metric_crs=metric_crs,
                                                       community_id=community_id)
     return validate(grids, communities, buildings, bands=bands)
@@ -214,7 +240,7 @@ def publish(engine: Engine, *, plan_id: int, actor: str, version: int | None = N
         rows = store.lock_plan_and_published(conn, plan_id=plan_id)
         target = next((r for r in rows if r.id == plan_id), None)
         if target is None:
-            raise NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
+            raise no_plan(plan_id)
         if target.status != "draft":
             raise NotADraft.say("plan.not_a_draft_publish", plan=plan_id, status=_status(target.status))
         if version is not None and target.version != version:

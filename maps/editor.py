@@ -462,8 +462,8 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
                error: str = "", role: str | None = None, header: str = "") -> str:
     """The editor's start page (``/maps/editor`` without ``?plan=``): the plans, a button that
     makes a new draft from the published plan (``POST /v1/plans``; editor/plans.js does it and opens the draft),
-    and a delete button per draft (``DELETE /v1/plans/{id}`` after a confirmation; disabled, saying why, for a
-    *role* that cannot edit). *header* is the site's navigation (:func:`maps.nav.header_html`), trusted HTML.
+    and a delete button per draft (``DELETE /v1/plans/{id}`` with ``If-Match`` the version listed, after a
+    confirmation; disabled, saying why, for a *role* that cannot edit). *header* is the site's navigation (:func:`maps.nav.header_html`), trusted HTML.
     """
     esc = _html.escape
     status_label = {"draft": "草稿 draft", "published": "已发布 published", "retired": "已停用 retired"}
@@ -476,6 +476,7 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
         delete = ""
         if p.get("status") == "draft":
             delete = (f'<button type="button" class="gm-ed-delete" data-plan="{esc(str(p["id"]))}" '
+                      f'data-version="{esc(str(p.get("version", "")))}" '
                       f'data-name="{esc(str(p.get("name", "")))}"{locked}>删除 Delete</button>')
         cls = "gm-ed-plan-row" + (" gm-ed-newest" if newest_draft and p["id"] == newest_draft["id"] else "")
         when = p.get("published_at") or ""
@@ -484,7 +485,8 @@ def plans_page(*, plans: list[dict], published: dict | None, api_base: str = "/v
             f'<td>{esc(str(p["id"]))}</td><td><a href="/maps/editor?plan={esc(str(p["id"]))}">'
             f'{esc(str(p.get("name", "")))}</a></td>'
             f'<td>{esc(status_label.get(p.get("status", ""), str(p.get("status", ""))))}</td>'
-            f'<td>v{esc(str(p.get("version", "")))}</td><td>{esc(str(when)[:19].replace("T", " "))}</td>'
+            f'<td class="gm-ed-plan-version">v{esc(str(p.get("version", "")))}</td>'
+            f'<td>{esc(str(when)[:19].replace("T", " "))}</td>'
             f"<td>{delete}</td></tr>"
         )
     cont = ""

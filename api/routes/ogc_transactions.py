@@ -58,17 +58,15 @@ def _plan_id(request: Request) -> int:
     ogc_query.check_known(params, frozenset({"plan"}))
     plan_id = ogc_query.parse_plan_id(params.get("plan"))
     if plan_id is None:
-        raise InvalidParameter("name the draft to edit: ?plan=<draft id> (GET /v1/plans lists the plans; the "
-                               "published plan is never edited: make a draft: POST /v1/plans)",
-                               details={"parameter": "plan"})
+        raise InvalidParameter.say("ogc.plan_required", details={"parameter": "plan"})
     return plan_id
 
 
 def _media_type(request: Request, accepted: tuple[str, ...]) -> None:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind and kind not in accepted:
-        raise UnsupportedMediaType(f"a body of type {kind[:60]!r} is not read here: send {' or '.join(accepted)}",
-                                   details={"accepted": list(accepted)})
+        raise UnsupportedMediaType.say("ogc.media_type", kind=kind[:60], accepted=" or ".join(accepted),
+                                       details={"accepted": list(accepted)})
 
 
 def _version(if_match: str | None) -> int:

@@ -1,8 +1,8 @@
 """Grid plans: drafts, versioned edits (If-Match), undo/redo, validation, publishing, diffs, exchange.
 
-Reads need the viewer role, writes the planner role. Every write names the plan
-version it was made against in ``If-Match`` (the plan's ``ETag``): missing →
-428, stale → 409 naming who changed what since. Geometries in and out are
+Reads need the viewer role, writes the planner role. Every write of an existing plan (its
+edits, publishing, deleting a draft) names the plan version it was made against in
+``If-Match`` (the plan's ``ETag``): missing → 428, stale → 409 naming who changed what since. Geometries in and out are
 GeoJSON in WGS84 (``crs`` may name another CRS for input).
 """
 
@@ -139,12 +139,16 @@ def get_plan(plan_id: int, conn: ConnDep, _: Viewer) -> JSONResponse:
     return _plan_response(conn, plan_id)
 
 
-@router.delete("/{plan_id}", summary="Delete a draft that nothing refers to (its grids and edit log go with it)",
-               responses=answer(Deleted))
-def delete_plan(plan_id: int, engine: EngineDep, key: Planner) -> dict[str, Any]:
-    """Only drafts: a published or retired plan is 409 ``not_a_draft``; a draft that another plan was copied
-    from, or that incidents were placed in, is 409 ``plan_in_use`` naming them. Audited."""
-    return {"deleted": plans.delete_draft(engine, plan_id=plan_id, actor=actor_name(key))}
+@router.delete("/{plan_id}", summary="Delete a draft that nothing refers to (its grids and edit log go with it; "
+                                    "If-Match: plan version)", responses=answer(Deleted))
+def delete_plan(plan_id: int, engine: EngineDep, key: Planner, if_match: IfMatch = None) -> dict[str, Any]:
+    """As every other write of a plan, names the version it deletes in ``If-Match: "<version>"`` (the plan's
+    ETag): without it 428 ``version_required``; a version another edit has overtaken is 409 ``stale_version``
+    naming who changed what since (nothing is deleted: a draft somebody is still working on is not deleted
+    unseen). Only drafts: a published or retired plan is 409 ``not_a_draft``; a draft that another plan was
+    copied from, or that incidents were placed in, is 409 ``plan_in_use`` naming them. Audited."""
+    return {"deleted": plans.delete_draft(engine, plan_id=plan_id, version=parse_if_match(if_match),
+                                          actor=actor_name(key))}
 
 
 Community = Annotated[str | None, Query(description="only this community (code)")]
@@ -175,7 +179,7 @@ def put_grid(plan_id: int, code: str, engine: EngineDep, settings: SettingsDep, 
 def assign(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Planner,
            body: Annotated[AssignIn, Body()], if_match: IfMatch = None) -> JSONResponse:
     if (body.building is None) == (body.buildings is None):
-        raise BadInput('send either {"building": code} or {"buildings": [codes]}, with "grid"')
+        raise BadInput.say("edit.assign_either")
     result = plan_edits.assign_building(engine, plan_id=plan_id, version=parse_if_match(if_match),
                                    building=body.building if body.building is not None else body.buildings or [],
                                    grid=body.grid, actor=actor_name(key), metric_crs=settings.metric_crs)
@@ -355,8 +359,7 @@ def import_grids(plan_id: int, engine: EngineDep, settings: SettingsDep, key: Pl
     version = parse_if_match(if_match)
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".gpkg", ".geojson", ".json", ".zip"):
-        raise BadInput("upload a .gpkg, .geojson/.json or a zipped Shapefile (.zip), not "
-                       f"{excerpt(Path(file.filename or '').name, chars=40)}")
+        raise BadInput.say("import.bad_suffix", name=excerpt(Path(file.filename or "").name, chars=40))
     folder = Path(tempfile.mkdtemp(prefix="gridmap-import-"))
     try:
         path = folder / f"upload{suffix}"

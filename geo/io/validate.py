@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo import messages
 from geo.crs import lonlat_problem
 from geo.io.formats import FEATURE_INDEX, GEOMETRY_ERROR
 from geo.validation import diagnose
@@ -42,13 +43,19 @@ class FeatureProblem:
         The feature's 0-based position in the source file (``feature_index``).
     reason : str
         What is wrong and how to fix it.
+    reason_zh : str, optional
+        The same in Chinese (from the message catalogue), when the check that found it says it.
     """
 
     index: int
     reason: str
+    reason_zh: str | None = None
 
     def as_dict(self) -> dict:
-        return {"index": self.index, "reason": self.reason}
+        out = {"index": self.index, "reason": self.reason}
+        if self.reason_zh is not None:
+            out["reason_zh"] = self.reason_zh
+        return out
 
 
 def range_errors(geoms: np.ndarray, errors: list[str | None]) -> None:
@@ -112,20 +119,18 @@ def validate_features(
     else:
         index = np.arange(n)
     reasons: list[str | None] = [None] * n
+    chinese: list[str | None] = [None] * n  # each reason in Chinese (geo/messages.py)
     if GEOMETRY_ERROR in gdf.columns:
         for i, e in enumerate(gdf[GEOMETRY_ERROR].to_numpy(dtype=object)):
             if isinstance(e, str) and e:
-                reasons[i] = e
+                reasons[i], chinese[i] = e, messages.zh("import.unreadable", reason=e)
 
     missing = shapely.is_missing(geoms)
     empty = shapely.is_empty(geoms)
     for i in np.flatnonzero(missing | empty):
         if reasons[i] is None:
-            reasons[i] = (
-                "null geometry: the feature has no geometry"
-                if missing[i]
-                else "empty geometry: it has no coordinates"
-            )
+            which = "geometry.null" if missing[i] else "geometry.empty"
+            reasons[i], chinese[i] = messages.en(which), messages.zh(which)
 
     if geometry_types:
         wanted = {t.lower() for t in geometry_types}
@@ -134,9 +139,9 @@ def validate_features(
         expected = " or ".join(sorted(geometry_types))
         for i in np.flatnonzero(~np.isin(type_ids, ok_ids) & (type_ids >= 0)):
             if reasons[i] is None:
-                reasons[i] = (
-                    f"geometry type {geoms[i].geom_type} is not accepted here; expected {expected}"
-                )
+                fields = {"type": geoms[i].geom_type, "expected": expected}
+                reasons[i] = messages.en("import.wrong_type", **fields)
+                chinese[i] = messages.zh("import.wrong_type", **fields)
 
     crs = gdf.crs
     if crs is None or crs.is_geographic:
@@ -147,7 +152,7 @@ def validate_features(
             range_errors(sub, errs)
             for i, e in enumerate(errs):
                 if e is not None and reasons[i] is None:
-                    reasons[i] = e
+                    reasons[i], chinese[i] = e, messages.zh("import.bad_coordinates", reason=e)
 
     pending = np.array([r is None for r in reasons], dtype=bool)
     if pending.any():
@@ -157,6 +162,6 @@ def validate_features(
         for i in np.flatnonzero(suspect):
             problem = diagnose(geoms[i])
             if problem is not None:
-                reasons[i] = problem.message
+                reasons[i], chinese[i] = problem.message, problem.message_zh
 
-    return [FeatureProblem(int(index[i]), r) for i, r in enumerate(reasons) if r is not None]
+    return [FeatureProblem(int(index[i]), r, chinese[i]) for i, r in enumerate(reasons) if r is not None]

@@ -19,6 +19,7 @@ import pyogrio
 
 from geo.crs import BD09, GCJ02, WGS84, from_wgs84_geometry, is_geographic, parse_crs
 from geo.errors import BadInput
+from geo.messages import Msg
 from geo.io.csv import write_csv
 from geo.io.formats import (DBF_MAX_STRING_BYTES, FEATURE_INDEX, GEOMETRY_ERROR, GPKG_VERSION, ShapefileEncoding,
                              encoding_for, format_of)
@@ -112,9 +113,8 @@ def _check_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, layer: str | None, en
     254 bytes of a DBF field (GDAL would cut it)."""
     kinds = {_KIND.get(t, t) for t in gdf.geometry.geom_type.dropna().unique()}
     if len(kinds) > 1:
-        raise BadInput(f"{path.name}: a Shapefile holds one kind of geometry, and {layer or 'this layer'} has "
-                       f"{' and '.join(sorted(kinds))}; export it to .gpkg or .geojson instead",
-                       details={"file": path.name, "geometries": sorted(kinds)})
+        raise BadInput.say("export.mixed_geometries", file=path.name, layer=layer or "this layer",
+                           kinds=" and ".join(sorted(kinds)), details={"file": path.name, "geometries": sorted(kinds)})
     label = "code" if "code" in gdf.columns else None
     for column in gdf.columns:
         if column == gdf.geometry.name or not (pd.api.types.is_object_dtype(gdf[column])
@@ -127,15 +127,15 @@ def _check_shapefile(gdf: gpd.GeoDataFrame, path: Path, *, layer: str | None, en
                 size = len(value.encode(encoding.python))
             except UnicodeEncodeError as e:
                 char = value[e.start]
-                raise BadInput(
-                    f"{_feature(gdf, i, label)}: its {column} {value[:12]!r} has {char!r} (U+{ord(char):04X}), which "
-                    f"{encoding.name.upper()} cannot encode; export with encoding=utf-8, or change the value",
+                raise BadInput.say(
+                    "export.cannot_encode", feature=_feature(gdf, i, label), column=column, value=value[:12],
+                    char=char, point=f"U+{ord(char):04X}", encoding=encoding.name.upper(),
                     details={"feature": i, "code": _code(gdf, i, label), "field": column,
                              "character": f"U+{ord(char):04X}", "encoding": encoding.name}) from None
             if size > DBF_MAX_STRING_BYTES:
-                raise BadInput(
-                    f"{_feature(gdf, i, label)}: its {column} is {size} bytes in {encoding.name.upper()}, more than "
-                    f"the {DBF_MAX_STRING_BYTES} a Shapefile (DBF) field holds; export to .gpkg or .geojson",
+                raise BadInput.say(
+                    "export.field_too_long", feature=_feature(gdf, i, label), column=column, size=size,
+                    encoding=encoding.name.upper(), limit=DBF_MAX_STRING_BYTES,
                     details={"feature": i, "code": _code(gdf, i, label), "field": column, "bytes": size})
 
 
@@ -146,9 +146,9 @@ def _code(gdf: gpd.GeoDataFrame, i: int, label: str | None) -> str | None:
     return None if label is None or gdf[label].iloc[i] is None else str(gdf[label].iloc[i])
 
 
-def _feature(gdf: gpd.GeoDataFrame, i: int, label: str | None) -> str:
+def _feature(gdf: gpd.GeoDataFrame, i: int, label: str | None) -> Msg:
     code = _code(gdf, i, label)
-    return f"feature {i}" + (f" ({label} {code})" if code else "")
+    return Msg("export.feature_code", i=i, label=label, code=code) if code else Msg("export.feature", i=i)
 
 
 def _set_language_driver(dbf: Path, ldid: int) -> None:

@@ -51,8 +51,8 @@ def published_plan(conn: Connection, *, at: dt.datetime | None = None) -> dict[s
 def no_plan(plan_id: int | None) -> NotFound:
     """The error for plan *plan_id* not found (None: no plan is published)."""
     if plan_id is not None:
-        return NotFound(f"no plan with id {plan_id}: GET /v1/plans lists them")
-    return NotFound("no plan is published yet: load data (`gridmap demo load`) or publish a plan")
+        return NotFound.say("plan.not_found", plan=plan_id)
+    return NotFound.say("lookup.no_plan_published")
 
 
 def get_plan(conn: Connection, *, plan_id: int) -> dict[str, Any]:

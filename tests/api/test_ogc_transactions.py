@@ -284,6 +284,7 @@ def test_post_in_a_projected_content_crs_with_a_chosen_code(env) -> None:  # typ
     exists = c.post(ITEMS, params={"plan": plan}, content=json.dumps(
         {**body, "properties": {"code": a}}), headers=h)
     assert exists.status_code == 409 and a in exists.json()["error"]["message"]
+    assert f"已有网格 {a}" in exists.json()["error"]["message_zh"]  # the catalogue's Chinese beside it
     _unchanged(env, plan, version, before)
     r = c.post(ITEMS, params={"plan": plan}, content=json.dumps(body), headers=h)
     assert r.status_code == 201, r.text
@@ -486,5 +487,6 @@ def test_the_last_grid_of_a_community_is_not_deleted(env) -> None:  # type: igno
     before = _grids(env, plan)
     last = c.delete(f"{ITEMS}/{codes[0]}", params={"plan": plan}, headers=_h(env, version))
     assert last.status_code == 409 and "only grid" in last.json()["error"]["message"]
+    assert "唯一的网格" in last.json()["error"]["message_zh"]
     _unchanged(env, plan, version, before)
     assert _errors(env, plan) == []  # the community is one grid now, whole

@@ -672,17 +672,18 @@ def test_a_draft_that_nothing_refers_to_can_be_deleted(env) -> None:  # type: ig
     r = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
                headers=_h(env, v))
     assert r.status_code == 200, r.text  # an edit in its log: the log goes with it
-    assert c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 403
+    assert c.delete(f"/v1/plans/{plan}", headers={**auth(env["keys"]["viewer"]), "If-Match": f'"{v + 1}"'}
+                    ).status_code == 403
 
     # a draft that another draft was copied from is in use: 409 naming the copy; nothing deleted
     child = c.post("/v1/plans", json={"name": "copy", "source": plan}, headers=auth(env["keys"]["planner"])).json()["id"]
-    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1))
     assert r.status_code == 409 and r.json()["error"]["code"] == "plan_in_use", r.text
     assert f"#{child}" in r.json()["error"]["message"] and r.json()["error"]["details"]["plans"] == [child]
     assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 200
 
     # the copy goes first (nothing refers to it), then the draft
-    r = c.delete(f"/v1/plans/{child}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{child}", headers=_h(env, 1))
     assert r.status_code == 200 and r.json() == {"deleted": {"id": child, "name": "copy", "version": 1}}, r.text
     assert c.get(f"/v1/plans/{child}", headers=auth(env["keys"]["viewer"])).status_code == 404
 
@@ -692,13 +693,13 @@ def test_a_draft_that_nothing_refers_to_can_be_deleted(env) -> None:  # type: ig
             "INSERT INTO incident (category, source, severity, occurred_at, plan_id, geom) VALUES "
             "('other', 'hotline', 1, now(), :p, ST_SetSRID(ST_MakePoint(113.1, 40.05), 4326)) RETURNING id"),
             {"p": plan}).scalar_one()
-    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1))
     assert r.status_code == 409 and r.json()["error"]["code"] == "plan_in_use"
     assert "1 incident" in r.json()["error"]["message"] and r.json()["error"]["details"]["incidents"] == 1
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM incident WHERE id = :i"), {"i": incident})
 
-    r = c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1))
     assert r.status_code == 200 and r.json()["deleted"]["id"] == plan and r.json()["deleted"]["version"] == v + 1
     assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 404
     assert plan not in [p["id"] for p in c.get("/v1/plans", headers=auth(env["keys"]["viewer"])).json()["plans"]]
@@ -708,10 +709,139 @@ def test_a_draft_that_nothing_refers_to_can_be_deleted(env) -> None:  # type: ig
         row = conn.execute(text("SELECT actor, before FROM audit_log WHERE entity = 'grid_plan' AND entity_id = :p "
                                 "AND action = 'delete'"), {"p": str(plan)}).one()
     assert row.before["name"] == "删除测试 to delete" and row.actor
-    assert c.delete(f"/v1/plans/{plan}", headers=auth(env["keys"]["planner"])).status_code == 404
+    assert c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1)).status_code == 404
 
     # the published plan (and so any published or retired one) is not a draft
     published = next(p["id"] for p in c.get("/v1/plans", headers=auth(env["keys"]["viewer"])).json()["plans"]
                      if p["status"] == "published")
-    r = c.delete(f"/v1/plans/{published}", headers=auth(env["keys"]["planner"]))
+    r = c.delete(f"/v1/plans/{published}", headers=_h(env, 1))
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_a_draft" and "published" in r.json()["error"]["message"]
+
+
+def test_deleting_a_draft_names_the_version_it_deletes(env) -> None:  # type: ignore[no-untyped-def]
+    """DELETE /v1/plans/{id} follows the rule of every other plan write: without If-Match 428
+    ``version_required``; with a version another planner's edit has overtaken 409 ``stale_version`` naming who
+    changed what (so a draft somebody is still working on is not deleted unseen); both in Chinese too, and
+    nothing deleted. The current version deletes it."""
+    c = env["client"]
+    plan, v = _draft(env, "过期删除 stale delete")
+    missing = c.delete(f"/v1/plans/{plan}", headers=_h(env, None))
+    assert missing.status_code == 428, missing.text
+    err = missing.json()["error"]
+    assert err["code"] == "version_required" and "If-Match" in err["message"] and "If-Match" in err["message_zh"]
+    move = _neighbour_move(env, plan)
+    r = c.post(f"/v1/plans/{plan}/assign", json={"building": move["building"], "grid": move["target"]},
+               headers=_h(env, v, "planner2"))
+    assert r.status_code == 200, r.text
+    stale = c.delete(f"/v1/plans/{plan}", headers=_h(env, v))
+    assert stale.status_code == 409, stale.text
+    err = stale.json()["error"]
+    assert err["code"] == "stale_version" and err["details"] == {
+        "current_version": v + 1, "sent_version": v, "last_edit": err["details"]["last_edit"]}
+    assert "second planner" in err["details"]["last_edit"]["actor"] and err["details"]["last_edit"]["op"] == "assign"
+    for text_ in (err["message"], err["message_zh"]):
+        assert "second planner" in text_ and "assign" in text_ and move["target"] in text_, text_
+    assert "删除" in err["message_zh"] and "delete" in err["message"]
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 200  # still there
+    bad = c.delete(f"/v1/plans/{plan}", headers={**_h(env, None), "If-Match": "latest"})
+    assert bad.status_code == 422 and "If-Match" in bad.json()["error"]["message"]
+    ok = c.delete(f"/v1/plans/{plan}", headers=_h(env, v + 1))
+    assert ok.status_code == 200 and ok.json()["deleted"] == {"id": plan, "name": "过期删除 stale delete",
+                                                              "version": v + 1}, ok.text
+    assert c.get(f"/v1/plans/{plan}", headers=auth(env["keys"]["viewer"])).status_code == 404
+    # the OpenAPI description says so
+    op = c.get("/openapi.json").json()["paths"]["/v1/plans/{plan_id}"]["delete"]
+    assert "If-Match" in op["description"] and "428" in op["description"] and "stale_version" in op["description"]
+    assert any(p["name"].lower() == "if-match" and p["in"] == "header" for p in op["parameters"])
+
+
+def test_every_refusal_of_a_plans_request_says_it_in_chinese(env) -> None:  # type: ignore[no-untyped-def]
+    """The refusals the editor rarely meets — unknown plans, grids, buildings and communities, names, limits,
+    If-Match in the wrong form, over the vertex budget, move/swap questions, imports (the file's kind, each
+    feature's reasons, unknown communities), exports — each answer carries message_zh (Chinese, from the
+    catalogue) beside its unchanged English message, driven over HTTP as a client meets them."""
+    import json
+    import math
+    import re
+
+    c, viewer = env["client"], auth(env["keys"]["viewer"])
+    plan, v = _draft(env, "拒绝测试 refusals")
+    move = _neighbour_move(env, plan)
+    other = next(f["properties"] for f in c.get("/v1/buildings", params={"plan": plan}, headers=viewer).json()["features"]
+                 if f["properties"]["community_code"] != move["target"][:12])["code"]
+    centre = shape(_grids(env, plan)[move["target"]]["geometry"]).centroid
+    circle = {"type": "Polygon", "coordinates": [[
+        [centre.x + 2e-4 * math.cos(2 * math.pi * i / 6000), centre.y + 2e-4 * math.sin(2 * math.pi * i / 6000)]
+        for i in range(6000)] + [[centre.x + 2e-4, centre.y]]]}
+    fc = c.get(f"/v1/plans/{plan}/grids", headers=viewer).json()
+    bad_features = json.loads(json.dumps(fc))
+    bad_features["features"][2]["properties"]["code"] = "123"
+    bad_features["features"][4]["properties"]["community_code"] = None
+    bad_features["features"][6]["geometry"] = {"type": "Polygon", "coordinates": [
+        [[113.1, 40.05], [113.101, 40.051], [113.101, 40.05], [113.1, 40.051], [113.1, 40.05]]]}
+    unknown_community = json.loads(json.dumps(fc))
+    unknown_community["features"][0]["properties"]["community_code"] = "999999999999"
+    p = f"/v1/plans/{plan}"
+    refusals: dict[str, tuple[Any, int, str]] = {
+        "no such plan": (c.get("/v1/plans/987654", headers=viewer), 404, "987654"),
+        "a blank name": (c.post("/v1/plans", json={"name": "  "}, headers=_h(env, None)), 422, "名称"),
+        "no such source": (c.post("/v1/plans", json={"name": "x", "source": 987654}, headers=_h(env, None)), 404,
+                           "987654"),
+        "no such community": (c.get(f"{p}/validation", params={"community": "999999999999"}, headers=viewer), 404,
+                              "999999999999"),
+        "If-Match in another form": (c.post(f"{p}/undo", headers={**_h(env, None), "If-Match": "yesterday"}), 422,
+                                     "If-Match"),
+        "building and buildings": (c.post(f"{p}/assign", json={"building": move["building"], "buildings": [],
+                                                               "grid": move["target"]}, headers=_h(env, v)), 422,
+                                   "building"),
+        "no buildings": (c.post(f"{p}/assign", json={"buildings": [], "grid": move["target"]}, headers=_h(env, v)),
+                         422, "楼"),
+        "no such building": (c.post(f"{p}/assign", json={"buildings": ["nope", "nada"], "grid": move["target"]},
+                                    headers=_h(env, v)), 404, "nope"),
+        "no such grid": (c.post(f"{p}/assign", json={"building": move["building"], "grid": "140214999999999"},
+                                headers=_h(env, v)), 404, "140214999999999"),
+        "a split of no grid": (c.post(f"{p}/split", json={"grid": "140214999999999", "line": {
+            "type": "LineString", "coordinates": [[113.1, 40.05], [113.2, 40.05]]}}, headers=_h(env, v)), 404,
+                               "140214999999999"),
+        "over the vertex budget": (c.put(f"{p}/grids/{move['target']}", json={"geometry": circle},
+                                         headers=_h(env, v)), 422, "GRIDMAP_EDIT_MAX_VERTICES"),
+        "a move of nothing": (c.get(f"{p}/move-candidates", params={"buildings": ","}, headers=viewer), 422,
+                              "buildings"),
+        "a move of too many": (c.get(f"{p}/move-candidates", params={"buildings": ",".join(
+            f"B{i}" for i in range(51))}, headers=viewer), 422, "50"),
+        "a move across communities": (c.get(f"{p}/move-candidates", params={"buildings": f"{move['building']},{other}"},
+                                            headers=viewer), 422, "社区"),
+        "a swap with no building": (c.get(f"{p}/swap-candidates", params={"building": "nope"}, headers=viewer), 404,
+                                    "nope"),
+        "a suggestion for no community": (c.post(f"{p}/suggest", json={"community": "999999999999"},
+                                                 headers=_h(env, None)), 404, "999999999999"),
+        "an import of a text file": (c.post(f"{p}/import", files={"file": ("grids.txt", b"x")}, headers=_h(env, v)),
+                                     422, ".gpkg"),
+        "an import with bad features": (c.post(f"{p}/import", files={"file": ("g.geojson", json.dumps(
+            bad_features).encode())}, headers=_h(env, v)), 422, "15"),
+        "an import naming no community": (c.post(f"{p}/import", files={"file": ("g.geojson", json.dumps(
+            unknown_community).encode())}, headers=_h(env, v)), 422, "999999999999"),
+        "an export's encoding": (c.get(f"{p}/export", params={"format": "gpkg", "encoding": "gbk"}, headers=viewer),
+                                 422, "gbk"),
+    }
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for what, (r, status, named) in refusals.items():
+        assert r.status_code == status, (what, r.status_code, r.text)
+        err = r.json()["error"]
+        assert err.get("message_zh") and cjk.search(err["message_zh"]), (what, err)
+        assert named in err["message_zh"], (what, err["message_zh"])
+    # the English is what it was
+    assert refusals["no such plan"][0].json()["error"]["message"] == "no plan with id 987654: GET /v1/plans lists them"
+    assert refusals["no such building"][0].json()["error"]["message"] == (
+        "no building 'nope' (and 1 more): GET /v1/buildings lists the codes")
+    # an import's problems: each feature's reasons in both languages, the first in the envelope's message
+    err = refusals["an import with bad features"][0].json()["error"]
+    problems = {q["index"]: q for q in err["details"]["problems"]}
+    assert set(problems) == {2, 4, 6}
+    assert problems[2]["reason"] == "code must be 15 digits, not '123'" and "15 位数字" in problems[2]["reason_zh"]
+    assert problems[4]["reason"] == "missing required community_code" and "缺少" in problems[4]["reason_zh"]
+    assert "self-intersects" in problems[6]["reason"] and "自相交" in problems[6]["reason_zh"]
+    assert err["message"] == ("3 of 50 features cannot be imported; nothing was changed. First: feature 2: code must "
+                              "be 15 digits, not '123'")
+    assert err["message_zh"] == "50 个要素中有 3 个无法导入，什么都没有改变。第一个：第 2 个要素：code 须为 15 位数字，而不是 '123'"
+    assert c.get(p, headers=viewer).json()["version"] == v  # nothing changed

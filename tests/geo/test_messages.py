@@ -112,8 +112,8 @@ _WORKFLOW = {
     "geo/plans.py": {"VersionRequired", "StaleVersion", "NotADraft", "PlanInUse", "PlanInvalid",
                      "WarningsNotAcknowledged"},
     "geo/plan_edits.py": {"NothingToUndo", "NothingToRedo"},
-    # the edits the editor makes: split, merge, swap, assign, reshape (BadInput; the NotFound/Conflict of
-    # other API calls and bulk imports stay English for now)
+    # the edits the editor makes: split, merge, swap, assign, reshape (BadInput; every other refusal of a plan
+    # request: test_every_refusal_a_plans_request_meets_is_made_from_the_catalogue)
     "geo/partition.py": {"BadInput"},
     "api/routes/ogc.py": {"Forbidden"},
     "api/routes/ogc_transactions.py": {"VersionRequired"},
@@ -175,3 +175,48 @@ def test_workflow_messages_keep_their_english_and_say_it_in_chinese() -> None:
     err = PlanInUse.say("plan.in_use", plan=3, named=named)
     assert err.message.startswith("draft 3 is referred to by plan(s) #4 copied from it (their source) and 2 incident(s)")
     assert err.message_zh is not None and err.message_zh.startswith("草稿 3 被从它复制的方案 #4（以它为来源）和位于其网格中的 2 起")
+
+
+#: Where a /v1/plans request is refused (file -> the functions to walk, None = the whole file): plans, drafts,
+#: edits, hints, the route's own checks and If-Match, import (the file and each feature) and export.
+_PLAN_REFUSALS: dict[str, set[str] | None] = {
+    "geo/plans.py": None, "geo/plan_edits.py": None, "geo/plan_hints.py": None, "geo/plan_checks.py": None,
+    "geo/partition.py": None, "api/routes/plans.py": None, "api/params.py": {"parse_if_match"},
+    "geo/exchange.py": {"read_plan_file", "export_plan"}, "geo/io/write.py": {"_check_shapefile"},
+    "geo/store/queries.py": {"no_plan"},
+    "api/routes/ogc_transactions.py": None,  # adding and removing a grid (OGC API Part 4) write through the same edits
+}
+
+
+def _error_classes() -> set[str]:
+    import geo.errors
+
+    return {n for n, o in vars(geo.errors).items() if isinstance(o, type) and issubclass(o, GridmapError)}
+
+
+def test_every_refusal_a_plans_request_meets_is_made_from_the_catalogue() -> None:
+    """Every domain error raised (or made, in a helper such as queries.no_plan) where a /v1/plans request is
+    refused is Error.say(<catalogue id>, ...) — never Error("English ...") — so its envelope carries
+    message_zh: the workflow, the editor's edits, the refusals it rarely meets (unknown plans, grids,
+    buildings, communities; names, codes and limits; add/remove of a grid; imports and exports)."""
+    classes = _error_classes()
+    seen = 0
+    for rel, functions in _PLAN_REFUSALS.items():
+        tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+        scopes = [tree] if functions is None else [
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in functions]
+        assert functions is None or {f.name for f in scopes} == functions, (rel, functions)
+        for scope in scopes:
+            for node in ast.walk(scope):
+                made = node.exc if isinstance(node, ast.Raise) else node.value if isinstance(node, ast.Return) else None
+                if not isinstance(made, ast.Call):
+                    continue
+                f = made.func
+                if isinstance(f, ast.Name) and f.id in classes:
+                    pytest.fail(f"{rel}:{node.lineno}: {f.id}(...) with an English message; use {f.id}.say(id, ...)")
+                if isinstance(f, ast.Attribute) and f.attr == "say" and isinstance(f.value, ast.Name) \
+                        and f.value.id in classes:
+                    first = made.args[0]
+                    assert isinstance(first, ast.Constant) and first.value in messages.MESSAGES, (rel, node.lineno)
+                    seen += 1
+    assert seen > 60, seen  # the walk found the raise sites

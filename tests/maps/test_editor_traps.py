@@ -22,7 +22,7 @@ from geo.store.db import make_engine
 from tests.conftest import sign_in_cookie
 from tests.maps.split_lines import PAD, split_height
 from tests.maps.test_editor_page import (  # noqa: F401 - env is the module's fixture
-    _IDLE, _READY, _VERSION, _call, _draft, _free_point, _ok, _pixel, _state, _swap_candidates, env)
+    _IDLE, _READY, _VERSION, _assign, _call, _draft, _free_point, _ok, _pixel, _state, _swap_candidates, env)
 
 SIZES = {"desktop": {"width": 1920, "height": 1080}, "phone": {"width": 390, "height": 844}}
 
@@ -230,12 +230,21 @@ def test_the_plans_list_deletes_a_draft_after_asking(browser, env, tmp_path: Pat
     lone = _draft(env, f"删掉我 delete me {size}")
     used = _draft(env, f"被复制 copied {size}")
     copy = _ok(_call(env, "POST", "/v1/plans", json={"name": "副本 copy", "source": used["id"]}))
+    edited = _draft(env, f"别人在改 edited meanwhile {size}")
     context = browser.new_context(viewport=SIZES[size])
     context.add_cookies(sign_in_cookie(env["base"], env["keys"]["planner"]))
     try:
         page = context.new_page()
         errors: list[str] = []
+        deletes: list[str] = []
+        if_match: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+        def seen(r) -> None:  # type: ignore[no-untyped-def]
+            if r.method == "DELETE":
+                deletes.append(f"{r.method} {r.url}")
+                if_match.append(r.headers.get("if-match", ""))
+        page.on("request", seen)
         page.goto(f"{env['base']}/maps/editor", wait_until="load")
         row = page.locator(f'tr[data-plan="{lone["id"]}"]')
         dialog = page.locator("dialog#gm-ed-delete-dialog")
@@ -263,6 +272,27 @@ def test_the_plans_list_deletes_a_draft_after_asking(browser, env, tmp_path: Pat
         assert "Not deleted" in said and f"#{copy['id']}" in said, said
         assert page.locator(f'tr[data-plan="{used["id"]}"]').count() == 1
         page.screenshot(path=str(tmp_path / f"delete-refused-{size}.png"))
+        # a draft another planner edited after the list was loaded: the delete names the list's version
+        # (If-Match), is refused saying who changed what (中文 — English), and the row shows the new version;
+        # deleting again, after reading it, deletes that version
+        b, _c, _a, n = _swap_candidates(env, edited["id"])[0]
+        _assign(env, edited, b, n, who="planner2")
+        stale_row = page.locator(f'tr[data-plan="{edited["id"]}"]')
+        stale_row.locator("button.gm-ed-delete").click()
+        page.locator("#gm-ed-delete-confirm").click()
+        page.wait_for_function("(t) => document.getElementById('gm-ed-new-status').textContent.includes(t)",
+                               arg="second planner", timeout=30_000)
+        said = page.locator("#gm-ed-new-status").inner_text()
+        assert "Not deleted" in said and "未删除" in said and "assign" in said and " — " in said, said
+        assert stale_row.locator(".gm-ed-plan-version").inner_text() == f"v{edited['version']}"
+        assert _call(env, "GET", f"/v1/plans/{edited['id']}", who="viewer").status_code == 200
+        page.screenshot(path=str(tmp_path / f"delete-stale-{size}.png"))
+        stale_row.locator("button.gm-ed-delete").click()
+        page.locator("#gm-ed-delete-confirm").click()
+        stale_row.wait_for(state="detached", timeout=30_000)
+        assert _call(env, "GET", f"/v1/plans/{edited['id']}", who="viewer").status_code == 404
+        assert [r.split(" ", 1)[0] for r in deletes] == ["DELETE"] * 4
+        assert all(v.startswith('"') for v in if_match) and len(if_match) == 4, if_match
         assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]  # no sideways scroll
         assert errors == []
     finally:

@@ -1,7 +1,7 @@
 /*
  * gridmap editor's start page (/maps/editor): the plans, "new draft from published" (POST /v1/plans,
  * then the new draft opens in the editor) and each draft's delete button (a confirmation, then
- * DELETE /v1/plans/{id}). Loaded by maps/editor.py's plans_page after common.js and
+ * DELETE /v1/plans/{id} with If-Match the version the list shows). Loaded by maps/editor.py's plans_page after common.js and
  * editor/api.js (window.gridmapEditorModules.api.request).
  */
 (function () {
@@ -37,8 +37,10 @@
     });
   }
 
-  // a draft's delete button: a confirmation (<dialog>), then DELETE /v1/plans/{id}; the row goes, or the
-  // API's reason stays on the page (409 plan_in_use names what refers to the draft)
+  // a draft's delete button: a confirmation (<dialog>), then DELETE /v1/plans/{id} with If-Match the version
+  // the list shows; the row goes, or the API's reason stays on the page (409 plan_in_use names what refers
+  // to the draft; 409 stale_version names who edited it since the list was loaded: the row then shows the
+  // new version, and a second delete, after reading who changed what, deletes that one)
   function initDelete(root) {
     var apiBase = C.apiBase(root);
     var dialog = document.getElementById("gm-ed-delete-dialog");
@@ -53,9 +55,10 @@
       var id = button.getAttribute("data-plan");
       button.disabled = true;
       C.setStatus(status, "loading", "删除中 Deleting draft #" + id + "…");
-      M.api.request(apiBase, "DELETE", "/plans/" + encodeURIComponent(id)).then(function (res) {
+      var opts = { version: button.getAttribute("data-version") || null };  // sent as If-Match
+      M.api.request(apiBase, "DELETE", "/plans/" + encodeURIComponent(id), opts).then(function (res) {
+        var row = button.closest("tr");
         if (res.ok) {
-          var row = button.closest("tr");
           if (row) row.parentNode.removeChild(row);
           var newest = document.getElementById("gm-ed-newest");
           if (newest && newest.getAttribute("href") === "/maps/editor?plan=" + id) {
@@ -65,6 +68,12 @@
           return;
         }
         button.disabled = false;
+        var current = res.code === "stale_version" && res.details ? res.details.current_version : null;
+        if (current !== null && current !== undefined) {
+          button.setAttribute("data-version", String(current));
+          var cell = row ? row.querySelector(".gm-ed-plan-version") : null;
+          if (cell) cell.textContent = "v" + current;
+        }
         C.setStatus(status, "error", (res.status === 403 ? "无权删除 Not allowed: " : "未删除 Not deleted: ") +
           res.message);
       });
