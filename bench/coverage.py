@@ -38,6 +38,14 @@ and the figures are noisy):
    the pairwise intersections of watchable's parts with coverage's parts (both sets
    of parts are disjoint).
 
+4. ``--stored`` (issue 12): the same work as the service does it on the stored town —
+   ``geo.coverage_service.recompute_all`` on the database of the scale (``--town-db``,
+   ``--city-db``; default ``gridmap`` and ``gridmap_city`` in the embedded cluster): once with
+   ``force`` (every view cast and stored, then every grid's coverage and gaps stored) and once
+   as ``gridmap coverage recompute`` runs after a change elsewhere (views' digests checked,
+   none stale; every grid again); each committed, as the command does. Printed with the ratio
+   stored ÷ in-process pipeline (target: within 2×).
+
 Nothing is asserted about wall-clock time: this prints figures, it is not a test.
 """
 
@@ -239,6 +247,26 @@ def run_scale(scale: str, repeat: int, heavy_repeat: int, sample: int, naive_rep
             "area_max": d1.max(), "identity": err, "stages": rows}
 
 
+def run_stored(scale: str, database: str) -> dict[str, float]:
+    """The stored recompute on ``database`` (a name in the embedded cluster, or a URL): forced, then again."""
+    from geo import coverage_service
+    from geo.config import Settings
+    from geo.store.db import database_url, make_engine
+
+    url = database if "://" in database else database_url(Settings(pg_database=database))
+    engine = make_engine(url)
+    out: dict[str, float] = {}
+    try:
+        for label, force in (("force", True), ("unchanged", False)):
+            t0 = time.perf_counter()
+            counts = coverage_service.recompute_all(engine, force=force)
+            out[label] = time.perf_counter() - t0
+            progress(f"{scale}: stored recompute ({label}): {out[label]:.1f} s, {counts}")
+    finally:
+        engine.dispose()
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.coverage", description=__doc__.splitlines()[0])
     ap.add_argument("--scale", choices=("town", "city", "both"), default="both")
@@ -250,6 +278,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sample", type=int, default=1000,
                     help="city cameras the naive peer runs on, extrapolated (default 1,000); the town: all")
     ap.add_argument("--naive-repeat", type=int, default=2, help="runs of the naive peer, best taken (default 2)")
+    ap.add_argument("--stored", action="store_true",
+                    help="also run the service's stored recompute on each scale's database (writes to it)")
+    ap.add_argument("--town-db", default="gridmap", help="the town's database for --stored (default gridmap)")
+    ap.add_argument("--city-db", default="gridmap_city", help="the city's database for --stored (default gridmap_city)")
     args = ap.parse_args(argv)
     print(f"bench/coverage — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, shapely {shapely.__version__} "
           f"(GEOS {shapely.geos_version_string}), numpy {np.__version__}; {RAYS_PER_DEGREE:g} rays/degree; "
@@ -260,6 +292,14 @@ def main(argv: list[str] | None = None) -> None:
     for s in scales:
         heavy = args.repeat if s == "town" else args.city_repeat
         out.append(run_scale(s, args.repeat, heavy, 0 if s == "town" else args.sample, args.naive_repeat))
+        if args.stored:
+            st = run_stored(s, args.town_db if s == "town" else args.city_db)
+            out[-1]["stored"] = st
+            print(f"\n--- {s}: 4. stored recompute (geo.coverage_service.recompute_all, committed) ---")
+            for label, secs in st.items():
+                r = secs / out[-1]["total"]
+                print(f"stored, {label}: {secs:.1f} s; RATIO stored / in-process pipeline = {r:.2f}x "
+                      f"(target <= 2x: {'met' if r <= 2 else 'MISSED'})")
     print("\n=== summary ===")
     head = ["scale", "cameras", "total (target)", "views", "naive views", "views naive/ours",
             "pipeline naive/ours", "area diff mean / max", "identity"]
@@ -273,6 +313,12 @@ def main(argv: list[str] | None = None) -> None:
     print("  ".join("-" * w for w in widths))
     for row in body:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+    for r in out:
+        if "stored" in r:
+            st = r["stored"]
+            print(f"{r['scale']}: stored recompute force {st['force']:.1f} s ({st['force'] / r['total']:.2f}x the "
+                  f"in-process {r['total']:.1f} s), views unchanged {st['unchanged']:.1f} s "
+                  f"({st['unchanged'] / r['total']:.2f}x)")
     progress("done")
 
 
