@@ -1,6 +1,6 @@
 """The command-centre screens (issue 15, item 5) at 1920×1080 in Debian's headless Chromium against the real
 app: WCAG AA contrast of every text in the panels, legends, layer control and map labels of /maps/command,
-/maps/coverage and /maps/; panel text 14 px at least; the wall-screen mode (``?screen=wall``) scaling it."""
+/maps/coverage, /maps/ and /maps/lookup; panel text 14 px at least; the wall-screen mode (``?screen=wall``) scaling it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ PAGES = {
     "/maps/coverage": ("() => !!(window.gridmapCoverage && window.gridmapCoverage.ready)",
                        [".gm-cov-panel", ".gm-cov-legend"]),
     "/maps/": ("() => true", []),
+    # hotline staff's page: the grid numbers on the map were drawn at 55 % opacity (~3.3:1)
+    "/maps/lookup": ("() => document.querySelectorAll('.gm-lookup-label span').length > 0", []),
 }
 #: text on these is measured: panels, legends, the layer control, labels drawn on the map
 TEXT = [".gm-panel", ".leaflet-control-layers", ".leaflet-control-scale", ".leaflet-map-pane"]
