@@ -61,3 +61,21 @@ def test_a_crs_in_degrees_is_refused(engine) -> None:  # type: ignore[no-untyped
     """Before anything is read or written (the shared session database stays as it is)."""
     with pytest.raises(BadCRS):
         coverage_service.recompute_all(engine, metric_crs="wgs84")
+
+
+def test_a_forced_recompute_uses_its_cast_views_and_agrees_with_the_stored_ones(private_db: str) -> None:
+    """A forced recompute hands the views it cast (metres) to the grid stage; a recompute after it reads the
+    stored views back (WGS84, reprojected): the same figures, to reprojection rounding."""
+    engine = make_engine(private_db)
+    try:
+        forced = coverage_service.recompute_all(engine, force=True)
+        first = _grid_coverage(engine)
+        again = coverage_service.recompute_all(engine)
+        second = _grid_coverage(engine)
+    finally:
+        engine.dispose()
+    assert forced["computed"] == 725 and again["computed"] == 0 and again["unchanged"] == 725
+    assert set(first) == set(second) and len(first) == 50
+    for key, (watch, covered) in first.items():
+        assert second[key][0] == pytest.approx(watch, rel=1e-9)
+        assert second[key][1] == pytest.approx(covered, rel=1e-6, abs=0.01)
