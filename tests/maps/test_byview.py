@@ -103,7 +103,11 @@ def test_too_many_in_view_draws_none_and_says_so_until_zoomed_in(page_at_origin,
     lon, lat = grid["properties"]["label_lon"], grid["properties"]["label_lat"]
     page.evaluate("([lat, lon]) => { Object.values(window).find(v => v instanceof L.Map).setView([lat, lon], 19); }",
                   [lat, lon])
-    page.wait_for_function(IDLE)  # a zoom animation and the refresh after it count as busy
+    # idle right after setView can be the state before the move's (debounced) refresh began: wait for idle
+    # with the features drawn (a page that never draws them fails here, on the timeout)
+    page.wait_for_function("() => document.documentElement.dataset.gmViews === 'idle' && "
+                           "document.querySelectorAll('.leaflet-pane svg path.leaflet-interactive').length > 4",
+                           timeout=30_000)
     page.screenshot(path=str(tmp_path / "zoomed-in.png"))
     drawn = page.locator(".leaflet-pane svg path.leaflet-interactive").count()
     assert drawn > 4
