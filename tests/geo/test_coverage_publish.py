@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 
 from geo import coverage_service, plan_edits, plans
 from geo.store.db import make_engine
+from tests.api.test_plans import _neighbour_move
 
 
 @pytest.fixture
@@ -48,17 +49,8 @@ def _counts(engine: Engine) -> tuple[int, int]:
 
 
 def _move(engine: Engine, plan: int) -> dict[str, Any]:
-    """A building and a neighbouring grid of its community (sharing a border with the building's grid)."""
-    with engine.connect() as conn:
-        row = conn.execute(text("""
-            SELECT b.code AS building, a.code AS source, n.code AS target
-            FROM building b
-            JOIN grid a ON a.plan_id = :p AND ST_Covers(a.geom, ST_PointOnSurface(b.geom))
-            JOIN grid n ON n.plan_id = :p AND n.community_id = a.community_id AND n.code <> a.code
-                 AND ST_Length(ST_Intersection(ST_Boundary(a.geom), n.geom)::geography) > 20
-                 AND ST_DWithin(b.geom::geography, n.geom::geography, 40)
-            ORDER BY b.code, n.code LIMIT 1"""), {"p": plan}).one()
-    return dict(row._mapping)
+    """A building and a neighbouring grid of its community (the API tests' pick, on this engine)."""
+    return _neighbour_move({"engine": engine}, plan)
 
 
 def _publish(engine: Engine, plan: int) -> None:
